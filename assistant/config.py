@@ -27,7 +27,7 @@ class Settings:
     #: BM25 token field: words / bigrams / both (chosen on the dev split, see README).
     token_field: str = "both"
     #: BM25 engine: ``rank_bm25`` (design card) or ``bm25s`` (sparse matrix, faster at 100k passages).
-    bm25_engine: str = "rank_bm25"
+    bm25_engine: str = "bm25s"
     #: fusion: ``zscore`` (confidence-weighted normalised scores) or ``rrf``.
     fusion: str = "zscore"
     #: weight of the BM25 signal in z-score fusion (dense gets 1 - w).

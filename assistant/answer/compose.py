@@ -1,0 +1,205 @@
+"""Compose the answer from retrieved material only — never generated text.
+
+Order: the best curated answer (if it matched above its threshold), then up to three cited articles (title, 第X条,
+status, snippet with the matched terms), related questions, and the standard footer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..db.models import CuratedAnswer, Passage
+from ..search.index import Item, SearchIndex
+from ..search.retriever import Hit, SearchResult
+from ..text.normalize import normalize
+from ..text.numerals import int_to_cn
+from .decide import Decision, Thresholds
+
+DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
+ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
+CAUTION_TEXT = "以下内容与您的问题相关度一般，请结合原文核实，或联系工作人员确认。"
+SNIPPET_CHARS = 160
+
+
+@dataclass
+class Citation:
+    id: str
+    title: str
+    article: int | None
+    status: str
+    kind: str
+    snippet: str
+    highlights: list[str]
+    score: float | None = None
+
+    @property
+    def label(self) -> str:
+        if self.article:
+            return f"《{self.title}》第{int_to_cn(self.article)}条"
+        return f"《{self.title}》"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "article": self.article, "label": self.label,
+                "status": self.status, "kind": self.kind, "snippet": self.snippet, "highlights": self.highlights,
+                "score": None if self.score is None else round(self.score, 4)}
+
+
+@dataclass
+class Answer:
+    question: str
+    decision: Decision
+    confidence: float
+    mode: str
+    curated: dict[str, Any] | None
+    citations: list[Citation]
+    related: list[dict[str, str]]
+    notice: str = ""
+    footer: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "decision": self.decision.value, "confidence": round(self.confidence, 4),
+                "curated": self.curated, "citations": [c.as_dict() for c in self.citations],
+                "related": self.related, "notice": self.notice, "footer": self.footer,
+                "meta": {"retrieval_mode": self.mode, **self.meta}}
+
+    def as_text(self) -> str:
+        lines: list[str] = []
+        label = {"answer": "回答", "caution": "参考（请核实）", "abstain": "暂无可靠答案"}[self.decision.value]
+        lines.append(f"【{label}】置信度 {self.confidence:.2f}")
+        if self.notice:
+            lines.append(self.notice)
+        if self.curated:
+            lines.append("")
+            lines.append(f"■ {self.curated['question']}")
+            lines.append(self.curated["answer"])
+        if self.citations:
+            lines.append("")
+            lines.append("依据：")
+            for i, c in enumerate(self.citations, 1):
+                flag = "" if c.status == "现行有效" else f"（{c.status}）"
+                lines.append(f"{i}. {c.label}{flag} [{c.id}]")
+                lines.append(f"   {c.snippet}")
+        if self.related:
+            lines.append("")
+            lines.append("相关问题：" + "；".join(r["question"] for r in self.related))
+        lines.append("")
+        lines.append(self.footer)
+        return "\n".join(lines)
+
+
+def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
+    """A window of ``text`` around the first matched query term, and the terms that occur in it."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    low = normalize(flat)
+    found = [t for t in sorted(set(terms), key=len, reverse=True) if len(t) >= 2 and t in low]
+    start = 0
+    if found:
+        pos = min(low.find(t) for t in found)
+        start = max(0, pos - width // 4)
+    out = flat[start : start + width]
+    if start > 0:
+        out = "…" + out
+    if start + width < len(flat):
+        out += "…"
+    shown = normalize(out)
+    return out, [t for t in found if t in shown]
+
+
+def _query_terms(result: SearchResult) -> list[str]:
+    return [t for t in result.query.tokens if not t.startswith("§")]
+
+
+def citation_for_item(item: Item, terms: list[str], score: float | None = None) -> Citation:
+    snip, hl = snippet(item.text, terms)
+    return Citation(id=item.id, title=item.title, article=item.article, status=item.status, kind=item.kind,
+                    snippet=snip, highlights=hl, score=score)
+
+
+class _ItemLookup:
+    """Find an item by id in the passage index (or among the hits)."""
+
+    def __init__(self, index: SearchIndex | None, result: SearchResult) -> None:
+        self.index = index
+        self.hits = {h.item.id: h.item for h in result.passages.hits}
+
+    def get(self, pid: str) -> Item | None:
+        if pid in self.hits:
+            return self.hits[pid]
+        if self.index is not None and pid in self.index.pos:
+            return self.index.items[self.index.pos[pid]]
+        return None
+
+
+def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup: "_ItemLookup") -> Citation | None:
+    it = lookup.get(pid)
+    if it is not None:
+        return citation_for_item(it, terms)
+    if session is not None:
+        p = session.get(Passage, pid)
+        if p is not None:
+            d = p.document
+            return citation_for_item(Item(id=p.id, title=d.title, text=p.text, kind=d.kind, status=d.status,
+                                          article=p.article, heading=p.heading), terms)
+    return None
+
+
+def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
+            curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
+            index: SearchIndex | None = None) -> Answer:
+    """Build the answer for a search result (no generated text: curated answers and article passages only)."""
+    terms = _query_terms(result)
+    passages_by_id = _ItemLookup(index, result)
+    cur = result.curated
+    curated_block: dict[str, Any] | None = None
+    citations: list[Citation] = []
+    confidence = result.passages.confidence
+    related: list[dict[str, str]] = []
+    if cur is not None and cur.hits:
+        best: Hit = cur.hits[0]
+        entry = (curated_rows or {}).get(best.item.target)
+        if entry is None and session is not None:
+            entry = session.get(CuratedAnswer, best.item.target)
+        if entry is not None and cur.confidence >= thresholds.curated:
+            curated_block = {"id": entry.id, "question": entry.question, "answer": entry.answer,
+                             "category": entry.category, "lead_unit": entry.lead_unit, "kind": entry.kind,
+                             "citations": list(entry.citations), "confidence": round(cur.confidence, 4)}
+            confidence = max(confidence, cur.confidence)
+            for cid in entry.citations:
+                c = citation_for_id(session, cid, terms, passages_by_id)
+                if c is not None and c.status != "已废止":
+                    citations.append(c)
+        for h in cur.hits[1 if curated_block else 0 : 4]:
+            e = (curated_rows or {}).get(h.item.target)
+            if e is None and session is not None:
+                e = session.get(CuratedAnswer, h.item.target)
+            if e is not None and (not curated_block or e.id != curated_block["id"]):
+                related.append({"id": e.id, "question": e.question})
+    decision = thresholds.decide(confidence)
+    if decision is not Decision.ABSTAIN or curated_block:
+        have = {c.id for c in citations}
+        for h in result.passages.hits:
+            if len(citations) >= max_citations + (1 if curated_block else 0):
+                break
+            if h.item.id in have:
+                continue
+            if h.item.status == "已废止" and not result.include_repealed:
+                continue
+            citations.append(citation_for_item(h.item, terms, h.fused))
+            have.add(h.item.id)
+    notice = ""
+    if decision is Decision.ABSTAIN:
+        notice = ABSTAIN_TEXT
+    elif decision is Decision.CAUTION:
+        notice = CAUTION_TEXT
+    if any(c.status == "已废止" for c in citations):
+        notice = (notice + " " if notice else "") + "注意：部分引用的文件已废止，仅供对照，不得作为现行依据。"
+    return Answer(question=result.query.raw, decision=decision, confidence=confidence, mode=result.passages.mode,
+                  curated=curated_block, citations=citations, related=related[:3], notice=notice,
+                  footer=f"{DISCLAIMER}{footer_contact}")
+
+

@@ -1,0 +1,170 @@
+"""``assistant …`` commands: ingest, index, ask, eval, serve, db."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings
+
+
+def _service(migrate: bool = True) -> Any:
+    from .service import AssistantService
+
+    svc = AssistantService(Settings.from_env())
+    if migrate:
+        svc.migrate()
+    return svc
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+@click.group(help="环保咨询助手 — 舟山市生态环境局企业环保咨询助手")
+def main() -> None:
+    pass
+
+
+@main.group(help="数据库管理")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="把数据库迁移到最新结构（可重复执行）")
+def db_upgrade() -> None:
+    _service()
+    click.echo("数据库已是最新结构")
+
+
+@main.command(help="导入文件或目录（法规 Markdown、PDF、部长信箱 JSONL、精选问答 YAML），可重复执行")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--bundled", is_flag=True, help="导入随服务发布的全部语料")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
+def ingest(paths: tuple[Path, ...], bundled: bool, as_json: bool) -> None:
+    from .service import bundled_sources
+
+    svc = _service()
+    targets = list(paths) + (bundled_sources(svc.settings) if bundled else [])
+    if not targets:
+        raise click.UsageError("请给出要导入的路径，或使用 --bundled")
+    report = svc.ingest(targets, progress=not as_json and sys.stderr.isatty())
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        d = report.as_dict()
+        click.echo(f"文档：新增 {report.added}，更新 {report.updated}，未变 {report.unchanged}；"
+                   f"写入条文/段落 {report.passages}；精选问答：新增 {report.curated_added}，"
+                   f"更新 {report.curated_updated}，未变 {report.curated_unchanged}")
+        for e in d["errors"]:  # type: ignore[union-attr]
+            where = f"{e['file']}:{e['line']}" if e["line"] else e["file"]
+            click.echo(f"  错误 [{e['code']}] {where}: {e['message']}", err=True)
+        if report.status_changed:
+            click.echo("以下文件效力状态发生变化，引用它们的精选问答需要复核：" + "、".join(report.status_changed))
+    if report.errors and not (report.added or report.updated or report.unchanged or report.curated_added
+                              or report.curated_updated or report.curated_unchanged):
+        sys.exit(1)
+
+
+@main.group(help="索引管理")
+def index() -> None:
+    pass
+
+
+@index.command("build", help="从数据库重建 BM25 与向量索引（向量有缓存，只对新文本编码）")
+@click.option("--no-vectors", is_flag=True, help="只建 BM25 索引")
+@click.option("--json", "as_json", is_flag=True)
+def index_build(no_vectors: bool, as_json: bool) -> None:
+    svc = _service()
+    svc.ensure_corpus()
+    info = svc.build_indexes(with_vectors=not no_vectors, progress=not as_json)
+    if as_json:
+        _echo_json(info)
+    else:
+        click.echo(f"索引完成：条文/段落 {info['passages']}，精选问答行 {info['curated_rows']}，"
+                   f"向量 {'有' if info['vectors'] else '无'}（{info['encoder'] or '仅 BM25'}），用时 {info['seconds']} 秒")
+
+
+@main.command(help="提问，例如：assistant ask \"排污证能用几年？\"")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--include-repealed", is_flag=True, default=None, help="检索结果包含已废止文件（会标注）")
+@click.option("--kind", "kinds", multiple=True, help="只检索某类文件，如 法律、地方性法规（可多次）")
+def ask(question: str, as_json: bool, include_repealed: bool | None, kinds: tuple[str, ...]) -> None:
+    from .service import QuestionError
+
+    svc = _service()
+    svc.ensure_corpus()
+    svc.load_indexes(background=False, build_vectors=False)
+    try:
+        out = svc.ask(question, channel="cli", kinds=list(kinds) or None, include_repealed=include_repealed)
+    except QuestionError as exc:
+        if as_json:
+            _echo_json({"error_code": exc.code, "message": exc.message})
+        else:
+            click.echo(exc.message, err=True)
+        sys.exit(2)
+    if as_json:
+        _echo_json(out.answer.as_dict())
+    else:
+        click.echo(out.answer.as_text())
+        if svc.vector_state != "ready":
+            click.echo("（当前仅使用关键词检索；运行 assistant index build 生成向量后启用混合检索）", err=True)
+
+
+@main.command("eval", help="按 ../shared/eval 协议评测：BM25、向量、融合")
+@click.option("--corpus", "corpus", required=True, help="regulations（已导入的法规库）或评测语料 JSONL 路径")
+@click.option("--queries", "queries", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default=None)
+@click.option("--fusion", type=click.Choice(["zscore", "rrf"]), default=None, help="覆盖配置中的融合方法")
+@click.option("--token-field", type=click.Choice(["words", "bigrams", "both"]), default=None)
+@click.option("--no-vectors", is_flag=True, help="只评测 BM25")
+@click.option("--json", "as_json", is_flag=True)
+def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, token_field: str | None,
+             no_vectors: bool, as_json: bool) -> None:
+    from .evaluation import build_eval_index, corpus_items_from_jsonl, load_queries, run_eval
+    from .search.corpus import REGULATION_KINDS, passage_items
+    from .search.fusion import FusionMode, FusionParams
+
+    svc = _service()
+    s = svc.settings
+    tf = token_field or s.token_field
+    if corpus == "regulations":
+        svc.ensure_corpus()
+        with svc.Session() as sess:
+            items = passage_items(sess, [k for k in REGULATION_KINDS if k not in ("标准", "名录")])
+    else:
+        p = Path(corpus)
+        if not p.exists():
+            raise click.BadParameter(f"找不到语料文件：{corpus}", param_hint="--corpus")
+        items = corpus_items_from_jsonl(p)
+    enc = None if no_vectors else svc.encoder
+    idx = build_eval_index(items, enc, svc.cache() if enc else None, tf, s.bm25_engine, progress=not as_json)
+    params = FusionParams(mode=FusionMode.parse(fusion or s.fusion), bm25_weight=s.bm25_weight, rrf_k=s.rrf_k)
+    qs = load_queries(queries, None if split in (None, "all") and split != "all" else split)
+    result = run_eval(idx, qs, enc, tf, params)
+    if as_json:
+        _echo_json(result)
+    else:
+        for sp, res in result.items():
+            for sig, m in res.items():
+                click.echo(f"{sp:5s} {sig:6s} " + "  ".join(f"{k}={v}" for k, v in m.items()))
+
+
+@main.command(help="启动服务（内置 SQLite 与语料；向量在后台生成）")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+def serve(host: str, port: int) -> None:
+    from .app import create_app
+
+    app = create_app()
+    click.echo(f"环保咨询助手已启动：http://{host}:{port}/  （健康检查 /healthz）")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

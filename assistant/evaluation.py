@@ -1,0 +1,155 @@
+"""The evaluation protocol of ``../shared/eval/README.md``: BM25 alone, vectors alone and fused, per task and split.
+
+Metrics per split: Recall@1/5/10 (share of a query's relevant documents found in the top k, averaged over
+queries), MRR@10 and nDCG@10. Abstention: at a threshold, the share of answerable queries answered with a relevant
+top result, answered with a wrong one, and the share of out-of-scope queries answered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .search.encoders import EmbeddingCache, Encoder, embed_passages
+from .search.fusion import FusionMode, FusionParams, fuse
+from .search.index import Item, SearchIndex
+from .search.query import prepare
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    id: str
+    query: str
+    relevant: list[str]
+    split: str
+
+
+def load_queries(path: Path, split: str | None = None) -> list[EvalQuery]:
+    """Query rows; rows without ``split`` count as split ``all``."""
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                q = EvalQuery(str(r["id"]), str(r["query"]), [str(x) for x in r.get("relevant", [])],
+                              str(r.get("split") or "all"))
+                if split is None or q.split == split:
+                    out.append(q)
+    return out
+
+
+def corpus_items_from_jsonl(path: Path) -> list[Item]:
+    """Items from an eval corpus file (``id``, ``title``, ``text``, ``kind``)."""
+    items = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                items.append(Item(id=str(r["id"]), title=str(r.get("title") or ""), text=str(r["text"]),
+                                  kind=str(r.get("kind") or ""), target=str(r["id"])))
+    return items
+
+
+@dataclass
+class Signals:
+    """Per-query full score vectors of both signals (computed once, fused many ways)."""
+
+    queries: list[EvalQuery]
+    bm25: list[np.ndarray]
+    dense: list[np.ndarray] | None
+    chars: list[int]
+
+
+def compute_signals(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | None,
+                    token_field: str) -> Signals:
+    bm, de, ch = [], [], []
+    use_dense = encoder is not None and index.has_vectors
+    for q in queries:
+        pq = prepare(q.query, token_field, encoder if use_dense else None)
+        bm.append(index.bm25.scores(pq.tokens))
+        if use_dense:
+            assert index.vectors is not None and pq.vector is not None
+            de.append(index.vectors.scores(pq.vector))
+        ch.append(pq.chars)
+    return Signals(queries, bm, de if use_dense else None, ch)
+
+
+def ranking(scores: np.ndarray, k: int = 10) -> np.ndarray:
+    k = min(k, scores.shape[0])
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top], kind="stable")]
+
+
+def metrics_for(rankings: list[list[str]], queries: list[EvalQuery]) -> dict[str, float]:
+    """Recall@1/5/10, MRR@10, nDCG@10 averaged over queries that have relevant documents."""
+    acc: dict[str, float] = defaultdict(float)
+    n = 0
+    for ranked, q in zip(rankings, queries):
+        rel = set(q.relevant)
+        if not rel:
+            continue
+        n += 1
+        for k in (1, 5, 10):
+            acc[f"recall@{k}"] += len(rel & set(ranked[:k])) / len(rel)
+        rr = next((1.0 / (i + 1) for i, d in enumerate(ranked[:10]) if d in rel), 0.0)
+        acc["mrr@10"] += rr
+        dcg = sum(1.0 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in rel)
+        idcg = sum(1.0 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+        acc["ndcg@10"] += dcg / idcg if idcg else 0.0
+    out = {k: round(v / n, 4) for k, v in acc.items()} if n else {}
+    out["n"] = n
+    return out
+
+
+def rank_targets(index: SearchIndex, scores: np.ndarray, k: int = 10) -> list[str]:
+    """Top ``k`` distinct targets (curated rows collapse onto their entry)."""
+    out: list[str] = []
+    for i in ranking(scores, min(len(index.items), k * 4)):
+        t = index.items[int(i)].target or index.items[int(i)].id
+        if t not in out:
+            out.append(t)
+        if len(out) == k:
+            break
+    return out
+
+
+def evaluate_signals(index: SearchIndex, sig: Signals, params: FusionParams) -> dict[str, dict[str, float]]:
+    """Metrics for bm25, dense and fused on the same run."""
+    res: dict[str, dict[str, float]] = {}
+    res["bm25"] = metrics_for([rank_targets(index, s) for s in sig.bm25], sig.queries)
+    if sig.dense is not None:
+        res["dense"] = metrics_for([rank_targets(index, s) for s in sig.dense], sig.queries)
+        res["fused"] = metrics_for([rank_targets(index, fuse(b, d, params, c))
+                                    for b, d, c in zip(sig.bm25, sig.dense, sig.chars)], sig.queries)
+    return res
+
+
+def build_eval_index(items: list[Item], encoder: Encoder | None, cache: EmbeddingCache | None,
+                     token_field: str, engine: str, progress: bool = False) -> SearchIndex:
+    idx = SearchIndex.build(items, token_field=token_field, engine=engine, encoder=None)
+    if encoder is not None:
+        idx.attach_vectors(embed_passages(encoder, [it.embed_text() for it in items], cache, progress=progress),
+                           encoder)
+    return idx
+
+
+def run_eval(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | None, token_field: str,
+             params: FusionParams) -> dict[str, dict[str, dict[str, float]]]:
+    """``{split: {"bm25": M, "dense": M, "fused": M}}``."""
+    by_split: dict[str, list[EvalQuery]] = defaultdict(list)
+    for q in queries:
+        by_split[q.split].append(q)
+    out = {}
+    for split in sorted(by_split):
+        sig = compute_signals(index, by_split[split], encoder, token_field)
+        out[split] = evaluate_signals(index, sig, params)
+    return out
+
+
+__all__ = ["EvalQuery", "load_queries", "corpus_items_from_jsonl", "compute_signals", "evaluate_signals",
+           "run_eval", "metrics_for", "FusionMode", "FusionParams", "build_eval_index"]

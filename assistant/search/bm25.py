@@ -1,0 +1,91 @@
+"""BM25 over pre-tokenised Chinese text, behind one interface with two engines.
+
+* ``rank_bm25`` — ``rank_bm25.BM25Okapi`` (the design card's library); scoring loops in Python over documents.
+* ``bm25s`` — sparse precomputed score matrix; same Okapi/Robertson formula family, much faster at 100k passages.
+"""
+
+from __future__ import annotations
+
+import pickle
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+
+
+class BM25Engine(str, Enum):
+    RANK_BM25 = "rank_bm25"
+    BM25S = "bm25s"
+
+    @classmethod
+    def parse(cls, value: "str | BM25Engine") -> "BM25Engine":
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"BM25 engine must be rank_bm25 or bm25s, got {value!r}") from None
+
+
+class BM25Index:
+    """Scores every document for a tokenised query. Build once, save/load with pickle."""
+
+    def __init__(self, engine: "str | BM25Engine" = BM25Engine.RANK_BM25, k1: float = 1.2, b: float = 0.75) -> None:
+        if k1 <= 0:
+            raise ValueError(f"k1 must be > 0, got {k1}")
+        if not 0 <= b <= 1:
+            raise ValueError(f"b must be in [0, 1], got {b}")
+        self.engine = BM25Engine.parse(engine)
+        self.k1, self.b = k1, b
+        self.n_docs = 0
+        self._model: object = None
+        self._vocab: set[str] = set()
+        #: Lucene-style idf per token (used for query-coverage features, not for ranking)
+        self.idf: dict[str, float] = {}
+
+    def build(self, corpus_tokens: list[list[str]]) -> "BM25Index":
+        self.n_docs = len(corpus_tokens)
+        # an empty document would break both engines' length normalisation: give it a placeholder token
+        safe = [toks if toks else ["\x00empty"] for toks in corpus_tokens]
+        df: dict[str, int] = {}
+        for toks in safe:
+            for t in set(toks):
+                df[t] = df.get(t, 0) + 1
+        self._vocab = set(df)
+        n = max(1, self.n_docs)
+        self.idf = {t: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for t, c in df.items()}
+        if self.n_docs == 0:
+            self._model = None
+        elif self.engine is BM25Engine.RANK_BM25:
+            from rank_bm25 import BM25Okapi
+
+            self._model = BM25Okapi(safe, k1=self.k1, b=self.b)
+        else:
+            import bm25s
+
+            model = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
+            model.index(safe, show_progress=False)
+            self._model = model
+        return self
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every document (0 where nothing matches); unknown tokens are ignored."""
+        if self._model is None:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        q = [t for t in query_tokens if t in self._vocab]
+        if not q:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        if self.engine is BM25Engine.RANK_BM25:
+            return np.asarray(self._model.get_scores(q), dtype=np.float32)  # type: ignore[attr-defined]
+        return np.asarray(self._model.get_scores(q), dtype=np.float32)  # type: ignore[attr-defined]
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as fh:
+            pickle.dump({"engine": self.engine.value, "k1": self.k1, "b": self.b, "n": self.n_docs,
+                         "model": self._model, "vocab": self._vocab, "idf": self.idf}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, path: Path) -> "BM25Index":
+        with path.open("rb") as fh:
+            d = pickle.load(fh)
+        obj = cls(d["engine"], d["k1"], d["b"])
+        obj.n_docs, obj._model, obj._vocab, obj.idf = d["n"], d["model"], d["vocab"], d.get("idf", {})
+        return obj

@@ -1,0 +1,65 @@
+"""Turning stored documents and curated answers into searchable :class:`Item` rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..db.models import CuratedAnswer, Document
+from ..ingest.base import ParsedDocument
+from .index import Item
+
+REGULATION_KINDS = ("法律", "行政法规", "部门规章", "地方性法规", "司法解释", "规范性文件", "标准", "名录")
+
+
+def passage_item(title: str, kind: str, status: str, pid: str, text: str, article: int | None,
+                 heading: str) -> Item:
+    return Item(id=pid, title=title, text=text, kind=kind, status=status, article=article, heading=heading,
+                target=pid)
+
+
+def items_from_parsed(docs: Iterable[ParsedDocument]) -> list[Item]:
+    """Items straight from parsed files (same rows the database yields)."""
+    out = []
+    for d in docs:
+        for p in d.passages:
+            out.append(passage_item(d.title, d.kind, d.status, d.passage_id(p), p.text, p.article, p.heading))
+    return out
+
+
+def passage_items(session: Session, kinds: Iterable[str] | None = None) -> list[Item]:
+    """Every stored passage (optionally of some document kinds), in a stable order."""
+    q = select(Document).options(selectinload(Document.passages)).order_by(Document.id)
+    if kinds is not None:
+        q = q.where(Document.kind.in_(list(kinds)))
+    out = []
+    for d in session.scalars(q):
+        for p in d.passages:
+            out.append(passage_item(d.title, d.kind, d.status, p.id, p.text, p.article, p.heading))
+    return out
+
+
+def curated_rows(entry: CuratedAnswer) -> list[Item]:
+    """One row per wording of a curated question (the question and each paraphrase), all targeting the entry."""
+    wordings = [entry.question, *[p for p in (entry.paraphrases or []) if p]]
+    rows = []
+    for i, w in enumerate(wordings):
+        rows.append(Item(id=f"{entry.id}~{i}", title="", text=w, kind=entry.kind or "curated", status=entry.status,
+                         heading=entry.category, target=entry.id))
+    return rows
+
+
+def curated_items(session: Session) -> list[Item]:
+    """Rows for every published curated answer."""
+    q = select(CuratedAnswer).where(CuratedAnswer.status == "published").order_by(CuratedAnswer.id)
+    out: list[Item] = []
+    for e in session.scalars(q):
+        out.extend(curated_rows(e))
+    return out
+
+
+def regulation_files(shared_data: Path) -> list[Path]:
+    return [shared_data / "laws", shared_data / "zhejiang"]

@@ -1,0 +1,162 @@
+"""A searchable collection: items + BM25 + (optional) vectors, saved under ``index/<name>/`` with a manifest.
+
+The manifest records the encoder id, token field, BM25 engine, a fingerprint of the items and the counts; loading
+refuses an index whose encoder differs from the configured one (vectors of two models must never be mixed).
+A new index is written to a temporary folder and swapped in with an atomic rename.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..text.normalize import normalize
+from ..text.tokenize import TokenField, Tokenizer
+from .bm25 import BM25Engine, BM25Index
+from .encoders import EmbeddingCache, Encoder, embed_passages
+from .vectors import VectorIndex
+
+FORMAT_VERSION = 1
+
+
+class IndexMismatch(Exception):
+    """The saved index was built with another encoder / format than configured."""
+
+    code = "index_mismatch"
+
+
+@dataclass
+class Item:
+    """One searchable row (a passage, a curated question/paraphrase, an eval document)."""
+
+    id: str
+    title: str
+    text: str
+    kind: str = ""
+    status: str = "现行有效"
+    article: int | None = None
+    heading: str = ""
+    #: the row's target: for curated paraphrase rows, the entry id; else the item id itself
+    target: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def bm25_text(self) -> str:
+        return f"{self.title} {self.heading} {self.text}"
+
+    def embed_text(self) -> str:
+        return f"{self.title} {self.heading}\n{self.text}".strip()
+
+
+def fingerprint(items: list[Item]) -> str:
+    h = hashlib.sha256()
+    for it in items:
+        h.update(f"{it.id}\0{it.title}\0{it.status}\0{it.text}\0".encode("utf-8"))
+    return h.hexdigest()
+
+
+class SearchIndex:
+    """Items with their BM25 index and, when vectors are ready, their dense vectors."""
+
+    def __init__(self, items: list[Item], bm25: BM25Index, vectors: VectorIndex | None, manifest: dict[str, Any]):
+        self.items = items
+        self.bm25 = bm25
+        self.vectors = vectors
+        self.manifest = manifest
+        self.pos = {it.id: i for i, it in enumerate(items)}
+        self._lock = threading.Lock()
+
+    @property
+    def has_vectors(self) -> bool:
+        return self.vectors is not None and self.vectors.size == len(self.items)
+
+    @classmethod
+    def build(cls, items: list[Item], token_field: str = "both", engine: str = "rank_bm25",
+              encoder: Encoder | None = None, cache: EmbeddingCache | None = None, progress: bool = False,
+              with_vectors: bool = True) -> "SearchIndex":
+        """Tokenise and index ``items``; embed them when an encoder is given and ``with_vectors``."""
+        tk = Tokenizer.default()
+        tf = TokenField.parse(token_field)
+        t0 = time.perf_counter()
+        tokens = [tk.tokens(it.bm25_text(), tf) for it in items]
+        bm25 = BM25Index(engine).build(tokens)
+        t1 = time.perf_counter()
+        manifest: dict[str, Any] = {
+            "format": FORMAT_VERSION, "items": len(items), "fingerprint": fingerprint(items),
+            "token_field": tf.value, "bm25_engine": BM25Engine.parse(engine).value,
+            "encoder": encoder.id if encoder else None, "dim": encoder.dim if encoder else None,
+            "vectors": False, "built_at": time.time(), "bm25_seconds": round(t1 - t0, 2),
+        }
+        index = cls(items, bm25, None, manifest)
+        if encoder is not None and with_vectors:
+            index.attach_vectors(embed_passages(encoder, [it.embed_text() for it in items], cache, progress=progress),
+                                 encoder)
+        return index
+
+    def attach_vectors(self, matrix: np.ndarray, encoder: Encoder) -> None:
+        """Install vectors computed for exactly these items (e.g. by a background build)."""
+        if matrix.shape != (len(self.items), encoder.dim):
+            raise ValueError(f"vector matrix {matrix.shape} does not fit {len(self.items)} items × {encoder.dim}")
+        v = VectorIndex(encoder.dim)
+        if len(matrix):
+            v.add(matrix)
+        with self._lock:
+            self.vectors = v
+            self.manifest.update(vectors=True, encoder=encoder.id, dim=encoder.dim)
+
+    # -- persistence -------------------------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write to ``folder`` atomically (temp folder + rename)."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        with (tmp / "items.jsonl").open("w", encoding="utf-8") as fh:
+            for it in self.items:
+                fh.write(json.dumps(asdict(it), ensure_ascii=False) + "\n")
+        self.bm25.save(tmp / "bm25.pkl")
+        if self.has_vectors:
+            assert self.vectors is not None
+            self.vectors.save(tmp / "vectors.faiss")
+        (tmp / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), "utf-8")
+        old = folder.parent / f".{folder.name}.old-{os.getpid()}-{threading.get_ident()}"
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, encoder_id: str | None = None) -> "SearchIndex":
+        """Load a saved index; raises :class:`IndexMismatch` if it was built with another encoder."""
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatch(f"索引格式版本 {manifest.get('format')} 与程序版本 {FORMAT_VERSION} 不一致，请重建索引")
+        if manifest.get("vectors") and encoder_id and manifest.get("encoder") != encoder_id:
+            raise IndexMismatch(
+                f"索引由编码器 {manifest.get('encoder')} 构建，当前配置为 {encoder_id}；不能混用，请运行 assistant index build")
+        items = []
+        with (folder / "items.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                items.append(Item(**json.loads(line)))
+        bm25 = BM25Index.load(folder / "bm25.pkl")
+        vectors = None
+        if manifest.get("vectors") and (folder / "vectors.faiss").exists():
+            vectors = VectorIndex.load(folder / "vectors.faiss", int(manifest["dim"]))
+        if len(items) != manifest.get("items") or bm25.n_docs != len(items):
+            raise IndexMismatch("索引文件不完整（条目数不一致），请重建索引")
+        return cls(items, bm25, vectors, manifest)
+
+
+def query_text(q: str) -> str:
+    """The normalised form of a user query."""
+    return normalize(q)

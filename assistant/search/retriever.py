@@ -1,0 +1,187 @@
+"""Hybrid retrieval over the passage index and the curated index, with confidence features.
+
+The retriever never imports Flask; it is used by the CLI, the web channel, jobs and tests alike.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..text.tokenize import TokenField
+from .encoders import Encoder
+from .fusion import FusionMode, FusionParams, fuse
+from .index import Item, SearchIndex
+from .query import PreparedQuery, prepare
+
+CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "answer" / "calibration.json"
+REPEAL_WORDS = ("已废止", "废止", "旧法", "原法", "失效")
+
+
+@dataclass
+class Hit:
+    """One ranked result with its signals."""
+
+    item: Item
+    fused: float
+    bm25: float
+    dense: float | None
+    rank: int
+
+
+@dataclass
+class RankedList:
+    """Hits of one index for one query, plus the features the decision uses."""
+
+    hits: list[Hit]
+    features: dict[str, float]
+    confidence: float
+    mode: str  # "hybrid" | "bm25"
+
+
+@dataclass
+class SearchResult:
+    query: PreparedQuery
+    passages: RankedList
+    curated: RankedList | None
+    include_repealed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, float]]:
+    """Logistic-regression coefficients per (index, mode), fitted on dev data by ``scripts/calibrate.py``."""
+    if path.exists():
+        data: dict[str, dict[str, float]] = json.loads(path.read_text("utf-8"))
+        return data
+    return {}
+
+
+_DEFAULT_COEF = {
+    "hybrid": {"bias": -12.0, "dense1": 12.0, "coverage": 3.0, "zgap": 0.5},
+    "bm25": {"bias": -3.0, "coverage": 4.0, "zgap": 0.8},
+}
+
+
+def confidence_from(features: dict[str, float], coef: dict[str, float]) -> float:
+    z = coef.get("bias", 0.0) + sum(coef.get(k, 0.0) * v for k, v in features.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def coverage(index: SearchIndex, pq: PreparedQuery, item: Item) -> float:
+    """idf-weighted share of the query's word tokens found in the item's text (0–1)."""
+    toks = [t for t in dict.fromkeys(pq.tokens) if not t.startswith("§")]
+    if not toks:
+        toks = list(dict.fromkeys(pq.tokens))
+    hay = f"{item.title} {item.heading} {item.text}".lower()
+    idf = index.bm25.idf
+    default = max(idf.values()) if idf else 1.0
+    total = sum(idf.get(t, default) for t in toks)
+    if total <= 0:
+        return 0.0
+    got = sum(idf.get(t, default) for t in toks if t.lstrip("§") in hay)
+    return got / total
+
+
+class Retriever:
+    """Searches passages and curated answers; swaps indexes atomically when a new build is ready."""
+
+    def __init__(self, passages: SearchIndex, curated: SearchIndex | None, encoder: Encoder | None,
+                 token_field: str = "both", fusion: FusionParams | None = None,
+                 calibration: dict[str, dict[str, float]] | None = None) -> None:
+        self._passages = passages
+        self._curated = curated
+        self.encoder = encoder
+        self.token_field = TokenField.parse(token_field)
+        self.fusion = fusion or FusionParams()
+        self.calibration = calibration if calibration is not None else load_calibration()
+        self._lock = threading.Lock()
+
+    # -- index management --------------------------------------------------------------------------------------
+    @property
+    def passages(self) -> SearchIndex:
+        return self._passages
+
+    @property
+    def curated(self) -> SearchIndex | None:
+        return self._curated
+
+    def swap(self, passages: SearchIndex | None = None, curated: SearchIndex | None = None) -> None:
+        with self._lock:
+            if passages is not None:
+                self._passages = passages
+            if curated is not None:
+                self._curated = curated
+
+    @property
+    def mode(self) -> str:
+        return "hybrid" if (self.encoder is not None and self._passages.has_vectors) else "bm25"
+
+    # -- search ------------------------------------------------------------------------------------------------
+    def _rank(self, index: SearchIndex, pq: PreparedQuery, k: int, name: str,
+              allow: np.ndarray | None = None) -> RankedList:
+        n = len(index.items)
+        if n == 0:
+            return RankedList([], {}, 0.0, "bm25")
+        bm = index.bm25.scores(pq.tokens)
+        dense = None
+        if pq.vector is not None and index.has_vectors:
+            assert index.vectors is not None
+            dense = index.vectors.scores(pq.vector)
+        mode = "hybrid" if dense is not None else "bm25"
+        params = self.fusion if dense is not None else FusionParams(mode=FusionMode.BM25)
+        fused = fuse(bm, dense, params, pq.chars)
+        if allow is not None:
+            fused = np.where(allow, fused, -np.inf)
+        kk = min(k, n)
+        top = np.argpartition(-fused, kk - 1)[:kk]
+        top = top[np.argsort(-fused[top], kind="stable")]
+        hits = [Hit(index.items[int(i)], float(fused[i]), float(bm[i]),
+                    float(dense[i]) if dense is not None else None, r + 1)
+                for r, i in enumerate(top) if np.isfinite(fused[i])]
+        feats: dict[str, float] = {}
+        if hits:
+            f = fused[np.isfinite(fused)]
+            sd = float(f.std()) or 1.0
+            feats["zgap"] = (hits[0].fused - float(np.partition(f, -min(10, len(f)))[-min(10, len(f))])) / sd \
+                if mode == "bm25" else hits[0].fused - (hits[min(9, len(hits) - 1)].fused)
+            feats["coverage"] = coverage(index, pq, hits[0].item)
+            if dense is not None:
+                feats["dense1"] = float(hits[0].dense or 0.0)
+        coef = self.calibration.get(f"{name}:{mode}") or _DEFAULT_COEF[mode]
+        conf = confidence_from(feats, coef) if hits else 0.0
+        return RankedList(hits, feats, conf, mode)
+
+    def search(self, query: str, k: int = 10, kinds: list[str] | None = None,
+               include_repealed: bool | None = None) -> SearchResult:
+        """Rank passages (and curated answers) for ``query``.
+
+        Repealed texts are excluded unless ``include_repealed`` (or the query itself asks about repealed law);
+        when shown they are flagged by their status.
+        """
+        passages, curated = self._passages, self._curated
+        enc = self.encoder if passages.has_vectors else None
+        pq = prepare(query, self.token_field, enc)
+        if include_repealed is None:
+            include_repealed = any(w in pq.normalized for w in REPEAL_WORDS)
+        allow = None
+        if not include_repealed or kinds:
+            allow = np.array([(include_repealed or it.status != "已废止") and (not kinds or it.kind in kinds)
+                              for it in passages.items], dtype=bool)
+        ranked = self._rank(passages, pq, k, "passages", allow)
+        cur = None
+        if curated is not None and curated.items:
+            cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)
+            cur = self._rank(curated, cpq, k * 3, "curated")
+            seen: set[str] = set()
+            uniq = []
+            for h in cur.hits:  # collapse paraphrase rows onto their entry
+                if h.item.target not in seen:
+                    seen.add(h.item.target)
+                    uniq.append(h)
+            cur.hits = uniq[:k]
+        return SearchResult(pq, ranked, cur, include_repealed)

@@ -1,0 +1,59 @@
+"""Dense vectors in faiss (``IndexIDMap2(IndexFlatIP)`` on normalised vectors = exact cosine, add/remove)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+class VectorIndex:
+    """Row ``i`` of the corpus has faiss id ``i``; :meth:`scores` returns cosine similarity for every row."""
+
+    def __init__(self, dim: int) -> None:
+        if dim <= 0:
+            raise ValueError(f"dim must be > 0, got {dim}")
+        self.dim = dim
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._matrix = np.zeros((0, dim), dtype=np.float32)
+
+    @property
+    def size(self) -> int:
+        return int(self._matrix.shape[0])
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append rows (ids continue from the current size)."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise ValueError(f"expected vectors of shape (n, {self.dim}), got {vectors.shape}")
+        ids = np.arange(self.size, self.size + vectors.shape[0], dtype=np.int64)
+        self._index.add_with_ids(vectors, ids)
+        self._matrix = np.vstack([self._matrix, vectors])
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine similarity of ``query`` (normalised, shape (dim,)) with every row."""
+        return self._matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) through faiss."""
+        d, i = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        return d[0], i[0]
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, dim: int) -> "VectorIndex":
+        obj = cls(dim)
+        obj._index = faiss.read_index(str(path))
+        n = obj._index.ntotal
+        if n:
+            obj._matrix = np.vstack([obj._index.reconstruct(i) for i in range(n)]).astype(np.float32) \
+                if n < 1000 else _reconstruct_all(obj._index, n, dim)
+        return obj
+
+
+def _reconstruct_all(index: faiss.Index, n: int, dim: int) -> np.ndarray:
+    inner = faiss.downcast_index(index.index)
+    return faiss.rev_swig_ptr(inner.get_xb(), n * dim).reshape(n, dim).copy()

@@ -1,0 +1,333 @@
+"""The assistant as one object: database, corpus, indexes, retrieval, answers, question log.
+
+Used by the CLI, the web app and tests. Startup never makes a new user wait for embeddings: when the vectors
+are missing, the service answers with BM25 alone and builds the vectors in a background thread, then switches
+to hybrid retrieval (``status()["retrieval_mode"]``).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .answer.compose import Answer, compose
+from .answer.decide import Decision, Thresholds
+from .config import Settings
+from .db.migrate import upgrade
+from .db.models import CuratedAnswer, Document, Question
+from .db.session import make_engine, make_sessionmaker
+from .ingest.curated import CuratedEntry
+from .ingest.pipeline import IngestReport, ingest_paths, store_curated
+from .search.corpus import curated_items, curated_rows, passage_items
+from .search.encoders import EmbeddingCache, Encoder, EncoderError, embed_passages, get_encoder
+from .search.fusion import FusionMode, FusionParams
+from .search.index import IndexMismatch, Item, SearchIndex, fingerprint
+from .search.retriever import Retriever
+from .text.normalize import normalize
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 2000
+
+
+class QuestionError(ValueError):
+    """A question that cannot be accepted (empty, too long)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class AskOutcome:
+    answer: Answer
+    question_id: int
+    token: str
+
+
+def bundled_sources(settings: Settings) -> list[Path]:
+    """What the service ships with: the shared public texts (read in place) and our own curated corpus."""
+    d = settings.shared_data
+    paths = [d / "laws", d / "zhejiang", d / "official_replies", d / "catalogs", d / "standards",
+             settings.corpus_dir / "curated"]
+    return [p for p in paths if p.exists()]
+
+
+class AssistantService:
+    """Owns the engine, the retriever and the background vector build."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.engine = make_engine(self.settings.database_url)
+        self.Session = make_sessionmaker(self.engine)
+        self.thresholds = Thresholds(self.settings.answer_threshold, self.settings.caution_threshold,
+                                     self.settings.curated_threshold)
+        self.fusion = FusionParams(mode=FusionMode.parse(self.settings.fusion), bm25_weight=self.settings.bm25_weight,
+                                   rrf_k=self.settings.rrf_k)
+        self._retriever: Retriever | None = None
+        self._encoder: Encoder | None = None
+        self._encoder_error: str | None = None
+        self._bg: threading.Thread | None = None
+        self._bg_stop = threading.Event()
+        self._lock = threading.RLock()
+        self.vector_state = "none"  # none | building | ready | failed | disabled
+        self.vector_progress: dict[str, Any] = {}
+
+    # -- setup -------------------------------------------------------------------------------------------------
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+    @property
+    def encoder(self) -> Encoder | None:
+        if self.settings.encoder in ("none", ""):
+            return None
+        if self._encoder is None and self._encoder_error is None:
+            try:
+                self._encoder = get_encoder(self.settings.encoder)
+            except EncoderError as exc:
+                self._encoder_error = str(exc)
+                log.error("encoder unavailable, BM25 only: %s", exc)
+        return self._encoder
+
+    def cache(self) -> EmbeddingCache:
+        return EmbeddingCache(self.settings.index_dir / "embeddings.sqlite")
+
+    def ingest(self, paths: list[Path], progress: bool = False) -> IngestReport:
+        with self.Session() as s:
+            return ingest_paths(s, paths, progress=progress)
+
+    def ensure_corpus(self) -> IngestReport | None:
+        """Ingest the bundled corpus when the database holds no documents yet."""
+        with self.Session() as s:
+            n = s.scalar(select(func.count()).select_from(Document)) or 0
+        if n:
+            return None
+        return self.ingest(bundled_sources(self.settings))
+
+    # -- indexes -----------------------------------------------------------------------------------------------
+    def _items(self) -> tuple[list[Item], list[Item]]:
+        with self.Session() as s:
+            return passage_items(s), curated_items(s)
+
+    def build_indexes(self, with_vectors: bool = True, progress: bool = False) -> dict[str, Any]:
+        """Full build of both indexes from the database, saved atomically under ``index/``."""
+        t0 = time.perf_counter()
+        p_items, c_items = self._items()
+        enc = self.encoder if with_vectors else None
+        cache = self.cache() if enc else None
+        passages = SearchIndex.build(p_items, self.settings.token_field, self.settings.bm25_engine, enc, cache,
+                                     progress=progress)
+        curated = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine, enc, cache)
+        passages.save(self.settings.index_dir / "passages")
+        curated.save(self.settings.index_dir / "curated")
+        self._install(passages, curated)
+        if passages.has_vectors:
+            self.vector_state = "ready"
+        return {"passages": len(p_items), "curated_rows": len(c_items), "vectors": passages.has_vectors,
+                "encoder": enc.id if enc else None, "seconds": round(time.perf_counter() - t0, 1)}
+
+    def _install(self, passages: SearchIndex, curated: SearchIndex) -> None:
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = Retriever(passages, curated, self.encoder, self.settings.token_field, self.fusion)
+            else:
+                self._retriever.swap(passages, curated)
+
+    def load_indexes(self, background: bool | None = None, build_vectors: bool = True) -> None:
+        """Load saved indexes if they match the database; otherwise build BM25 now and vectors in the background.
+
+        ``build_vectors=False`` (the one-shot CLI) serves BM25 alone when vectors are missing instead of embedding.
+        """
+        background = self.settings.background_vectors if background is None else background
+        p_items, c_items = self._items()
+        enc = self.encoder
+        passages = curated = None
+        try:
+            pi = SearchIndex.load(self.settings.index_dir / "passages", enc.id if enc else None)
+            ci = SearchIndex.load(self.settings.index_dir / "curated", enc.id if enc else None)
+            if pi.manifest.get("fingerprint") == fingerprint(p_items) and \
+                    ci.manifest.get("fingerprint") == fingerprint(c_items) and \
+                    pi.manifest.get("token_field") == self.settings.token_field and \
+                    pi.manifest.get("bm25_engine") == self.settings.bm25_engine:
+                passages, curated = pi, ci
+        except (FileNotFoundError, IndexMismatch, ValueError, OSError, EOFError) as exc:
+            log.warning("saved index not usable (%s); rebuilding", exc)
+        if passages is None or curated is None:
+            passages = SearchIndex.build(p_items, self.settings.token_field, self.settings.bm25_engine)
+            curated = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine)
+            passages.save(self.settings.index_dir / "passages")
+            curated.save(self.settings.index_dir / "curated")
+        self._install(passages, curated)
+        if enc is None:
+            self.vector_state = "disabled"
+        elif passages.has_vectors and (curated.has_vectors or not curated.items):
+            self.vector_state = "ready"
+        elif not build_vectors:
+            self.vector_state = "none"
+        elif background:
+            self.start_vector_build()
+        else:
+            self._build_vectors()
+
+    def start_vector_build(self) -> None:
+        """Embed the passages in a background thread, then switch to hybrid retrieval."""
+        if self._bg is not None and self._bg.is_alive():
+            return
+        self._bg_stop.clear()
+        self._bg = threading.Thread(target=self._build_vectors, name="vector-build", daemon=True)
+        self._bg.start()
+
+    def stop_background(self) -> None:
+        self._bg_stop.set()
+        if self._bg is not None:
+            self._bg.join(timeout=30)
+
+    def _build_vectors(self) -> None:
+        enc = self.encoder
+        r = self._retriever
+        if enc is None or r is None:
+            return
+        self.vector_state = "building"
+        try:
+            cache = self.cache()
+            for name, idx in (("curated", r.curated), ("passages", r.passages)):
+                if idx is None or idx.has_vectors:
+                    continue
+                self.vector_progress = {"index": name, "items": len(idx.items), "started": time.time()}
+                m = embed_passages(enc, [it.embed_text() for it in idx.items], cache, stop=self._bg_stop)
+                idx.attach_vectors(m, enc)
+                idx.save(self.settings.index_dir / name)
+            self.vector_state = "ready"
+        except InterruptedError:
+            self.vector_state = "none"
+        except Exception:  # a failed background build leaves BM25 serving
+            log.exception("vector build failed")
+            self.vector_state = "failed"
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self.load_indexes()
+        assert self._retriever is not None
+        return self._retriever
+
+    # -- curated answers ---------------------------------------------------------------------------------------
+    def add_curated(self, entry: CuratedEntry) -> CuratedAnswer:
+        """Store a curated answer and make it searchable at once (curated index only; no full rebuild)."""
+        with self.Session() as s:
+            row = store_curated(s, entry, IngestReport())
+            s.commit()
+            c_items = curated_items(s)
+        r = self.retriever
+        enc = self.encoder if r.passages.has_vectors else None
+        old = r.curated
+        vecs = None
+        if enc is not None:
+            known: dict[str, Any] = {}
+            if old is not None and old.has_vectors:
+                assert old.vectors is not None
+                for i, it in enumerate(old.items):
+                    known[it.embed_text()] = old.vectors._matrix[i]
+            new_texts = [it.embed_text() for it in c_items if it.embed_text() not in known]
+            fresh = embed_passages(enc, new_texts, self.cache()) if new_texts else None
+            for t, v in zip(new_texts, fresh if fresh is not None else []):
+                known[t] = v
+            import numpy as np
+
+            vecs = np.stack([known[it.embed_text()] for it in c_items]) if c_items else np.zeros((0, enc.dim), "f4")
+        idx = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine)
+        if enc is not None and vecs is not None:
+            idx.attach_vectors(vecs, enc)
+        r.swap(curated=idx)
+        idx.save(self.settings.index_dir / "curated")
+        return row
+
+    # -- asking ------------------------------------------------------------------------------------------------
+    def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
+               include_repealed: bool | None = None) -> Answer:
+        """Retrieve and compose (no storage)."""
+        r = self.retriever
+        res = r.search(question, k=k, kinds=kinds, include_repealed=include_repealed)
+        with self.Session() as s:
+            ans = compose(res, self.thresholds, self.settings.contact_text, session=s, index=r.passages)
+        ans.meta["vectors"] = self.vector_state
+        return ans
+
+    def ask(self, question: str, channel: str = "cli", session_id: str = "", district: str = "",
+            enterprise: str = "", client_msg_id: str | None = None, **kw: Any) -> AskOutcome:
+        """Store the question (exactly once), answer it, store the decision. Errors still leave the question stored."""
+        text = (question or "").strip()
+        if not text:
+            raise QuestionError("empty_question", "问题不能为空，请输入您要咨询的内容。")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise QuestionError("question_too_long", f"问题过长（{len(text)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
+        with self.Session() as s:
+            if client_msg_id:
+                prev = s.scalar(select(Question).where(Question.channel == channel,
+                                                       Question.client_msg_id == client_msg_id))
+                if prev is not None and prev.result:
+                    return AskOutcome(_answer_from_dict(prev.result), prev.id, prev.token)
+            q = Question(token=secrets.token_urlsafe(24), text=text, normalized=normalize(text), channel=channel,
+                         client_msg_id=client_msg_id, session_id=session_id, district=district,
+                         enterprise=enterprise)
+            s.add(q)
+            s.commit()
+            qid, token = q.id, q.token
+        try:
+            ans = self.answer(text, **kw)
+        except Exception:
+            with self.Session() as s:
+                row = s.get(Question, qid)
+                if row is not None:
+                    row.decision = "error"
+                    s.commit()
+            raise
+        with self.Session() as s:
+            row = s.get(Question, qid)
+            assert row is not None
+            row.decision = ans.decision.value
+            row.confidence = ans.confidence
+            row.top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
+            row.result = ans.as_dict()
+            s.commit()
+        ans.meta["question_id"] = qid
+        return AskOutcome(ans, qid, token)
+
+    def status(self) -> dict[str, Any]:
+        r = self._retriever
+        return {
+            "index_loaded": r is not None,
+            "passages": len(r.passages.items) if r else 0,
+            "curated_rows": len(r.curated.items) if r and r.curated else 0,
+            "retrieval_mode": r.mode if r else "none",
+            "vectors": self.vector_state,
+            "vector_progress": self.vector_progress if self.vector_state == "building" else {},
+            "encoder": self.settings.encoder if self.encoder else None,
+            "encoder_error": self._encoder_error,
+        }
+
+    def session(self) -> Session:
+        return self.Session()
+
+
+def _answer_from_dict(d: dict[str, Any]) -> Answer:
+    from .answer.compose import Citation
+
+    cits = [Citation(id=c["id"], title=c["title"], article=c["article"], status=c["status"], kind=c.get("kind", ""),
+                     snippet=c["snippet"], highlights=c.get("highlights", []), score=c.get("score"))
+            for c in d.get("citations", [])]
+    return Answer(question=d.get("question", ""), decision=Decision(d["decision"]), confidence=d["confidence"],
+                  mode=d.get("meta", {}).get("retrieval_mode", ""), curated=d.get("curated"), citations=cits,
+                  related=d.get("related", []), notice=d.get("notice", ""), footer=d.get("footer", ""),
+                  meta={k: v for k, v in d.get("meta", {}).items() if k != "retrieval_mode"})
+
+
+__all__ = ["AssistantService", "AskOutcome", "QuestionError", "bundled_sources", "curated_rows"]

@@ -1,0 +1,111 @@
+"""Tests of the PDF ingester on the real standards/catalogues in ``../shared/data``."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from assistant.ingest.base import IngestError, NoTextLayer
+from assistant.ingest.pdf import NO_TEXT_LAYER_MESSAGE, parse_pdf
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+STANDARDS = DATA / "standards"
+CATALOGS = DATA / "catalogs"
+
+needs_data = pytest.mark.skipif(
+    not (STANDARDS.is_dir() and CATALOGS.is_dir()),
+    reason=f"shared data not found at {DATA} (expected ../shared/data beside the repository)",
+)
+
+
+def _pdf(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.is_file():
+        pytest.skip(f"{path} missing")
+    return path
+
+
+@needs_data
+def test_text_layer_standard_gb12348() -> None:
+    doc = parse_pdf(_pdf(STANDARDS, "GB-12348-2008.pdf"))
+    assert doc.kind == "标准"
+    assert "工业企业厂界环境噪声排放标准" in doc.title
+    assert doc.title.startswith("GB 12348-2008")
+    assert doc.extra["code"] == "GB 12348-2008"
+    assert "环境保护部" in doc.issuer
+    keys = [p.key for p in doc.passages]
+    assert len(keys) == len(set(keys)), "passage keys must be unique"
+    # NFKC: no full-width digits/letters survive
+    assert not any("ＧＢ" in p.text or "１" in p.text for p in doc.passages)
+    # the zone-class limits table (昼间/夜间, dB(A))
+    texts = [p.text.replace("（", "(").replace("）", ")") for p in doc.passages]
+    assert any("昼间" in t and "夜间" in t and "dB(A)" in t for t in texts)
+    clause = {p.key: p for p in doc.passages}
+    assert "5.1.1" in clause and clause["5.1.1"].heading.startswith("5 测量方法")
+    # cover/publisher boilerplate dropped
+    assert not any("书号" in p.text or "定价" in p.text for p in doc.passages)
+    assert all(p.line and p.line > 0 for p in doc.passages)
+    assert all(len(p.text) <= 1300 for p in doc.passages)
+
+
+@needs_data
+def test_catalogue_hazardous_waste_list() -> None:
+    doc = parse_pdf(_pdf(CATALOGS, "国家危险废物名录-2021.pdf"))
+    assert doc.kind == "名录"
+    assert doc.title == "国家危险废物名录（2021年版）"
+    by_key = {p.key: p for p in doc.passages}
+    assert by_key["1"].article == 1
+    assert by_key["1"].text.startswith("第一条")
+    assert by_key["8"].article == 8
+    rows = [p for p in doc.passages if "900-041-49" in p.text]
+    assert rows, "the row of 900-041-49 must be findable"
+    assert any(p.key.startswith("row-") and "HW49" in p.text for p in rows)
+
+
+@needs_data
+def test_scanned_standard_raises_no_text_layer() -> None:
+    path = _pdf(STANDARDS, "GB-8978-1996.pdf")
+    with pytest.raises(NoTextLayer) as info:
+        parse_pdf(path)
+    assert info.value.message == NO_TEXT_LAYER_MESSAGE
+    assert "无文字层" in str(info.value) and str(path) in str(info.value)
+
+
+def test_corrupt_pdf_raises_ingest_error(tmp_path: Path) -> None:
+    bad = tmp_path / "x.pdf"
+    bad.write_bytes(b"%PDF-1.4\n\x00\x01garbage\xff\xfe not a pdf at all" * 20)
+    with pytest.raises(IngestError) as info:
+        parse_pdf(bad)
+    assert not isinstance(info.value, NoTextLayer)
+    assert "x.pdf" in str(info.value)
+    assert "PDF" in info.value.message
+
+
+def test_missing_file_raises_ingest_error(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="nope.pdf"):
+        parse_pdf(tmp_path / "nope.pdf")
+
+
+@needs_data
+def test_every_shared_pdf_parses_or_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every PDF either yields passages or is a scan; prints a summary (see with ``-s``)."""
+    lines: list[str] = []
+    for path in sorted(CATALOGS.glob("*.pdf")) + sorted(STANDARDS.glob("*.pdf")):
+        try:
+            doc = parse_pdf(path)
+        except NoTextLayer as exc:
+            lines.append(f"{path.name}: NoTextLayer: {exc.message}")
+            continue
+        except IngestError as exc:  # AES-encrypted GB-34330 needs the optional cryptography package
+            if "cryptography" in exc.message and importlib.util.find_spec("cryptography") is None:
+                lines.append(f"{path.name}: skipped (cryptography not installed)")
+                continue
+            raise
+        assert doc.passages, path.name
+        keys = [p.key for p in doc.passages]
+        assert len(keys) == len(set(keys)), path.name
+        lines.append(f"{path.name}: {len(doc.passages)} passages | {doc.kind} | {doc.title}")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
