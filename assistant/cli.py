@@ -145,7 +145,8 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
     enc = None if no_vectors else svc.encoder
     idx = build_eval_index(items, enc, svc.cache() if enc else None, tf, s.bm25_engine, progress=not as_json)
     params = FusionParams(mode=FusionMode.parse(fusion or s.fusion), bm25_weight=s.bm25_weight, rrf_k=s.rrf_k)
-    qs = load_queries(queries, None if split in (None, "all") and split != "all" else split)
+    # --split dev|test selects those rows; --split all selects rows without a split field; no --split: every row
+    qs = load_queries(queries, split)
     result = run_eval(idx, qs, enc, tf, params)
     if as_json:
         _echo_json(result)
@@ -153,6 +154,40 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
         for sp, res in result.items():
             for sig, m in res.items():
                 click.echo(f"{sp:5s} {sig:6s} " + "  ".join(f"{k}={v}" for k, v in m.items()))
+
+
+@main.group(help="精选问答语料管理")
+def corpus() -> None:
+    pass
+
+
+@corpus.command("check", help="检查精选问答：必填字段、引用是否存在且现行有效、重复问题、答案长度")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=None, help="精选问答目录（默认 corpus/curated）")
+@click.option("--json", "as_json", is_flag=True)
+def corpus_check(folder: Path | None, as_json: bool) -> None:
+    from .corpus.check import check_corpus
+
+    svc = _service()
+    svc.ensure_corpus()
+    target = folder or (svc.settings.corpus_dir / "curated")
+    if not target.is_dir():
+        raise click.BadParameter(f"目录不存在：{target}", param_hint="--dir")
+    with svc.Session() as s:
+        rep = check_corpus(s, target)
+    if as_json:
+        _echo_json(rep.as_dict())
+    else:
+        click.echo(f"条目 {rep.entries}，引用 {rep.citations}，错误 {len(rep.errors)}，提示 {len(rep.warnings)}，"
+                   f"待复核 {len(rep.review)}")
+        for p in rep.errors:
+            where = f"{p.file}:{p.line}" if p.line else p.file
+            click.echo(f"  错误 [{p.code}] {p.entry} {where}: {p.message}", err=True)
+        for p in rep.warnings[:50]:
+            click.echo(f"  提示 [{p.code}] {p.entry}: {p.message}")
+        for r in rep.review:
+            click.echo(f"  待复核 {r['entry']}: {r['citation']} 于 {r['document_updated']} 更新（条目复核于 {r['reviewed']}）")
+    if not rep.ok:
+        sys.exit(1)
 
 
 @main.command(help="启动服务（内置 SQLite 与语料；向量在后台生成）")

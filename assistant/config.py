@@ -43,7 +43,7 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         """Settings from ``ASSISTANT_*`` variables and ``DATABASE_URL``."""
         d = cls()
         return replace(

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
-from .search.fusion import FusionMode, FusionParams, fuse
+from .search.fusion import FusionMode, FusionParams, apply_references, fuse
 from .search.index import Item, SearchIndex
 from .search.query import prepare
+from .search.references import ReferenceMatcher, reference_vector
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,19 @@ class Signals:
     bm25: list[np.ndarray]
     dense: list[np.ndarray] | None
     chars: list[int]
+    refs: list[np.ndarray | None] | None = None
+
+    def fused(self, params: FusionParams) -> list[np.ndarray]:
+        assert self.dense is not None
+        refs = self.refs or [None] * len(self.bm25)
+        return [apply_references(fuse(b, d, params, c), r, params)
+                for b, d, c, r in zip(self.bm25, self.dense, self.chars, refs)]
 
 
 def compute_signals(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | None,
-                    token_field: str) -> Signals:
-    bm, de, ch = [], [], []
+                    token_field: str, doc_prior: float = 0.0) -> Signals:
+    bm, de, ch, rf = [], [], [], []
+    matcher = ReferenceMatcher(index)
     use_dense = encoder is not None and index.has_vectors
     for q in queries:
         pq = prepare(q.query, token_field, encoder if use_dense else None)
@@ -76,7 +85,8 @@ def compute_signals(index: SearchIndex, queries: list[EvalQuery], encoder: Encod
             assert index.vectors is not None and pq.vector is not None
             de.append(index.vectors.scores(pq.vector))
         ch.append(pq.chars)
-    return Signals(queries, bm, de if use_dense else None, ch)
+        rf.append(reference_vector(matcher, pq.normalized, doc_prior))
+    return Signals(queries, bm, de if use_dense else None, ch, rf)
 
 
 def ranking(scores: np.ndarray, k: int = 10) -> np.ndarray:
@@ -124,8 +134,7 @@ def evaluate_signals(index: SearchIndex, sig: Signals, params: FusionParams) -> 
     res["bm25"] = metrics_for([rank_targets(index, s) for s in sig.bm25], sig.queries)
     if sig.dense is not None:
         res["dense"] = metrics_for([rank_targets(index, s) for s in sig.dense], sig.queries)
-        res["fused"] = metrics_for([rank_targets(index, fuse(b, d, params, c))
-                                    for b, d, c in zip(sig.bm25, sig.dense, sig.chars)], sig.queries)
+        res["fused"] = metrics_for([rank_targets(index, f) for f in sig.fused(params)], sig.queries)
     return res
 
 
@@ -146,7 +155,7 @@ def run_eval(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | No
         by_split[q.split].append(q)
     out = {}
     for split in sorted(by_split):
-        sig = compute_signals(index, by_split[split], encoder, token_field)
+        sig = compute_signals(index, by_split[split], encoder, token_field, params.doc_prior)
         out[split] = evaluate_signals(index, sig, params)
     return out
 

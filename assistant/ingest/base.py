@@ -76,5 +76,5 @@ class ParsedDocument:
         for part in (self.title, self.kind, self.status, self.revision_note):
             h.update(part.encode("utf-8") + b"\0")
         for p in self.passages:
-            h.update(f"{p.key}\0{p.heading}\0{p.text}\0".encode("utf-8"))
+            h.update(f"{p.key}\0{p.heading}\0{p.text}\0".encode())
         return h.hexdigest()

@@ -57,6 +57,16 @@ class CuratedEntry:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+class _NoDatesLoader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as strings, so one bad date fails one entry, not the file."""
+
+
+_NoDatesLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _as_list(value: Any, path: Path, line: int, name: str) -> list[str]:
     if value is None:
         return []
@@ -83,7 +93,10 @@ def parse_curated(path: Path) -> list[CuratedEntry | IngestError]:
     if not isinstance(root, yaml.SequenceNode):
         return [IngestError(str(path), "文件顶层应为条目列表（每条以“- id:”开头）", line=root.start_mark.line + 1)]
     out: list[CuratedEntry | IngestError] = []
-    loader_data = yaml.safe_load(text)
+    try:
+        loader_data = yaml.load(text, Loader=_NoDatesLoader)  # dates stay strings: checked per entry below
+    except (yaml.YAMLError, ValueError) as exc:
+        return [IngestError(str(path), f"YAML 无法解析：{exc}", line=root.start_mark.line + 1)]
     for node, raw in zip(root.value, loader_data):
         line = node.start_mark.line + 1
         if not isinstance(raw, dict):

@@ -165,7 +165,7 @@ def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False
         from tqdm import tqdm
 
         it = tqdm(files, desc="ingest", unit="file")
-    seen_ids: dict[str, str] = {}
+    seen_ids: dict[str, str] = {}  # curated id -> "file:line" where this run first saw it
     for path in it:
         for item in parse_file(path):
             if isinstance(item, NoTextLayer):
@@ -173,11 +173,11 @@ def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False
             elif isinstance(item, IngestError):
                 report.errors.append(item)
             elif isinstance(item, CuratedEntry):
-                if item.id in seen_ids and seen_ids[item.id] != str(path):
+                if item.id in seen_ids:
                     report.errors.append(IngestError(str(path), f"条目 id 重复：{item.id}（已见于 {seen_ids[item.id]}）",
                                                      line=item.line))
                     continue
-                seen_ids[item.id] = str(path)
+                seen_ids[item.id] = f"{path}:{item.line}"
                 store_curated(session, item, report)
             else:
                 store_document(session, item, report)

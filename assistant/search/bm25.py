@@ -7,18 +7,18 @@
 from __future__ import annotations
 
 import pickle
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
 
-class BM25Engine(str, Enum):
+class BM25Engine(StrEnum):
     RANK_BM25 = "rank_bm25"
     BM25S = "bm25s"
 
     @classmethod
-    def parse(cls, value: "str | BM25Engine") -> "BM25Engine":
+    def parse(cls, value: str | BM25Engine) -> BM25Engine:
         try:
             return cls(value)
         except ValueError:
@@ -28,7 +28,7 @@ class BM25Engine(str, Enum):
 class BM25Index:
     """Scores every document for a tokenised query. Build once, save/load with pickle."""
 
-    def __init__(self, engine: "str | BM25Engine" = BM25Engine.RANK_BM25, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, engine: str | BM25Engine = BM25Engine.RANK_BM25, k1: float = 1.2, b: float = 0.75) -> None:
         if k1 <= 0:
             raise ValueError(f"k1 must be > 0, got {k1}")
         if not 0 <= b <= 1:
@@ -41,7 +41,7 @@ class BM25Index:
         #: Lucene-style idf per token (used for query-coverage features, not for ranking)
         self.idf: dict[str, float] = {}
 
-    def build(self, corpus_tokens: list[list[str]]) -> "BM25Index":
+    def build(self, corpus_tokens: list[list[str]]) -> BM25Index:
         self.n_docs = len(corpus_tokens)
         # an empty document would break both engines' length normalisation: give it a placeholder token
         safe = [toks if toks else ["\x00empty"] for toks in corpus_tokens]
@@ -83,7 +83,7 @@ class BM25Index:
                          "model": self._model, "vocab": self._vocab, "idf": self.idf}, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def load(cls, path: Path) -> "BM25Index":
+    def load(cls, path: Path) -> BM25Index:
         with path.open("rb") as fh:
             d = pickle.load(fh)
         obj = cls(d["engine"], d["k1"], d["b"])

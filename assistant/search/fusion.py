@@ -11,19 +11,19 @@ Two methods, both reported on the dev split (README):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
 
-class FusionMode(str, Enum):
+class FusionMode(StrEnum):
     ZSCORE = "zscore"
     RRF = "rrf"
     BM25 = "bm25"
     DENSE = "dense"
 
     @classmethod
-    def parse(cls, value: "str | FusionMode") -> "FusionMode":
+    def parse(cls, value: str | FusionMode) -> FusionMode:
         try:
             return cls(value)
         except ValueError:
@@ -40,6 +40,10 @@ class FusionParams:
     length_alpha: float = 0.5
     rrf_k: int = 60
     pool: int = 200
+    #: boost (in standard deviations of the fused pool) for articles the question names explicitly
+    reference_weight: float = 0.0
+    #: share of that boost given to the other articles of a named document
+    doc_prior: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.bm25_weight <= 1:
@@ -48,12 +52,35 @@ class FusionParams:
             raise ValueError(f"rrf_k must be > 0, got {self.rrf_k}")
         if self.pool <= 0:
             raise ValueError(f"pool must be > 0, got {self.pool}")
+        if self.length_alpha < 0:
+            raise ValueError(f"length_alpha must be >= 0, got {self.length_alpha}")
+        if self.long_query_chars <= 0:
+            raise ValueError(f"long_query_chars must be > 0, got {self.long_query_chars}")
+        if self.reference_weight < 0 or not 0 <= self.doc_prior <= 1:
+            raise ValueError(f"reference_weight must be >= 0 and doc_prior in [0, 1], got "
+                             f"{self.reference_weight}, {self.doc_prior}")
 
     def weight_for(self, query_chars: int) -> float:
         """BM25 weight for a query of ``query_chars`` characters."""
         if query_chars <= self.long_query_chars or self.length_alpha == 0:
             return self.bm25_weight
         return self.bm25_weight * (self.long_query_chars / query_chars) ** self.length_alpha
+
+
+def apply_references(fused: np.ndarray, refs: np.ndarray | None, params: FusionParams) -> np.ndarray:
+    """Add the explicit-reference boost, scaled to the spread of the fused scores."""
+    if refs is None or params.reference_weight == 0:
+        return fused
+    finite = fused[np.isfinite(fused)]
+    top = np.sort(finite)[-min(len(finite), params.pool):] if len(finite) else finite
+    scale = float(top.std()) if len(top) > 1 else 1.0
+    return (fused + params.reference_weight * max(scale, 1e-6) * refs).astype(np.float32)
+
+
+def _competition_rank(x: np.ndarray) -> np.ndarray:
+    """1 + the number of strictly better scores: tied documents share a rank (no bonus for index position)."""
+    order = np.sort(x)[::-1]
+    return (np.searchsorted(-order, -x, side="left") + 1).astype(np.float64)
 
 
 def _zscore(x: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -79,10 +106,7 @@ def fuse(bm25: np.ndarray | None, dense: np.ndarray | None, params: FusionParams
     pool = np.union1d(top_b, top_d)
     w = params.weight_for(query_chars)
     if params.mode is FusionMode.RRF:
-        rb = np.empty(n, dtype=np.float64)
-        rd = np.empty(n, dtype=np.float64)
-        rb[np.argsort(-bm25, kind="stable")] = np.arange(1, n + 1)
-        rd[np.argsort(-dense, kind="stable")] = np.arange(1, n + 1)
+        rb, rd = _competition_rank(bm25), _competition_rank(dense)
         return (w / (params.rrf_k + rb) + (1 - w) / (params.rrf_k + rd)).astype(np.float32)
     out = w * _zscore(bm25.astype(np.float64), pool) + (1 - w) * _zscore(dense.astype(np.float64), pool)
     return out.astype(np.float32)

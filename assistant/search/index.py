@@ -59,7 +59,7 @@ class Item:
 def fingerprint(items: list[Item]) -> str:
     h = hashlib.sha256()
     for it in items:
-        h.update(f"{it.id}\0{it.title}\0{it.status}\0{it.text}\0".encode("utf-8"))
+        h.update(f"{it.id}\0{it.title}\0{it.status}\0{it.text}\0".encode())
     return h.hexdigest()
 
 
@@ -81,7 +81,7 @@ class SearchIndex:
     @classmethod
     def build(cls, items: list[Item], token_field: str = "both", engine: str = "rank_bm25",
               encoder: Encoder | None = None, cache: EmbeddingCache | None = None, progress: bool = False,
-              with_vectors: bool = True) -> "SearchIndex":
+              with_vectors: bool = True) -> SearchIndex:
         """Tokenise and index ``items``; embed them when an encoder is given and ``with_vectors``."""
         tk = Tokenizer.default()
         tf = TokenField.parse(token_field)
@@ -136,7 +136,7 @@ class SearchIndex:
             shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path, encoder_id: str | None = None) -> "SearchIndex":
+    def load(cls, folder: Path, encoder_id: str | None = None) -> SearchIndex:
         """Load a saved index; raises :class:`IndexMismatch` if it was built with another encoder."""
         manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
         if manifest.get("format") != FORMAT_VERSION:

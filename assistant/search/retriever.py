@@ -15,9 +15,10 @@ import numpy as np
 
 from ..text.tokenize import TokenField
 from .encoders import Encoder
-from .fusion import FusionMode, FusionParams, fuse
+from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
 from .query import PreparedQuery, prepare
+from .references import ReferenceMatcher, reference_vector
 
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "answer" / "calibration.json"
 REPEAL_WORDS = ("已废止", "废止", "旧法", "原法", "失效")
@@ -100,6 +101,7 @@ class Retriever:
         self.fusion = fusion or FusionParams()
         self.calibration = calibration if calibration is not None else load_calibration()
         self._lock = threading.Lock()
+        self._matchers: dict[int, ReferenceMatcher] = {}
 
     # -- index management --------------------------------------------------------------------------------------
     @property
@@ -121,6 +123,13 @@ class Retriever:
     def mode(self) -> str:
         return "hybrid" if (self.encoder is not None and self._passages.has_vectors) else "bm25"
 
+    def _matcher(self, index: SearchIndex) -> ReferenceMatcher:
+        m = self._matchers.get(id(index))
+        if m is None or m.index is not index:
+            m = ReferenceMatcher(index)
+            self._matchers = {id(index): m, **{k: v for k, v in list(self._matchers.items())[:3]}}
+        return m
+
     # -- search ------------------------------------------------------------------------------------------------
     def _rank(self, index: SearchIndex, pq: PreparedQuery, k: int, name: str,
               allow: np.ndarray | None = None) -> RankedList:
@@ -135,6 +144,10 @@ class Retriever:
         mode = "hybrid" if dense is not None else "bm25"
         params = self.fusion if dense is not None else FusionParams(mode=FusionMode.BM25)
         fused = fuse(bm, dense, params, pq.chars)
+        if self.fusion.reference_weight:
+            refs = reference_vector(self._matcher(index), pq.normalized, self.fusion.doc_prior)
+            fused = apply_references(fused, refs, FusionParams(reference_weight=self.fusion.reference_weight,
+                                                               pool=self.fusion.pool))
         if allow is not None:
             fused = np.where(allow, fused, -np.inf)
         kk = min(k, n)

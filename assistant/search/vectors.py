@@ -44,9 +44,9 @@ class VectorIndex:
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path, dim: int) -> "VectorIndex":
+    def load(cls, path: Path, dim: int) -> VectorIndex:
         obj = cls(dim)
-        obj._index = faiss.read_index(str(path))
+        obj._index = faiss.read_index(str(path))  # type: ignore[assignment]
         n = obj._index.ntotal
         if n:
             obj._matrix = np.vstack([obj._index.reconstruct(i) for i in range(n)]).astype(np.float32) \
@@ -55,5 +55,5 @@ class VectorIndex:
 
 
 def _reconstruct_all(index: faiss.Index, n: int, dim: int) -> np.ndarray:
-    inner = faiss.downcast_index(index.index)
-    return faiss.rev_swig_ptr(inner.get_xb(), n * dim).reshape(n, dim).copy()
+    inner = faiss.downcast_index(index.index)  # type: ignore[attr-defined]
+    return faiss.rev_swig_ptr(inner.get_xb(), n * dim).reshape(n, dim).copy()  # type: ignore[attr-defined, no-any-return]

@@ -29,7 +29,7 @@ class SynonymTable:
         self._variants = sorted(self.to_canonical, key=len, reverse=True)
 
     @classmethod
-    def load(cls, path: Path = _DEFAULT) -> "SynonymTable":
+    def load(cls, path: Path = _DEFAULT) -> SynonymTable:
         groups: list[list[str]] = []
         if path.exists():
             for raw in path.read_text(encoding="utf-8").splitlines():

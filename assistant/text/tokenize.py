@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import jieba
@@ -20,7 +20,7 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9][a-z0-9.\-]*")
 jieba.setLogLevel(logging.WARNING)
 
 
-class TokenField(str, Enum):
+class TokenField(StrEnum):
     """Which tokens feed BM25."""
 
     WORDS = "words"
@@ -28,7 +28,7 @@ class TokenField(str, Enum):
     BOTH = "both"
 
     @classmethod
-    def parse(cls, value: "str | TokenField") -> "TokenField":
+    def parse(cls, value: str | TokenField) -> TokenField:
         try:
             return cls(value)
         except ValueError:
@@ -39,7 +39,7 @@ class Tokenizer:
     """jieba with the domain user dictionary and stopwords, loaded once per process."""
 
     _lock = threading.Lock()
-    _instance: "Tokenizer | None" = None
+    _instance: Tokenizer | None = None
 
     def __init__(self, dict_dir: Path = _DICT_DIR) -> None:
         self._jieba = jieba.Tokenizer()
@@ -53,7 +53,7 @@ class Tokenizer:
         ) if stop.exists() else frozenset()
 
     @classmethod
-    def default(cls) -> "Tokenizer":
+    def default(cls) -> Tokenizer:
         """The process-wide tokenizer (jieba's dictionary takes about a second to load)."""
         with cls._lock:
             if cls._instance is None:

@@ -1,0 +1,1 @@
+"""The curated corpus as a whole: checks that keep it true."""

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install the assistant into .venv in the repository root (offline-capable: every model and corpus is bundled).
+# torch is installed first as the CPU build this machine kind has on disk, so sentence-transformers never pulls CUDA.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3.11}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[test]"

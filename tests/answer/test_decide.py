@@ -1,0 +1,31 @@
+"""Answer / caution / abstain thresholds."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.decide import Decision, Thresholds
+
+
+@pytest.mark.parametrize(
+    ("confidence", "decision"),
+    [(0.0, Decision.ABSTAIN), (0.29, Decision.ABSTAIN), (0.3, Decision.CAUTION), (0.69, Decision.CAUTION),
+     (0.7, Decision.ANSWER), (1.0, Decision.ANSWER)],
+)
+def test_confidence_maps_to_decision(confidence: float, decision: Decision) -> None:
+    assert Thresholds(answer=0.7, caution=0.3).decide(confidence) is decision
+
+
+def test_equal_thresholds_have_no_caution_band() -> None:
+    t = Thresholds(answer=0.5, caution=0.5)
+    assert t.decide(0.49) is Decision.ABSTAIN and t.decide(0.5) is Decision.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [({"answer": 1.2}, "1.2"), ({"caution": -0.1}, "-0.1"), ({"curated": 2.0}, "curated"),
+     ({"answer": 0.4, "caution": 0.6}, "0.6")],
+)
+def test_invalid_thresholds(kwargs: dict, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        Thresholds(**kwargs)

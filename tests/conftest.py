@@ -1,0 +1,159 @@
+"""Shared fixtures: small hand-written corpus in ``tests/data``, tmp settings, SQLite + PostgreSQL databases.
+
+Database-backed tests take ``db_url`` (directly or through ``db_settings`` / ``service``) and so run twice:
+on a fresh SQLite file and on a fresh PostgreSQL schema (marked ``postgres``; skipped with a reason when the
+server is unreachable). Each PostgreSQL run gets its own schema (``search_path`` set through the URL), dropped
+afterwards, so runs never see each other's rows and nothing outside the schema is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from assistant.config import Settings
+from assistant.service import AssistantService
+
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_FIXTURES = DATA / "shared"
+CORPUS_FIXTURES = DATA / "corpus"
+INVALID = DATA / "invalid"
+EVAL = DATA / "eval"
+REPO = Path(__file__).resolve().parents[1]
+REAL_SHARED = REPO.parent / "shared" / "data"
+
+PG_URL = os.environ.get("DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+# fixture passage ids (title#article)
+PWXK = "排污许可管理条例"
+WFZY = "危险废物转移管理办法"
+NOISE_OLD = "中华人民共和国环境噪声污染防治法"
+ZS_SHIP = "舟山市船舶污染物管理条例"
+
+
+@lru_cache(maxsize=1)
+def _pg_problem() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}"
+
+
+def _schema_url(schema: str) -> str:
+    url = make_url(PG_URL)
+    return url.render_as_string(hide_password=False) + ("&" if url.query else "?") + \
+        "options=" + quote(f"-csearch_path={schema}", safe="")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a tmp SQLite file, or a new PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'assistant.db'}"
+        return
+    problem = _pg_problem()
+    if problem:
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _schema_url(schema)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SET lock_timeout = '20s'"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _copy_fixtures(root: Path) -> tuple[Path, Path]:
+    shared = root / "shared"
+    corpus = root / "corpus"
+    shutil.copytree(SHARED_FIXTURES, shared)
+    shutil.copytree(CORPUS_FIXTURES, corpus)
+    return shared, corpus
+
+
+def make_settings(root: Path, database_url: str) -> Settings:
+    shared, corpus = _copy_fixtures(root)
+    return replace(Settings(), database_url=database_url, index_dir=root / "index", corpus_dir=corpus,
+                   shared_data=shared, encoder="hash", background_vectors=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on a tmp SQLite file, tmp index dir and tmp copies of the fixture corpus; hash encoder."""
+    return make_settings(tmp_path / "env", f"sqlite:///{tmp_path / 'env' / 'assistant.db'}")
+
+
+@pytest.fixture
+def db_settings(settings: Settings, db_url: str) -> Settings:
+    """``settings`` on the parametrised database (SQLite and PostgreSQL)."""
+    return replace(settings, database_url=db_url)
+
+
+def fixture_paths(s: Settings) -> list[Path]:
+    return [s.shared_data / "laws", s.shared_data / "zhejiang", s.shared_data / "official_replies",
+            s.corpus_dir / "curated"]
+
+
+def build_service(s: Settings) -> AssistantService:
+    svc = AssistantService(s)
+    svc.migrate()
+    svc.ingest(fixture_paths(s))
+    svc.build_indexes()
+    return svc
+
+
+@pytest.fixture
+def service(db_settings: Settings) -> Iterator[AssistantService]:
+    """A migrated service with the fixture corpus ingested and both indexes built (hash vectors: hybrid mode)."""
+    svc = build_service(db_settings)
+    try:
+        yield svc
+    finally:
+        svc.stop_background()
+        svc.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def search_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantService]:
+    """Module-wide SQLite service for read-only retrieval tests (built once per module)."""
+    root = tmp_path_factory.mktemp("search")
+    svc = build_service(make_settings(root / "env", f"sqlite:///{root / 'env' / 'assistant.db'}"))
+    try:
+        yield svc
+    finally:
+        svc.engine.dispose()
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for the CLI pointing at ``settings`` (the CLI reads ``Settings.from_env()``)."""
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+        "ASSISTANT_SHARED_DATA": str(settings.shared_data),
+        "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
+        "ASSISTANT_ENCODER": "hash",
+        "ASSISTANT_BACKGROUND_VECTORS": "0",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return env

@@ -1,0 +1,48 @@
+"""Abbreviation expansion (the shipped table and a hand-made one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.search.query import prepare
+from assistant.text.synonyms import SynonymTable, default_synonyms
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [("环评要多久才能批下来", "环境影响评价"), ("排污证有效期几年", "排污许可证"), ("危废怎么贮存", "危险废物")],
+)
+def test_shipped_table_appends_canonical(query: str, canonical: str) -> None:
+    out = default_synonyms().expand(query)
+    assert out.startswith(query), "the user's own words are kept"
+    assert out.endswith(" " + canonical)
+
+
+def test_no_expansion_when_canonical_already_present() -> None:
+    syn = default_synonyms()
+    assert syn.expand("排污许可证有效期") == "排污许可证有效期"
+    assert syn.expansions("今天天气不错") == []
+
+
+def test_table_from_file_longest_variant_first(tmp_path: Path) -> None:
+    f = tmp_path / "syn.tsv"
+    f.write_text("# comment\n排污许可证\t排污证\t排污许可正\n危险废物\t危废\n\n单独一项\n", encoding="utf-8")
+    syn = SynonymTable.load(f)
+    assert syn.to_canonical == {"排污证": "排污许可证", "排污许可正": "排污许可证", "危废": "危险废物"}
+    assert syn.expansions("排污证和危废") == ["排污许可证", "危险废物"]
+    assert syn.expansions("排污证排污证") == ["排污许可证"]  # no repeats
+
+
+def test_table_missing_file_is_empty(tmp_path: Path) -> None:
+    assert SynonymTable.load(tmp_path / "none.tsv").expand("环评") == "环评"
+
+
+def test_prepare_expands_normalises_and_tokenises() -> None:
+    pq = prepare("環評ＧＢ", "words", None)
+    assert pq.normalized == "环评gb"
+    assert "环境影响评价" in pq.expanded
+    assert "环境影响评价" in pq.tokens or {"环境", "影响", "评价"} <= set(pq.tokens)
+    assert pq.vector is None
+    assert prepare("环评", "words", None, expand=False).expanded == "环评"
