@@ -128,7 +128,7 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
              no_vectors: bool, as_json: bool) -> None:
     from .evaluation import build_eval_index, corpus_items_from_jsonl, load_queries, run_eval
     from .search.corpus import REGULATION_KINDS, passage_items
-    from .search.fusion import FusionMode, FusionParams
+    from .service import fusion_params
 
     svc = _service()
     s = svc.settings
@@ -144,7 +144,7 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
         items = corpus_items_from_jsonl(p)
     enc = None if no_vectors else svc.encoder
     idx = build_eval_index(items, enc, svc.cache() if enc else None, tf, s.bm25_engine, progress=not as_json)
-    params = FusionParams(mode=FusionMode.parse(fusion or s.fusion), bm25_weight=s.bm25_weight, rrf_k=s.rrf_k)
+    params = fusion_params(s, fusion)
     # --split dev|test selects those rows; --split all selects rows without a split field; no --split: every row
     qs = load_queries(queries, split)
     result = run_eval(idx, qs, enc, tf, params)

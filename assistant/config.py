@@ -30,8 +30,12 @@ class Settings:
     bm25_engine: str = "bm25s"
     #: fusion: ``zscore`` (confidence-weighted normalised scores) or ``rrf``.
     fusion: str = "zscore"
-    #: weight of the BM25 signal in z-score fusion (dense gets 1 - w).
-    bm25_weight: float = 0.4
+    #: weight of the BM25 signal in z-score fusion (dense gets 1 - w); chosen on the dev split (README).
+    bm25_weight: float = 0.3
+    #: shrink the BM25 weight for long queries: w·(60/len)^alpha (measured; 0 = off, the dev-best setting)
+    length_alpha: float = 0.0
+    #: boost, in standard deviations of the fused scores, of articles the question names (《X法》第N条)
+    reference_weight: float = 2.0
     rrf_k: int = 60
     #: decision thresholds on the calibrated confidence (0–1), chosen on dev data.
     answer_threshold: float = 0.6
@@ -57,6 +61,8 @@ class Settings:
             bm25_engine=_env("ASSISTANT_BM25_ENGINE", d.bm25_engine),
             fusion=_env("ASSISTANT_FUSION", d.fusion),
             bm25_weight=float(_env("ASSISTANT_BM25_WEIGHT", str(d.bm25_weight))),
+            length_alpha=float(_env("ASSISTANT_LENGTH_ALPHA", str(d.length_alpha))),
+            reference_weight=float(_env("ASSISTANT_REFERENCE_WEIGHT", str(d.reference_weight))),
             answer_threshold=float(_env("ASSISTANT_ANSWER_THRESHOLD", str(d.answer_threshold))),
             caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),
             background_vectors=_env("ASSISTANT_BACKGROUND_VECTORS", "1") not in ("0", "false", "no"),

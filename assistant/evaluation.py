@@ -20,6 +20,7 @@ from .search.fusion import FusionMode, FusionParams, apply_references, fuse
 from .search.index import Item, SearchIndex
 from .search.query import prepare
 from .search.references import ReferenceMatcher, reference_vector
+from .search.retriever import REPEAL_WORDS, default_mask
 
 
 @dataclass(frozen=True)
@@ -65,28 +66,42 @@ class Signals:
     dense: list[np.ndarray] | None
     chars: list[int]
     refs: list[np.ndarray | None] | None = None
+    masks: list[np.ndarray | None] | None = None
+
+    def _masks(self) -> list[np.ndarray | None]:
+        return self.masks or [None] * len(self.bm25)
+
+    def single(self, which: str) -> list[np.ndarray]:
+        """One signal alone, with the same filters applied."""
+        sig = self.bm25 if which == "bm25" else self.dense
+        assert sig is not None
+        return [s if m is None else np.where(m, s, -np.inf) for s, m in zip(sig, self._masks())]
 
     def fused(self, params: FusionParams) -> list[np.ndarray]:
         assert self.dense is not None
         refs = self.refs or [None] * len(self.bm25)
-        return [apply_references(fuse(b, d, params, c), r, params)
-                for b, d, c, r in zip(self.bm25, self.dense, self.chars, refs)]
+        return [apply_references(fuse(b, d, params, c, m), r, params)
+                for b, d, c, r, m in zip(self.bm25, self.dense, self.chars, refs, self._masks())]
 
 
 def compute_signals(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | None,
                     token_field: str, doc_prior: float = 0.0) -> Signals:
-    bm, de, ch, rf = [], [], [], []
+    """Score every query with both signals. The product's default filters apply (repealed texts and other
+    cities' local rules are not shown unless asked for), exactly as :meth:`Retriever.search` does."""
+    bm, de, ch, rf, masks = [], [], [], [], []
     matcher = ReferenceMatcher(index)
     use_dense = encoder is not None and index.has_vectors
     for q in queries:
         pq = prepare(q.query, token_field, encoder if use_dense else None)
+        mask = default_mask(index, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
+        masks.append(mask)
         bm.append(index.bm25.scores(pq.tokens))
         if use_dense:
             assert index.vectors is not None and pq.vector is not None
             de.append(index.vectors.scores(pq.vector))
         ch.append(pq.chars)
         rf.append(reference_vector(matcher, pq.normalized, doc_prior))
-    return Signals(queries, bm, de if use_dense else None, ch, rf)
+    return Signals(queries, bm, de if use_dense else None, ch, rf, masks)
 
 
 def ranking(scores: np.ndarray, k: int = 10) -> np.ndarray:
@@ -120,6 +135,8 @@ def rank_targets(index: SearchIndex, scores: np.ndarray, k: int = 10) -> list[st
     """Top ``k`` distinct targets (curated rows collapse onto their entry)."""
     out: list[str] = []
     for i in ranking(scores, min(len(index.items), k * 4)):
+        if not np.isfinite(scores[i]):
+            break
         t = index.items[int(i)].target or index.items[int(i)].id
         if t not in out:
             out.append(t)
@@ -131,9 +148,9 @@ def rank_targets(index: SearchIndex, scores: np.ndarray, k: int = 10) -> list[st
 def evaluate_signals(index: SearchIndex, sig: Signals, params: FusionParams) -> dict[str, dict[str, float]]:
     """Metrics for bm25, dense and fused on the same run."""
     res: dict[str, dict[str, float]] = {}
-    res["bm25"] = metrics_for([rank_targets(index, s) for s in sig.bm25], sig.queries)
+    res["bm25"] = metrics_for([rank_targets(index, s) for s in sig.single("bm25")], sig.queries)
     if sig.dense is not None:
-        res["dense"] = metrics_for([rank_targets(index, s) for s in sig.dense], sig.queries)
+        res["dense"] = metrics_for([rank_targets(index, s) for s in sig.single("dense")], sig.queries)
         res["fused"] = metrics_for([rank_targets(index, f) for f in sig.fused(params)], sig.queries)
     return res
 

@@ -53,6 +53,13 @@ class AskOutcome:
     token: str
 
 
+def fusion_params(settings: Settings, mode: str | None = None) -> FusionParams:
+    """The fusion settings the service uses (also used by ``assistant eval`` so both measure the same thing)."""
+    return FusionParams(mode=FusionMode.parse(mode or settings.fusion), bm25_weight=settings.bm25_weight,
+                        length_alpha=settings.length_alpha, rrf_k=settings.rrf_k,
+                        reference_weight=settings.reference_weight)
+
+
 def bundled_sources(settings: Settings) -> list[Path]:
     """What the service ships with: the shared public texts (read in place) and our own curated corpus."""
     d = settings.shared_data
@@ -70,8 +77,7 @@ class AssistantService:
         self.Session = make_sessionmaker(self.engine)
         self.thresholds = Thresholds(self.settings.answer_threshold, self.settings.caution_threshold,
                                      self.settings.curated_threshold)
-        self.fusion = FusionParams(mode=FusionMode.parse(self.settings.fusion), bm25_weight=self.settings.bm25_weight,
-                                   rrf_k=self.settings.rrf_k)
+        self.fusion = fusion_params(self.settings)
         self._retriever: Retriever | None = None
         self._encoder: Encoder | None = None
         self._encoder_error: str | None = None

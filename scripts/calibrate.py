@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import build_eval_index, corpus_items_from_jsonl, load_queries  # noqa: E402
-from assistant.search.fusion import FusionMode, FusionParams  # noqa: E402
 from assistant.search.index import SearchIndex  # noqa: E402
 from assistant.search.retriever import CALIBRATION_FILE, Retriever  # noqa: E402
 
@@ -93,7 +92,9 @@ def main() -> None:
     enc = svc.encoder
     cache = svc.cache()
     ev = s.shared_data.parent / "eval"
-    fusion = FusionParams(mode=FusionMode.parse(s.fusion), bm25_weight=s.bm25_weight, rrf_k=s.rrf_k)
+    from assistant.service import fusion_params
+
+    fusion = fusion_params(s)
     oos = [(q.query, set()) for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
     out: dict[str, dict[str, float]] = {}
     report: dict[str, object] = {}

@@ -66,9 +66,9 @@ def main() -> None:
             sig = compute_signals(idx, qs, enc, field, args.doc_prior)
             metric = "recall@10" if task == "letter2article" else "mrr@10"
             row: dict[str, object] = {}
-            row["bm25"] = metrics_for([rank_targets(idx, s) for s in sig.bm25], qs)[metric]
+            row["bm25"] = metrics_for([rank_targets(idx, s) for s in sig.single("bm25")], qs)[metric]
             assert sig.dense is not None
-            row["dense"] = metrics_for([rank_targets(idx, s) for s in sig.dense], qs)[metric]
+            row["dense"] = metrics_for([rank_targets(idx, s) for s in sig.single("dense")], qs)[metric]
             for mode in ("zscore", "rrf"):
                 for w in [float(x) for x in args.weights.split(",")]:
                     for a in [float(x) for x in args.alphas.split(",")]:

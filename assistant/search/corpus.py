@@ -12,13 +12,26 @@ from ..db.models import CuratedAnswer, Document
 from ..ingest.base import ParsedDocument
 from .index import Item
 
+#: cities of Zhejiang whose own regulations do not bind enterprises in Zhoushan
+OTHER_CITIES = ("杭州市", "宁波市", "温州市", "嘉兴市", "湖州市", "绍兴市", "金华市", "衢州市", "台州市", "丽水市")
+HOME_REGIONS = ("", "浙江省", "舟山市")
+
+
+def region_of(title: str) -> str:
+    """The region a document binds: "" for national texts, else the province or city named by its title."""
+    for r in ("浙江省", "舟山市", *OTHER_CITIES):
+        if title.startswith(r):
+            return r
+    return ""
+
+
 REGULATION_KINDS = ("法律", "行政法规", "部门规章", "地方性法规", "司法解释", "规范性文件", "标准", "名录")
 
 
 def passage_item(title: str, kind: str, status: str, pid: str, text: str, article: int | None,
                  heading: str) -> Item:
     return Item(id=pid, title=title, text=text, kind=kind, status=status, article=article, heading=heading,
-                target=pid)
+                target=pid, region=region_of(title))
 
 
 def items_from_parsed(docs: Iterable[ParsedDocument]) -> list[Item]:

@@ -91,8 +91,22 @@ def _zscore(x: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return (x - float(sub.mean())) / sd
 
 
-def fuse(bm25: np.ndarray | None, dense: np.ndarray | None, params: FusionParams, query_chars: int) -> np.ndarray:
-    """Fused score for every document (higher is better). Either signal may be missing."""
+def _top(x: np.ndarray, k: int) -> np.ndarray:
+    return np.argpartition(-x, k - 1)[:k] if k < x.shape[0] else np.arange(x.shape[0])
+
+
+def fuse(bm25: np.ndarray | None, dense: np.ndarray | None, params: FusionParams, query_chars: int,
+         mask: np.ndarray | None = None) -> np.ndarray:
+    """Fused score for every document (higher is better); ``-inf`` where ``mask`` is False.
+
+    Either signal may be missing. Normalisation statistics come from the allowed documents only.
+    """
+    out = _fuse(bm25, dense, params, query_chars, mask)
+    return out if mask is None else np.where(mask, out, -np.inf).astype(np.float32)
+
+
+def _fuse(bm25: np.ndarray | None, dense: np.ndarray | None, params: FusionParams, query_chars: int,
+          mask: np.ndarray | None) -> np.ndarray:
     if dense is None or params.mode is FusionMode.BM25:
         if bm25 is None:
             raise ValueError("no signal to fuse")
@@ -100,10 +114,14 @@ def fuse(bm25: np.ndarray | None, dense: np.ndarray | None, params: FusionParams
     if bm25 is None or params.mode is FusionMode.DENSE:
         return dense.astype(np.float32)
     n = bm25.shape[0]
-    pool_n = min(params.pool, n)
-    top_b = np.argpartition(-bm25, pool_n - 1)[:pool_n] if pool_n < n else np.arange(n)
-    top_d = np.argpartition(-dense, pool_n - 1)[:pool_n] if pool_n < n else np.arange(n)
-    pool = np.union1d(top_b, top_d)
+    if mask is not None:
+        bm25 = np.where(mask, bm25, -1e9)
+        dense = np.where(mask, dense, -1e9)
+        n_ok = int(mask.sum())
+    else:
+        n_ok = n
+    pool_n = max(1, min(params.pool, n_ok))
+    pool = np.union1d(_top(bm25, pool_n), _top(dense, pool_n))
     w = params.weight_for(query_chars)
     if params.mode is FusionMode.RRF:
         rb, rd = _competition_rank(bm25), _competition_rank(dense)

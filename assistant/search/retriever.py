@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..text.tokenize import TokenField
+from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
@@ -88,6 +89,22 @@ def coverage(index: SearchIndex, pq: PreparedQuery, item: Item) -> float:
     return got / total
 
 
+def default_mask(index: SearchIndex, normalized_query: str, include_repealed: bool,
+                 kinds: list[str] | None = None, all_regions: bool = False) -> np.ndarray | None:
+    """Which items may be shown: in force (unless repealed texts are asked for), of the wanted kinds, and binding
+    in Zhoushan (national, 浙江省, 舟山市 — or another city the question names). None when everything may."""
+    cols = index.columns()
+    mask = np.ones(len(index.items), dtype=bool)
+    if not include_repealed:
+        mask &= ~cols["repealed"]
+    if kinds:
+        mask &= np.isin(cols["kind"], list(kinds))
+    if not all_regions:
+        regions = set(HOME_REGIONS) | {c for c in OTHER_CITIES if c[:-1] in normalized_query}
+        mask &= np.isin(cols["region"], list(regions))
+    return None if mask.all() else mask
+
+
 class Retriever:
     """Searches passages and curated answers; swaps indexes atomically when a new build is ready."""
 
@@ -143,13 +160,11 @@ class Retriever:
             dense = index.vectors.scores(pq.vector)
         mode = "hybrid" if dense is not None else "bm25"
         params = self.fusion if dense is not None else FusionParams(mode=FusionMode.BM25)
-        fused = fuse(bm, dense, params, pq.chars)
+        fused = fuse(bm, dense, params, pq.chars, allow)
         if self.fusion.reference_weight:
             refs = reference_vector(self._matcher(index), pq.normalized, self.fusion.doc_prior)
             fused = apply_references(fused, refs, FusionParams(reference_weight=self.fusion.reference_weight,
                                                                pool=self.fusion.pool))
-        if allow is not None:
-            fused = np.where(allow, fused, -np.inf)
         kk = min(k, n)
         top = np.argpartition(-fused, kk - 1)[:kk]
         top = top[np.argsort(-fused[top], kind="stable")]
@@ -170,21 +185,19 @@ class Retriever:
         return RankedList(hits, feats, conf, mode)
 
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None,
-               include_repealed: bool | None = None) -> SearchResult:
+               include_repealed: bool | None = None, all_regions: bool = False) -> SearchResult:
         """Rank passages (and curated answers) for ``query``.
 
         Repealed texts are excluded unless ``include_repealed`` (or the query itself asks about repealed law);
-        when shown they are flagged by their status.
+        when shown they are flagged by their status. Local regulations of other Zhejiang cities do not bind
+        enterprises in Zhoushan: they are excluded unless the query names that city or ``all_regions``.
         """
         passages, curated = self._passages, self._curated
         enc = self.encoder if passages.has_vectors else None
         pq = prepare(query, self.token_field, enc)
         if include_repealed is None:
             include_repealed = any(w in pq.normalized for w in REPEAL_WORDS)
-        allow = None
-        if not include_repealed or kinds:
-            allow = np.array([(include_repealed or it.status != "已废止") and (not kinds or it.kind in kinds)
-                              for it in passages.items], dtype=bool)
+        allow = default_mask(passages, pq.normalized, include_repealed, kinds, all_regions)
         ranked = self._rank(passages, pq, k, "passages", allow)
         cur = None
         if curated is not None and curated.items:

@@ -1,0 +1,95 @@
+"""Retrieval benchmark: p50/p95/p99 of an in-process ``ask`` (retrieve + compose, no HTTP) on the full shipped
+corpus, plus the cold build times. Prints JSON. Run by hand (not a test):
+
+    .venv/bin/python scripts/bench_retrieval.py [--queries 200] [--cold]
+
+``--cold`` also times a full index build from an empty embedding cache for a sample of passages and extrapolates
+(the full cold encode of ~10k passages takes over ten minutes on two cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import load_queries  # noqa: E402
+from assistant.service import AssistantService  # noqa: E402
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--cold", action="store_true")
+    args = ap.parse_args()
+    s = Settings.from_env()
+    svc = AssistantService(s)
+    svc.migrate()
+    svc.ensure_corpus()
+    t0 = time.perf_counter()
+    svc.load_indexes(background=False)
+    load_s = time.perf_counter() - t0
+    ev = s.shared_data.parent / "eval"
+    qs = [q.query for q in load_queries(ev / "queries_mee_title2record.jsonl", "dev")]
+    qs += [q.query for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
+    qs = (qs * (args.queries // len(qs) + 1))[: args.queries]
+    for q in qs[:10]:
+        svc.answer(q)  # warm-up
+    lat = []
+    for q in qs:
+        t = time.perf_counter()
+        svc.answer(q)
+        lat.append((time.perf_counter() - t) * 1000)
+    out = {
+        "passages": len(svc.retriever.passages.items),
+        "curated_rows": len(svc.retriever.curated.items) if svc.retriever.curated else 0,
+        "mode": svc.retriever.mode,
+        "queries": len(lat),
+        "p50_ms": round(statistics.median(lat), 1),
+        "p95_ms": round(pct(lat, 95), 1),
+        "p99_ms": round(pct(lat, 99), 1),
+        "index_load_s": round(load_s, 2),
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    # BM25-only full rebuild (what a fresh start does before vectors exist)
+    from assistant.search.corpus import passage_items
+    from assistant.search.index import SearchIndex
+
+    with svc.Session() as sess:
+        items = passage_items(sess)
+    t = time.perf_counter()
+    SearchIndex.build(items, s.token_field, s.bm25_engine)
+    out["bm25_build_s"] = round(time.perf_counter() - t, 2)
+    if args.cold:
+        from assistant.search.encoders import EmbeddingCache, embed_passages
+
+        sample = items[:: max(1, len(items) // 300)][:300]
+        with tempfile.TemporaryDirectory() as d:
+            cache = EmbeddingCache(Path(d) / "e.sqlite")
+            assert svc.encoder is not None
+            t = time.perf_counter()
+            embed_passages(svc.encoder, [it.embed_text() for it in sample], cache)
+            per = (time.perf_counter() - t) / len(sample)
+        out["cold_embed_per_passage_s"] = round(per, 4)
+        out["cold_full_build_estimate_s"] = round(per * len(items) + out["bm25_build_s"], 0)
+        out["cpu_count"] = os.cpu_count()
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
