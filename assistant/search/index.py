@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..text.normalize import normalize
-from ..text.tokenize import TokenField, Tokenizer
+from ..text.synonyms import default_synonyms
+from ..text.tokenize import TokenField, Tokenizer, text_signature
 from .bm25 import BM25Engine, BM25Index
 from .encoders import EmbeddingCache, Encoder, embed_passages
 from .vectors import VectorIndex
@@ -100,12 +101,14 @@ class SearchIndex:
         tk = Tokenizer.default()
         tf = TokenField.parse(token_field)
         t0 = time.perf_counter()
-        tokens = [tk.tokens(it.bm25_text(), tf) for it in items]
+        syn = default_synonyms()
+        # documents get the same abbreviation expansion as queries, so 排污证 in a paraphrase meets 排污许可证
+        tokens = [tk.tokens(syn.expand(normalize(it.bm25_text())), tf, normalized=True) for it in items]
         bm25 = BM25Index(engine).build(tokens)
         t1 = time.perf_counter()
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION, "items": len(items), "fingerprint": fingerprint(items),
-            "token_field": tf.value, "bm25_engine": BM25Engine.parse(engine).value,
+            "token_field": tf.value, "bm25_engine": BM25Engine.parse(engine).value, "text_signature": text_signature(),
             "encoder": encoder.id if encoder else None, "dim": encoder.dim if encoder else None,
             "vectors": False, "built_at": time.time(), "bm25_seconds": round(t1 - t0, 2),
         }

@@ -10,6 +10,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,8 @@ from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
+from ..text.normalize import normalize
+from ..text.synonyms import default_synonyms
 from .query import PreparedQuery, prepare
 from .references import ReferenceMatcher, reference_vector
 
@@ -55,10 +58,11 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
 
-def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, float]]:
-    """Logistic-regression coefficients per (index, mode), fitted on dev data by ``scripts/calibrate.py``."""
+def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
+    """Logistic-regression coefficients per (index, mode), fitted on dev data by ``scripts/calibrate.py``,
+    with the id of the encoder they were fitted for."""
     if path.exists():
-        data: dict[str, dict[str, float]] = json.loads(path.read_text("utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
         return data
     return {}
 
@@ -79,9 +83,9 @@ def coverage(index: SearchIndex, pq: PreparedQuery, item: Item) -> float:
     toks = [t for t in dict.fromkeys(pq.tokens) if not t.startswith("§")]
     if not toks:
         toks = list(dict.fromkeys(pq.tokens))
-    hay = f"{item.title} {item.heading} {item.text}".lower()
+    hay = default_synonyms().expand(normalize(f"{item.title} {item.heading} {item.text}"))
     idf = index.bm25.idf
-    default = max(idf.values()) if idf else 1.0
+    default = index.bm25.max_idf
     total = sum(idf.get(t, default) for t in toks)
     if total <= 0:
         return 0.0
@@ -110,7 +114,7 @@ class Retriever:
 
     def __init__(self, passages: SearchIndex, curated: SearchIndex | None, encoder: Encoder | None,
                  token_field: str = "both", fusion: FusionParams | None = None,
-                 calibration: dict[str, dict[str, float]] | None = None) -> None:
+                 calibration: dict[str, Any] | None = None) -> None:
         self._passages = passages
         self._curated = curated
         self.encoder = encoder
@@ -139,6 +143,14 @@ class Retriever:
     @property
     def mode(self) -> str:
         return "hybrid" if (self.encoder is not None and self._passages.has_vectors) else "bm25"
+
+    def _coef(self, name: str, mode: str) -> dict[str, float]:
+        """Calibrated coefficients; hybrid ones only apply to the encoder they were fitted with."""
+        cal = self.calibration
+        if mode == "hybrid" and (self.encoder is None or cal.get("encoder") != self.encoder.id):
+            return _DEFAULT_COEF[mode]
+        c = cal.get(f"{name}:{mode}")
+        return c if isinstance(c, dict) else _DEFAULT_COEF[mode]
 
     def _matcher(self, index: SearchIndex) -> ReferenceMatcher:
         m = self._matchers.get(id(index))
@@ -180,7 +192,7 @@ class Retriever:
             feats["coverage"] = coverage(index, pq, hits[0].item)
             if dense is not None:
                 feats["dense1"] = float(hits[0].dense or 0.0)
-        coef = self.calibration.get(f"{name}:{mode}") or _DEFAULT_COEF[mode]
+        coef = self._coef(name, mode)
         conf = confidence_from(feats, coef) if hits else 0.0
         return RankedList(hits, feats, conf, mode)
 

@@ -20,6 +20,21 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9][a-z0-9.\-]*")
 jieba.setLogLevel(logging.WARNING)
 
 
+#: bump when tokenisation or expansion logic changes, so saved indexes are rebuilt
+TOKENIZER_VERSION = 2
+
+
+def text_signature(dict_dir: Path = _DICT_DIR) -> str:
+    """Fingerprint of everything that shapes BM25 tokens: code version and the dictionary files."""
+    import hashlib
+
+    h = hashlib.sha256(str(TOKENIZER_VERSION).encode())
+    for name in ("userdict.txt", "stopwords.txt", "synonyms.tsv"):
+        f = dict_dir / name
+        h.update(name.encode() + b"\0" + (f.read_bytes() if f.exists() else b""))
+    return h.hexdigest()[:16]
+
+
 class TokenField(StrEnum):
     """Which tokens feed BM25."""
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import PWXK, ZS_SHIP, build_service
+from conftest import PWXK, WFZY, ZS_SHIP, build_service
 
 from assistant.config import Settings
 from assistant.service import AssistantService
@@ -49,3 +49,19 @@ def test_out_of_scope_lower_than_in_scope(e5_service: AssistantService) -> None:
     outside = e5_service.answer("我家孩子上小学的学费怎么交")
     assert outside.confidence < inside.confidence
     assert outside.decision.value == "abstain"
+
+
+# The shipped fusion (dense-weighted) with the real encoder: the right article comes first.
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("排污许可证有效期多久", f"{PWXK}#14"), ("危险废物转移联单保存期限", f"{WFZY}#6"),
+     ("跨省转移危险废物要审批吗", f"{WFZY}#5"), ("船舶含油污水能排海吗", f"{ZS_SHIP}#2"),
+     ("无证排污罚多少钱", f"{PWXK}#120")],
+)
+def test_right_article_ranked_first(e5_service: AssistantService, question: str, expected: str) -> None:
+    res = e5_service.retriever.search(question)
+    assert res.passages.mode == "hybrid"
+    assert res.passages.hits[0].item.id == expected
+    assert res.passages.hits[0].dense is not None
+
+

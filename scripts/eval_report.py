@@ -1,0 +1,109 @@
+"""Every task of ../shared/eval with the shipped settings: BM25 / vectors / fused on dev and test, and the
+abstention figures at the shipped threshold. Prints Markdown (for the README) and writes index/eval_report.json.
+
+    .venv/bin/python scripts/eval_report.py
+
+Settings are never chosen here: this only reports (tuning is scripts/tune.py and scripts/calibrate.py, dev only).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import build_eval_index, corpus_items_from_jsonl, load_queries, run_eval  # noqa: E402
+from assistant.search.retriever import Retriever  # noqa: E402
+from assistant.service import AssistantService, fusion_params  # noqa: E402
+
+TASKS = [
+    ("mee title → record", "corpus_mee_records.jsonl", "queries_mee_title2record.jsonl", "mrr@10"),
+    ("mee letter → reply", "corpus_mee_replies.jsonl", "queries_mee_letter2reply.jsonl", "mrr@10"),
+    ("mee letter → article (regulations)", "regulations", "queries_mee_letter2article.jsonl", "recall@10"),
+    ("taidi title → reply", "corpus_taidi_replies.jsonl", "queries_taidi_title2reply.jsonl", "mrr@10"),
+]
+
+
+def main() -> None:
+    s = Settings.from_env()
+    svc = AssistantService(s)
+    svc.migrate()
+    enc = svc.encoder
+    cache = svc.cache()
+    ev = s.shared_data.parent / "eval"
+    params = fusion_params(s)
+    report: dict[str, object] = {"settings": {"token_field": s.token_field, "fusion": s.fusion,
+                                              "bm25_weight": s.bm25_weight, "reference_weight": s.reference_weight,
+                                              "encoder": enc.id if enc else None, "bm25_engine": s.bm25_engine}}
+    lines = ["| task | split | n | BM25 | vectors | fused | fused R@1 | fused R@5 | fused R@10 | fused nDCG@10 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    records_index = None
+    for name, corpus, qfile, metric in TASKS:
+        if corpus == "regulations":
+            from assistant.search.corpus import REGULATION_KINDS, passage_items
+
+            svc.ensure_corpus()
+            with svc.Session() as sess:
+                items = passage_items(sess, [k for k in REGULATION_KINDS if k not in ("标准", "名录")])
+        else:
+            items = corpus_items_from_jsonl(ev / corpus)
+        idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine)
+        if corpus == "corpus_mee_records.jsonl":
+            records_index = idx
+        res = run_eval(idx, load_queries(ev / qfile), enc, s.token_field, params)
+        report[name] = res
+        for split in ("dev", "test", "all"):
+            if split not in res:
+                continue
+            r = res[split]
+            f = r["fused"]
+            lines.append(f"| {name} ({metric}) | {split} | {f['n']} | {r['bm25'][metric]:.3f} | "
+                         f"{r['dense'][metric]:.3f} | **{f[metric]:.3f}** | {f['recall@1']:.3f} | {f['recall@5']:.3f} | "
+                         f"{f['recall@10']:.3f} | {f['ndcg@10']:.3f} |")
+    print("\n".join(lines))
+    # abstention at the shipped thresholds (records corpus, like the calibration) ------------------------------
+    assert records_index is not None
+    r = Retriever(records_index, None, enc, s.token_field, params)
+    thr_ans, thr_cau = s.answer_threshold, s.caution_threshold
+    print("\n| split | answerable n | answered, relevant top | answered, wrong top | routed to staff | "
+          "precision of answered | out-of-scope n | out-of-scope answered |")
+    print("|---|---|---|---|---|---|---|---|")
+    abst: dict[str, object] = {}
+    for split in ("dev", "test"):
+        qs = load_queries(ev / "queries_mee_title2record.jsonl", split)
+        oos = load_queries(ev / "queries_out_of_scope.jsonl", split)
+        rel = wrong = 0
+        confs = []
+        for q in qs:
+            res = r.search(q.query)
+            c = res.passages.confidence
+            confs.append(c)
+            if c >= thr_cau:
+                top = res.passages.hits[0].item.target if res.passages.hits else ""
+                if top in q.relevant:
+                    rel += 1
+                else:
+                    wrong += 1
+        oos_conf = [r.search(q.query).passages.confidence for q in oos]
+        oos_ans = sum(c >= thr_cau for c in oos_conf)
+        n = len(qs)
+        row = {"n": n, "answered_relevant": rel / n, "answered_wrong": wrong / n, "routed": 1 - (rel + wrong) / n,
+               "precision": rel / max(1, rel + wrong), "oos_n": len(oos), "oos_answered": oos_ans / len(oos),
+               "curve": [{"threshold": float(t), "coverage": float(np.mean(np.array(confs) >= t)),
+                          "oos_answered": float(np.mean(np.array(oos_conf) >= t))}
+                         for t in np.round(np.arange(0.1, 1.0, 0.1), 1)]}
+        abst[split] = row
+        print(f"| {split} | {n} | {rel / n:.3f} | {wrong / n:.3f} | {row['routed']:.3f} | {row['precision']:.3f} | "
+              f"{len(oos)} | {oos_ans / len(oos):.3f} |")
+    report["abstention"] = {"answer_threshold": thr_ans, "caution_threshold": thr_cau, **abst}
+    (ROOT / "index" / "eval_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+
+
+if __name__ == "__main__":
+    main()
