@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from ..text.normalize import normalize
+from ..text.synonyms import default_synonyms
 from ..text.tokenize import TokenField
 from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
-from ..text.normalize import normalize
-from ..text.synonyms import default_synonyms
 from .query import PreparedQuery, prepare
 from .references import ReferenceMatcher, reference_vector
 

@@ -1,0 +1,91 @@
+"""``assistant corpus check``: the shipped corpus passes; dangling, repealed and duplicate entries fail clearly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import DATA, REAL_SHARED, REPO
+
+from assistant.cli import main
+from assistant.config import Settings
+from assistant.corpus.check import check_corpus
+from assistant.service import AssistantService
+
+BAD = DATA / "curated_bad"
+
+
+def test_faulty_corpus_is_reported(service: AssistantService) -> None:
+    with service.Session() as s:
+        rep = check_corpus(s, BAD)
+    codes = {(p.code, p.entry) for p in rep.errors}
+    assert ("dangling_citation", "bad-001") in codes
+    assert ("repealed_citation", "bad-002") in codes
+    assert any(code == "duplicate_question" for code, _ in codes)
+    assert not rep.ok
+    dangling = next(p for p in rep.errors if p.code == "dangling_citation")
+    assert "排污许可管理条例#999" in dangling.message and dangling.line == 3 and dangling.file.endswith("bad.yaml")
+    # the valid citation of the same entry is not reported
+    assert not any("排污许可管理条例#14" in p.message for p in rep.errors)
+
+
+def test_fixture_corpus_citations_resolve_and_short_answers_are_flagged(service: AssistantService) -> None:
+    with service.Session() as s:
+        rep = check_corpus(s, service.settings.corpus_dir / "curated")
+    # every fixture citation resolves to an in-force article; the two deliberately terse answers break the bound
+    assert {p.code for p in rep.errors} == {"answer_length"}
+    assert len(rep.errors) == 2 and all("40–1200" in p.message for p in rep.errors)
+    assert rep.entries >= 3 and rep.citations >= 3
+
+
+def test_cli_fails_with_message_and_json(cli_env: dict[str, str], settings: Settings) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["ingest", str(settings.shared_data / "laws"), "--json"])
+    res = runner.invoke(main, ["corpus", "check", "--dir", str(BAD), "--json"])
+    assert res.exit_code == 1
+    body = json.loads(res.stdout)
+    assert {"entries", "citations", "errors"} <= set(body)
+    assert body["entries"] == 3 and body["citations"] == 4
+    assert {e["code"] for e in body["errors"]} >= {"dangling_citation", "repealed_citation", "duplicate_question"}
+    text = runner.invoke(main, ["corpus", "check", "--dir", str(BAD)])
+    assert text.exit_code == 1 and "引用了已废止的文件" in text.output
+
+
+def test_amended_document_lists_entries_for_review(service: AssistantService, tmp_path: Path) -> None:
+    folder = tmp_path / "cur"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(
+        "- id: rv-001\n  question: 排污许可证有效期多久？\n  paraphrases: [排污证几年, 排污证有效期, 排污证多久过期]\n"
+        "  answer: 排污许可证有效期为五年，届满需要继续排污的，应当在届满前六十日申请延续，逾期按无证排污处理。\n"
+        "  citations: ['排污许可管理条例#14']\n  category: 排污许可\n  reviewed: 2020-01-01\n", "utf-8")
+    with service.Session() as s:
+        assert check_corpus(s, folder).review == []
+    law = service.settings.shared_data / "laws" / "排污许可管理条例.md"
+    law.write_text(law.read_text("utf-8").replace("有效期为五年", "有效期为五年（修订）"), "utf-8")
+    import time
+
+    time.sleep(1.1)
+    report = service.ingest([law])
+    assert report.updated == 1
+    with service.Session() as s:
+        rep = check_corpus(s, folder)
+    assert [r["entry"] for r in rep.review] == ["rv-001"]
+
+
+@pytest.mark.skipif(not REAL_SHARED.exists(), reason="../shared/data not present")
+def test_shipped_corpus_passes_against_real_regulations(tmp_path: Path) -> None:
+    s = replace(Settings(), database_url=f"sqlite:///{tmp_path / 'a.db'}", index_dir=tmp_path / "ix",
+                corpus_dir=REPO / "corpus", shared_data=REAL_SHARED, encoder="none")
+    svc = AssistantService(s)
+    svc.migrate()
+    svc.ingest([REAL_SHARED / "laws", REAL_SHARED / "zhejiang", REAL_SHARED / "catalogs"])
+    with svc.Session() as sess:
+        rep = check_corpus(sess, REPO / "corpus" / "curated")
+    svc.engine.dispose()
+    assert rep.ok, [p.as_dict() for p in rep.errors][:5]
+    assert rep.entries >= 150 and rep.citations >= 300
+    shutil.rmtree(tmp_path / "ix", ignore_errors=True)
