@@ -40,7 +40,8 @@ TASKS = [("title2record", "corpus_mee_records.jsonl", "queries_mee_title2record.
 
 def use_dictionary(folder: Path) -> None:
     tok_mod.Tokenizer._instance = tok_mod.Tokenizer(folder)
-    syn_mod.default_synonyms.cache_clear()
+    if hasattr(syn_mod.default_synonyms, "cache_clear"):
+        syn_mod.default_synonyms.cache_clear()
     table = syn_mod.SynonymTable.load(folder / "synonyms.tsv")
     syn_mod.default_synonyms = lambda: table  # type: ignore[assignment]
     import assistant.search.index as idx_mod

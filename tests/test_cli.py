@@ -50,8 +50,8 @@ def test_ask_ingests_bundled_corpus_when_empty(runner: CliRunner) -> None:
 
 def test_ask_with_kind_and_repealed_flags(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     # hash vectors give low confidences: lower the thresholds so that passage citations are shown
-    monkeypatch.setenv("ASSISTANT_ANSWER_THRESHOLD", "0.05")
-    monkeypatch.setenv("ASSISTANT_CAUTION_THRESHOLD", "0.01")
+    monkeypatch.setenv("ASSISTANT_ANSWER_THRESHOLD", "0")
+    monkeypatch.setenv("ASSISTANT_CAUTION_THRESHOLD", "0")
     q = "环境噪声污染超标准排污费"
     default = _json(runner.invoke(main, ["ask", q, "--json"]))
     assert default["citations"] and all(c["status"] != "已废止" for c in default["citations"])
