@@ -15,8 +15,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -76,7 +74,6 @@ def main() -> None:
     svc.load_indexes(background=False)
     rows = [json.loads(line) for line in HELDOUT.read_text("utf-8").splitlines() if line.strip()]
     print(json.dumps(evaluate(svc, rows), ensure_ascii=False))
-    del np
 
 
 if __name__ == "__main__":
