@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, request
 
 from .config import Settings
+from .security import init_security
 from .service import AssistantService
 
 
@@ -19,14 +21,19 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     svc = service or AssistantService(settings or Settings.from_env())
     app.extensions["assistant"] = svc
+    app.config["SECRET_KEY"] = svc.settings.secret_key or secrets.token_hex(32)
+    app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
+    init_security(app, svc.settings)
     if start:
         svc.migrate()
         svc.ensure_corpus()
         svc.load_indexes()
 
     from .channels.api import bp as api_bp
+    from .channels.web import bp as web_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -34,11 +41,26 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
 
     @app.errorhandler(404)
     def not_found(_e: Any) -> Any:
-        return jsonify({"error_code": "not_found", "message": "请求的地址不存在"}), 404
+        if request.path.startswith("/api/"):
+            return jsonify({"error_code": "not_found", "message": "请求的地址不存在"}), 404
+        return Response("<!doctype html><html lang=zh-CN><meta charset=utf-8><title>页面不存在</title>"
+                        "<p>页面不存在。<a href=/chat>返回咨询页面</a></p></html>", 404, mimetype="text/html")
 
     @app.errorhandler(405)
     def bad_method(_e: Any) -> Any:
         return jsonify({"error_code": "method_not_allowed", "message": "不支持该请求方法"}), 405
+
+    @app.errorhandler(413)
+    def too_large(_e: Any) -> Any:
+        return jsonify({"error_code": "payload_too_large", "message": "请求体过大"}), 413
+
+    @app.errorhandler(429)
+    def rate_limited(_e: Any) -> Any:
+        return jsonify({"error_code": "rate_limited", "message": "请求过于频繁，请稍后再试。"}), 429
+
+    @app.errorhandler(400)
+    def bad_request(_e: Any) -> Any:
+        return jsonify({"error_code": "bad_request", "message": "请求格式不正确"}), 400
 
     @app.errorhandler(500)
     def server_error(_e: Any) -> Any:

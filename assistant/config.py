@@ -44,6 +44,15 @@ class Settings:
     #: build vectors in a background thread when the service starts without them.
     background_vectors: bool = True
     contact_text: str = "如需进一步确认，请联系舟山市生态环境局（工作日），或在每月10日企业环保咨询日现场咨询。"
+    #: origins allowed to call the public API from a browser (CORS) and to frame the widget (frame-ancestors);
+    #: space- or comma-separated, e.g. "https://www.zhoushan.gov.cn https://partner.example"
+    allowed_origins: tuple[str, ...] = ()
+    #: Flask-Limiter storage: memory:// (embedded default, per process) or redis://127.0.0.1:6379/0 (production)
+    ratelimit_storage: str = "memory://"
+    ratelimit_ask: str = "20/minute;300/hour"
+    ratelimit_write: str = "30/minute"
+    #: a shared secret for sessions/CSRF (set in production; a random one per process otherwise)
+    secret_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,4 +75,10 @@ class Settings:
             answer_threshold=float(_env("ASSISTANT_ANSWER_THRESHOLD", str(d.answer_threshold))),
             caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),
             background_vectors=_env("ASSISTANT_BACKGROUND_VECTORS", "1") not in ("0", "false", "no"),
+            curated_threshold=float(_env("ASSISTANT_CURATED_THRESHOLD", str(d.curated_threshold))),
+            allowed_origins=tuple(o for o in _env("ASSISTANT_ALLOWED_ORIGINS", "").replace(",", " ").split() if o),
+            ratelimit_storage=_env("ASSISTANT_RATELIMIT_STORAGE", _env("REDIS_URL", d.ratelimit_storage)),
+            ratelimit_ask=_env("ASSISTANT_RATELIMIT_ASK", d.ratelimit_ask),
+            ratelimit_write=_env("ASSISTANT_RATELIMIT_WRITE", d.ratelimit_write),
+            secret_key=_env("ASSISTANT_SECRET_KEY", ""),
         )

@@ -22,10 +22,11 @@ from .answer.compose import Answer, compose
 from .answer.decide import Decision, Thresholds
 from .config import Settings
 from .db.migrate import upgrade
-from .db.models import CuratedAnswer, Document, Question
+from .db.models import CuratedAnswer, Document, Feedback, Handoff, Question, QueueMember
 from .db.session import make_engine, make_sessionmaker
 from .ingest.curated import CuratedEntry
 from .ingest.pipeline import IngestReport, ingest_paths, store_curated
+from .queue.intake import enqueue
 from .search.corpus import curated_items, curated_rows, passage_items
 from .search.encoders import EmbeddingCache, Encoder, EncoderError, embed_passages, get_encoder
 from .search.fusion import FusionMode, FusionParams
@@ -309,9 +310,85 @@ class AssistantService:
             row.confidence = ans.confidence
             row.top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
             row.result = ans.as_dict()
+            if ans.decision is Decision.ABSTAIN:
+                enqueue(s, row, "abstain")  # the assistant does not know: staff will
             s.commit()
         ans.meta["question_id"] = qid
         return AskOutcome(ans, qid, token)
+
+    # -- feedback, handoff, status --------------------------------------------------------------------------------
+    def _question_by_token(self, s: Session, question_id: int | None, token: str) -> Question:
+        q = s.scalar(select(Question).where(Question.token == token)) if token else None
+        if q is None or (question_id is not None and q.id != question_id):
+            raise QuestionError("question_not_found", "找不到该问题（编号或凭证不正确）。")
+        return q
+
+    def feedback(self, question_id: int | None, token: str, helpful: bool, reason: str = "") -> dict[str, Any]:
+        """Store 有帮助/没帮助; 没帮助 puts the question in the staff queue."""
+        with self.Session() as s:
+            q = self._question_by_token(s, question_id, token)
+            s.add(Feedback(question_id=q.id, helpful=helpful, reason=reason.strip()))
+            item = None if helpful else enqueue(s, q, "not_helpful")
+            s.commit()
+            return {"ok": True, "queued": item is not None, "queue_item_id": item.id if item else None}
+
+    def handoff(self, text: str | None, question_id: int | None, token: str | None, contact: dict[str, str],
+                consent: bool, channel: str = "api", session_id: str = "", district: str = "") -> dict[str, Any]:
+        """转人工: leave a question (an asked one, or a new one stored exactly once) for staff, with optional
+        contact data that is stored only with consent."""
+        contact = {k: (v or "").strip() for k, v in contact.items() if (v or "").strip()}
+        if contact and not consent:
+            raise QuestionError("consent_required", "留下联系方式需要勾选同意本局保存联系方式。")
+        with self.Session() as s:
+            if token:
+                q = self._question_by_token(s, question_id, token)
+            else:
+                body = (text or "").strip()
+                if not body:
+                    raise QuestionError("empty_question", "问题不能为空，请输入您要咨询的内容。")
+                if len(body) > MAX_QUESTION_CHARS:
+                    raise QuestionError("question_too_long",
+                                        f"问题过长（{len(body)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
+                q = Question(token=secrets.token_urlsafe(24), text=body, normalized=normalize(body),
+                             channel=channel, session_id=session_id, district=district, decision="handoff")
+                s.add(q)
+                s.flush()
+            s.add(Handoff(question_id=q.id, consent=bool(consent and contact), **contact))
+            item = enqueue(s, q, "handoff")
+            s.commit()
+            return {"ok": True, "question_id": q.id, "token": q.token, "queue_item_id": item.id}
+
+    def question_status(self, token: str) -> dict[str, Any]:
+        """What the asker may see: the question and, once staff published an answer, that answer."""
+        with self.Session() as s:
+            q = s.scalar(select(Question).where(Question.token == token))
+            if q is None:
+                raise QuestionError("question_not_found", "找不到该问题，请检查查询凭证。")
+            member = s.scalar(select(QueueMember).where(QueueMember.question_id == q.id))
+            item = member.item if member is not None else None
+            answered = item is not None and item.status in ("answered", "published") and bool(item.answer)
+            return {
+                "question": q.text, "asked_at": q.asked_at.isoformat() if q.asked_at else None,
+                "decision": q.decision, "queued": item is not None,
+                "status": "answered" if answered else ("pending" if item is not None else "answered_by_assistant"),
+                "answer": {"text": item.answer, "answered_at": item.answered_at.isoformat() if item.answered_at
+                           else None} if answered and item is not None else None,
+            }
+
+    def suggestions(self, n: int = 4) -> list[str]:
+        """Questions to offer when a chat opens: curated questions of the most common categories."""
+        with self.Session() as s:
+            rows = s.execute(select(CuratedAnswer.category, CuratedAnswer.question)
+                             .where(CuratedAnswer.status == "published").order_by(CuratedAnswer.id)).all()
+        seen: set[str] = set()
+        out: list[str] = []
+        for cat, q in rows:
+            if cat not in seen:
+                seen.add(cat)
+                out.append(q)
+            if len(out) == n:
+                break
+        return out
 
     def status(self) -> dict[str, Any]:
         r = self._retriever

@@ -18,6 +18,7 @@ from ..search.retriever import Hit, SearchResult
 from ..text.normalize import normalize
 from ..text.numerals import int_to_cn
 from .decide import Decision, Thresholds
+from .markup import to_html, to_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
@@ -42,8 +43,15 @@ class Citation:
             return f"《{self.title}》第{int_to_cn(self.article)}条"
         return f"《{self.title}》"
 
+    @property
+    def url(self) -> str:
+        """The document page with this passage highlighted."""
+        from urllib.parse import quote
+
+        return "/doc/" + quote(self.id, safe="")
+
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "article": self.article, "label": self.label,
+        return {"id": self.id, "title": self.title, "article": self.article, "label": self.label, "url": self.url,
                 "status": self.status, "kind": self.kind, "snippet": self.snippet, "highlights": self.highlights,
                 "score": None if self.score is None else round(self.score, 4)}
 
@@ -165,7 +173,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         if entry is None and session is not None:
             entry = session.get(CuratedAnswer, best.item.target)
         if entry is not None and cur.confidence >= thresholds.curated:
-            curated_block = {"id": entry.id, "question": entry.question, "answer": entry.answer,
+            curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
+                             "answer_html": to_html(entry.answer),
                              "category": entry.category, "lead_unit": entry.lead_unit, "kind": entry.kind,
                              "citations": list(entry.citations), "confidence": round(cur.confidence, 4)}
             confidence = max(confidence, cur.confidence)

@@ -1,14 +1,102 @@
-"""Public JSON API (minimal for now: ``POST /api/v1/ask``). Errors: ``{error_code, message}`` in Chinese."""
+"""Public JSON API ``/api/v1``: ask, feedback, handoff, question status, suggestions, OpenAPI spec.
+
+Controllers only parse and serialise; the service owns the workflow. Errors are JSON ``{error_code, message}``
+with a Chinese message and a stable code; validation never reaches the service with bad input.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..service import AssistantService, QuestionError
+from ..security import limiter
+from ..service import MAX_QUESTION_CHARS, AssistantService, QuestionError
+from .openapi import OPENAPI
+from .validation import valid_email, valid_phone, valid_uscc
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BODY = 32 * 1024
+_FIELD_MESSAGES = {
+    "question": "question 应为 1–2000 字的字符串",
+    "question_id": "question_id 应为正整数",
+    "token": "token 应为字符串",
+    "helpful": "helpful 应为 true 或 false",
+    "consent": "consent 应为 true 或 false",
+    "reason": "reason 应为不超过 500 字的字符串",
+    "session": "session 应为不超过 64 字的字符串",
+    "district": "district 应为不超过 50 字的字符串",
+    "enterprise": "enterprise 应为不超过 200 字的字符串",
+    "channel": "channel 应为 widget、chat 或 api",
+    "contact": "contact 应为对象",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, strict=True)
+
+
+class AskIn(_Strict):
+    question: str = Field(max_length=10_000)
+    session: str = Field(default="", max_length=64)
+    district: str = Field(default="", max_length=50)
+    enterprise: str = Field(default="", max_length=200)
+    channel: Literal["widget", "chat", "api"] = "api"
+
+
+class FeedbackIn(_Strict):
+    question_id: int = Field(gt=0)
+    token: str = Field(min_length=1, max_length=64)
+    helpful: bool
+    reason: str = Field(default="", max_length=500)
+
+
+class ContactIn(_Strict):
+    name: str = Field(default="", max_length=50)
+    company: str = Field(default="", max_length=200)
+    uscc: str = Field(default="", max_length=18)
+    phone: str = Field(default="", max_length=30)
+    email: str = Field(default="", max_length=200)
+
+    @field_validator("uscc")
+    @classmethod
+    def _uscc(cls, v: str) -> str:
+        if v and not valid_uscc(v):
+            raise ApiError("invalid_uscc", "统一社会信用代码无效（应为 18 位且校验位正确）")
+        return v.upper()
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if v and not valid_phone(v):
+            raise ApiError("invalid_phone", "电话号码格式不正确（手机 11 位，或带区号的固定电话）")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if v and not valid_email(v):
+            raise ApiError("invalid_email", "电子邮箱格式不正确")
+        return v
+
+
+class HandoffIn(_Strict):
+    question_id: int | None = Field(default=None, gt=0)
+    token: str = Field(default="", max_length=64)
+    question: str = Field(default="", max_length=10_000)
+    consent: bool = False
+    contact: ContactIn | None = None
+    session: str = Field(default="", max_length=64)
+    district: str = Field(default="", max_length=50)
+    channel: Literal["widget", "chat", "api"] = "api"
 
 
 def _svc() -> AssistantService:
@@ -16,25 +104,89 @@ def _svc() -> AssistantService:
     return svc
 
 
-def _error(code: str, message: str, status: int) -> Any:
-    return jsonify({"error_code": code, "message": message}), status
+def _parse(model: type[_Strict]) -> Any:
+    if request.content_length and request.content_length > MAX_BODY:
+        raise ApiError("payload_too_large", "请求体过大", 413)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError("invalid_json", "请求体应为 JSON 对象，例如 {\"question\": \"排污证能用几年？\"}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        ctx_err = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, ApiError):
+            raise ctx_err from None
+        loc = [str(x) for x in err.get("loc", ())]
+        field = loc[0] if loc else ""
+        if err.get("type") == "missing":
+            raise ApiError(f"missing_{field}", f"缺少必填字段 {field}") from None
+        raise ApiError(f"invalid_{field or 'input'}", _FIELD_MESSAGES.get(field, f"字段 {field} 不合法")) from None
+
+
+def _check_question(text: str) -> None:
+    if not text:
+        raise ApiError("empty_question", "问题不能为空，请输入您要咨询的内容。")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ApiError("question_too_long", f"问题过长（{len(text)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(e: ApiError) -> Any:
+    return jsonify({"error_code": e.code, "message": e.message}), e.status
+
+
+@bp.errorhandler(QuestionError)
+def _question_error(e: QuestionError) -> Any:
+    status = 404 if e.code == "question_not_found" else 400
+    return jsonify({"error_code": e.code, "message": e.message}), status
 
 
 @bp.post("/ask")
+@limiter.limit(lambda: _svc().settings.ratelimit_ask)
 def ask() -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return _error("invalid_json", "请求体应为 JSON 对象，例如 {\"question\": \"排污证能用几年？\"}", 400)
-    q = data.get("question")
-    if not isinstance(q, str):
-        return _error("missing_question", "缺少 question 字段（字符串）", 400)
-    try:
-        out = _svc().ask(q, channel="api", session_id=str(data.get("session") or "")[:100],
-                         district=str(data.get("district") or "")[:50],
-                         enterprise=str(data.get("enterprise") or "")[:200])
-    except QuestionError as exc:
-        return _error(exc.code, exc.message, 400)
-    body = out.answer.as_dict()
-    body["question_id"] = out.question_id
-    body["token"] = out.token
-    return jsonify(body)
+    body: AskIn = _parse(AskIn)
+    _check_question(body.question)
+    out = _svc().ask(body.question, channel=body.channel, session_id=body.session, district=body.district,
+                     enterprise=body.enterprise)
+    data = out.answer.as_dict()
+    data["question_id"] = out.question_id
+    data["token"] = out.token
+    return jsonify(data)
+
+
+@bp.post("/feedback")
+@limiter.limit(lambda: _svc().settings.ratelimit_write)
+def feedback() -> Any:
+    body: FeedbackIn = _parse(FeedbackIn)
+    return jsonify(_svc().feedback(body.question_id, body.token, body.helpful, body.reason))
+
+
+@bp.post("/handoff")
+@limiter.limit(lambda: _svc().settings.ratelimit_write)
+def handoff() -> Any:
+    body: HandoffIn = _parse(HandoffIn)
+    if not body.token:
+        _check_question(body.question)
+    contact = body.contact.model_dump() if body.contact else {}
+    out = _svc().handoff(body.question or None, body.question_id, body.token or None, contact, body.consent,
+                         channel=body.channel, session_id=body.session, district=body.district)
+    return jsonify(out), 201
+
+
+@bp.get("/questions/<token>")
+@limiter.limit("60/minute")
+def question_status(token: str) -> Any:
+    if not token or len(token) > 64:
+        raise ApiError("question_not_found", "找不到该问题，请检查查询凭证。", 404)
+    return jsonify(_svc().question_status(token))
+
+
+@bp.get("/suggestions")
+def suggestions() -> Any:
+    return jsonify({"questions": _svc().suggestions()})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(OPENAPI)

@@ -105,3 +105,72 @@ class Question(Base):
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     top_id: Mapped[str] = mapped_column(String(400), default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class QueueItem(Base):
+    """A question (or a cluster of similar questions) the assistant could not settle: for staff to answer."""
+
+    __tablename__ = "queue_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)  # the representative question
+    normalized: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)  # new|assigned|answered|published|closed
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_asked: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_asked: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    district: Mapped[str] = mapped_column(String(50), default="", index=True)
+    category: Mapped[str] = mapped_column(String(50), default="")
+    lead_unit: Mapped[str] = mapped_column(String(50), default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    curated_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    close_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    members: Mapped[list[QueueMember]] = relationship(back_populates="item", cascade="all, delete-orphan")
+
+
+class QueueMember(Base):
+    """Why a question joined a queue item: abstained, judged not helpful, or handed off by the asker."""
+
+    __tablename__ = "queue_members"
+    __table_args__ = (UniqueConstraint("item_id", "question_id", "source", name="uq_queue_member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # abstain | not_helpful | handoff
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    item: Mapped[QueueItem] = relationship(back_populates="members")
+
+
+class Feedback(Base):
+    """有帮助 / 没帮助 on an answer."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    helpful: Mapped[bool] = mapped_column(default=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Handoff(Base):
+    """转人工留言: the asker leaves the question for staff, optionally with contact data (stored only with consent)."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    uscc: Mapped[str] = mapped_column(String(18), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    consent: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..answer.markup import sanitize
 from ..db.models import CuratedAnswer, Document, Passage
 from .base import IngestError, NoTextLayer, ParsedDocument
 from .curated import CuratedEntry, parse_curated
@@ -142,7 +143,7 @@ def store_curated(session: Session, entry: CuratedEntry, report: IngestReport) -
         report.curated_updated += 1
     row.question = entry.question
     row.paraphrases = list(entry.paraphrases)
-    row.answer = entry.answer
+    row.answer = sanitize(entry.answer)  # stored answers are always safe markup
     row.citations = list(entry.citations)
     row.category = entry.category
     row.lead_unit = entry.lead_unit

@@ -48,7 +48,7 @@ def test_ask_returns_answer_json(client: FlaskClient, app: Flask) -> None:
     [({"data": "{not json", "content_type": "application/json"}, "invalid_json"),
      ({"json": ["排污证"]}, "invalid_json"),
      ({"json": {"q": "排污证能用几年"}}, "missing_question"),
-     ({"json": {"question": 42}}, "missing_question"),
+     ({"json": {"question": 42}}, "invalid_question"),
      ({"json": {"question": ""}}, "empty_question"),
      ({"json": {"question": "   "}}, "empty_question"),
      ({"json": {"question": "问" * 2001}}, "question_too_long")],

@@ -1,0 +1,94 @@
+"""Web pages for enterprises: the widget loader, the chat (framed and full page), document pages, a demo page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
+from sqlalchemy import select
+
+from ..db.models import Document, Passage
+from ..search.corpus import region_of
+from ..security import csp_nonce
+from ..service import AssistantService
+from ..text.numerals import int_to_cn
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+bp = Blueprint("web", __name__, template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"),
+               static_url_path="/static")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_TITLE = "环保咨询助手"
+DEFAULT_COLOR = "#0b7a53"
+DEFAULT_GREETING = "您好！我是舟山市生态环境局环保咨询助手，可以咨询环评、排污许可、危废、环保税等问题。"
+
+
+def _svc() -> AssistantService:
+    svc: AssistantService = current_app.extensions["assistant"]
+    return svc
+
+
+def _chat_context(embedded: bool) -> dict[str, Any]:
+    title = (request.args.get("title") or DEFAULT_TITLE).strip()[:30] or DEFAULT_TITLE
+    color = request.args.get("color") or DEFAULT_COLOR
+    greeting = (request.args.get("greeting") or DEFAULT_GREETING).strip()[:200] or DEFAULT_GREETING
+    return {"title": title, "color": color if _COLOR.match(color) else DEFAULT_COLOR, "greeting": greeting,
+            "embedded": embedded, "api_base": "/api/v1", "static_url": url_for("web.static", filename=""),
+            "csp_nonce": csp_nonce()}
+
+
+@bp.get("/widget.js")
+def widget_js() -> Any:
+    resp = send_from_directory(WEB / "static", "widget.js", mimetype="application/javascript", max_age=300)
+    return resp
+
+
+@bp.get("/widget/frame")
+def widget_frame() -> Any:
+    return render_template("chat.html", **_chat_context(True))
+
+
+@bp.get("/chat")
+def chat() -> Any:
+    return render_template("chat.html", **_chat_context(False))
+
+
+@bp.get("/demo")
+def demo() -> Any:
+    return render_template("demo.html", host=request.host_url.rstrip("/"), csp_nonce=csp_nonce(),
+                           static_url=url_for("web.static", filename=""))
+
+
+def _label(p: Passage) -> str:
+    if p.article:
+        return f"第{int_to_cn(p.article)}条"
+    return "" if p.key.startswith("p") else p.key
+
+
+@bp.get("/doc/<path:ident>")
+def document(ident: str) -> Any:
+    ident = unquote(ident)
+    title, _, key = ident.partition("#")
+    with _svc().Session() as s:
+        doc = s.scalar(select(Document).where(Document.title == title))
+        if doc is None:
+            abort(404)
+        passages = list(doc.passages)
+        anchor = ""
+        rows = []
+        for p in passages:
+            a = "a-" + re.sub(r"[^0-9A-Za-z\-_.~]", "_", p.key)
+            hl = bool(key) and p.key == key
+            if hl:
+                anchor = a
+            rows.append({"id": p.id, "key": p.key, "anchor": a, "label": _label(p), "heading": p.heading,
+                         "text": p.text, "highlighted": hl})
+        d = {"title": doc.title, "kind": doc.kind, "status": doc.status, "issuer": doc.issuer,
+             "promulgated": doc.promulgated.isoformat() if doc.promulgated else "",
+             "effective": doc.effective.isoformat() if doc.effective else "",
+             "revision_note": doc.revision_note, "source_url": str((doc.extra or {}).get("source_url") or ""),
+             "region": region_of(doc.title)}
+    return render_template("doc.html", doc=d, passages=rows, highlight=anchor, csp_nonce=csp_nonce(),
+                           static_url=url_for("web.static", filename=""))

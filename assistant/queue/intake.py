@@ -1,0 +1,67 @@
+"""Intake: abstentions, 没帮助 feedback and 转人工 handoffs create or join a queue item.
+
+Joining uses character-bigram similarity of the normalised question against open items (a first, conservative
+clustering; the staff console refines it and lets staff merge and split by hand).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import Question, QueueItem, QueueMember
+from ..text.normalize import normalize
+
+OPEN_STATUSES = ("new", "assigned")
+JOIN_SIMILARITY = 0.6
+SOURCES = ("abstain", "not_helpful", "handoff")
+
+
+def _bigrams(text: str) -> set[str]:
+    t = re.sub(r"[^\w]", "", normalize(text))
+    return {t[i : i + 2] for i in range(len(t) - 1)} or ({t} if t else set())
+
+
+def similarity(a: str, b: str) -> float:
+    """Dice coefficient of character bigrams of the normalised texts (0–1)."""
+    x, y = _bigrams(a), _bigrams(b)
+    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
+
+
+def find_item(session: Session, text: str) -> QueueItem | None:
+    """The open item most similar to ``text`` above the join threshold, if any."""
+    best, best_sim = None, JOIN_SIMILARITY
+    for item in session.scalars(select(QueueItem).where(QueueItem.status.in_(OPEN_STATUSES))):
+        sim = similarity(text, item.title)
+        if sim >= best_sim:
+            best, best_sim = item, sim
+    return best
+
+
+def enqueue(session: Session, question: Question, source: str) -> QueueItem:
+    """Put ``question`` in the queue (joining a similar open item); idempotent per (item, question, source)."""
+    if source not in SOURCES:
+        raise ValueError(f"queue source must be one of {SOURCES}, got {source!r}")
+    existing = session.scalar(select(QueueMember).where(QueueMember.question_id == question.id))
+    item = existing.item if existing is not None else find_item(session, question.text)
+    now = datetime.now(UTC)
+    if item is None:
+        item = QueueItem(title=question.text, normalized=normalize(question.text), status="new", count=0,
+                         first_asked=question.asked_at or now, last_asked=question.asked_at or now,
+                         district=question.district or "")
+        session.add(item)
+        session.flush()
+    dup = session.scalar(select(QueueMember).where(QueueMember.item_id == item.id,
+                                                   QueueMember.question_id == question.id,
+                                                   QueueMember.source == source))
+    if dup is None:
+        already_member = existing is not None and existing.item_id == item.id
+        session.add(QueueMember(item_id=item.id, question_id=question.id, source=source, channel=question.channel))
+        if not already_member:
+            item.count = (item.count or 0) + 1
+        item.last_asked = now
+    session.flush()
+    return item
