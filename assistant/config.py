@@ -40,7 +40,7 @@ class Settings:
     #: decision thresholds on the calibrated confidence (0–1), chosen on dev data.
     answer_threshold: float = 0.5
     caution_threshold: float = 0.3
-    curated_threshold: float = 0.7
+    curated_threshold: float = 0.55
     #: build vectors in a background thread when the service starts without them.
     background_vectors: bool = True
     contact_text: str = "如需进一步确认，请联系舟山市生态环境局（工作日），或在每月10日企业环保咨询日现场咨询。"
