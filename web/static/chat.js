@@ -339,7 +339,7 @@
     var merged = [];
     ranges.forEach(function (r) {
       var last = merged[merged.length - 1];
-      if (last && r[0] <= last[1]) {
+      if (last && r[0] < last[1]) {
         last[1] = Math.max(last[1], r[1]);
       } else {
         merged.push([r[0], r[1]]);
@@ -1104,6 +1104,12 @@
       scrollToMessage(node);
     }, function (err) {
       setBusy(false);
+      // An unanswered question is not kept in the stored history (it would reappear without its answer).
+      var at = history.indexOf(userEntry);
+      if (at >= 0) {
+        history.splice(at, 1);
+        saveHistory();
+      }
       var node = simpleBotMessage(err.message || NET_MSG, "msg-error");
       node.setAttribute("data-error-code", str(err.code));
       appendMessage(node);

