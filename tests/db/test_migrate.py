@@ -10,7 +10,20 @@ from sqlalchemy import Engine, inspect, text
 from assistant.db.migrate import downgrade, upgrade
 from assistant.db.session import make_engine
 
-TABLES = {"documents", "passages", "curated_answers", "questions"}
+TABLES = {"documents", "passages", "curated_answers", "questions", "queue_items", "queue_members", "feedback",
+          "handoffs"}
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from assistant.db.migrate import MIGRATIONS, alembic_config
+
+    cfg = alembic_config("sqlite://")
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
 
 
 @pytest.fixture
@@ -35,13 +48,13 @@ def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
     assert _tables(engine) == set()
     upgrade(engine)
     assert TABLES <= _tables(engine)
-    assert _version(engine) == "0001"
+    assert _version(engine) == _head()
     upgrade(engine)  # idempotent
     downgrade(engine, "base")
     assert _tables(engine) & TABLES == set()
     upgrade(engine)
     assert TABLES <= _tables(engine)
-    assert _version(engine) == "0001"
+    assert _version(engine) == _head()
     idx = {i["name"] for i in inspect(engine).get_indexes("passages")}
     assert "ix_passages_document_id" in idx
 
@@ -71,3 +84,16 @@ def test_passages_cascade_with_document(engine: Engine) -> None:
         s.delete(d)
         s.commit()
         assert s.get(Passage, "t#1") is None
+
+
+def test_upgrade_from_first_release_keeps_data(engine: Engine) -> None:
+    """A database of the first release (0001) with questions in it upgrades to head without losing them."""
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("insert into questions (token, text, normalized, channel, session_id, district, enterprise,"
+                          " asked_at, decision, top_id, result) values ('t1', '排污证能用几年', '', 'cli', '', '', '',"
+                          " CURRENT_TIMESTAMP, 'answer', '', '{}')"))
+    upgrade(engine)
+    assert _version(engine) == _head()
+    with engine.connect() as conn:
+        assert conn.execute(text("select text from questions")).scalar() == "排污证能用几年"
