@@ -228,3 +228,20 @@ def test_curated_markup_is_sanitised_on_save(settings: Settings) -> None:
     assert "<b>要点</b>" in stored
     assert "onerror" not in stored and "<script" not in stored and "javascript:" not in stored
     svc.engine.dispose()
+
+
+def test_rate_limit_with_redis_storage(settings: Settings) -> None:
+    """Production profile: limits kept in Redis are shared by every worker (two apps = two workers here)."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"Redis not reachable: {exc}")
+    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+    s = replace(settings, ratelimit_ask="3/minute", ratelimit_storage="redis://127.0.0.1:6379/15")
+    a, b = create_app(s), create_app(s)
+    codes = [app.test_client().post("/api/v1/ask", json={"question": "排污证能用几年"}).status_code
+             for app in (a, b, a, b)]
+    assert codes == [200, 200, 200, 429]
+    for app in (a, b):
+        app.extensions["assistant"].engine.dispose()
