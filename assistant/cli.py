@@ -190,6 +190,35 @@ def corpus_check(folder: Path | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.group(help="工作人员账号管理")
+def user() -> None:
+    pass
+
+
+@user.command("create", help="创建工作人员账号（密码从标准输入或提示读取）")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "district", "expert", "viewer"]))
+@click.option("--district", default="", help="辖区（区县工作人员必填）：定海区、普陀区、岱山县、嵊泗县、新城、普陀山-朱家尖、高新区")
+@click.option("--unit", default="", help="所在处室/单位")
+@click.option("--name", "display_name", default="", help="显示名")
+def user_create(username: str, role: str, district: str, unit: str, display_name: str) -> None:
+    from .auth import AuthError, create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    svc = _service()
+    with svc.Session() as s:
+        try:
+            u = create_user(s, username, password, role, district, unit, display_name)
+            s.commit()
+        except AuthError as exc:
+            click.echo(f"{exc.message}（{exc.code}）", err=True)
+            sys.exit(2)
+        click.echo(f"已创建账号 {u.username}（{role}{'，' + district if district else ''}）")
+
+
 @main.command(help="启动服务（内置 SQLite 与语料；向量在后台生成）")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)

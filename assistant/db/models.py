@@ -126,6 +126,9 @@ class QueueItem(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     curated_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
     close_reason: Mapped[str] = mapped_column(String(200), default="")
+    assigned_unit: Mapped[str] = mapped_column(String(50), default="")
+    assigned_to: Mapped[str] = mapped_column(String(50), default="")  # an expert's username
+    answered_by: Mapped[str] = mapped_column(String(50), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -174,3 +177,67 @@ class Handoff(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     consent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffUser(Base):
+    """A bureau staff account: admin (city, all districts), district staff, expert, viewer."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    district: Mapped[str] = mapped_column(String(50), default="")
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    unit: Mapped[str] = mapped_column(String(50), default="")  # 处室 / 单位, for assignment
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditLog(Base):
+    """Every staff action: who, when, what, before/after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(50), index=True)
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CuratedVersion(Base):
+    """Version history of curated entries (one row per saved version)."""
+
+    __tablename__ = "curated_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    curated_id: Mapped[str] = mapped_column(String(60), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    editor: Mapped[str] = mapped_column(String(50), default="")
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """A message owed to an asker (staff answer published, invitation, follow-up), delivered by its channel."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20))  # wechat | web | phone
+    recipient: Mapped[str] = mapped_column(String(200), default="")  # openid / token / phone
+    kind: Mapped[str] = mapped_column(String(30), default="answer_published")
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sent|failed|disabled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
