@@ -31,9 +31,15 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
 
     from .channels.api import bp as api_bp
     from .channels.web import bp as web_bp
+    from .channels.wechat import bp as wechat_bp
+    from .console import csrf, init_console
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(wechat_bp)  # /wechat/<account>: WeChat Official Account webhook (signed by WeChat)
+    init_console(app)  # staff console: Flask-Login, CSRF on its forms, /console blueprint
+    csrf.exempt(api_bp)  # the public API is token-based (CORS), never cookie-authenticated
+    csrf.exempt(wechat_bp)  # WeChat's servers post signed XML, never cookie-authenticated
 
     @app.get("/healthz")
     def healthz() -> Any:

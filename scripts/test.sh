@@ -13,6 +13,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# one OpenMP thread per test process: timing assertions (publish → searchable < 2 s) must not depend on load
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 .venv/bin/ruff check assistant tests scripts
 .venv/bin/mypy assistant
 .venv/bin/python -m pytest -q "$@"
