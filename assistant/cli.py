@@ -1,4 +1,4 @@
-"""``assistant …`` commands: ingest, index, ask, eval, serve, db."""
+"""``assistant …`` commands: ingest, index, ask, eval, serve, db, user, wechat."""
 
 from __future__ import annotations
 
@@ -217,6 +217,70 @@ def user_create(username: str, role: str, district: str, unit: str, display_name
             click.echo(f"{exc.message}（{exc.code}）", err=True)
             sys.exit(2)
         click.echo(f"已创建账号 {u.username}（{role}{'，' + district if district else ''}）")
+
+
+@main.group(help="微信公众号：菜单、待发送消息")
+def wechat() -> None:
+    pass
+
+
+def _wechat_channel(svc: Any) -> Any:
+    from .channels.wechat_service import ConfigError, WechatChannel
+
+    try:
+        return WechatChannel(svc, workers=1)
+    except ConfigError as exc:
+        raise click.UsageError(f"微信配置有误：{exc}") from None
+
+
+@wechat.group("menu", help="自定义菜单")
+def wechat_menu() -> None:
+    pass
+
+
+@wechat_menu.command("push", help="把 corpus/wechat_menu.json 推送到公众号（未开启 WECHAT_OUTBOUND 时只打印将发送的内容）")
+@click.option("--account", default="default", show_default=True, help="公众号（WECHAT_ACCOUNTS 中的名称）")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="菜单定义 JSON（默认 corpus/wechat_menu.json）")
+def wechat_menu_push(account: str, path: Path | None) -> None:
+    from .channels.wechat_adapter import OutboundError
+    from .channels.wechat_service import ConfigError, load_menu
+
+    svc = _service(migrate=False)
+    ch = _wechat_channel(svc)
+    acc = ch.accounts.get(account)
+    if acc is None:
+        raise click.UsageError(f"未配置公众号 {account}（设置 WECHAT_TOKEN 或 WECHAT_ACCOUNTS）")
+    try:
+        menu = load_menu(svc.settings, path)
+    except (ConfigError, ValueError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    try:
+        sent = ch.push_menu(acc, menu)
+    except OutboundError as exc:
+        click.echo(f"菜单推送失败：{exc}", err=True)
+        sys.exit(1)
+    if sent:
+        click.echo(f"菜单已推送到公众号 {account}")
+    else:
+        click.echo(f"未开启微信接口（WECHAT_OUTBOUND=0 或缺少 AppID/AppSecret），将发送的菜单（公众号 {account}）：")
+        _echo_json(menu)
+
+
+@wechat.command("deliver", help="发送待发送的微信消息（工作人员答复、超时后补发的回答）")
+@click.option("--limit", default=200, show_default=True, type=int)
+def wechat_deliver(limit: int) -> None:
+    svc = _service()
+    counts = _wechat_channel(svc).deliver_pending(limit)
+    names = {"sent": "已发送", "disabled": "接口未开启（已记录）", "pending": "稍后重试", "failed": "失败",
+             "busy": "其他进程处理中"}
+    if not counts:
+        click.echo("没有待发送的微信消息")
+        return
+    click.echo("；".join(f"{names.get(k, k)} {v}" for k, v in sorted(counts.items())))
+    if counts.get("failed"):
+        sys.exit(1)
 
 
 @main.command(help="启动服务（内置 SQLite 与语料；向量在后台生成）")

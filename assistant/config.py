@@ -53,6 +53,23 @@ class Settings:
     ratelimit_write: str = "30/minute"
     #: a shared secret for sessions/CSRF (set in production; a random one per process otherwise)
     secret_key: str = ""
+    #: the public address of this service (links in WeChat replies, the WeChat menu), e.g. https://zixun.example.cn
+    public_base_url: str = ""
+    #: WeChat Official Account ``default`` (/wechat/default): Token, AppID, EncodingAESKey, AppSecret
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_encoding_aes_key: str = ""
+    wechat_appsecret: str = ""
+    #: plain | compat | safe ("" → compat with an EncodingAESKey, else plain)
+    wechat_mode: str = ""
+    #: more accounts, JSON: {"name": {"token": …, "appid": …, "encoding_aes_key": …, "appsecret": …, "mode": …}}
+    wechat_accounts: str = ""
+    #: seconds to answer passively (WeChat waits 5 s); later answers go out through the customer-service API
+    wechat_reply_budget: float = 3.5
+    #: accepted clock difference of WeChat's timestamp, in seconds
+    wechat_timestamp_window: int = 300
+    #: call WeChat's API (customer-service messages, menu); off: record only (tests, offline deployments)
+    wechat_outbound: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -81,4 +98,14 @@ class Settings:
             ratelimit_ask=_env("ASSISTANT_RATELIMIT_ASK", d.ratelimit_ask),
             ratelimit_write=_env("ASSISTANT_RATELIMIT_WRITE", d.ratelimit_write),
             secret_key=_env("ASSISTANT_SECRET_KEY", ""),
+            public_base_url=_env("ASSISTANT_PUBLIC_BASE_URL", d.public_base_url),
+            wechat_token=_env("WECHAT_TOKEN", ""),
+            wechat_appid=_env("WECHAT_APPID", ""),
+            wechat_encoding_aes_key=_env("WECHAT_ENCODING_AES_KEY", ""),
+            wechat_appsecret=_env("WECHAT_APPSECRET", ""),
+            wechat_mode=_env("WECHAT_MODE", ""),
+            wechat_accounts=_env("WECHAT_ACCOUNTS", ""),
+            wechat_reply_budget=float(_env("WECHAT_REPLY_BUDGET", str(d.wechat_reply_budget))),
+            wechat_timestamp_window=int(_env("WECHAT_TIMESTAMP_WINDOW", str(d.wechat_timestamp_window))),
+            wechat_outbound=_env("WECHAT_OUTBOUND", "0").lower() in ("1", "true", "yes", "on"),
         )

@@ -1221,6 +1221,26 @@
   renderAll();
   updateCounter();
   maybePoll();
+  // Links from WeChat replies (/chat?q=…) open the chat with that question asked once.
+  (function askFromUrl() {
+    var q = "";
+    try {
+      q = (new URLSearchParams(window.location.search).get("q") || "").trim().slice(0, 2000);
+    } catch (e) {
+      q = "";
+    }
+    var key = "zsenv-asked-" + q;
+    var already = false;
+    try {
+      already = window.sessionStorage.getItem(key) === "1";
+      window.sessionStorage.setItem(key, "1");
+    } catch (e) {
+      already = false;
+    }
+    if (q && !EMBEDDED && !already) {
+      ask(q);
+    }
+  })();
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
       maybePoll();

@@ -1,0 +1,742 @@
+"""The WeChat Official Account (公众号) workflow on top of :class:`~assistant.service.AssistantService`.
+
+* Accounts: ``default`` from ``WECHAT_TOKEN``/``WECHAT_APPID``/``WECHAT_ENCODING_AES_KEY``/``WECHAT_APPSECRET``,
+  more from the JSON object ``WECHAT_ACCOUNTS`` (``{"putuo": {"token": …, "appid": …, "encoding_aes_key": …,
+  "appsecret": …, "mode": "safe"}}``).
+* Each inbound message is claimed once in ``wechat_messages`` (unique per account + MsgId, events: FromUserName +
+  CreateTime); the reply is stored there, so WeChat's retries get the same bytes, across processes.
+* The 5-second rule: the message is handled in a worker thread; when it is not ready within the reply budget the
+  passive reply is ``success`` and the answer goes out later through the customer-service API (a Notification row,
+  ``pending`` → ``sent``/``failed``, or ``disabled`` when the outbound adapter is off).
+* Questions are stored like web questions (channel ``wechat``, session_id = openid, client_msg_id = MsgId);
+  abstentions and 转人工 reach the staff queue through the service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..answer.compose import ABSTAIN_TEXT, Answer
+from ..answer.decide import Decision
+from ..config import Settings
+from ..db.models import Notification, Question, WechatMessage, WechatToken, WechatUser
+from ..service import AssistantService, QuestionError
+from .validation import valid_uscc
+from .wechat_adapter import (
+    SUCCESS,
+    AccountCrypto,
+    DisabledOutbound,
+    Inbound,
+    Outbound,
+    OutboundError,
+    WechatApiOutbound,
+    text_reply,
+    valid_aes_key,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+#: WeChat's limit for a passive (and customer-service) text reply, in UTF-8 bytes
+MAX_REPLY_BYTES = 2048
+#: at most this many characters of the answer itself: WeChat replies stay short, the link has the rest
+MAX_HEAD_CHARS = 500
+MAX_ATTEMPTS = 5
+CHINA = timezone(timedelta(hours=8))
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+_BIND = re.compile(r"^(?:绑定|绑定企业)[\s:：]*(?P<name>.+?)[\s,，、;；:：]+(?P<code>[0-9A-Za-z]{18})$")
+_UNBIND = {"解绑", "解除绑定", "取消绑定"}
+_HANDOFF_WORDS = {"转人工", "人工", "人工客服", "人工服务", "转人工服务"}
+_TRAILING_PUNCT = "。！？!?.，, "
+MENU_FILE = "wechat_menu.json"
+
+WELCOME = ("您好，欢迎关注舟山市生态环境局！我是环保咨询助手，可以直接发送文字（或语音）咨询环评、排污许可、"
+           "危险废物、环保税、噪声和船舶污染防治等问题，例如：“排污许可证有效期几年？”")
+NON_TEXT = "目前只能回答文字或语音问题，请直接发送您要咨询的内容，例如：“排污许可证有效期几年？”"
+VOICE_UNRECOGNIZED = "抱歉，没能识别这段语音，请改用文字发送您的问题。"
+ERROR_TEXT = "抱歉，系统暂时繁忙，您的问题已记录，请稍后再试，或点击菜单“转人工”留言。"
+HANDOFF_PROMPT = ("好的，请直接发送您要咨询的问题（一条消息），我们将转交工作人员人工答复；答复后会通过本公众号通知您，"
+                  "也可在菜单“我的问题”中查看。发送“取消”可退出。")
+HANDOFF_DONE = ("您的问题已转交工作人员，答复后将通过本公众号通知您（若超过 48 小时未收到，请在菜单“我的问题”中查看）。"
+                "问题编号：{qid}")
+BIND_USAGE = "绑定企业请发送：绑定 企业名称 统一社会信用代码\n例如：绑定 舟山某某化工有限公司 91330900XXXXXXXXXX"
+
+
+# -- accounts --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WechatAccount:
+    name: str
+    token: str
+    appid: str = ""
+    aes_key: str = ""
+    appsecret: str = ""
+    #: plain (明文), compat (兼容: plaintext or encrypted), safe (安全: encrypted only)
+    mode: str = "plain"
+
+    @property
+    def crypto(self) -> AccountCrypto | None:
+        if not self.aes_key:
+            return None
+        return AccountCrypto(self.token, self.aes_key, self.appid)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _account(name: str, d: dict[str, Any]) -> WechatAccount:
+    if not _ACCOUNT_NAME.match(name):
+        raise ConfigError(f"WeChat account name {name!r}: use letters, digits, '-' or '_'")
+    token = str(d.get("token") or "").strip()
+    if not token:
+        raise ConfigError(f"WeChat account {name!r}: token is required")
+    aes = str(d.get("encoding_aes_key") or "").strip()
+    appid = str(d.get("appid") or "").strip()
+    if aes and not valid_aes_key(aes):
+        raise ConfigError(f"WeChat account {name!r}: EncodingAESKey must be 43 base64 characters")
+    if aes and not appid:
+        raise ConfigError(f"WeChat account {name!r}: 安全/兼容模式 needs the AppID")
+    mode = str(d.get("mode") or "").strip().lower() or ("compat" if aes else "plain")
+    if mode not in ("plain", "compat", "safe"):
+        raise ConfigError(f"WeChat account {name!r}: mode must be plain, compat or safe")
+    if mode != "plain" and not aes:
+        raise ConfigError(f"WeChat account {name!r}: mode {mode} needs an EncodingAESKey")
+    return WechatAccount(name=name, token=token, appid=appid, aes_key=aes,
+                         appsecret=str(d.get("appsecret") or "").strip(), mode=mode)
+
+
+def load_accounts(settings: Settings) -> dict[str, WechatAccount]:
+    """The configured accounts by name (raises :class:`ConfigError` on a bad configuration)."""
+    out: dict[str, WechatAccount] = {}
+    if settings.wechat_token:
+        out["default"] = _account("default", {"token": settings.wechat_token, "appid": settings.wechat_appid,
+                                              "encoding_aes_key": settings.wechat_encoding_aes_key,
+                                              "appsecret": settings.wechat_appsecret, "mode": settings.wechat_mode})
+    raw = (settings.wechat_accounts or "").strip()
+    if raw:
+        try:
+            extra = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"WECHAT_ACCOUNTS is not valid JSON: {exc}") from None
+        if not isinstance(extra, dict):
+            raise ConfigError("WECHAT_ACCOUNTS must be a JSON object {name: {token, appid, …}}")
+        for name, d in extra.items():
+            if not isinstance(d, dict):
+                raise ConfigError(f"WECHAT_ACCOUNTS[{name!r}] must be an object")
+            out[name] = _account(name, d)
+    return out
+
+
+# -- text formatting -------------------------------------------------------------------------------------------
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def truncate_bytes(text: str, limit: int, ellipsis: str = "…") -> str:
+    """``text`` cut on a character boundary so that it (with ``ellipsis`` when cut) fits in ``limit`` bytes."""
+    if utf8_len(text) <= limit:
+        return text
+    room = limit - utf8_len(ellipsis)
+    if room <= 0:
+        return ""
+    cut = text.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return cut + ellipsis
+
+
+def _fit(head: str, tail: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """``head`` (shortened when needed) followed by ``tail`` (kept whole when it fits) within ``limit`` bytes."""
+    if len(head) > MAX_HEAD_CHARS:
+        head = head[:MAX_HEAD_CHARS] + "…"
+    sep = "\n\n" if head and tail else ""
+    room = limit - utf8_len(tail) - utf8_len(sep)
+    if room < 60:  # the tail alone is too long: cut everything
+        return truncate_bytes(head + sep + tail, limit)
+    return truncate_bytes(head, room) + sep + tail
+
+
+def chat_link(base_url: str, question: str) -> str:
+    q = question.strip()[:100]
+    return f"{base_url.rstrip('/')}/chat?q={quote(q, safe='')}"
+
+
+def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """The assistant's answer as a WeChat text: short answer, cited article labels, link to the full answer."""
+    if ans.decision is Decision.ABSTAIN:
+        head = ABSTAIN_TEXT + "工作人员答复后将通过本公众号通知您，也可在菜单“我的问题”中查看。"
+    elif ans.curated:
+        head = f"【{ans.curated['question']}】\n{ans.curated['answer']}".strip()
+    elif ans.citations:
+        top = ans.citations[0]
+        head = f"{top.label}：{top.snippet}"
+    else:
+        head = ABSTAIN_TEXT
+    if ans.decision is Decision.CAUTION:
+        head = "（以下内容与您的问题相关度一般，请结合原文核实）\n" + head
+    if any(c.status == "已废止" for c in ans.citations):
+        head += "\n注意：部分引用的文件已废止，仅供对照。"
+    tail_lines = []
+    labels = []
+    for c in ans.citations[:3]:
+        flag = "" if c.status == "现行有效" else f"（{c.status}）"
+        labels.append(c.label + flag)
+    if labels:
+        tail_lines.append("依据：" + "；".join(labels))
+    tail_lines.append("完整答复：" + chat_link(base_url, question))
+    return _fit(head, "\n".join(tail_lines), limit)
+
+
+def next_consultation_day(today: date) -> date:
+    """企业环保咨询日: the 10th of this month when today is on or before the 10th, else the 10th of next month."""
+    if today.day <= 10:
+        return today.replace(day=10)
+    y, m = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return date(y, m, 10)
+
+
+def _cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def today_china() -> date:
+    return datetime.now(CHINA).date()
+
+
+def welcome_text(base_url: str, today: date | None = None) -> str:
+    day = next_consultation_day(today or today_china())
+    return (f"{WELCOME}\n\n菜单“我的问题”可查看您咨询过的问题和工作人员的答复；发送“绑定 企业名称 统一社会信用代码”"
+            f"可把咨询记录关联到企业。\n\n下一次企业环保咨询日：{_cn_date(day)}（每月10日）。\n"
+            f"网页版：{base_url.rstrip('/')}/chat")
+
+
+def register_day_text(base_url: str, today: date | None = None) -> str:
+    day = next_consultation_day(today or today_china())
+    return (f"企业环保咨询日为每月10日，下一次：{_cn_date(day)}。\n"
+            f"线上报名功能即将开通，开通后可在 {base_url.rstrip('/')}/chat 页面报名；"
+            "在此之前，您可以直接在公众号提问，或点击菜单“转人工”留言。")
+
+
+# -- menu ------------------------------------------------------------------------------------------------------
+def load_menu(settings: Settings, path: Path | None = None) -> dict[str, Any]:
+    """``corpus/wechat_menu.json`` with ``{public_base_url}`` filled in, validated against WeChat's limits."""
+    p = path or (settings.corpus_dir / MENU_FILE)
+    text = p.read_text(encoding="utf-8").replace("{public_base_url}", (settings.public_base_url or "").rstrip("/"))
+    menu = json.loads(text)
+    problems = check_menu(menu)
+    if problems:
+        raise ConfigError("菜单定义不符合微信要求：" + "；".join(problems))
+    return dict(menu)
+
+
+def check_menu(menu: Any) -> list[str]:
+    """WeChat's menu rules: 1–3 buttons, each 1–5 sub-buttons; names ≤16/60 bytes; click keys, https view URLs."""
+    problems: list[str] = []
+    buttons = menu.get("button") if isinstance(menu, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return ["一级菜单应为 1–3 个"]
+
+    def leaf(b: dict[str, Any], where: str) -> None:
+        t = b.get("type")
+        if t == "click":
+            key = b.get("key") or ""
+            if not key or utf8_len(key) > 128:
+                problems.append(f"{where}：click 菜单需要 key（≤128 字节）")
+        elif t == "view":
+            url = b.get("url") or ""
+            if not re.match(r"^https?://[^/\s]+", url) or utf8_len(url) > 1024:
+                problems.append(f"{where}：view 菜单需要完整网址（设置 ASSISTANT_PUBLIC_BASE_URL）")
+        else:
+            problems.append(f"{where}：不支持的菜单类型 {t!r}")
+
+    for i, b in enumerate(buttons, 1):
+        if not isinstance(b, dict):
+            problems.append(f"第{i}个菜单格式不对")
+            continue
+        name = str(b.get("name") or "")
+        if not name or utf8_len(name) > 16:
+            problems.append(f"一级菜单“{name}”名称应为 1–16 字节（最多 5 个汉字）")
+        subs = b.get("sub_button")
+        if subs:
+            if not isinstance(subs, list) or len(subs) > 5:
+                problems.append(f"“{name}”的二级菜单应为 1–5 个")
+                continue
+            for s in subs:
+                sname = str(s.get("name") or "") if isinstance(s, dict) else ""
+                if not sname or utf8_len(sname) > 60:
+                    problems.append(f"二级菜单“{sname}”名称应为 1–60 字节")
+                if isinstance(s, dict):
+                    leaf(s, f"二级菜单“{sname}”")
+        else:
+            leaf(b, f"一级菜单“{name}”")
+    return problems
+
+
+# -- outbound --------------------------------------------------------------------------------------------------
+class DbTokenStore:
+    """Access tokens in ``wechat_tokens``, shared by all processes; expired a minute early."""
+
+    def __init__(self, svc: AssistantService) -> None:
+        self.svc = svc
+
+    def get(self, key: str) -> str | None:
+        with self.svc.Session() as s:
+            row = s.get(WechatToken, key)
+            if row is None or not row.value:
+                return None
+            exp = row.expires_at
+            if exp is not None:
+                if exp.tzinfo is None:
+                    exp = exp.replace(tzinfo=UTC)
+                if exp - timedelta(seconds=60) <= datetime.now(UTC):
+                    return None
+            return row.value
+
+    def set(self, key: str, value: str, ttl: int | None) -> None:
+        exp = datetime.now(UTC) + timedelta(seconds=ttl) if ttl else None
+        with self.svc.Session() as s:
+            row = s.get(WechatToken, key)
+            if row is None:
+                s.add(WechatToken(key=key, value=value, expires_at=exp))
+            else:
+                row.value, row.expires_at = value, exp
+            try:
+                s.commit()
+            except IntegrityError:  # another process stored one at the same moment: theirs is as good
+                s.rollback()
+
+    def delete(self, key: str) -> None:
+        with self.svc.Session() as s:
+            row = s.get(WechatToken, key)
+            if row is not None:
+                s.delete(row)
+                s.commit()
+
+
+# -- the channel -----------------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What handling a message produced: a text to send (None: nothing, reply ``success``) and the question."""
+
+    text: str | None
+    question_id: int | None = None
+
+
+@dataclass
+class Stored:
+    """The reply for a message as stored (plaintext XML or ``success``) and its encrypted form when sent so."""
+
+    row_id: int
+    reply: str
+    reply_wire: str
+
+
+class WechatChannel:
+    """Handles messages of every configured account; one per app (``app.extensions["wechat"]``)."""
+
+    def __init__(self, svc: AssistantService, workers: int = 4) -> None:
+        self.svc = svc
+        self.settings = svc.settings
+        self.accounts = load_accounts(svc.settings)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wechat")
+        self._outbound: dict[str, Outbound] = {}
+        self._lock = threading.Lock()
+        #: tests may replace this to observe delivery
+        self.outbound_factory: Callable[[WechatAccount], Outbound] = self._make_outbound
+
+    # outbound -----------------------------------------------------------------------------------------------
+    def _make_outbound(self, account: WechatAccount) -> Outbound:
+        if self.settings.wechat_outbound and account.appid and account.appsecret:
+            return WechatApiOutbound(account.appid, account.appsecret, DbTokenStore(self.svc))
+        return DisabledOutbound(account.name)
+
+    def outbound(self, account: WechatAccount) -> Outbound:
+        with self._lock:
+            if account.name not in self._outbound:
+                self._outbound[account.name] = self.outbound_factory(account)
+            return self._outbound[account.name]
+
+    def base_url(self, fallback: str = "") -> str:
+        return (self.settings.public_base_url or fallback or "http://127.0.0.1:8000").rstrip("/")
+
+    # dedup + the 5-second rule -------------------------------------------------------------------------------
+    def _claim(self, account: WechatAccount, msg: Inbound) -> tuple[WechatMessage, bool]:
+        key = msg.dedup_key
+        with self.svc.Session() as s:
+            row = WechatMessage(account=account.name, msg_key=key, openid=msg.source[:100],
+                                msg_type=(msg.msg_type + (":" + msg.event if msg.event else ""))[:40],
+                                status="processing", reply="", reply_wire="")
+            s.add(row)
+            try:
+                s.commit()
+                return row, True
+            except IntegrityError:
+                s.rollback()
+            existing = s.scalar(select(WechatMessage).where(WechatMessage.account == account.name,
+                                                            WechatMessage.msg_key == key))
+            assert existing is not None
+            return existing, False
+
+    def _finish(self, row_id: int, status: str, reply: str, question_id: int | None = None) -> bool:
+        """processing → replied/deferred, only if still processing (compare-and-set across processes)."""
+        values: dict[str, Any] = {"status": status, "reply": reply, "updated_at": datetime.now(UTC)}
+        if question_id is not None:
+            values["question_id"] = question_id
+        with self.svc.Session() as s:
+            res = s.execute(update(WechatMessage).where(WechatMessage.id == row_id,
+                                                        WechatMessage.status == "processing").values(**values))
+            s.commit()
+            return bool(getattr(res, "rowcount", 0) == 1)
+
+    def _row(self, row_id: int) -> WechatMessage | None:
+        with self.svc.Session() as s:
+            return s.get(WechatMessage, row_id)
+
+    def _wait_existing(self, row: WechatMessage, budget: float) -> WechatMessage:
+        """A retry of a message being handled elsewhere: wait for its reply; past the budget, defer it."""
+        deadline = time.monotonic() + budget
+        current: WechatMessage | None = row
+        while current is not None and current.status == "processing" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            current = self._row(row.id)
+        if current is None or current.status == "processing":
+            self._finish(row.id, "deferred", SUCCESS)  # the first handler then delivers through the API
+            current = self._row(row.id)
+        assert current is not None
+        return current
+
+    def render(self, msg: Inbound, text: str | None) -> str:
+        if text is None:
+            return SUCCESS
+        return text_reply(msg.source, msg.target, text, int(time.time()))
+
+    def respond(self, account: WechatAccount, msg: Inbound, base_url: str = "",
+                encrypt: Callable[[str], str] | None = None) -> str:
+        """The bytes to send back for ``msg`` (the same for every retry of it)."""
+        budget = float(self.settings.wechat_reply_budget)
+        row, created = self._claim(account, msg)
+        if not created:
+            done = self._wait_existing(row, budget)
+            return self._wire(done, encrypt)
+        fut = self.pool.submit(self.handle, account, msg, self.base_url(base_url))
+        outcome: Outcome | None
+        try:
+            outcome = fut.result(timeout=budget)
+        except FutureTimeout:
+            outcome = None
+        except Exception:
+            log.exception("wechat message %s failed", msg.dedup_key)
+            outcome = Outcome(ERROR_TEXT)
+        if outcome is not None:
+            reply = self.render(msg, outcome.text)
+            if self._finish(row.id, "replied", reply, outcome.question_id):
+                return self._wire(Stored(row.id, reply, ""), encrypt)
+            # a retry gave up waiting and answered "success": the answer goes out through the API
+            self._deliver_later(account, msg, outcome)
+        else:
+            self._finish(row.id, "deferred", SUCCESS)
+            fut.add_done_callback(lambda f: self._deferred_done(account, msg, f))
+        stored = self._row(row.id)
+        assert stored is not None
+        return self._wire(stored, encrypt)
+
+    def _wire(self, row: WechatMessage | Stored, encrypt: Callable[[str], str] | None) -> str:
+        """The reply as sent: plaintext, or the encrypted envelope (stored the first time, so retries match)."""
+        if row.reply == SUCCESS or not row.reply or encrypt is None:
+            return row.reply or SUCCESS
+        if row.reply_wire:
+            return row.reply_wire
+        wire = encrypt(row.reply)
+        rid = row.row_id if isinstance(row, Stored) else row.id
+        with self.svc.Session() as s:
+            s.execute(update(WechatMessage).where(WechatMessage.id == rid, WechatMessage.reply_wire == "")
+                      .values(reply_wire=wire))
+            s.commit()
+            stored = s.get(WechatMessage, rid)
+            return stored.reply_wire if stored is not None and stored.reply_wire else wire
+
+    def _deferred_done(self, account: WechatAccount, msg: Inbound, fut: Future[Outcome]) -> None:
+        try:
+            outcome = fut.result()
+        except Exception:
+            log.exception("wechat message %s failed", msg.dedup_key)
+            outcome = Outcome(ERROR_TEXT)
+        self._deliver_later(account, msg, outcome)
+
+    def _deliver_later(self, account: WechatAccount, msg: Inbound, outcome: Outcome) -> None:
+        if outcome.question_id is not None:
+            with self.svc.Session() as s:
+                s.execute(update(WechatMessage).where(WechatMessage.account == account.name,
+                                                      WechatMessage.msg_key == msg.dedup_key)
+                          .values(question_id=outcome.question_id))
+                s.commit()
+        if outcome.text is None:
+            return
+        with self.svc.Session() as s:
+            n = Notification(question_id=outcome.question_id, channel=CHANNEL, recipient=msg.source,
+                             kind="deferred_answer", body=outcome.text, status="pending")
+            s.add(n)
+            s.commit()
+            nid = n.id
+        self.deliver(nid)
+
+    # delivery ------------------------------------------------------------------------------------------------
+    def _account_of(self, openid: str) -> WechatAccount | None:
+        with self.svc.Session() as s:
+            u = s.scalar(select(WechatUser).where(WechatUser.openid == openid)
+                         .order_by(WechatUser.updated_at.desc()).limit(1))
+        name = u.account if u is not None else "default"
+        return self.accounts.get(name)
+
+    def _notification_text(self, n: Notification) -> str:
+        if n.kind == "deferred_answer":
+            return truncate_bytes(n.body, MAX_REPLY_BYTES)
+        question = ""
+        if n.question_id is not None:
+            with self.svc.Session() as s:
+                q = s.get(Question, n.question_id)
+                question = q.text if q is not None else ""
+        lead = f"您咨询的问题“{question[:60]}{'…' if len(question) > 60 else ''}”已由工作人员答复：" if question \
+            else "工作人员答复："
+        tail = "完整答复：" + chat_link(self.base_url(), question) if question else ""
+        return _fit(lead + "\n" + n.body, tail)
+
+    def deliver(self, notification_id: int) -> str:
+        """Send one pending notification; returns its new status (or the current one if someone else has it)."""
+        with self.svc.Session() as s:
+            n = s.get(Notification, notification_id)
+            if n is None or n.channel != CHANNEL:
+                return "missing"
+            if n.status != "pending":
+                return n.status
+            attempts = n.attempts
+            # claim it: only one process sends a given notification
+            res = s.execute(update(Notification).where(Notification.id == n.id, Notification.status == "pending",
+                                                       Notification.attempts == attempts)
+                            .values(attempts=attempts + 1))
+            s.commit()
+            if getattr(res, "rowcount", 0) != 1:
+                return "busy"
+            text = self._notification_text(n)
+            openid = n.recipient
+        account = self._account_of(openid)
+        status, sent_at = "pending", None
+        if account is None:
+            log.error("notification %s: no configured WeChat account for %s", notification_id, openid)
+            status = "failed"
+        else:
+            out = self.outbound(account)
+            try:
+                out.send_text(openid, text)
+                status, sent_at = ("sent", datetime.now(UTC)) if out.enabled else ("disabled", None)
+            except OutboundError as exc:
+                log.warning("notification %s not delivered: %s", notification_id, exc)
+                status = "pending" if exc.retryable and attempts + 1 < MAX_ATTEMPTS else "failed"
+        with self.svc.Session() as s:
+            s.execute(update(Notification).where(Notification.id == notification_id)
+                      .values(status=status, sent_at=sent_at))
+            s.commit()
+        return status
+
+    def deliver_pending(self, limit: int = 200) -> dict[str, int]:
+        """Send pending WeChat notifications (staff answers, deferred answers); counts by resulting status."""
+        with self.svc.Session() as s:
+            ids = list(s.scalars(select(Notification.id).where(Notification.channel == CHANNEL,
+                                                               Notification.status == "pending")
+                                 .order_by(Notification.id).limit(limit)))
+        counts: dict[str, int] = {}
+        for nid in ids:
+            st = self.deliver(nid)
+            counts[st] = counts.get(st, 0) + 1
+        return counts
+
+    def push_menu(self, account: WechatAccount, menu: dict[str, Any]) -> bool:
+        """Push the menu; False when the outbound adapter is disabled (nothing sent)."""
+        out = self.outbound(account)
+        out.create_menu(menu)
+        return bool(out.enabled)
+
+    # handling ------------------------------------------------------------------------------------------------
+    def _user(self, account: WechatAccount, openid: str, **changes: Any) -> WechatUser:
+        with self.svc.Session() as s:
+            u = s.scalar(select(WechatUser).where(WechatUser.account == account.name, WechatUser.openid == openid))
+            if u is None:
+                u = WechatUser(account=account.name, openid=openid[:100], enterprise="", uscc="",
+                               awaiting_handoff=False, subscribed=True)
+                s.add(u)
+                try:
+                    s.flush()
+                except IntegrityError:
+                    s.rollback()
+                    u = s.scalar(select(WechatUser).where(WechatUser.account == account.name,
+                                                          WechatUser.openid == openid))
+                    assert u is not None
+            for k, v in changes.items():
+                setattr(u, k, v)
+            u.updated_at = datetime.now(UTC)
+            s.commit()
+            return u
+
+    def handle(self, account: WechatAccount, msg: Inbound, base_url: str) -> Outcome:
+        """What to answer to ``msg`` (runs in a worker thread)."""
+        if msg.msg_type == "event":
+            return self._event(account, msg, base_url)
+        if msg.msg_type == "text":
+            return self._text(account, msg, msg.content.strip(), base_url)
+        if msg.msg_type == "voice":
+            said = msg.recognition.strip().rstrip(_TRAILING_PUNCT).strip()
+            if not said:
+                return Outcome(VOICE_UNRECOGNIZED)
+            return self._text(account, msg, said, base_url)
+        return Outcome(NON_TEXT)
+
+    def _event(self, account: WechatAccount, msg: Inbound, base_url: str) -> Outcome:
+        ev = msg.event
+        if ev in ("subscribe", "subscribe_scan"):
+            self._user(account, msg.source, subscribed=True)
+            return Outcome(welcome_text(base_url))
+        if ev == "unsubscribe":
+            self._user(account, msg.source, subscribed=False, awaiting_handoff=False)
+            return Outcome(None)
+        if ev == "click":
+            key = msg.event_key.strip()
+            if key == "MY_QUESTIONS":
+                return Outcome(self.my_questions(account, msg.source, base_url))
+            if key == "REGISTER_DAY":
+                return Outcome(register_day_text(base_url))
+            if key == "HANDOFF":
+                self._user(account, msg.source, awaiting_handoff=True)
+                return Outcome(HANDOFF_PROMPT)
+            return Outcome(None)
+        return Outcome(None)  # view, location, scan, template job reports …: acknowledged silently
+
+    def _text(self, account: WechatAccount, msg: Inbound, text: str, base_url: str) -> Outcome:
+        openid = msg.source
+        user = self._user(account, openid)
+        if not text:
+            return Outcome(NON_TEXT)
+        if text in _UNBIND:
+            self._user(account, openid, enterprise="", uscc="", bound_at=None)
+            return Outcome("已解除企业绑定。")
+        if text.startswith("绑定"):
+            return Outcome(self._bind(account, openid, text))
+        if text in _HANDOFF_WORDS:
+            self._user(account, openid, awaiting_handoff=True)
+            return Outcome(HANDOFF_PROMPT)
+        if text == "我的问题":
+            return Outcome(self.my_questions(account, openid, base_url))
+        if user.awaiting_handoff and text in ("取消", "退出"):
+            self._user(account, openid, awaiting_handoff=False)
+            return Outcome("已取消转人工。您可以继续直接提问。")
+        direct = re.match(r"^(?:转人工|人工)[\s:：,，]+(.+)$", text, re.S)
+        if user.awaiting_handoff or direct:
+            body = direct.group(1).strip() if direct else text
+            return self._handoff(account, msg, user, body)
+        try:
+            out = self.svc.ask(text, channel=CHANNEL, session_id=openid, client_msg_id=self._client_msg_id(account,
+                               msg), enterprise=user.enterprise)
+        except QuestionError as exc:
+            return Outcome(exc.message)
+        return Outcome(format_answer(out.answer, text, base_url), out.question_id)
+
+    @staticmethod
+    def _client_msg_id(account: WechatAccount, msg: Inbound) -> str:
+        key = msg.msg_id or f"{msg.source}:{msg.create_time}"
+        return key if account.name == "default" else f"{account.name}:{key}"[:100]
+
+    def _handoff(self, account: WechatAccount, msg: Inbound, user: WechatUser, body: str) -> Outcome:
+        self._user(account, msg.source, awaiting_handoff=False)
+        try:
+            res = self.svc.handoff(body, None, None, {}, False, channel=CHANNEL, session_id=msg.source)
+        except QuestionError as exc:
+            return Outcome(exc.message)
+        qid = int(res["question_id"])
+        with self.svc.Session() as s:
+            q = s.get(Question, qid)
+            if q is not None:
+                q.enterprise = user.enterprise
+                q.client_msg_id = self._client_msg_id(account, msg)
+                try:
+                    s.commit()
+                except IntegrityError:  # the same MsgId was already asked: keep the question without the id
+                    s.rollback()
+        return Outcome(HANDOFF_DONE.format(qid=qid), qid)
+
+    def _bind(self, account: WechatAccount, openid: str, text: str) -> str:
+        m = _BIND.match(text.replace("\u3000", " ").strip())
+        if not m:
+            return BIND_USAGE
+        name, code = m.group("name").strip(), m.group("code").upper()
+        if len(name) < 2 or len(name) > 100:
+            return "企业名称应为 2–100 字。\n" + BIND_USAGE
+        if not valid_uscc(code):
+            return f"统一社会信用代码“{code}”无效（应为 18 位且校验位正确），请核对后重新发送。\n" + BIND_USAGE
+        self._user(account, openid, enterprise=name, uscc=code, bound_at=datetime.now(UTC))
+        return (f"已绑定企业：{name}（统一社会信用代码 {code}）。此后的咨询将记录在该企业名下，"
+                "同一企业绑定的微信可在“我的问题”中看到企业的咨询记录。发送“解除绑定”可取消。")
+
+    def my_questions(self, account: WechatAccount, openid: str, base_url: str, n: int = 5) -> str:
+        """The user's (or the bound enterprise's) recent questions and their status."""
+        with self.svc.Session() as s:
+            me = s.scalar(select(WechatUser).where(WechatUser.account == account.name, WechatUser.openid == openid))
+            openids = {openid}
+            header = "您最近的咨询："
+            if me is not None and me.uscc:
+                openids |= set(s.scalars(select(WechatUser.openid).where(WechatUser.account == account.name,
+                                                                         WechatUser.uscc == me.uscc)))
+                header = f"{me.enterprise} 最近的咨询："
+            rows = list(s.scalars(select(Question).where(Question.channel == CHANNEL,
+                                                         Question.session_id.in_(openids))
+                                  .order_by(Question.asked_at.desc(), Question.id.desc()).limit(n)))
+        if not rows:
+            return "您还没有咨询记录。直接发送文字即可提问，例如：“排污许可证有效期几年？”"
+        lines = [header]
+        for i, q in enumerate(rows, 1):
+            st = self.svc.question_status(q.token)
+            when = q.asked_at.astimezone(CHINA).strftime("%m-%d") if q.asked_at.tzinfo else \
+                q.asked_at.replace(tzinfo=UTC).astimezone(CHINA).strftime("%m-%d")
+            title = q.text if len(q.text) <= 40 else q.text[:40] + "…"
+            if st["status"] == "answered":
+                ans = (st.get("answer") or {}).get("text") or ""
+                state = "工作人员已答复：" + (ans if len(ans) <= 80 else ans[:80] + "…")
+            elif st["status"] == "pending":
+                state = "已转人工，等待工作人员答复"
+            elif q.decision == "error":
+                state = "处理出错，请重新发送"
+            elif q.decision == "caution":
+                state = "已由助手答复（仅供参考）"
+            else:
+                state = "已由助手答复"
+            lines.append(f"{i}. {title}（{when}）\n   {state}")
+        tail = f"更多内容：{base_url.rstrip('/')}/chat"
+        return _fit("\n".join(lines), tail)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+def channel_for(app: Any) -> WechatChannel:
+    """The app's channel (created on first use)."""
+    ch = app.extensions.get("wechat")
+    if ch is None:
+        ch = WechatChannel(app.extensions["assistant"])
+        app.extensions["wechat"] = ch
+    return ch  # type: ignore[no-any-return]
+
+
+__all__ = ["CHANNEL", "ConfigError", "Outcome", "WechatAccount", "WechatChannel", "channel_for", "check_menu",
+           "format_answer", "load_accounts", "load_menu", "next_consultation_day", "truncate_bytes",
+           "welcome_text"]

@@ -1,0 +1,131 @@
+"""Reply formatting within WeChat's 2048-byte limit, account configuration, the migration."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import inspect
+from wechat_support import AES_KEY, OPENID, make_env, sample, signed_query, wx_settings
+
+from assistant.answer.compose import Answer, Citation
+from assistant.answer.decide import Decision
+from assistant.channels.wechat_adapter import reply_content, text_reply
+from assistant.channels.wechat_service import (
+    ConfigError,
+    format_answer,
+    load_accounts,
+    truncate_bytes,
+)
+from assistant.config import Settings
+from assistant.db.migrate import downgrade, upgrade
+from assistant.db.session import make_engine
+
+
+def _cit(i: int, status: str = "现行有效") -> Citation:
+    return Citation(id=f"排污许可管理条例#{i}", title="排污许可管理条例", article=i, status=status, kind="行政法规",
+                    snippet="排污许可证有效期为5年。" * 3, highlights=[])
+
+
+def _answer(text: str, decision: Decision = Decision.ANSWER, curated: bool = True) -> Answer:
+    cur = {"id": "x", "question": "排污许可证的有效期是几年？", "answer": text} if curated else None
+    return Answer(question="q", decision=decision, confidence=0.9, mode="hybrid", curated=cur,
+                  citations=[_cit(14), _cit(15, "已废止"), _cit(16), _cit(17)], related=[])
+
+
+def test_truncate_bytes_on_character_boundary() -> None:
+    s = "排污" * 2000
+    out = truncate_bytes(s, 2048)
+    assert len(out.encode("utf-8")) <= 2048 and out.endswith("…")
+    assert out[:-1] == s[: len(out) - 1]  # whole characters only
+    assert truncate_bytes("abc", 10) == "abc"
+    mixed = "a排" * 1000
+    for limit in range(2040, 2049):
+        assert len(truncate_bytes(mixed, limit).encode("utf-8")) <= limit
+
+
+def test_long_answer_fits_and_keeps_citations_and_link() -> None:
+    q = "排污许可证能用几年" * 30
+    text = format_answer(_answer("很长的答复。" * 2000), q, "https://zixun.example.cn")
+    assert len(text.encode("utf-8")) <= 2048
+    assert "《排污许可管理条例》第十四条" in text and "第十五条（已废止）" in text
+    assert "第十七条" not in text  # at most three labels
+    assert "完整答复：https://zixun.example.cn/chat?q=" in text and "…" in text
+    # the passive reply XML carries it unchanged
+    xml = text_reply(OPENID, "gh_1", text, 1)
+    assert reply_content(xml) == text
+
+
+def test_top_article_when_no_curated_answer_and_caution_notice() -> None:
+    text = format_answer(_answer("", Decision.CAUTION, curated=False), "排污许可证", "https://x.cn/")
+    assert text.startswith("（以下内容与您的问题相关度一般")
+    assert "《排污许可管理条例》第十四条：排污许可证有效期为5年" in text and "https://x.cn/chat?q=" in text
+
+
+def test_reply_xml_survives_cdata_terminator() -> None:
+    xml = text_reply(OPENID, "gh_1", "a]]>b", 1)
+    assert reply_content(xml) == "a]]>b"
+
+
+def test_accounts_configuration(settings: Settings) -> None:
+    assert load_accounts(settings) == {}
+    s = replace(settings, wechat_token="t", wechat_accounts=json.dumps(
+        {"putuo": {"token": "pt", "appid": "wxp", "encoding_aes_key": AES_KEY, "mode": "safe"}}))
+    accs = load_accounts(s)
+    assert set(accs) == {"default", "putuo"}
+    assert accs["default"].mode == "plain" and accs["putuo"].mode == "safe" and accs["putuo"].crypto is not None
+    assert load_accounts(replace(settings, wechat_token="t", wechat_encoding_aes_key=AES_KEY,
+                                 wechat_appid="wx1"))["default"].mode == "compat"
+    bad = [
+        replace(settings, wechat_accounts="{not json"),
+        replace(settings, wechat_accounts="[1]"),
+        replace(settings, wechat_accounts=json.dumps({"a b": {"token": "x"}})),
+        replace(settings, wechat_accounts=json.dumps({"x": {"appid": "wx"}})),
+        replace(settings, wechat_token="t", wechat_encoding_aes_key="short", wechat_appid="wx"),
+        replace(settings, wechat_token="t", wechat_encoding_aes_key=AES_KEY),  # no AppID
+        replace(settings, wechat_token="t", wechat_mode="safe"),  # no key
+        replace(settings, wechat_token="t", wechat_mode="strict"),
+    ]
+    for b in bad:
+        with pytest.raises(ConfigError):
+            load_accounts(b)
+
+
+def test_second_account_has_its_own_token(settings: Settings) -> None:
+    s = wx_settings(settings, wechat_accounts=json.dumps({"putuo": {"token": "putuo-token"}}))
+    gen = make_env(s)
+    env = next(gen)
+    try:
+        xml = sample("subscribe.xml", FromUserName=OPENID, CreateTime=int(time.time()))
+        assert env.post(xml, account="putuo").status_code == 403  # signed with default's token
+        r = env.post(xml, account="putuo", query=signed_query(token="putuo-token"))
+        assert r.status_code == 200 and "欢迎关注" in reply_content(r.get_data(as_text=True))
+        q = signed_query(token="putuo-token", echostr="ok")
+        assert env.client.get(f"/wechat/putuo?{urlencode(q)}").get_data(as_text=True) == "ok"
+    finally:
+        gen.close()
+
+
+def test_bad_configuration_fails_at_startup(settings: Settings) -> None:
+    from assistant.app import create_app
+
+    with pytest.raises(ConfigError):
+        create_app(replace(settings, wechat_accounts="{oops"), start=False)
+
+
+def test_migration_creates_and_drops_wechat_tables(db_url: str) -> None:
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng)
+        names = set(inspect(eng).get_table_names())
+        assert {"wechat_messages", "wechat_users", "wechat_tokens"} <= names
+        uniques = {u["name"] for u in inspect(eng).get_unique_constraints("wechat_messages")}
+        assert "uq_wechat_messages_account_key" in uniques
+        downgrade(eng, "0003")
+        assert not {"wechat_messages", "wechat_users", "wechat_tokens"} & set(inspect(eng).get_table_names())
+        upgrade(eng)
+    finally:
+        eng.dispose()
