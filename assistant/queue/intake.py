@@ -7,6 +7,7 @@ clustering; the staff console refines it and lets staff merge and split by hand)
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Question, QueueItem, QueueMember
 from ..text.normalize import normalize
+from .cluster import QuestionClusterer
 
 OPEN_STATUSES = ("new", "assigned")
 JOIN_SIMILARITY = 0.6
@@ -31,22 +33,45 @@ def similarity(a: str, b: str) -> float:
     return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
 
 
-def find_item(session: Session, text: str) -> QueueItem | None:
-    """The open item most similar to ``text`` above the join threshold, if any."""
+MEMBER_SAMPLE = 20
+_lock = threading.Lock()
+
+
+def _item_texts(session: Session, item: QueueItem) -> list[str]:
+    """The item's title plus its most recent member questions (a bounded sample for large items)."""
+    rows = session.execute(select(Question.text).join(QueueMember, QueueMember.question_id == Question.id)
+                           .where(QueueMember.item_id == item.id).order_by(QueueMember.added_at.desc())
+                           .limit(MEMBER_SAMPLE)).scalars().all()
+    return list(dict.fromkeys([item.title, *rows]))
+
+
+def find_item(session: Session, text: str, clusterer: QuestionClusterer | None = None) -> QueueItem | None:
+    """The open item this question belongs to (see :mod:`assistant.queue.cluster` for the measured settings);
+    without a clusterer, character-bigram similarity against the item titles."""
+    items = list(session.scalars(select(QueueItem).where(QueueItem.status.in_(OPEN_STATUSES))
+                                 .order_by(QueueItem.id)))
+    if not items:
+        return None
+    if clusterer is not None:
+        texts = [_item_texts(session, it) for it in items]
+        with _lock:  # the clusterer's in-memory caches are not thread-safe
+            idx = clusterer.assign(text, texts)
+        return items[idx] if idx is not None else None
     best, best_sim = None, JOIN_SIMILARITY
-    for item in session.scalars(select(QueueItem).where(QueueItem.status.in_(OPEN_STATUSES))):
+    for item in items:
         sim = similarity(text, item.title)
         if sim >= best_sim:
             best, best_sim = item, sim
     return best
 
 
-def enqueue(session: Session, question: Question, source: str) -> QueueItem:
+def enqueue(session: Session, question: Question, source: str,
+            clusterer: QuestionClusterer | None = None) -> QueueItem:
     """Put ``question`` in the queue (joining a similar open item); idempotent per (item, question, source)."""
     if source not in SOURCES:
         raise ValueError(f"queue source must be one of {SOURCES}, got {source!r}")
     existing = session.scalar(select(QueueMember).where(QueueMember.question_id == question.id))
-    item = existing.item if existing is not None else find_item(session, question.text)
+    item = existing.item if existing is not None else find_item(session, question.text, clusterer)
     now = datetime.now(UTC)
     if item is None:
         item = QueueItem(title=question.text, normalized=normalize(question.text), status="new", count=0,
