@@ -60,12 +60,8 @@ def _schema_url(schema: str) -> str:
         "options=" + quote(f"-csearch_path={schema}", safe="")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a tmp SQLite file, or a new PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'assistant.db'}"
-        return
+def pg_schema() -> Iterator[str]:
+    """A URL on a new PostgreSQL schema, dropped afterwards (skips when the server is unreachable)."""
     problem = _pg_problem()
     if problem:
         pytest.skip(problem)
@@ -80,6 +76,54 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(text("SET lock_timeout = '20s'"))
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a tmp SQLite file, or a new PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'assistant.db'}"
+        return
+    yield from pg_schema()
+
+
+# -- live servers and the browser (Playwright driving Debian's Chromium) -----------------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_in_thread(app: object, port: int | None = None) -> tuple[str, object]:
+    """Serve a WSGI app on loopback in a daemon thread; returns (base URL, server with .shutdown())."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    port = port or free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{port}", server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium through Playwright (never `playwright install`)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+    pw_mod = pytest.importorskip("playwright.sync_api")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with pw_mod.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
 
 
 def _copy_fixtures(root: Path) -> tuple[Path, Path]:

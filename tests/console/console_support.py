@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PG_URL, _pg_problem, _schema_url, build_service, make_settings
+from conftest import build_service, make_settings, pg_schema
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from assistant.app import create_app
 from assistant.auth import create_user
@@ -110,23 +110,6 @@ def add_users(svc: AssistantService) -> dict[str, int]:
     return ids
 
 
-def _pg_schema() -> Iterator[str]:
-    problem = _pg_problem()
-    if problem:
-        pytest.skip(problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _schema_url(schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SET lock_timeout = '20s'"))
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def _env(root: Path, url: str, **config: Any) -> ConsoleEnv:
     svc = build_service(make_settings(root / "env", url))
     app = create_app(service=svc, start=False)
@@ -143,7 +126,7 @@ def console_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         yield env
         env.svc.engine.dispose()
         return
-    gen = _pg_schema()
+    gen = pg_schema()
     url = next(gen)
     env = _env(root, url)
     try:

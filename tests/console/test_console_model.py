@@ -7,11 +7,7 @@ Screenshots go to build/e2e/console-*.png (test artifacts).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,17 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, ZS_SHIP, build_service, make_settings
+from conftest import CHROMIUM, REPO, ZS_SHIP, build_service, make_settings, serve_in_thread
 from console_support import PASSWORD, add_users, csrf_token, flashes, login_session
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from assistant.app import create_app
 from assistant.config import Settings
 from assistant.db.models import AuditLog, QueueItem
 from assistant.service import AssistantService
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "build" / "e2e"
 QUESTION = "船舶含油污水可以直接排入港区水域吗？"
 ASKED = "船上的含油污水在港口能直接排吗"
@@ -82,12 +76,6 @@ def test_published_answer_is_top_curated_match_at_once(db_settings: Settings) ->
 
 
 # -- the console in a real browser -------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Live:
     base: str
@@ -104,29 +92,13 @@ def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     svc = build_service(s)
     add_users(svc)
     app = create_app(service=svc, start=False)
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base, server = serve_in_thread(app)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
-        yield Live(f"http://127.0.0.1:{port}", svc)
+        yield Live(base, svc)
     finally:
-        server.shutdown()
+        server.shutdown()  # type: ignore[attr-defined]
         svc.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    pw_mod = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with pw_mod.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
 
 
 def _api(base: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

