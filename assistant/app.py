@@ -41,9 +41,23 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
     csrf.exempt(api_bp)  # the public API is token-based (CORS), never cookie-authenticated
     csrf.exempt(wechat_bp)  # WeChat's servers post signed XML, never cookie-authenticated
 
+    @app.before_request
+    def refresh_indexes() -> None:
+        # another worker may have published a curated answer: reload its index (throttled to once a second)
+        svc.refresh_indexes()
+
     @app.get("/healthz")
     def healthz() -> Any:
         return jsonify({"status": "ok", **svc.status()})
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        """For the load balancer: 200 only when the index is loaded and the database answers."""
+        ok, message = svc.ready()
+        body = {"status": "ready" if ok else "not_ready", "message": message}
+        if not ok:
+            body["error_code"] = "not_ready"
+        return jsonify(body), 200 if ok else 503
 
     @app.errorhandler(404)
     def not_found(_e: Any) -> Any:

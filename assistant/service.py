@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .answer.compose import Answer, compose
 from .answer.decide import Decision, Thresholds
 from .config import Settings
 from .db.migrate import upgrade
-from .db.models import CuratedAnswer, Document, Feedback, Handoff, Question, QueueMember
+from .db.models import CuratedAnswer, Document, Feedback, Handoff, IndexState, Question, QueueMember
 from .db.session import make_engine, make_sessionmaker
 from .ingest.curated import CuratedEntry
 from .ingest.pipeline import IngestReport, ingest_paths, store_curated
@@ -38,6 +39,7 @@ from .text.tokenize import text_signature
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
+INDEX_NAMES = ("passages", "curated")
 
 
 class QuestionError(ValueError):
@@ -72,7 +74,14 @@ def bundled_sources(settings: Settings) -> list[Path]:
 
 
 class AssistantService:
-    """Owns the engine, the retriever and the background vector build."""
+    """Owns the engine, the retriever and the background vector build.
+
+    Several processes (gunicorn workers) share one database and one ``index/`` folder: whoever saves an index bumps
+    its version in ``index_state``; every process checks the versions at most every ``index_check_seconds`` and
+    reloads from disk the index whose version changed (:meth:`refresh_indexes`).
+    """
+
+    index_check_seconds = 1.0
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
@@ -90,6 +99,9 @@ class AssistantService:
         self._clusterer: QuestionClusterer | None = None
         self.vector_state = "none"  # none | building | ready | failed | disabled
         self.vector_progress: dict[str, Any] = {}
+        self._loaded_versions: dict[str, int] = {}  # index name -> version in index_state this process serves
+        self._next_check = 0.0
+        self._refresh_lock = threading.Lock()
 
     # -- setup -------------------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -139,6 +151,8 @@ class AssistantService:
         passages.save(self.settings.index_dir / "passages")
         curated.save(self.settings.index_dir / "curated")
         self._install(passages, curated)
+        self._publish("passages", passages)
+        self._publish("curated", curated)
         if passages.has_vectors:
             self.vector_state = "ready"
         return {"passages": len(p_items), "curated_rows": len(c_items), "vectors": passages.has_vectors,
@@ -157,6 +171,7 @@ class AssistantService:
         ``build_vectors=False`` (the one-shot CLI) serves BM25 alone when vectors are missing instead of embedding.
         """
         background = self.settings.background_vectors if background is None else background
+        versions = self._db_versions()  # read before the files: a save after this point is picked up by refresh
         p_items, c_items = self._items()
         enc = self.encoder
         passages = curated = None
@@ -177,6 +192,7 @@ class AssistantService:
             passages.save(self.settings.index_dir / "passages")
             curated.save(self.settings.index_dir / "curated")
         self._install(passages, curated)
+        self._loaded_versions = {name: versions.get(name, 0) for name in INDEX_NAMES}
         if enc is None:
             self.vector_state = "disabled"
         elif passages.has_vectors and (curated.has_vectors or not curated.items):
@@ -259,12 +275,99 @@ class AssistantService:
             idx.attach_vectors(vecs, enc)
         r.swap(curated=idx)
         idx.save(self.settings.index_dir / "curated")
+        self._publish("curated", idx)
         return row
+
+    # -- index versions shared by all processes --------------------------------------------------------------
+    def _db_versions(self) -> dict[str, int]:
+        try:
+            with self.Session() as s:
+                return {n: v for n, v in s.execute(select(IndexState.name, IndexState.version)).all()}
+        except SQLAlchemyError as exc:  # e.g. not migrated yet (one-shot CLI use): behave as version 0
+            log.debug("index_state not readable: %s", exc)
+            return {}
+
+    def _publish(self, name: str, index: SearchIndex) -> int:
+        """Bump the version of ``name`` after saving it to disk, so the other processes reload it."""
+        fp = str(index.manifest.get("fingerprint", ""))
+        version = 0
+        for _attempt in range(3):
+            try:
+                with self.Session() as s:
+                    res = s.execute(update(IndexState).where(IndexState.name == name)
+                                    .values(version=IndexState.version + 1, fingerprint=fp))
+                    if not getattr(res, "rowcount", 0):
+                        s.add(IndexState(name=name, version=1, fingerprint=fp))
+                    s.flush()
+                    version = int(s.scalar(select(IndexState.version).where(IndexState.name == name)) or 0)
+                    s.commit()
+                break
+            except IntegrityError:  # another process inserted the row at the same moment: update it instead
+                continue
+            except SQLAlchemyError as exc:
+                log.warning("could not publish index version of %s: %s", name, exc)
+                return 0
+        with self._lock:
+            self._loaded_versions[name] = max(version, self._loaded_versions.get(name, 0))
+        return version
+
+    def refresh_indexes(self, force: bool = False) -> list[str]:
+        """Reload from disk each index another process published since this one loaded it.
+
+        Cheap and throttled: at most one small query every ``index_check_seconds`` per process; returns the names
+        of the reloaded indexes. Never raises: a failing check leaves the current indexes serving.
+        """
+        now = time.monotonic()
+        if self._retriever is None or (not force and now < self._next_check):
+            return []
+        if not self._refresh_lock.acquire(blocking=False):
+            return []  # another thread of this process is checking right now
+        try:
+            self._next_check = now + self.index_check_seconds
+            versions = self._db_versions()
+            changed = [n for n in INDEX_NAMES if versions.get(n, 0) > self._loaded_versions.get(n, 0)]
+            if not changed:
+                return []
+            enc = self.encoder
+            loaded: dict[str, SearchIndex] = {}
+            for name in changed:
+                try:
+                    loaded[name] = SearchIndex.load(self.settings.index_dir / name, enc.id if enc else None)
+                except (FileNotFoundError, IndexMismatch, ValueError, OSError, EOFError) as exc:
+                    log.warning("index %s v%s not loadable yet (%s); retrying", name, versions[name], exc)
+                    self._next_check = now  # e.g. caught between the two renames of a save: retry next request
+            if not loaded:
+                return []
+            with self._lock:
+                assert self._retriever is not None
+                self._retriever.swap(passages=loaded.get("passages"), curated=loaded.get("curated"))
+                for name in loaded:
+                    self._loaded_versions[name] = versions[name]
+            log.info("reloaded index %s (versions %s)", ", ".join(loaded), versions)
+            return sorted(loaded)
+        except Exception:  # never let a version check break an answer
+            log.exception("index version check failed")
+            return []
+        finally:
+            self._refresh_lock.release()
+
+    def ready(self) -> tuple[bool, str]:
+        """Readiness: the indexes are loaded and the database answers ``SELECT 1``; else (False, 中文原因)."""
+        if self._retriever is None:
+            return False, "检索索引尚未加载完成，请稍后再试。"
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("readiness: database not answering: %s", exc)
+            return False, "数据库暂时无法连接，请稍后再试。"
+        return True, "服务已就绪"
 
     # -- asking ------------------------------------------------------------------------------------------------
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
                include_repealed: bool | None = None) -> Answer:
         """Retrieve and compose (no storage)."""
+        self.refresh_indexes()
         r = self.retriever
         res = r.search(question, k=k, kinds=kinds, include_repealed=include_repealed)
         with self.Session() as s:

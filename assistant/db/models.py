@@ -289,3 +289,16 @@ class WechatToken(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IndexState(Base):
+    """One row per saved index (``passages``, ``curated``): a version bumped every time the index is saved to
+    ``index/<name>/`` and the fingerprint of its items. Every worker process compares the version with the one it
+    has loaded (at most once a second) and reloads that index from disk when it changed."""
+
+    __tablename__ = "index_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

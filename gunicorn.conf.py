@@ -1,0 +1,41 @@
+"""gunicorn settings for production (first slice): ``gunicorn -c gunicorn.conf.py 'assistant.app:create_app()'``.
+
+Every worker loads its own index after the fork (``preload_app = False``: no faiss/torch state shared across a
+fork); a curated answer published in one worker reaches the others through ``index_state`` within ~1 s.
+Environment: ``WEB_CONCURRENCY`` (workers, 2), ``GUNICORN_THREADS`` (4), ``GUNICORN_BIND`` (127.0.0.1:8000),
+``GUNICORN_TIMEOUT`` (60), ``GUNICORN_GRACEFUL_TIMEOUT`` (30), ``GUNICORN_LOGLEVEL`` (info).
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+preload_app = False
+# the first start of a worker may ingest + build BM25 (≈20 s) before it answers; requests themselves are short
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))  # 0: workers are not recycled
+max_requests_jitter = 50 if max_requests else 0
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+accesslog = "-"  # stdout
+errorlog = "-"  # stderr
+# structured key=value access log (one line per request; no query strings, which may carry tokens)
+access_log_format = ('ts=%(t)s remote=%(h)s method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s '
+                     'duration_ms=%(M)s pid=%(p)s ua="%(a)s"')
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "zhoushan-env-assistant"
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Migrate the database and ingest the bundled corpus once, in a child of the master, before any worker starts
+    (two workers migrating or ingesting the same empty database at once would collide). The master itself never
+    imports the assistant, so nothing heavy is inherited through the fork."""
+    import subprocess
+    import sys
+
+    code = ("from assistant.service import AssistantService\n"
+            "svc = AssistantService()\nsvc.migrate()\nsvc.ensure_corpus()\nsvc.engine.dispose()\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

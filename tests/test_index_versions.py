@@ -1,0 +1,161 @@
+"""Several worker processes on one database and one index folder: a curated answer published in one is answered
+by the others within 2 s, without a full rebuild (two AssistantService instances stand in for two gunicorn workers)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from conftest import build_service
+from sqlalchemy import create_engine, select
+
+from assistant.app import create_app
+from assistant.config import Settings
+from assistant.db.models import IndexState
+from assistant.ingest.curated import CuratedEntry
+from assistant.service import AssistantService
+
+Q = "船舶垃圾接收记录要保存几年？"
+PARA = "船舶污染物接收台账保存多久"
+
+
+@pytest.fixture
+def workers(db_settings: Settings) -> Iterator[tuple[AssistantService, AssistantService]]:
+    a = build_service(db_settings)
+    b = AssistantService(db_settings)
+    b.load_indexes()
+    try:
+        yield a, b
+    finally:
+        for svc in (a, b):
+            svc.stop_background()
+            svc.engine.dispose()
+
+
+def _versions(svc: AssistantService) -> dict[str, int]:
+    with svc.Session() as s:
+        return {n: v for n, v in s.execute(select(IndexState.name, IndexState.version)).all()}
+
+
+def test_publish_in_one_worker_is_answered_by_another_within_2s(
+        workers: tuple[AssistantService, AssistantService]) -> None:
+    a, b = workers
+    assert _versions(a) == {"passages": 1, "curated": 1}  # build_indexes published both
+    b.answer(PARA)  # B is serving, with its own copy of the indexes
+    before = b.retriever.curated
+    passages_b = b.retriever.passages
+    assert "fx-ship-001" not in {it.target for it in before.items}  # type: ignore[union-attr]
+
+    a.add_curated(CuratedEntry(id="fx-ship-001", question=Q, paraphrases=[PARA],
+                               answer="接收单位应如实记录，记录保存不少于两年。",
+                               citations=["舟山市船舶污染物管理条例#3"], category="海洋", origin="console"))
+    t0 = time.monotonic()
+    assert _versions(a) == {"passages": 1, "curated": 2}
+    while True:
+        ans = b.answer(PARA)
+        if ans.curated is not None and ans.curated["id"] == "fx-ship-001":
+            break
+        assert time.monotonic() - t0 < 2.0, "worker B did not see the published answer within 2 s"
+        time.sleep(0.05)
+    elapsed = time.monotonic() - t0
+    print(f"published answer visible in worker B after {elapsed:.2f} s")
+    assert elapsed < 2.0
+    assert b.retriever.passages is passages_b  # only the curated index was reloaded, no rebuild
+    assert b.retriever.curated is not before
+    assert ans.citations[0].id == "舟山市船舶污染物管理条例#3"
+    # checks are throttled: a second answer right away does not query the versions again
+    assert b.refresh_indexes() == []
+
+
+def test_full_build_in_one_worker_reloads_passages_in_another(
+        workers: tuple[AssistantService, AssistantService]) -> None:
+    a, b = workers
+    b.answer(PARA)
+    p_before, c_before = b.retriever.passages, b.retriever.curated
+    a.build_indexes()
+    assert _versions(a) == {"passages": 2, "curated": 2}
+    assert sorted(b.refresh_indexes(force=True)) == ["curated", "passages"]
+    assert b.retriever.passages is not p_before and b.retriever.curated is not c_before
+    assert b.refresh_indexes(force=True) == []  # nothing new
+    assert b.answer("排污许可证能用几年").curated is not None
+
+
+def test_unreadable_index_keeps_serving(workers: tuple[AssistantService, AssistantService]) -> None:
+    """A version bump whose files are not (yet) on disk leaves the old index serving and is retried."""
+    a, b = workers
+    b.answer(PARA)
+    before = b.retriever.curated
+    a._publish("curated", before)  # type: ignore[arg-type]
+    import shutil
+
+    shutil.rmtree(b.settings.index_dir / "curated")
+    assert b.refresh_indexes(force=True) == []
+    assert b.retriever.curated is before
+    assert b.answer("排污许可证能用几年").curated is not None
+
+
+def test_readyz(settings: Settings) -> None:
+    app = create_app(settings)
+    svc = app.extensions["assistant"]
+    client = app.test_client()
+    try:
+        r = client.get("/readyz")
+        assert r.status_code == 200 and r.get_json()["status"] == "ready"
+        good = svc.engine
+        svc.engine.dispose()
+        svc.engine = create_engine(f"sqlite:///{settings.index_dir / 'no' / 'such' / 'dir' / 'x.db'}")
+        r = client.get("/readyz")
+        assert r.status_code == 503
+        body = r.get_json()
+        assert body["status"] == "not_ready" and body["error_code"] == "not_ready"
+        assert "数据库" in body["message"]
+        assert client.get("/healthz").status_code == 200  # liveness is not readiness
+        svc.engine.dispose()
+        svc.engine = good
+    finally:
+        svc.engine.dispose()
+
+
+def test_readyz_before_index_loaded(settings: Settings) -> None:
+    app = create_app(replace(settings), start=False)
+    svc = app.extensions["assistant"]
+    try:
+        r = app.test_client().get("/readyz")
+        assert r.status_code == 503
+        assert "索引" in r.get_json()["message"]
+    finally:
+        svc.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_readyz_postgres_down(db_settings: Settings) -> None:
+    app = create_app(db_settings)
+    svc = app.extensions["assistant"]
+    client = app.test_client()
+    try:
+        assert client.get("/readyz").status_code == 200
+        good = svc.engine
+        svc.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
+        r = client.get("/readyz")
+        assert r.status_code == 503 and "数据库" in r.get_json()["message"]
+        svc.engine.dispose()
+        svc.engine = good
+    finally:
+        svc.engine.dispose()
+
+
+def test_gunicorn_conf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped gunicorn settings: workers from WEB_CONCURRENCY (2), 4 threads, no preload, key=value access log."""
+    import runpy
+    from pathlib import Path
+
+    conf = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    c = runpy.run_path(str(conf))
+    assert c["workers"] == 2 and c["threads"] == 4 and c["preload_app"] is False
+    assert c["timeout"] == 60 and c["graceful_timeout"] > 0 and c["accesslog"] == "-"
+    assert "status=%(s)s" in c["access_log_format"] and "duration_ms=" in c["access_log_format"]
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    assert runpy.run_path(str(conf))["workers"] == 5
