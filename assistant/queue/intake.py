@@ -37,12 +37,19 @@ MEMBER_SAMPLE = 20
 _lock = threading.Lock()
 
 
-def _item_texts(session: Session, item: QueueItem) -> list[str]:
-    """The item's title plus its most recent member questions (a bounded sample for large items)."""
-    rows = session.execute(select(Question.text).join(QueueMember, QueueMember.question_id == Question.id)
-                           .where(QueueMember.item_id == item.id).order_by(QueueMember.added_at.desc())
-                           .limit(MEMBER_SAMPLE)).scalars().all()
-    return list(dict.fromkeys([item.title, *rows]))
+def _items_texts(session: Session, items: list[QueueItem]) -> list[list[str]]:
+    """Each item's title plus its most recent member questions (a bounded sample), in one query."""
+    ids = [it.id for it in items]
+    rows = session.execute(select(QueueMember.item_id, Question.text)
+                           .join(Question, QueueMember.question_id == Question.id)
+                           .where(QueueMember.item_id.in_(ids))
+                           .order_by(QueueMember.item_id, QueueMember.added_at.desc())).all()
+    members: dict[int, list[str]] = {}
+    for item_id, text in rows:
+        bucket = members.setdefault(item_id, [])
+        if len(bucket) < MEMBER_SAMPLE:
+            bucket.append(text)
+    return [list(dict.fromkeys([it.title, *members.get(it.id, [])])) for it in items]
 
 
 def find_item(session: Session, text: str, clusterer: QuestionClusterer | None = None) -> QueueItem | None:
@@ -53,7 +60,7 @@ def find_item(session: Session, text: str, clusterer: QuestionClusterer | None =
     if not items:
         return None
     if clusterer is not None:
-        texts = [_item_texts(session, it) for it in items]
+        texts = _items_texts(session, items)
         with _lock:  # the clusterer's in-memory caches are not thread-safe
             idx = clusterer.assign(text, texts)
         return items[idx] if idx is not None else None
