@@ -6,10 +6,37 @@ import secrets
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .config import Settings
 from .security import init_security
 from .service import AssistantService
+
+DB_UNAVAILABLE = {"error_code": "database_unavailable", "message": "数据库暂时无法连接，请稍后重试"}
+DB_UNAVAILABLE_HTML = ("<!doctype html><html lang=zh-CN><meta charset=utf-8><title>服务暂时不可用</title>"
+                       "<p>数据库暂时无法连接，请稍后重试。<a href=/chat>返回咨询页面</a></p></html>")
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, restarted, connection dropped, pool exhausted) — as opposed to a
+    bad statement or a constraint violation, which stay errors of ours."""
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def database_unavailable_response() -> Any:
+    """503 in Chinese: JSON for the API and probes, a short page for everything else."""
+    json_wanted = request.path.startswith(("/api/", "/healthz", "/readyz")) or \
+        request.accept_mimetypes.best == "application/json"
+    if json_wanted:
+        resp = jsonify(DB_UNAVAILABLE)
+        resp.status_code = 503
+    else:
+        resp = Response(DB_UNAVAILABLE_HTML, 503, mimetype="text/html")
+    resp.headers["Retry-After"] = "5"
+    return resp
 
 
 def create_app(settings: Settings | None = None, service: AssistantService | None = None,
@@ -81,6 +108,16 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
     @app.errorhandler(400)
     def bad_request(_e: Any) -> Any:
         return jsonify({"error_code": "bad_request", "message": "请求格式不正确"}), 400
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(e: SQLAlchemyError) -> Any:
+        if not is_database_outage(e):
+            raise e  # a bug of ours: the usual 500 (logged) below
+        # SQLAlchemy already invalidated a connection that died in use; the pool pre-pings (PostgreSQL) or opens
+        # a new one (SQLite) at the next checkout, so the service recovers by itself once the database is back
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+                           str(e).splitlines()[0][:300])
+        return database_unavailable_response()
 
     @app.errorhandler(500)
     def server_error(_e: Any) -> Any:

@@ -8,6 +8,7 @@ to hybrid retrieval (``status()["retrieval_mode"]``).
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 import time
@@ -39,6 +40,12 @@ from .text.tokenize import text_signature
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
+TOKEN_RE = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # what secrets.token_urlsafe issues
+
+
+def valid_token(token: str | None) -> bool:
+    """Only a token of the issued shape is looked up (never NUL or other bytes PostgreSQL refuses)."""
+    return bool(token) and TOKEN_RE.fullmatch(token or "") is not None
 INDEX_NAMES = ("passages", "curated")
 
 
@@ -432,7 +439,7 @@ class AssistantService:
 
     # -- feedback, handoff, status --------------------------------------------------------------------------------
     def _question_by_token(self, s: Session, question_id: int | None, token: str) -> Question:
-        q = s.scalar(select(Question).where(Question.token == token)) if token else None
+        q = s.scalar(select(Question).where(Question.token == token)) if valid_token(token) else None
         if q is None or (question_id is not None and q.id != question_id):
             raise QuestionError("question_not_found", "找不到该问题（编号或凭证不正确）。")
         return q
@@ -474,6 +481,8 @@ class AssistantService:
 
     def question_status(self, token: str) -> dict[str, Any]:
         """What the asker may see: the question and, once staff published an answer, that answer."""
+        if not valid_token(token):
+            raise QuestionError("question_not_found", "找不到该问题，请检查查询凭证。")
         with self.Session() as s:
             q = s.scalar(select(Question).where(Question.token == token))
             if q is None:

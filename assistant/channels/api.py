@@ -43,6 +43,12 @@ class ApiError(Exception):
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, strict=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        # NUL never belongs in text and PostgreSQL refuses it in text columns (it was a 500 there)
+        return v.replace("\x00", "").strip() if isinstance(v, str) else v
+
 
 class AskIn(_Strict):
     question: str = Field(max_length=10_000)

@@ -71,6 +71,8 @@ def _label(p: Passage) -> str:
 def document(ident: str) -> Any:
     ident = unquote(ident)
     title, _, key = ident.partition("#")
+    if "\x00" in ident or len(title) > 500:  # never a valid title (PostgreSQL refuses NUL in text: was a 500)
+        abort(404)
     with _svc().Session() as s:
         doc = s.scalar(select(Document).where(Document.title == title))
         if doc is None:

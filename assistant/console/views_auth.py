@@ -22,6 +22,8 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> Any:
     nxt = request.values.get("next", "")
+    if safe_next(nxt) != nxt:  # never carry a foreign or script target into the form (it is refused anyway)
+        nxt = ""
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(safe_next(nxt))
