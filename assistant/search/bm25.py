@@ -7,22 +7,20 @@
 from __future__ import annotations
 
 import pickle
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
+from ..options import Option
 
-class BM25Engine(StrEnum):
+
+class BM25Engine(Option):
     RANK_BM25 = "rank_bm25"
     BM25S = "bm25s"
 
     @classmethod
-    def parse(cls, value: str | BM25Engine) -> BM25Engine:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"BM25 engine must be rank_bm25 or bm25s, got {value!r}") from None
+    def label(cls) -> str:
+        return "BM25 engine"
 
 
 class BM25Index:

@@ -11,23 +11,21 @@ Two methods, both reported on the dev split (README):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
+from ..options import Option
 
-class FusionMode(StrEnum):
+
+class FusionMode(Option):
     ZSCORE = "zscore"
     RRF = "rrf"
     BM25 = "bm25"
     DENSE = "dense"
 
     @classmethod
-    def parse(cls, value: str | FusionMode) -> FusionMode:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"fusion must be one of {[m.value for m in cls]}, got {value!r}") from None
+    def label(cls) -> str:
+        return "fusion"
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from enum import StrEnum
 from pathlib import Path
 
 import jieba
 
+from ..options import Option
 from .normalize import normalize
 
 _DICT_DIR = Path(__file__).resolve().parents[2] / "corpus" / "dictionary"
@@ -35,7 +35,7 @@ def text_signature(dict_dir: Path = _DICT_DIR) -> str:
     return h.hexdigest()[:16]
 
 
-class TokenField(StrEnum):
+class TokenField(Option):
     """Which tokens feed BM25."""
 
     WORDS = "words"
@@ -43,11 +43,8 @@ class TokenField(StrEnum):
     BOTH = "both"
 
     @classmethod
-    def parse(cls, value: str | TokenField) -> TokenField:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"token field must be one of words/bigrams/both, got {value!r}") from None
+    def label(cls) -> str:
+        return "token field"
 
 
 class Tokenizer:
