@@ -1,4 +1,4 @@
-"""``assistant …`` commands: ingest, index, ask, eval, serve, db, user, wechat."""
+"""``assistant …`` commands: ingest, index, ask, eval, serve, db, user, wechat, backup."""
 
 from __future__ import annotations
 
@@ -281,6 +281,53 @@ def wechat_deliver(limit: int) -> None:
     click.echo("；".join(f"{names.get(k, k)} {v}" for k, v in sorted(counts.items())))
     if counts.get("failed"):
         sys.exit(1)
+
+
+@main.group(help="备份与恢复（与数据库无关：SQLite 的备份可恢复到 PostgreSQL，反之亦然）")
+def backup() -> None:
+    pass
+
+
+@backup.command("create", help="把全部数据表（JSON Lines）与 corpus/curated 写入一个 .tar.gz 备份")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="备份文件路径")
+def backup_create(out: Path) -> None:
+    from .ops.backup import BackupError, create_backup
+
+    svc = _service(migrate=False)
+    try:
+        info = create_backup(svc.engine, svc.settings.corpus_dir / "curated", out)
+    except BackupError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(2)
+    finally:
+        svc.engine.dispose()
+    click.echo(f"备份已写入 {info.path}（{info.bytes} 字节，Alembic {info.revision}，{info.created_at}）")
+    click.echo("数据表：" + "，".join(f"{k} {v}" for k, v in info.counts.items()))
+    click.echo(f"精选问答文件：{info.curated_files}")
+
+
+@backup.command("restore", help="从备份恢复到当前 DATABASE_URL（结构版本必须一致；目标非空时需 --yes）")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="目标数据库或精选问答目录非空时，先清空再恢复")
+def backup_restore(file: Path, yes: bool) -> None:
+    from .ops.backup import BackupError, restore_backup
+
+    svc = _service()
+    try:
+        info = restore_backup(svc.engine, file, svc.settings.corpus_dir / "curated", force=yes)
+    except BackupError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(2)
+    finally:
+        svc.engine.dispose()
+    m = info.manifest
+    click.echo(f"已恢复备份 {file}（创建于 {m.get('created_at')}，来源 {m.get('source_dialect')}，"
+               f"程序版本 {m.get('app_version')}，Alembic {info.revision}）" + ("，已先清空目标数据库" if info.truncated else ""))
+    click.echo("数据表：" + "，".join(f"{k} {v}" for k, v in info.counts.items()))
+    curated = {"unchanged": "与备份一致，未改动", "written": "已写入",
+               "replaced": f"已替换（原目录保存在 {info.curated_backup_dir}）"}[info.curated]
+    click.echo(f"精选问答目录 {svc.settings.corpus_dir / 'curated'}：{curated}")
+    click.echo("索引未重建：请运行 assistant index build，然后重启服务")
 
 
 @main.command(help="启动服务（内置 SQLite 与语料；向量在后台生成）")

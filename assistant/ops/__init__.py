@@ -1,0 +1,1 @@
+"""Operations tooling: backup and restore."""
