@@ -127,7 +127,7 @@ def ask(question: str, as_json: bool, include_repealed: bool | None, kinds: tupl
 def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, token_field: str | None,
              no_vectors: bool, as_json: bool) -> None:
     from .evaluation import build_eval_index, corpus_items_from_jsonl, load_queries, run_eval
-    from .search.corpus import REGULATION_KINDS, passage_items
+    from .search.corpus import regulation_items
     from .service import fusion_params
 
     svc = _service()
@@ -136,7 +136,7 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
     if corpus == "regulations":
         svc.ensure_corpus()
         with svc.Session() as sess:
-            items = passage_items(sess, [k for k in REGULATION_KINDS if k not in ("标准", "名录")])
+            items = regulation_items(sess)
     else:
         p = Path(corpus)
         if not p.exists():

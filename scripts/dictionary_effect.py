@@ -60,10 +60,10 @@ def run(svc: AssistantService) -> dict[str, object]:
     out: dict[str, object] = {}
     for name, corpus, qfile, metric in TASKS:
         if corpus == "regulations":
-            from assistant.search.corpus import REGULATION_KINDS, passage_items
+            from assistant.search.corpus import regulation_items
 
             with svc.Session() as sess:
-                items = passage_items(sess, [k for k in REGULATION_KINDS if k not in ("标准", "名录")])
+                items = regulation_items(sess)
         else:
             items = corpus_items_from_jsonl(ev / corpus)
         idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine)

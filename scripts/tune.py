@@ -53,11 +53,11 @@ def main() -> None:
     for task in args.tasks.split(","):
         corpus, qfile = TASKS[task]
         if corpus == "regulations":
-            from assistant.search.corpus import REGULATION_KINDS, passage_items
+            from assistant.search.corpus import regulation_items
 
             svc.ensure_corpus()
             with svc.Session() as s:
-                items = passage_items(s, [k for k in REGULATION_KINDS if k not in ("标准", "名录")])
+                items = regulation_items(s)
         else:
             items = corpus_items_from_jsonl(eval_dir / corpus)
         qs = load_queries(eval_dir / qfile, "dev")

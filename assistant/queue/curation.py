@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import AuditLog, CuratedAnswer, CuratedVersion, Handoff, Notification, Question, QueueItem, QueueMember
+from ..db.models import (
+    AuditLog,
+    CuratedAnswer,
+    CuratedVersion,
+    Handoff,
+    Notification,
+    Question,
+    QueueItem,
+    QueueMember,
+)
 from ..ingest.curated import CuratedEntry
 from ..text.normalize import normalize
 
@@ -116,23 +125,29 @@ def list_items(session: Session, actor: Actor, status: str = "", district: str =
 
 def members(session: Session, item: QueueItem, with_contacts: bool) -> list[dict[str, Any]]:
     """Member questions with channel, district, enterprise and (if allowed) the contact left with a handoff."""
-    rows = []
-    seen: set[int] = set()
+    first: dict[int, QueueMember] = {}
     for m in sorted(item.members, key=lambda m: m.added_at):
-        if m.question_id in seen:
-            continue
-        seen.add(m.question_id)
-        q = session.get(Question, m.question_id)
+        first.setdefault(m.question_id, m)
+    ids = list(first)
+    questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
+    contacts: dict[int, Handoff] = {}
+    if with_contacts and ids:
+        for h in session.scalars(select(Handoff).where(Handoff.question_id.in_(ids), Handoff.consent.is_(True))
+                                 .order_by(Handoff.id)):
+            contacts.setdefault(h.question_id, h)
+    rows = []
+    for qid, m in first.items():
+        q = questions.get(qid)
         if q is None:
             continue
         row: dict[str, Any] = {"question_id": q.id, "text": q.text, "channel": q.channel, "district": q.district,
                                "enterprise": q.enterprise, "asked_at": q.asked_at, "source": m.source,
-                               "decision": q.decision}
+                               "decision": q.decision, "session_id": q.session_id}
         if with_contacts:
-            h = session.scalar(select(Handoff).where(Handoff.question_id == q.id, Handoff.consent.is_(True)))
-            if h is not None:
-                row["contact"] = {"name": h.name, "company": h.company, "uscc": h.uscc, "phone": h.phone,
-                                  "email": h.email}
+            contact = contacts.get(qid)
+            if contact is not None:
+                row["contact"] = {"name": contact.name, "company": contact.company, "uscc": contact.uscc,
+                                  "phone": contact.phone, "email": contact.email}
         rows.append(row)
     return rows
 
@@ -210,7 +225,8 @@ def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, an
         missing = [c for c in citations if svc.retriever.passages.pos.get(c) is None]
         if missing:
             raise WorkflowError("bad_citation", f"引用的条文不存在：{'、'.join(missing)}")
-        texts = [m["text"] for m in members(s, item, False)]
+        rows = members(s, item, False)
+        texts = [m["text"] for m in rows]
         paraphrases = [t for t in dict.fromkeys(texts) if normalize(t) != normalize(question)][:20]
         before = snapshot(item)
         cid = item.curated_id or f"q-{item.id}"
@@ -222,10 +238,9 @@ def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, an
         item.status = "published"
         item.answered_at = datetime.now(UTC)
         item.answered_by = item.answered_by or actor.username
-        for m in members(s, item, False):
-            q = s.get(Question, m["question_id"])
-            if q is not None and q.channel == "wechat":
-                s.add(Notification(question_id=q.id, channel="wechat", recipient=q.session_id,
+        for m in rows:
+            if m["channel"] == "wechat":
+                s.add(Notification(question_id=m["question_id"], channel="wechat", recipient=m["session_id"],
                                    kind="answer_published", body=item.answer, status="pending"))
         audit(s, actor, "publish", f"queue:{item.id}", before, snapshot(item))
         s.commit()

@@ -1,12 +1,11 @@
 """Intake: abstentions, 没帮助 feedback and 转人工 handoffs create or join a queue item.
 
-Joining uses character-bigram similarity of the normalised question against open items (a first, conservative
-clustering; the staff console refines it and lets staff merge and split by hand).
+Joining uses the measured clusterer (:mod:`assistant.queue.cluster`) against the members of the open items; staff
+merge and split by hand in the console.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import UTC, datetime
 
@@ -18,21 +17,7 @@ from ..text.normalize import normalize
 from .cluster import QuestionClusterer
 
 OPEN_STATUSES = ("new", "assigned")
-JOIN_SIMILARITY = 0.6
 SOURCES = ("abstain", "not_helpful", "handoff")
-
-
-def _bigrams(text: str) -> set[str]:
-    t = re.sub(r"[^\w]", "", normalize(text))
-    return {t[i : i + 2] for i in range(len(t) - 1)} or ({t} if t else set())
-
-
-def similarity(a: str, b: str) -> float:
-    """Dice coefficient of character bigrams of the normalised texts (0–1)."""
-    x, y = _bigrams(a), _bigrams(b)
-    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
-
-
 MEMBER_SAMPLE = 20
 _lock = threading.Lock()
 
@@ -52,28 +37,19 @@ def _items_texts(session: Session, items: list[QueueItem]) -> list[list[str]]:
     return [list(dict.fromkeys([it.title, *members.get(it.id, [])])) for it in items]
 
 
-def find_item(session: Session, text: str, clusterer: QuestionClusterer | None = None) -> QueueItem | None:
-    """The open item this question belongs to (see :mod:`assistant.queue.cluster` for the measured settings);
-    without a clusterer, character-bigram similarity against the item titles."""
+def find_item(session: Session, text: str, clusterer: QuestionClusterer) -> QueueItem | None:
+    """The open item this question belongs to (see :mod:`assistant.queue.cluster` for the measured settings)."""
     items = list(session.scalars(select(QueueItem).where(QueueItem.status.in_(OPEN_STATUSES))
                                  .order_by(QueueItem.id)))
     if not items:
         return None
-    if clusterer is not None:
-        texts = _items_texts(session, items)
-        with _lock:  # the clusterer's in-memory caches are not thread-safe
-            idx = clusterer.assign(text, texts)
-        return items[idx] if idx is not None else None
-    best, best_sim = None, JOIN_SIMILARITY
-    for item in items:
-        sim = similarity(text, item.title)
-        if sim >= best_sim:
-            best, best_sim = item, sim
-    return best
+    texts = _items_texts(session, items)
+    with _lock:  # the clusterer's in-memory caches are not thread-safe
+        idx = clusterer.assign(text, texts)
+    return items[idx] if idx is not None else None
 
 
-def enqueue(session: Session, question: Question, source: str,
-            clusterer: QuestionClusterer | None = None) -> QueueItem:
+def enqueue(session: Session, question: Question, source: str, clusterer: QuestionClusterer) -> QueueItem:
     """Put ``question`` in the queue (joining a similar open item); idempotent per (item, question, source)."""
     if source not in SOURCES:
         raise ValueError(f"queue source must be one of {SOURCES}, got {source!r}")

@@ -55,6 +55,12 @@ def passage_items(session: Session, kinds: Iterable[str] | None = None) -> list[
     return out
 
 
+def regulation_items(session: Session) -> list[Item]:
+    """The regulation corpus of the evaluation protocol: ingested laws, 条例, 规章, local rules and interpretations
+    (``data/laws`` + ``data/zhejiang``), without standards, catalogues or replies."""
+    return passage_items(session, [k for k in REGULATION_KINDS if k not in ("标准", "名录")])
+
+
 def curated_rows(entry: CuratedAnswer) -> list[Item]:
     """One row per wording of a curated question (the question and each paraphrase), all targeting the entry."""
     wordings = [entry.question, *[p for p in (entry.paraphrases or []) if p]]
