@@ -70,6 +70,12 @@ class Settings:
     wechat_timestamp_window: int = 300
     #: call WeChat's API (customer-service messages, menu); off: record only (tests, offline deployments)
     wechat_outbound: bool = False
+    #: 企业环保咨询日: day of the month, days after the day to ask 跟踪问效, days a follow-up link stays valid,
+    #: extra non-working dates (YYYY-MM-DD, comma/space separated) on top of ``corpus/calendar/holidays.txt``
+    consult_day_of_month: int = 10
+    consult_followup_days: int = 30
+    consult_followup_valid_days: int = 30
+    consult_holidays: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -108,4 +114,9 @@ class Settings:
             wechat_reply_budget=float(_env("WECHAT_REPLY_BUDGET", str(d.wechat_reply_budget))),
             wechat_timestamp_window=int(_env("WECHAT_TIMESTAMP_WINDOW", str(d.wechat_timestamp_window))),
             wechat_outbound=_env("WECHAT_OUTBOUND", "0").lower() in ("1", "true", "yes", "on"),
+            consult_day_of_month=int(_env("ASSISTANT_CONSULT_DAY", str(d.consult_day_of_month))),
+            consult_followup_days=int(_env("ASSISTANT_CONSULT_FOLLOWUP_DAYS", str(d.consult_followup_days))),
+            consult_followup_valid_days=int(_env("ASSISTANT_CONSULT_FOLLOWUP_VALID_DAYS",
+                                                 str(d.consult_followup_valid_days))),
+            consult_holidays=tuple(x for x in _env("ASSISTANT_CONSULT_HOLIDAYS", "").replace(",", " ").split() if x),
         )

@@ -209,9 +209,11 @@ def save_answer(session: Session, actor: Actor, item_id: int, answer: str, categ
 
 
 def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, answer: str, citations: list[str],
-            category: str, lead_unit: str) -> tuple[QueueItem, float]:
+            category: str, lead_unit: str, kind: str = "curated", origin: str = "console",
+            entry_id: str = "") -> tuple[QueueItem, float]:
     """Turn the item's answer into a curated entry, searchable at once; notify every asker. Returns
-    (item, seconds from publish to searchable)."""
+    (item, seconds from publish to searchable). ``kind``/``origin``: ``咨询日答复`` entries published from a
+    consultation day's record (:mod:`assistant.consult.outcomes`) go through here too."""
     import time
 
     from ..answer.markup import sanitize
@@ -229,10 +231,10 @@ def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, an
         texts = [m["text"] for m in rows]
         paraphrases = [t for t in dict.fromkeys(texts) if normalize(t) != normalize(question)][:20]
         before = snapshot(item)
-        cid = item.curated_id or f"q-{item.id}"
+        cid = entry_id or item.curated_id or f"q-{item.id}"
         entry = CuratedEntry(id=cid, question=question.strip(), answer=answer.strip(), paraphrases=paraphrases,
                              citations=citations, category=category, lead_unit=lead_unit, audience="企业",
-                             reviewed=datetime.now(UTC).date(), status="published", origin="console")
+                             reviewed=datetime.now(UTC).date(), status="published", origin=origin, kind=kind)
         item.answer = to_plain(sanitize(answer.strip()))
         item.category, item.lead_unit, item.curated_id = category, lead_unit, cid
         item.status = "published"

@@ -17,7 +17,7 @@ from ..text.normalize import normalize
 from .cluster import QuestionClusterer
 
 OPEN_STATUSES = ("new", "assigned")
-SOURCES = ("abstain", "not_helpful", "handoff")
+SOURCES = ("abstain", "not_helpful", "handoff", "registration", "followup")
 MEMBER_SAMPLE = 20
 _lock = threading.Lock()
 
