@@ -24,7 +24,7 @@ from .answer.compose import Answer, compose
 from .answer.decide import Decision, Thresholds
 from .config import Settings
 from .db.migrate import upgrade
-from .db.models import CuratedAnswer, Document, Feedback, Handoff, IndexState, Question, QueueMember
+from .db.models import CuratedAnswer, Document, Feedback, Handoff, IndexState, Notification, Question, QueueMember
 from .db.session import make_engine, make_sessionmaker
 from .ingest.curated import CuratedEntry
 from .ingest.pipeline import IngestReport, ingest_paths, store_curated
@@ -490,7 +490,13 @@ class AssistantService:
             member = s.scalar(select(QueueMember).where(QueueMember.question_id == q.id))
             item = member.item if member is not None else None
             answered = item is not None and item.status in ("answered", "published") and bool(item.answer)
+            # consultation-day invitations and follow-up links addressed to this (web) asker
+            notices = [{"kind": n.kind, "text": n.body, "at": n.created_at.isoformat() if n.created_at else None}
+                       for n in s.scalars(select(Notification).where(Notification.channel == "web",
+                                                                     Notification.recipient == q.token)
+                                          .order_by(Notification.id))]
             return {
+                "notices": notices,
                 "question": q.text, "asked_at": q.asked_at.isoformat() if q.asked_at else None,
                 "decision": q.decision, "queued": item is not None,
                 "status": "answered" if answered else ("pending" if item is not None else "answered_by_assistant"),

@@ -68,7 +68,12 @@ OPENAPI: dict[str, Any] = {
             "responses": {"200": _resp("状态", {"type": "object", "properties": {
                 "question": {"type": "string"}, "status": {"type": "string",
                                                            "enum": ["pending", "answered", "answered_by_assistant"]},
-                "answer": {"type": ["object", "null"]}}}), **_ERRORS}}},
+                "answer": {"type": ["object", "null"]},
+                "notices": {"type": "array", "description": "咨询日邀请、跟踪问效回访链接等通知",
+                            "items": {"type": "object", "properties": {
+                                "kind": {"type": "string", "enum": ["consult_invitation", "consult_followup"]},
+                                "text": {"type": "string"}, "at": {"type": ["string", "null"]}}}}}}),
+                **_ERRORS}}},
         "/suggestions": {"get": {"summary": "推荐问题", "operationId": "suggestions",
                                  "responses": {"200": _resp("推荐问题", {"type": "object"})}}},
     },

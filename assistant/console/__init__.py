@@ -26,7 +26,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 # the views register themselves on ``bp``
-from . import views_admin, views_auth, views_corpus, views_queue  # noqa: E402,F401
+from . import views_admin, views_auth, views_consult, views_corpus, views_dashboard, views_queue  # noqa: E402,F401
 
 
 def init_console(app: Flask) -> None:

@@ -207,6 +207,8 @@ def back_url() -> str:
     args = request.view_args or {}
     if "item_id" in args:
         return url_for("console.item", item_id=args["item_id"])
+    if "day_id" in args:
+        return url_for("console.consult_day", day_id=args["day_id"])
     if "curated_id" in args:
         return url_for("console.curated_edit", curated_id=args["curated_id"])
     if request.endpoint and request.endpoint.startswith("console.user"):

@@ -5,8 +5,8 @@ question as a :class:`~assistant.db.models.Question` (channel ``consult``, store
 queue (source ``registration``), so registered questions cluster with everything else and feed the agenda.
 
 Invitations go by the asker's own channel: WeChat askers get a message (a ``Notification`` row the WeChat sender
-delivers), web askers see it on their question's status page (``/api/v1/questions/<token>``); everyone with a
-consented phone number is on the list to phone — and those are the only way to reach askers without either.
+delivers), web askers see it on their question's status page (``/api/v1/questions/<token>``); everyone else with a
+consented phone number — and web askers who left one — is on the list to phone.
 """
 
 from __future__ import annotations
@@ -196,11 +196,13 @@ def invite(session: Session, actor: Actor, day: ConsultationDay) -> InvitationRe
 
 
 def phone_list(session: Session, day: ConsultationDay) -> list[dict[str, Any]]:
-    """Participants to phone: everyone with a number who cannot be messaged (and registrants, to confirm)."""
+    """Participants to phone: everyone with a number who is not reached by a WeChat message (a web notice is only
+    seen when the asker comes back, so web askers who left a number are phoned too; registrants are phoned to
+    confirm)."""
     rows = session.scalars(select(Participant).where(Participant.day_id == day.id).order_by(Participant.id))
     return [{"participant_id": p.id, "company": p.company, "contact": p.contact, "phone": p.phone,
              "source": SOURCES.get(p.source, p.source), "questions": len(p.question_ids or [])}
-            for p in rows if p.phone and p.channel not in ("wechat", "web")]
+            for p in rows if p.phone and p.channel != "wechat"]
 
 
 def participants(session: Session, day: ConsultationDay) -> list[Participant]:

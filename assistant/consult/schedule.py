@@ -115,11 +115,11 @@ def ensure_day(session: Session, settings: Settings, month: str, organiser: str 
                actor: Actor | None = None) -> ConsultationDay:
     """The organiser's day of ``month``, created on the default date if it does not exist yet."""
     organiser = check_organiser(organiser)
+    if actor is not None and not can_manage(actor, organiser):
+        raise WorkflowError("forbidden", "您只能安排本辖区的咨询日")
     day = get_day(session, month, organiser)
     if day is not None:
         return day
-    if actor is not None and not can_manage(actor, organiser):
-        raise WorkflowError("forbidden", "您只能安排本辖区的咨询日")
     d, why = default_date(settings, month)
     day = ConsultationDay(organiser=organiser, month=month, day=d, time_text=DEFAULT_TIME,
                           place=DEFAULT_PLACE.get(organiser, f"{organiser}生态环境分局（具体地点以通知为准）"),

@@ -43,12 +43,33 @@ OTHER_ROUTES = [  # kind: page (any staff), admin (admin only), curated_edit (st
     ("POST", "/console/users/<int:user_id>/activate", "admin"),
     ("GET", "/console/audit", "admin"),
     ("POST", "/console/logout", "logout"),
+    ("GET", "/console/consult", "page"),
+    ("GET", "/console/dashboard", "page"),
+    ("GET", "/console/dashboard.csv", "page"),
+]
+#: consultation-day routes on one day (普陀区's): scope checked by test_consult_route_access
+CONSULT_ROUTES = [
+    ("POST", "/console/consult/schedule"),
+    ("GET", "/console/consult/<int:day_id>"),
+    ("POST", "/console/consult/<int:day_id>/update"),
+    ("POST", "/console/consult/<int:day_id>/build"),
+    ("POST", "/console/consult/<int:day_id>/items/<int:agenda_id>/<action>"),
+    ("POST", "/console/consult/<int:day_id>/add"),
+    ("POST", "/console/consult/<int:day_id>/freeze"),
+    ("POST", "/console/consult/<int:day_id>/unfreeze"),
+    ("POST", "/console/consult/<int:day_id>/invite"),
+    ("POST", "/console/consult/<int:day_id>/attendance/<int:participant_id>"),
+    ("POST", "/console/consult/<int:day_id>/walk-in"),
+    ("POST", "/console/consult/<int:day_id>/held"),
+    ("POST", "/console/consult/<int:day_id>/items/<int:agenda_id>/outcome"),
+    ("GET", "/console/consult/<int:day_id>/export"),
 ]
 PUBLIC_ROUTES = [("GET", "/console/login"), ("POST", "/console/login"), ("GET", "/console/static/<path:filename>")]
 
 
 def test_table_covers_every_route(console_env: ConsoleEnv) -> None:  # noqa: F811
-    table = {(m, r) for m, r in ITEM_ROUTES} | {(m, r) for m, r, _ in OTHER_ROUTES} | set(PUBLIC_ROUTES)
+    table = {(m, r) for m, r in ITEM_ROUTES} | {(m, r) for m, r, _ in OTHER_ROUTES} | set(PUBLIC_ROUTES) | \
+        set(CONSULT_ROUTES)
     app_routes = {(m, rule.rule) for rule in console_env.app.url_map.iter_rules()
                   if rule.endpoint.startswith("console.") for m in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
     assert app_routes == table
@@ -150,6 +171,8 @@ def test_other_route_access(console_env: ConsoleEnv, role: str, method: str, rul
                 "citations": "排污许可管理条例#14", "category": "排污许可", "lead_unit": "环评处", "status": "published"}
     elif rule == "/console/hittest":
         path += "?q=排污许可证有效期"
+    elif rule == "/console/dashboard.csv":
+        path += "?table=summary"
     c, token = _client(env, role)
     r = c.get(path) if method == "GET" else c.post(path, data={"csrf_token": token, **data})
     _check(r, _expect_other(role, method, kind), c)
@@ -168,3 +191,31 @@ def test_anonymous_post_without_token_is_401_not_400(console_env: ConsoleEnv) ->
     r = console_env.client().post(f"/console/items/{it['id']}/close", data={"reason": "duplicate"},
                                   headers={"X-Requested-With": "XMLHttpRequest"})
     assert r.status_code == 401 and r.get_json()["error_code"] == "login_required"
+
+
+@pytest.mark.parametrize("method,rule", CONSULT_ROUTES, ids=[f"{m} {r}" for m, r in CONSULT_ROUTES])
+def test_consult_route_access(console_env: ConsoleEnv, method: str, rule: str) -> None:  # noqa: F811
+    """A 普陀区 day: anonymous → login; another district's staff → 404 (or 403 scheduling it); viewers may read
+    but not change; experts read only."""
+    from assistant.consult.schedule import ensure_day
+
+    env = console_env
+    with env.svc.Session() as s:
+        day = ensure_day(s, env.svc.settings, "2035-06", "普陀区")
+        s.commit()
+        day_id = day.id
+    path = (rule.replace("<int:day_id>", str(day_id)).replace("<int:agenda_id>", "999999")
+            .replace("<action>", "pin").replace("<int:participant_id>", "999999"))
+    data = {"month": "2035-06", "organiser": "普陀区"}
+    anon = env.client()
+    r = anon.get(path) if method == "GET" else anon.post(path, data=data)
+    assert r.status_code in (302, 401)
+    for role, expected in (("dinghai", 404), ("viewer", 403), ("expert", 403)):
+        c, token = _client(env, role)
+        r = c.get(path) if method == "GET" else c.post(path, data={"csrf_token": token, **data})
+        if method == "GET":
+            assert r.status_code == (404 if role == "dinghai" else 200), (role, r.status_code)
+        elif rule == "/console/consult/schedule" and role == "dinghai":
+            assert r.status_code == 403
+        else:
+            assert r.status_code == expected, (role, r.status_code)

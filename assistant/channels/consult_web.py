@@ -1,0 +1,107 @@
+"""Public pages of the consultation day: registration (``/consult``) and the 跟踪问效 link (``/followup/<token>``).
+
+Server-rendered forms (they work without JavaScript, on phones inside WeChat), CSRF-protected (Flask-WTF token in a
+session cookie), rate-limited like the API's write endpoints. Errors are shown in Chinese on the page with a status
+code (400 bad input, 404 unknown link, 409 already answered, 410 expired); nothing half-stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask_wtf.csrf import CSRFError, generate_csrf
+
+from ..consult.agenda import today_cst
+from ..consult.outcomes import SOLVED, followup_for, submit_followup
+from ..consult.people import MAX_QUESTIONS, open_days, register
+from ..db.models import ConsultationDay
+from ..queue.curation import WorkflowError
+from ..security import csp_nonce, limiter
+from ..service import AssistantService
+
+bp = Blueprint("consult_web", __name__)
+FOLLOWUP_STATUS = {"followup_not_found": 404, "followup_used": 409, "followup_expired": 410}
+
+
+def _svc() -> AssistantService:
+    svc: AssistantService = current_app.extensions["assistant"]
+    return svc
+
+
+def _ctx(**kw: Any) -> dict[str, Any]:
+    return {"csp_nonce": csp_nonce(), "csrf_token": generate_csrf, **kw}
+
+
+def _days() -> list[dict[str, Any]]:
+    with _svc().Session() as s:
+        return [{"id": d.id, "organiser": d.organiser, "date": d.day, "time": d.time_text, "place": d.place,
+                 "topics": list(d.topics or [])} for d in open_days(s, today_cst())]
+
+
+@bp.errorhandler(CSRFError)
+def _csrf(_e: CSRFError) -> Any:
+    return render_template("consult.html", **_ctx(days=_days(), form={}, max_q=MAX_QUESTIONS,
+                                                  error="页面已过期，请刷新后重新提交")), 400
+
+
+@bp.get("/consult")
+def consult_page() -> Any:
+    return render_template("consult.html", **_ctx(days=_days(), form={}, max_q=MAX_QUESTIONS))
+
+
+@bp.post("/consult/register")
+@limiter.limit(lambda: _svc().settings.ratelimit_write)
+def consult_register() -> Any:
+    from ..console import csrf
+
+    csrf.protect()
+    f = request.form
+    form = {k: (f.get(k) or "").strip()[:1000] for k in ("day_id", "company", "uscc", "contact", "phone")}
+    questions = [q for q in f.getlist("question") if q.strip()]
+    form["questions"] = questions  # type: ignore[assignment]
+    try:
+        day_id = int(form["day_id"]) if form["day_id"].isdigit() else -1
+        reg = register(_svc(), day_id, form["company"], form["contact"], form["phone"], questions,
+                       uscc=form["uscc"], consent=f.get("consent") == "1")
+    except WorkflowError as e:
+        return render_template("consult.html", **_ctx(days=_days(), form=form, max_q=MAX_QUESTIONS,
+                                                      error=e.message, error_code=e.code)), 400
+    with _svc().Session() as s:
+        day = s.get(ConsultationDay, reg.participant.day_id)
+        assert day is not None
+        info = {"organiser": day.organiser, "date": day.day, "time": day.time_text, "place": day.place}
+    return render_template("consult_done.html", **_ctx(day=info, company=reg.participant.company,
+                                                       tokens=reg.tokens, questions=questions))
+
+
+@bp.get("/followup/<token>")
+def followup_page(token: str) -> Any:
+    try:
+        data = followup_for(_svc(), token)
+    except WorkflowError as e:
+        return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), \
+            FOLLOWUP_STATUS.get(e.code, 400)
+    return render_template("followup.html", **_ctx(data=data, token=token, SOLVED=SOLVED, form={}))
+
+
+@bp.post("/followup/<token>")
+@limiter.limit(lambda: _svc().settings.ratelimit_write)
+def followup_submit(token: str) -> Any:
+    from ..console import csrf
+
+    csrf.protect()
+    raw = (request.form.get("score") or "").strip()
+    score = int(raw) if raw.isdigit() else None
+    form = {"solved": request.form.get("solved") or "", "score": raw,
+            "comment": (request.form.get("comment") or "")[:1000]}
+    try:
+        submit_followup(_svc(), token, form["solved"], score, form["comment"])
+    except WorkflowError as e:
+        status = FOLLOWUP_STATUS.get(e.code)
+        if status is not None:
+            return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), status
+        data = followup_for(_svc(), token)
+        return render_template("followup.html", **_ctx(data=data, token=token, SOLVED=SOLVED, form=form,
+                                                       error=e.message, error_code=e.code)), 400
+    return render_template("followup.html", **_ctx(done=True, solved=form["solved"]))
