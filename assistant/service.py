@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import re
 import secrets
 import threading
@@ -646,6 +647,8 @@ class AssistantService:
             "encoder": self.settings.encoder if self.encoder else None,
             "encoder_error": self._encoder_error,
             "index_health": self.index_health,
+            "index_versions": dict(self._loaded_versions),
+            "pid": os.getpid(),  # which gunicorn worker answered (publish → searchable is measured per worker)
         }
 
     def session(self) -> Session:
