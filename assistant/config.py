@@ -41,6 +41,8 @@ class Settings:
     answer_threshold: float = 0.5
     caution_threshold: float = 0.3
     curated_threshold: float = 0.55
+    #: query vectors kept per process (LRU) so a repeated question is not encoded again; 0 = off
+    query_cache: int = 4096
     #: build vectors in a background thread when the service starts without them.
     background_vectors: bool = True
     contact_text: str = "如需进一步确认，请联系舟山市生态环境局（工作日），或在每月10日企业环保咨询日现场咨询。"
@@ -97,6 +99,7 @@ class Settings:
             reference_weight=float(_env("ASSISTANT_REFERENCE_WEIGHT", str(d.reference_weight))),
             answer_threshold=float(_env("ASSISTANT_ANSWER_THRESHOLD", str(d.answer_threshold))),
             caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),
+            query_cache=int(_env("ASSISTANT_QUERY_CACHE", str(d.query_cache))),
             background_vectors=_env("ASSISTANT_BACKGROUND_VECTORS", "1") not in ("0", "false", "no"),
             curated_threshold=float(_env("ASSISTANT_CURATED_THRESHOLD", str(d.curated_threshold))),
             allowed_origins=tuple(o for o in _env("ASSISTANT_ALLOWED_ORIGINS", "").replace(",", " ").split() if o),

@@ -7,7 +7,9 @@ to hybrid retrieval (``status()["retrieval_mode"]``).
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import re
 import secrets
 import threading
@@ -31,9 +33,9 @@ from .ingest.pipeline import IngestReport, ingest_paths, store_curated
 from .queue.cluster import QuestionClusterer
 from .queue.intake import enqueue
 from .search.corpus import curated_items, curated_rows, passage_items
-from .search.encoders import EmbeddingCache, Encoder, EncoderError, embed_passages, get_encoder
+from .search.encoders import EmbeddingCache, Encoder, EncoderError, QueryVectorCache, embed_passages, get_encoder
 from .search.fusion import FusionMode, FusionParams
-from .search.index import IndexMismatch, Item, SearchIndex, fingerprint
+from .search.index import IndexMismatch, Item, SearchIndex, file_problem, fingerprint
 from .search.retriever import Retriever
 from .text.normalize import normalize
 from .text.tokenize import text_signature
@@ -86,9 +88,17 @@ class AssistantService:
     Several processes (gunicorn workers) share one database and one ``index/`` folder: whoever saves an index bumps
     its version in ``index_state``; every process checks the versions at most every ``index_check_seconds`` and
     reloads from disk the index whose version changed (:meth:`refresh_indexes`).
+
+    Index files deleted, truncated or altered under a running service are noticed within ``index_verify_seconds``
+    (:func:`~assistant.search.index.file_problem`) and rebuilt from the database in a background thread by one
+    process (a lock file), while the indexes already in memory keep answering; ``status()["index_health"]`` shows it.
     """
 
     index_check_seconds = 1.0
+    index_verify_seconds = 5.0
+    #: a broken index must still be broken this long later before it is repaired (another process's atomic save
+    #: leaves the folder missing for an instant between its two renames)
+    repair_grace_seconds = 1.0
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
@@ -104,11 +114,16 @@ class AssistantService:
         self._bg_stop = threading.Event()
         self._lock = threading.RLock()
         self._clusterer: QuestionClusterer | None = None
+        self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
         self.vector_state = "none"  # none | building | ready | failed | disabled
         self.vector_progress: dict[str, Any] = {}
         self._loaded_versions: dict[str, int] = {}  # index name -> version in index_state this process serves
         self._next_check = 0.0
+        self._next_verify = 0.0
         self._refresh_lock = threading.Lock()
+        self._repair: threading.Thread | None = None
+        #: state: ok | repairing | repaired | repaired_elsewhere | failed; problem: what was found (中文)
+        self.index_health: dict[str, Any] = {"state": "ok"}
 
     # -- setup -------------------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -168,7 +183,9 @@ class AssistantService:
     def _install(self, passages: SearchIndex, curated: SearchIndex) -> None:
         with self._lock:
             if self._retriever is None:
-                self._retriever = Retriever(passages, curated, self.encoder, self.settings.token_field, self.fusion)
+                enc = self.encoder
+                qenc = QueryVectorCache(enc, self.settings.query_cache) if enc is not None else None
+                self._retriever = Retriever(passages, curated, qenc, self.settings.token_field, self.fusion)
             else:
                 self._retriever.swap(passages, curated)
 
@@ -191,7 +208,11 @@ class AssistantService:
                     pi.manifest.get("bm25_engine") == self.settings.bm25_engine and \
                     pi.manifest.get("text_signature") == text_signature() == ci.manifest.get("text_signature"):
                 passages, curated = pi, ci
+            else:
+                log.warning("saved index is stale (database or settings changed); rebuilding")
         except (FileNotFoundError, IndexMismatch, ValueError, OSError, EOFError) as exc:
+            if (self.settings.index_dir / "passages").exists() or (self.settings.index_dir / "curated").exists():
+                self.index_health = {"state": "repaired", "problem": str(exc), "at": time.time()}
             log.warning("saved index not usable (%s); rebuilding", exc)
         if passages is None or curated is None:
             passages = SearchIndex.build(p_items, self.settings.token_field, self.settings.bm25_engine)
@@ -262,21 +283,7 @@ class AssistantService:
             c_items = curated_items(s)
         r = self.retriever
         enc = self.encoder if r.passages.has_vectors else None
-        old = r.curated
-        vecs = None
-        if enc is not None:
-            known: dict[str, Any] = {}
-            if old is not None and old.has_vectors:
-                assert old.vectors is not None
-                for i, it in enumerate(old.items):
-                    known[it.embed_text()] = old.vectors._matrix[i]
-            new_texts = [it.embed_text() for it in c_items if it.embed_text() not in known]
-            fresh = embed_passages(enc, new_texts, self.cache()) if new_texts else None
-            for t, v in zip(new_texts, fresh if fresh is not None else []):
-                known[t] = v
-            import numpy as np
-
-            vecs = np.stack([known[it.embed_text()] for it in c_items]) if c_items else np.zeros((0, enc.dim), "f4")
+        vecs = self._vectors_for(c_items, r.curated, enc) if enc is not None else None
         idx = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine)
         if enc is not None and vecs is not None:
             idx.attach_vectors(vecs, enc)
@@ -284,6 +291,82 @@ class AssistantService:
         idx.save(self.settings.index_dir / "curated")
         self._publish("curated", idx)
         return row
+
+    def _vectors_for(self, items: list[Item], old: SearchIndex | None, enc: Encoder) -> Any:
+        """Vectors of ``items``: reused from ``old`` (an index in memory) by text, else the cache, else encoded."""
+        import numpy as np
+
+        known: dict[str, Any] = {}
+        if old is not None and old.has_vectors and old.manifest.get("encoder") == enc.id:
+            assert old.vectors is not None
+            for i, it in enumerate(old.items):
+                known[it.embed_text()] = old.vectors._matrix[i]
+        new_texts = list(dict.fromkeys(it.embed_text() for it in items if it.embed_text() not in known))
+        fresh = embed_passages(enc, new_texts, self.cache()) if new_texts else None
+        for t, v in zip(new_texts, fresh if fresh is not None else []):
+            known[t] = v
+        return np.stack([known[it.embed_text()] for it in items]) if items else np.zeros((0, enc.dim), "f4")
+
+    # -- index files deleted or corrupted under a running service --------------------------------------------
+    def index_problems(self) -> dict[str, str]:
+        """Index folders whose files are missing or truncated (stat only), with the reason."""
+        out = {}
+        for name in INDEX_NAMES:
+            problem = file_problem(self.settings.index_dir / name)
+            if problem:
+                out[name] = problem
+        return out
+
+    def start_index_repair(self) -> bool:
+        """Rebuild broken index files from the database in a background thread (False if one already runs)."""
+        with self._lock:
+            if self._repair is not None and self._repair.is_alive():
+                return False
+            self._repair = threading.Thread(target=self.repair_indexes, name="index-repair", daemon=True)
+            self._repair.start()
+            return True
+
+    def repair_indexes(self) -> list[str]:
+        """Rebuild from the database each index whose files are broken; the indexes in memory keep serving until
+        the rebuilt ones are swapped in (and published to the other processes). One process at a time (lock file);
+        returns the names rebuilt here."""
+        r = self._retriever
+        if r is None:
+            return []
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        with (self.settings.index_dir / ".repair.lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.index_health = {**self.index_health, "state": "repaired_elsewhere"}
+                return []  # another process repairs; its publish reaches this one through refresh_indexes
+            time.sleep(self.repair_grace_seconds)
+            problems = self.index_problems()
+            if not problems:
+                return []
+            log.error("index files broken (%s): rebuilding from the database; serving the indexes in memory",
+                      "; ".join(problems.values()))
+            self.index_health = {"state": "repairing", "problem": "; ".join(problems.values()), "at": time.time()}
+            try:
+                p_items, c_items = self._items()
+                for name in INDEX_NAMES:
+                    if name not in problems:
+                        continue
+                    items, old = (p_items, r.passages) if name == "passages" else (c_items, r.curated)
+                    idx = SearchIndex.build(items, self.settings.token_field, self.settings.bm25_engine)
+                    enc = self.encoder
+                    if enc is not None and old is not None and old.has_vectors:
+                        idx.attach_vectors(self._vectors_for(items, old, enc), enc)
+                    idx.save(self.settings.index_dir / name)
+                    with self._lock:
+                        r.swap(**{name: idx})
+                    self._publish(name, idx)
+            except Exception as exc:
+                log.exception("index repair failed")
+                self.index_health = {**self.index_health, "state": "failed", "error": str(exc)}
+                return []
+            self.index_health = {**self.index_health, "state": "repaired", "repaired_at": time.time()}
+            return sorted(problems)
 
     # -- index versions shared by all processes --------------------------------------------------------------
     def _db_versions(self) -> dict[str, int]:
@@ -331,6 +414,10 @@ class AssistantService:
             return []  # another thread of this process is checking right now
         try:
             self._next_check = now + self.index_check_seconds
+            if force or now >= self._next_verify:
+                self._next_verify = now + self.index_verify_seconds
+                if self.index_problems():
+                    self.start_index_repair()
             versions = self._db_versions()
             changed = [n for n in INDEX_NAMES if versions.get(n, 0) > self._loaded_versions.get(n, 0)]
             if not changed:
@@ -340,9 +427,12 @@ class AssistantService:
             for name in changed:
                 try:
                     loaded[name] = SearchIndex.load(self.settings.index_dir / name, enc.id if enc else None)
-                except (FileNotFoundError, IndexMismatch, ValueError, OSError, EOFError) as exc:
+                except FileNotFoundError as exc:
                     log.warning("index %s v%s not loadable yet (%s); retrying", name, versions[name], exc)
                     self._next_check = now  # e.g. caught between the two renames of a save: retry next request
+                except (IndexMismatch, ValueError, OSError, EOFError) as exc:
+                    log.error("index %s v%s not loadable (%s); keeping the one in memory", name, versions[name], exc)
+                    self.start_index_repair()
             if not loaded:
                 return []
             with self._lock:
@@ -376,11 +466,29 @@ class AssistantService:
         """Retrieve and compose (no storage)."""
         self.refresh_indexes()
         r = self.retriever
+        curated = r.curated
         res = r.search(question, k=k, kinds=kinds, include_repealed=include_repealed)
         with self.Session() as s:
-            ans = compose(res, self.thresholds, self.settings.contact_text, session=s, index=r.passages)
+            ans = compose(res, self.thresholds, self.settings.contact_text, session=s, index=r.passages,
+                          curated_rows=self._curated_entries(s, curated))
         ans.meta["vectors"] = self.vector_state
         return ans
+
+    def _curated_entries(self, s: Session, index: SearchIndex | None) -> dict[str, CuratedAnswer]:
+        """The curated answers behind ``index`` (loaded once per curated index: every change of a curated answer goes
+        through :meth:`add_curated` or a full build, which replace that index), so composing an answer does not
+        query the database entry by entry."""
+        cached_index, entries = self._curated_cache
+        if index is None or cached_index is index:
+            return entries
+        ids = sorted({it.target for it in index.items})
+        entries = {}
+        for i in range(0, len(ids), 500):
+            for e in s.scalars(select(CuratedAnswer).where(CuratedAnswer.id.in_(ids[i:i + 500]))):
+                entries[e.id] = e
+        s.expunge_all()  # detached, read-only copies shared by the request threads
+        self._curated_cache = (index, entries)
+        return entries
 
     def ask(self, question: str, channel: str = "cli", session_id: str = "", district: str = "",
             enterprise: str = "", client_msg_id: str | None = None, **kw: Any) -> AskOutcome:
@@ -390,22 +498,34 @@ class AssistantService:
             raise QuestionError("empty_question", "问题不能为空，请输入您要咨询的内容。")
         if len(text) > MAX_QUESTION_CHARS:
             raise QuestionError("question_too_long", f"问题过长（{len(text)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
-        with self.Session() as s:
-            prev = None
-            if client_msg_id:
-                prev = s.scalar(select(Question).where(Question.channel == channel,
-                                                       Question.client_msg_id == client_msg_id))
-                if prev is not None and prev.result:
-                    return AskOutcome(_answer_from_dict(prev.result), prev.id, prev.token)
-            if prev is not None:  # a retry of a message whose answer failed: answer it again, same row
-                qid, token = prev.id, prev.token
-            else:
+        for _attempt in range(2):
+            with self.Session() as s:
+                prev = None
+                if client_msg_id:
+                    prev = s.scalar(select(Question).where(Question.channel == channel,
+                                                           Question.client_msg_id == client_msg_id))
+                    if prev is not None and prev.result:
+                        return AskOutcome(_answer_from_dict(prev.result), prev.id, prev.token)
+                if prev is not None:  # a retry of a message whose answer failed or is under way: same row
+                    qid, token = prev.id, prev.token
+                    break
                 q = Question(token=secrets.token_urlsafe(24), text=text, normalized=normalize(text), channel=channel,
                              client_msg_id=client_msg_id, session_id=session_id, district=district,
                              enterprise=enterprise)
                 s.add(q)
-                s.commit()
+                try:
+                    s.commit()
+                except IntegrityError:
+                    # the same client_msg_id arrived at the same moment (a client retry racing the original):
+                    # that row is the question; look it up again
+                    s.rollback()
+                    if not client_msg_id:
+                        raise
+                    continue
                 qid, token = q.id, q.token
+                break
+        else:  # pragma: no cover - the unique row was there, then gone
+            raise RuntimeError("question row vanished while resolving a duplicate client_msg_id")
         try:
             ans = self.answer(text, **kw)
         except Exception:
@@ -418,12 +538,14 @@ class AssistantService:
         with self.Session() as s:
             row = s.get(Question, qid)
             assert row is not None
+            if ans.decision is Decision.ABSTAIN:
+                # before touching the row: the queue lookup (clustering, e5) reads only, so SQLite's database-wide
+                # write lock is taken by the short writes that follow, not held through the clustering
+                enqueue(s, row, "abstain", self.clusterer)  # the assistant does not know: staff will
             row.decision = ans.decision.value
             row.confidence = ans.confidence
             row.top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
             row.result = ans.as_dict()
-            if ans.decision is Decision.ABSTAIN:
-                enqueue(s, row, "abstain", self.clusterer)  # the assistant does not know: staff will
             s.commit()
         ans.meta["question_id"] = qid
         return AskOutcome(ans, qid, token)
@@ -448,8 +570,8 @@ class AssistantService:
         """Store 有帮助/没帮助; 没帮助 puts the question in the staff queue."""
         with self.Session() as s:
             q = self._question_by_token(s, question_id, token)
+            item = None if helpful else enqueue(s, q, "not_helpful", self.clusterer)  # clustering before any write
             s.add(Feedback(question_id=q.id, helpful=helpful, reason=reason.strip()))
-            item = None if helpful else enqueue(s, q, "not_helpful", self.clusterer)
             s.commit()
             return {"ok": True, "queued": item is not None, "queue_item_id": item.id if item else None}
 
@@ -530,6 +652,9 @@ class AssistantService:
             "vector_progress": self.vector_progress if self.vector_state == "building" else {},
             "encoder": self.settings.encoder if self.encoder else None,
             "encoder_error": self._encoder_error,
+            "index_health": self.index_health,
+            "index_versions": dict(self._loaded_versions),
+            "pid": os.getpid(),  # which gunicorn worker answered (publish → searchable is measured per worker)
         }
 
     def session(self) -> Session:

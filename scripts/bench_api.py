@@ -1,12 +1,26 @@
 """HTTP benchmark of the production setup: gunicorn with the shipped ``gunicorn.conf.py`` on a free loopback port,
-a bounded load of concurrent clients on ``POST /api/v1/ask``, latency percentiles and throughput. Run by hand
-(not a test; needs the warm ``index/`` of ``assistant index build``):
+``POST /api/v1/ask`` under load, latency percentiles, throughput, CPU and RSS per worker, and (``--publish``) the time
+from publishing a curated answer until every worker answers with it. Run by hand (not a test; needs the warm
+``index/`` of ``assistant index build``, or a synthetic corpus prepared by ``scripts/synth_corpus.py``):
 
-    .venv/bin/python scripts/bench_api.py --json [--threads 8] [--seconds 30]
+    .venv/bin/python scripts/bench_api.py --json                          # closed loop, 8 clients, 30 s
+    .venv/bin/python scripts/bench_api.py --json --rate 50 --seconds 60    # open loop: 50 req/s fixed arrivals
+    .venv/bin/python scripts/bench_api.py --json --corpus synthetic:100000 --rate 20
+    .venv/bin/python scripts/bench_api.py --json --publish --seconds 5     # + publish → searchable per worker
 
-The database is a throw-away copy of the SQLite default (``instance/assistant.db``), so the bench's questions never
-land in the real question log; with ``DATABASE_URL`` set that database is used as is (its question log grows).
-Questions: the dev split of ``../shared/eval/queries_mee_title2record.jsonl`` plus the out-of-scope dev queries.
+Two load models. *Closed loop* (``--threads N``, no ``--rate``): N clients each send the next question as soon as
+the previous answer arrives — it measures the saturated throughput, and its latency is mostly queueing (8 clients
+on 2 cores). *Open loop* (``--rate R``): requests are scheduled at fixed intervals of 1/R s whatever the server does,
+sent by a pool of ``--senders`` threads with keep-alive connections; latency is measured from the *scheduled* send
+time (a late server also delays the next sends: no coordinated omission). "p95 at ≥ 50 req/s" is the open-loop p95
+at ``--rate 50``. The load generator runs in this process (plain ``http.client``, no framework); its CPU seconds are
+reported (``loadgen_cpu_s``) because on two cores it competes with the workers.
+
+The database is a throw-away copy of the SQLite default (``instance/assistant.db``, or ``build/synth-N/`` for a
+synthetic corpus), so the bench's questions never land in the real question log; with ``DATABASE_URL`` set that
+database is used as is (its question log grows). Questions: the dev split of
+``../shared/eval/queries_mee_title2record.jsonl`` plus the out-of-scope dev queries (369 distinct questions, cycled:
+with the query-vector cache on, repeats skip the encoder — ``--no-query-cache`` measures every question encoded).
 Only 127.0.0.1 is ever contacted; gunicorn is stopped at the end.
 """
 
@@ -16,6 +30,8 @@ import argparse
 import http.client
 import json
 import os
+import queue
+import resource
 import signal
 import socket
 import sqlite3
@@ -28,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -53,12 +70,18 @@ def questions() -> list[str]:
     return out
 
 
+def request(conn: http.client.HTTPConnection, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+    r = conn.getresponse()
+    raw = r.read()
+    return r.status, json.loads(raw or b"{}")
+
+
 def get(port: int, path: str, timeout: float = 5) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path)
-        r = conn.getresponse()
-        return r.status, json.loads(r.read() or b"{}")
+        return request(conn, "GET", path)
     finally:
         conn.close()
 
@@ -77,39 +100,172 @@ def wait_ready(port: int, proc: subprocess.Popen, limit: float) -> float:
     raise SystemExit(f"gunicorn not ready within {limit:.0f} s")
 
 
-def client(port: int, qs: list[str], offset: int, deadline: float, lat: list[float], errs: list[str],
-           lock: threading.Lock) -> None:
+def workers_of(master: int) -> list[int]:
+    """pids of the gunicorn workers (children of the master)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                out.append(int(d.name))
+    return sorted(out)
+
+
+def proc_info(pid: int) -> dict[str, float]:
+    """RSS / peak RSS (MiB) and CPU seconds of a process."""
+    info: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                info[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        info["cpu_s"] = round((int(fields[11]) + int(fields[12])) / tick, 1)
+    except OSError:
+        pass
+    return info
+
+
+class Load:
+    """Collects latencies (ms) and errors from the client threads."""
+
+    def __init__(self) -> None:
+        self.lat: list[float] = []
+        self.errs: list[str] = []
+        self.lock = threading.Lock()
+
+    def add(self, lat: list[float], errs: list[str]) -> None:
+        with self.lock:
+            self.lat.extend(lat)
+            self.errs.extend(errs)
+
+
+def _send(conn: http.client.HTTPConnection, port: int, body: bytes) -> tuple[http.client.HTTPConnection, str | None]:
+    try:
+        conn.request("POST", "/api/v1/ask", body=body, headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        return conn, None if r.status == 200 else f"http {r.status}"
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30), type(exc).__name__
+
+
+def closed_client(port: int, qs: list[str], offset: int, deadline: float, load: Load) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     i = offset
-    mine: list[float] = []
-    bad: list[str] = []
+    lat: list[float] = []
+    errs: list[str] = []
     while time.monotonic() < deadline:
         body = json.dumps({"question": qs[i % len(qs)]}, ensure_ascii=False).encode("utf-8")
         i += 1
         t0 = time.perf_counter()
-        try:
-            conn.request("POST", "/api/v1/ask", body=body, headers={"Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-            if r.status == 200:
-                mine.append((time.perf_counter() - t0) * 1000)
-            else:
-                bad.append(f"http {r.status}")
-        except (OSError, http.client.HTTPException) as exc:
-            bad.append(type(exc).__name__)
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn, err = _send(conn, port, body)
+        if err is None:
+            lat.append((time.perf_counter() - t0) * 1000)
+        else:
+            errs.append(err)
     conn.close()
-    with lock:
-        lat.extend(mine)
-        errs.extend(bad)
+    load.add(lat, errs)
+
+
+def open_loop(port: int, qs: list[str], rate: float, seconds: float, senders: int, load: Load) -> None:
+    """Fixed arrivals every 1/rate s; latency from the scheduled time (queueing in the generator counts)."""
+    jobs: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
+
+    def sender() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        lat: list[float] = []
+        errs: list[str] = []
+        while (job := jobs.get()) is not None:
+            scheduled, body = job
+            conn, err = _send(conn, port, body)
+            if err is None:
+                lat.append((time.perf_counter() - scheduled) * 1000)
+            else:
+                errs.append(err)
+        conn.close()
+        load.add(lat, errs)
+
+    ts = [threading.Thread(target=sender) for _ in range(senders)]
+    for t in ts:
+        t.start()
+    start = time.perf_counter() + 0.05
+    n = int(rate * seconds)
+    for i in range(n):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        jobs.put((due, json.dumps({"question": qs[(i * 7) % len(qs)]}, ensure_ascii=False).encode("utf-8")))
+    for _ in ts:
+        jobs.put(None)
+    for t in ts:
+        t.join()
+
+
+def publish_to_searchable(port: int, master: int, env: dict[str, str], limit: float = 10.0) -> dict[str, object]:
+    """Publish a new curated answer from a separate process's service (like a console worker would: save the curated
+    index, bump its version in ``index_state``), then poll every gunicorn worker until it answers with that entry."""
+    saved = dict(os.environ)
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "ASSISTANT_INDEX_DIR") if k in env})
+    sys.path.insert(0, str(ROOT))
+    try:
+        from assistant.config import Settings
+        from assistant.ingest.curated import CuratedEntry
+        from assistant.service import AssistantService
+
+        svc = AssistantService(Settings.from_env())
+        svc.load_indexes(background=False, build_vectors=False)
+        _ = svc.encoder  # loaded before the clock starts
+        nonce = str(int(time.time() * 1000))[-6:]
+        question = f"基准测试{nonce}号：海岛民宿的餐饮油烟净化设备需要多久清洗一次并留存记录？"
+        entry = CuratedEntry(id=f"bench-{nonce}", question=question, paraphrases=[],
+                             answer="（基准测试条目）", citations=[], category="测试", origin="bench_api")
+        pids = workers_of(master)
+        t0 = time.perf_counter()
+        svc.add_curated(entry)
+        t_pub = time.perf_counter()
+        seen: dict[int, float] = {}
+        polls = 0
+        while len(seen) < len(pids) and time.perf_counter() - t_pub < limit:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                _, h = request(conn, "GET", "/healthz")  # same keep-alive connection → same worker
+                pid = int(h.get("pid", 0))
+                if pid in seen:
+                    continue
+                _, ans = request(conn, "POST", "/api/v1/ask", {"question": question})
+                polls += 1
+                if (ans.get("curated") or {}).get("id") == entry.id:
+                    seen[pid] = time.perf_counter()
+            finally:
+                conn.close()
+        svc.engine.dispose()
+        return {"publish_call_ms": round((t_pub - t0) * 1000), "workers": len(pids),
+                "workers_seeing_it": len(seen), "polls": polls,
+                "searchable_all_workers_ms": round((max(seen.values()) - t0) * 1000) if len(seen) == len(pids)
+                else None,
+                "per_worker_ms_after_publish": sorted(round((t - t_pub) * 1000) for t in seen.values())}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=8, help="closed-loop clients")
+    ap.add_argument("--rate", type=float, default=0.0, help="open loop: requests per second (fixed arrivals)")
+    ap.add_argument("--senders", type=int, default=32, help="open loop: sender threads (connections)")
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--ready-timeout", type=float, default=600)
+    ap.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring (not counted)")
+    ap.add_argument("--corpus", default="full", help="full | synthetic:N (prepared by scripts/synth_corpus.py)")
+    ap.add_argument("--no-query-cache", action="store_true", help="ASSISTANT_QUERY_CACHE=0 in the workers")
+    ap.add_argument("--publish", action="store_true", help="also measure publish → searchable in every worker")
+    ap.add_argument("--ready-timeout", type=float, default=900)
     ap.add_argument("--json", action="store_true", help="print only the JSON result line")
     args = ap.parse_args()
 
@@ -121,8 +277,16 @@ def main() -> None:
     env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
     env["ASSISTANT_RATELIMIT_ASK"] = env.get("ASSISTANT_RATELIMIT_BENCH", "100000/minute")
     env["ASSISTANT_RATELIMIT_WRITE"] = "100000/minute"
-    if "DATABASE_URL" not in os.environ:
-        src = ROOT / "instance" / "assistant.db"
+    if args.no_query_cache:
+        env["ASSISTANT_QUERY_CACHE"] = "0"
+    src = ROOT / "instance" / "assistant.db"
+    if args.corpus.startswith("synthetic:"):
+        synth = ROOT / "build" / f"synth-{int(args.corpus.split(':', 1)[1])}"
+        if not (synth / "assistant.db").exists():
+            raise SystemExit(f"{synth} missing: run scripts/synth_corpus.py --passages {args.corpus.split(':')[1]}")
+        src = synth / "assistant.db"
+        env["ASSISTANT_INDEX_DIR"] = str(synth / "index")
+    if "DATABASE_URL" not in os.environ or args.corpus != "full":
         dst = Path(tmp.name) / "assistant.db"
         if src.exists():  # a consistent copy of the live database, WAL included
             with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
@@ -130,24 +294,39 @@ def main() -> None:
         env["DATABASE_URL"] = f"sqlite:///{dst}"
     log_path = Path(tmp.name) / "gunicorn.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+        proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
                                  "assistant.app:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=log,
                                 start_new_session=True)
         try:
             ready_s = wait_ready(port, proc, args.ready_timeout)
             status = get(port, "/healthz")[1]
-            lat: list[float] = []
-            errs: list[str] = []
-            lock = threading.Lock()
+            pids = workers_of(proc.pid)
+            if args.warmup:
+                closed = Load()
+                wd = time.monotonic() + args.warmup
+                ws = [threading.Thread(target=closed_client, args=(port, qs, i * 37, wd, closed)) for i in range(4)]
+                for t in ws:
+                    t.start()
+                for t in ws:
+                    t.join()
+            before = {p: proc_info(p) for p in pids}
+            load = Load()
+            cpu0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.monotonic()
-            deadline = t0 + args.seconds
-            ts = [threading.Thread(target=client, args=(port, qs, i * 37, deadline, lat, errs, lock))
-                  for i in range(args.threads)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
+            if args.rate:
+                open_loop(port, qs, args.rate, args.seconds, args.senders, load)
+            else:
+                deadline = t0 + args.seconds
+                ts = [threading.Thread(target=closed_client, args=(port, qs, i * 37, deadline, load))
+                      for i in range(args.threads)]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
             wall = time.monotonic() - t0
+            cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+            after = {p: proc_info(p) for p in pids}
+            pub = publish_to_searchable(port, proc.pid, env) if args.publish else None
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -155,15 +334,27 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    result = {
+    lat = load.lat
+    result: dict[str, object] = {
         "passages": status.get("passages"), "curated_rows": status.get("curated_rows"),
-        "retrieval_mode": status.get("retrieval_mode"), "workers": int(env.get("WEB_CONCURRENCY", "2")),
-        "client_threads": args.threads, "seconds": round(wall, 1), "requests": len(lat),
+        "retrieval_mode": status.get("retrieval_mode"), "corpus": args.corpus,
+        "workers": int(env.get("WEB_CONCURRENCY", "2")), "threads_per_worker": int(env.get("GUNICORN_THREADS", "4")),
+        "load": f"open {args.rate:g}/s" if args.rate else f"closed {args.threads} clients",
+        "query_cache": not args.no_query_cache,
+        "seconds": round(wall, 1), "requests": len(lat),
         "p50_ms": round(pct(lat, 50), 1), "p95_ms": round(pct(lat, 95), 1), "p99_ms": round(pct(lat, 99), 1),
-        "rps": round(len(lat) / wall, 1) if wall else 0.0, "errors": len(errs),
-        "error_kinds": sorted(set(errs)), "ready_seconds": round(ready_s, 1), "questions": len(qs),
-        "database": "sqlite (copy of instance/assistant.db)" if "DATABASE_URL" not in os.environ else "DATABASE_URL",
+        "max_ms": round(max(lat), 1) if lat else 0.0,
+        "rps": round(len(lat) / wall, 1) if wall else 0.0, "errors": len(load.errs),
+        "error_kinds": sorted(set(load.errs)), "ready_seconds": round(ready_s, 1), "questions": len(qs),
+        "loadgen_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
+        "worker_cpu_s": [round(after[p].get("cpu_s", 0) - before[p].get("cpu_s", 0), 1) for p in pids],
+        "worker_rss_mib": [after[p].get("VmRSS") for p in pids],
+        "worker_peak_rss_mib": [after[p].get("VmHWM") for p in pids],
+        "database": "DATABASE_URL" if "DATABASE_URL" in os.environ and args.corpus == "full"
+        else f"sqlite (copy of {src.relative_to(ROOT)})",
     }
+    if pub is not None:
+        result["publish"] = pub
     if not args.json:
         print(log_path.read_text("utf-8", "replace")[-3000:], file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False))

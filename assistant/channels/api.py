@@ -31,6 +31,7 @@ _FIELD_MESSAGES = {
     "enterprise": "enterprise 应为不超过 200 字的字符串",
     "channel": "channel 应为 widget、chat 或 api",
     "contact": "contact 应为对象",
+    "client_msg_id": "client_msg_id 应为不超过 100 字的字符串",
 }
 
 
@@ -56,6 +57,8 @@ class AskIn(_Strict):
     district: str = Field(default="", max_length=50)
     enterprise: str = Field(default="", max_length=200)
     channel: Literal["widget", "chat", "api"] = "api"
+    #: the client's id of this message: a retry with the same id (same channel) is stored and answered once
+    client_msg_id: str = Field(default="", max_length=100)
 
 
 class FeedbackIn(_Strict):
@@ -154,7 +157,7 @@ def ask() -> Any:
     body: AskIn = _parse(AskIn)
     _check_question(body.question)
     out = _svc().ask(body.question, channel=body.channel, session_id=body.session, district=body.district,
-                     enterprise=body.enterprise)
+                     enterprise=body.enterprise, client_msg_id=body.client_msg_id or None)
     data = out.answer.as_dict()
     data["question_id"] = out.question_id
     data["token"] = out.token

@@ -32,7 +32,9 @@ OPENAPI: dict[str, Any] = {
                     "session": {"type": "string", "maxLength": 64},
                     "district": {"type": "string", "maxLength": 50},
                     "enterprise": {"type": "string", "maxLength": 200},
-                    "channel": {"type": "string", "enum": ["widget", "chat", "api"]}}}}}},
+                    "channel": {"type": "string", "enum": ["widget", "chat", "api"]},
+                    "client_msg_id": {"type": "string", "maxLength": 100, "description":
+                                      "客户端生成的消息编号（可选）：同一渠道内重发同一编号不会重复记录，返回同一回答"}}}}}},
             "responses": {"200": _resp("回答", {"$ref": "#/components/schemas/Answer"}), **_ERRORS}}},
         "/feedback": {"post": {
             "summary": "有帮助 / 没帮助", "operationId": "feedback",

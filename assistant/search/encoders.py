@@ -119,6 +119,51 @@ class HashingEncoder:
     encode_passages = encode_queries
 
 
+class QueryVectorCache:
+    """Wraps an encoder with an LRU of query vectors (same id and dim: indexes and calibration see the same encoder).
+
+    Consultation questions repeat (the same FAQ worded the same way, retries, the suggested questions); a repeated
+    query skips the encoder — the largest single cost of an answer. Passages are never cached here."""
+
+    def __init__(self, encoder: Encoder, size: int = 4096) -> None:
+        from collections import OrderedDict
+
+        self.inner = encoder
+        self.id = encoder.id
+        self.dim = encoder.dim
+        self.size = size
+        self._lru: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if self.size <= 0:
+            return self.inner.encode_queries(texts)
+        rows: list[np.ndarray | None] = []
+        with self._lock:
+            for t in texts:
+                v = self._lru.get(t)
+                if v is not None:
+                    self._lru.move_to_end(t)
+                rows.append(v)
+        todo = [t for t, v in zip(texts, rows) if v is None]
+        fresh = self.inner.encode_queries(todo) if todo else np.zeros((0, self.dim), np.float32)
+        it = iter(fresh)
+        out = [v if v is not None else next(it) for v in rows]
+        with self._lock:
+            self.hits += len(texts) - len(todo)
+            self.misses += len(todo)
+            for t, v in zip(todo, fresh):
+                v.setflags(write=False)
+                self._lru[t] = v
+                if len(self._lru) > self.size:
+                    self._lru.popitem(last=False)
+        return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.encode_passages(texts)
+
+
 _ENCODERS: dict[str, Encoder] = {}
 _ENC_LOCK = threading.Lock()
 

@@ -2,7 +2,10 @@
 
 The manifest records the encoder id, token field, BM25 engine, a fingerprint of the items and the counts; loading
 refuses an index whose encoder differs from the configured one (vectors of two models must never be mixed).
-A new index is written to a temporary folder and swapped in with an atomic rename.
+A new index is written to a temporary folder and swapped in with an atomic rename. The manifest also records the
+size and sha256 of every file it was saved with: :meth:`SearchIndex.load` refuses a deleted, truncated or altered
+file (:class:`IndexCorrupt`) instead of serving or crashing on it, and :func:`file_problem` is the cheap (stat-only)
+check a running service repeats to notice files deleted or truncated under it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,48 @@ class IndexMismatch(Exception):
     """The saved index was built with another encoder / format than configured."""
 
     code = "index_mismatch"
+
+
+class IndexCorrupt(IndexMismatch):
+    """A saved file is missing, truncated, altered or unreadable: rebuild the index from the database."""
+
+    code = "index_corrupt"
+
+
+INDEX_FILES = ("items.jsonl", "bm25.pkl", "vectors.faiss")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_problem(folder: Path) -> str | None:
+    """Why the index saved in ``folder`` cannot be loaded, from ``stat`` alone (no hashing: cheap enough to run every
+    few seconds), or None. Catches deleted and truncated files, not same-size corruption (:meth:`SearchIndex.load`
+    checks the sha256 too)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    except FileNotFoundError:
+        return f"{folder.name}/manifest.json 缺失"
+    except (OSError, ValueError) as exc:
+        return f"{folder.name}/manifest.json 不可读：{exc}"
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        return None  # saved before checksums were recorded: nothing to compare with
+    for name, meta in files.items():
+        try:
+            size = (folder / name).stat().st_size
+        except FileNotFoundError:
+            return f"{folder.name}/{name} 缺失"
+        except OSError as exc:
+            return f"{folder.name}/{name} 不可读：{exc}"
+        if size != meta.get("size"):
+            return f"{folder.name}/{name} 大小 {size} 与清单记录 {meta.get('size')} 不符（截断或被改动）"
+    return None
 
 
 @dataclass
@@ -144,6 +189,8 @@ class SearchIndex:
         if self.has_vectors:
             assert self.vectors is not None
             self.vectors.save(tmp / "vectors.faiss")
+        self.manifest["files"] = {name: {"size": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
+                                  for name in INDEX_FILES if (tmp / name).exists()}
         (tmp / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), "utf-8")
         old = folder.parent / f".{folder.name}.old-{os.getpid()}-{threading.get_ident()}"
         if folder.exists():
@@ -154,22 +201,40 @@ class SearchIndex:
 
     @classmethod
     def load(cls, folder: Path, encoder_id: str | None = None) -> SearchIndex:
-        """Load a saved index; raises :class:`IndexMismatch` if it was built with another encoder."""
-        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        """Load a saved index; raises :class:`IndexMismatch` if it was built with another encoder or format, and
+        :class:`IndexCorrupt` if a file is missing, fails its recorded size/sha256 or cannot be parsed."""
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        except ValueError as exc:
+            raise IndexCorrupt(f"索引清单 {folder.name}/manifest.json 损坏：{exc}") from exc
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexMismatch(f"索引格式版本 {manifest.get('format')} 与程序版本 {FORMAT_VERSION} 不一致，请重建索引")
         if manifest.get("vectors") and encoder_id and manifest.get("encoder") != encoder_id:
             raise IndexMismatch(
                 f"索引由编码器 {manifest.get('encoder')} 构建，当前配置为 {encoder_id}；不能混用，请运行 assistant index build")
-        items = []
-        with (folder / "items.jsonl").open(encoding="utf-8") as fh:
-            for line in fh:
-                items.append(Item(**json.loads(line)))
-        bm25 = BM25Index.load(folder / "bm25.pkl")
-        vectors = None
-        if manifest.get("vectors") and (folder / "vectors.faiss").exists():
-            vectors = VectorIndex.load(folder / "vectors.faiss", int(manifest["dim"]))
-        if len(items) != manifest.get("items") or bm25.n_docs != len(items):
+        files = manifest.get("files")
+        if isinstance(files, dict):
+            problem = file_problem(folder)
+            if problem:
+                raise IndexCorrupt(f"索引文件损坏：{problem}")
+            for name, meta in files.items():
+                if _sha256(folder / name) != meta.get("sha256"):
+                    raise IndexCorrupt(f"索引文件损坏：{folder.name}/{name} 校验和不符")
+        try:
+            items = []
+            with (folder / "items.jsonl").open(encoding="utf-8") as fh:
+                for line in fh:
+                    items.append(Item(**json.loads(line)))
+            bm25 = BM25Index.load(folder / "bm25.pkl")
+            vectors = None
+            if manifest.get("vectors"):
+                vectors = VectorIndex.load(folder / "vectors.faiss", int(manifest["dim"]))
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # truncated pickle, faiss RuntimeError, bad JSON line: never crash a worker on it
+            raise IndexCorrupt(f"索引文件无法读取（{folder.name}）：{type(exc).__name__}: {exc}") from exc
+        if len(items) != manifest.get("items") or bm25.n_docs != len(items) or \
+                (vectors is not None and vectors.size != len(items)):
             raise IndexMismatch("索引文件不完整（条目数不一致），请重建索引")
         return cls(items, bm25, vectors, manifest)
 
