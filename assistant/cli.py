@@ -358,6 +358,17 @@ def _workflow(fn: Any) -> Any:
     return run
 
 
+def _existing_day(session: Any, month: str, district: str) -> Any:
+    """The organiser's day of ``month``; a clear error when it has not been scheduled."""
+    from .consult.schedule import CITY, get_day
+    from .queue.curation import WorkflowError
+
+    day = get_day(session, month, district or CITY)
+    if day is None:
+        raise WorkflowError("not_found", f"{district or CITY} {month} 尚未安排咨询日")
+    return day
+
+
 def _print_agenda(data: dict[str, Any]) -> None:
     from .consult.schedule import DAY_STATUSES
 
@@ -414,14 +425,10 @@ def agenda_build(month: str, district: str, size: int, as_json: bool) -> None:
 @_workflow
 def agenda_show(month: str, district: str, as_json: bool) -> None:
     from .consult import agenda as ag
-    from .consult.schedule import CITY, get_day
-    from .queue.curation import WorkflowError
 
     svc = _service()
     with svc.Session() as s:
-        day = get_day(s, month, district or CITY)
-        if day is None:
-            raise WorkflowError("not_found", f"{district or CITY} {month} 尚未安排咨询日")
+        day = _existing_day(s, month, district)
         data = ag.as_json(day)
     _echo_json(data) if as_json else _print_agenda(data)
 
@@ -433,14 +440,10 @@ def agenda_show(month: str, district: str, as_json: bool) -> None:
 def agenda_freeze(month: str, district: str) -> None:
     from .consult import agenda as ag
     from .consult.people import registered_items
-    from .consult.schedule import CITY, get_day
-    from .queue.curation import WorkflowError
 
     svc = _service()
     with svc.Session() as s:
-        day = get_day(s, month, district or CITY)
-        if day is None:
-            raise WorkflowError("not_found", f"{district or CITY} {month} 尚未安排咨询日")
+        day = _existing_day(s, month, district)
         changed = ag.freeze(s, _cli_actor(), day)
         registered_items(s, day)
         s.commit()
@@ -456,14 +459,10 @@ def agenda_freeze(month: str, district: str) -> None:
 @_workflow
 def agenda_export(month: str, district: str, what: str, fmt: str, out: Path) -> None:
     from .consult import exports
-    from .consult.schedule import CITY, get_day
-    from .queue.curation import WorkflowError
 
     svc = _service()
     with svc.Session() as s:
-        day = get_day(s, month, district or CITY)
-        if day is None:
-            raise WorkflowError("not_found", f"{district or CITY} {month} 尚未安排咨询日")
+        day = _existing_day(s, month, district)
         data = exports.export(s, day, what, fmt)
     out.write_bytes(data)
     click.echo(f"已导出：{out}（{len(data)} 字节）")
@@ -514,14 +513,10 @@ def consult_schedule(month: str, district: str, new_date: str, reason: str, plac
 @_workflow
 def consult_invite(month: str, district: str, as_json: bool) -> None:
     from .consult.people import invite
-    from .consult.schedule import CITY, get_day
-    from .queue.curation import WorkflowError
 
     svc = _service()
     with svc.Session() as s:
-        day = get_day(s, month, district or CITY)
-        if day is None:
-            raise WorkflowError("not_found", f"{district or CITY} {month} 尚未安排咨询日")
+        day = _existing_day(s, month, district)
         rep = invite(s, _cli_actor(), day)
         s.commit()
     data = {"participants": rep.participants, "messages": rep.messages, "already_invited": rep.already,

@@ -73,12 +73,7 @@ def consult_day(day_id: int) -> Any:
         excluded = [r for r in day.items if r.state == "excluded"]
         parts = people.participants(s, day)
         results = oc.results(s, day)
-        answered = [r for r in results if r["answered_at"]]
-        solved = [r for r in answered if r["solved"] == oc.SOLVED["yes"]]
-        scores = [r["score"] for r in answered if r["score"]]
-        summary = {"sent": len(results), "answered": len(answered),
-                   "solved_rate": (len(solved) / len(answered)) if answered else None,
-                   "avg_score": (sum(scores) / len(scores)) if scores else None}
+        summary = oc.summary(results)
         ctx = {
             "day": day, "rows": rows, "groups": ag.groups(rows), "excluded": excluded, "participants": parts,
             "phone_list": people.phone_list(s, day), "results": results, "summary": summary,

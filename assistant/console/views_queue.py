@@ -12,15 +12,13 @@ from ..answer.markup import to_text
 from ..auth import DISTRICTS
 from ..db.models import CuratedAnswer, Question, QueueItem, QueueMember, StaffUser
 from ..queue import curation as cur
-from ..queue.curation import STATUSES, WorkflowError
+from ..queue.curation import CHANNELS, STATUSES, WorkflowError
 from ..text.numerals import int_to_cn
 from .common import actor, bp, me, redirect_to, svc
 
 OPEN = ("new", "assigned", "answered")
 STATUS_FILTERS = {"open": "待处理（未发布、未关闭）", "all": "全部", **STATUSES}
 SORTS = {"count": "提问次数", "age": "等待时间（最久在前）", "recent": "最近提问"}
-CHANNELS = {"widget": "网页挂件", "chat": "咨询页面", "api": "接口", "wechat": "微信", "cli": "命令行", "consult": "咨询日报名",
-            "followup": "跟踪问效"}
 SOURCES = {"abstain": "助手未能回答", "not_helpful": "反馈没帮助", "handoff": "转人工留言", "registration": "咨询日报名",
            "followup": "跟踪问效未解决"}
 CITATION_RE = re.compile(r"^.+#[0-9A-Za-z.\-~]+$")

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Question, QueueItem, QueueMember
-from ..queue.curation import Actor, WorkflowError, audit
+from ..queue.curation import Actor, WorkflowError, audit, consented_contacts
 from ..text.normalize import normalize
 from .schedule import CITY, can_manage
 
@@ -112,12 +112,7 @@ def features(session: Session, items: list[QueueItem], now: datetime) -> dict[in
     rows = session.execute(select(QueueMember.item_id, Question)
                            .join(Question, Question.id == QueueMember.question_id)
                            .where(QueueMember.item_id.in_(ids))).all()
-    qids = {q.id for _, q in rows}
-    contacts: dict[int, Handoff] = {}
-    if qids:
-        for h in session.scalars(select(Handoff).where(Handoff.question_id.in_(qids), Handoff.consent.is_(True))
-                                 .order_by(Handoff.id)):
-            contacts.setdefault(h.question_id, h)
+    contacts = consented_contacts(session, {q.id for _, q in rows})
     per_item: dict[int, dict[int, Question]] = {i: {} for i in ids}
     for item_id, q in rows:
         per_item[item_id][q.id] = q

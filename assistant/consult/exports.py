@@ -26,7 +26,7 @@ from ..queue.curation import WorkflowError
 from . import agenda as agenda_mod
 from . import outcomes as outcomes_mod
 from . import people as people_mod
-from .schedule import DAY_STATUSES
+from .schedule import DAY_STATUSES, cn_date
 
 WHATS = {"agenda": "议程", "record": "咨询日记录", "followup": "跟踪问效结果"}
 FORMATS = ("docx", "xlsx")
@@ -61,11 +61,6 @@ def clean(value: Any) -> str:
     return _XML_BAD.sub("", "" if value is None else str(value))
 
 
-def cn_date(day: ConsultationDay) -> str:
-    d = day.day
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def beijing(dt: datetime | None) -> datetime | None:
     """A stored (UTC) timestamp as naive Beijing time (spreadsheets have no time zones)."""
     if dt is None:
@@ -92,12 +87,12 @@ def mask_phone(phone: str) -> str:
 
 def title_text(day: ConsultationDay, what: str) -> str:
     kind = {"agenda": "议程", "record": "记录", "followup": "跟踪问效结果"}[what]
-    return f"舟山市生态环境局 {day.organiser} 企业环保咨询日{kind}（{cn_date(day)}）"
+    return f"舟山市生态环境局 {day.organiser} 企业环保咨询日{kind}（{cn_date(day.day)}）"
 
 
 def day_facts(day: ConsultationDay) -> list[tuple[str, str]]:
     d = day.day
-    facts = [("时间", f"{cn_date(day)}（星期{WEEKDAYS[d.weekday()]}）{day.time_text or ''}".strip()),
+    facts = [("时间", f"{cn_date(day.day)}（星期{WEEKDAYS[d.weekday()]}）{day.time_text or ''}".strip()),
              ("地点", day.place or "—"),
              ("主题", "、".join(day.topics or []) or "—"),
              ("组织单位", day.organiser),
@@ -417,18 +412,6 @@ FOLLOWUP_HEADERS = ("序号", "问题", "企业", "联系人", "渠道", "发出
                     "重新入队问题编号")
 
 
-def followup_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """发出 / 已反馈 / 已解决 (yes) / 已解决率 (of the answered; None when nobody answered) / 平均满意度."""
-    answered = [r for r in rows if r.get("answered_at") is not None]
-    solved = sum(1 for r in answered if r.get("solved") == outcomes_mod.SOLVED["yes"])
-    partly = sum(1 for r in answered if r.get("solved") == outcomes_mod.SOLVED["partly"])
-    scores = [int(r["score"]) for r in answered if r.get("score") is not None]
-    return {"sent": len(rows), "answered": len(answered), "solved": solved, "partly": partly,
-            "unsolved": len(answered) - solved - partly,
-            "solved_rate": solved / len(answered) if answered else None,
-            "avg_score": sum(scores) / len(scores) if scores else None}
-
-
 def followup_xlsx(session: Session, day: ConsultationDay) -> bytes:
     wb = _workbook(title_text(day, "followup"))
     rows = outcomes_mod.results(session, day)
@@ -439,10 +422,10 @@ def followup_xlsx(session: Session, day: ConsultationDay) -> bytes:
              r["sent_at"], r["answered_at"], r["solved"], r["score"], r["comment"], r["requeued_item_id"]]
             for n, r in enumerate(rows, 1)],
            (6, 44, 30, 12, 10, 17, 17, 10, 8, 40, 14), wrap=(1, 9))
-    s = followup_summary(rows)
+    s = outcomes_mod.summary(rows)
     ws2 = wb.create_sheet("汇总")
     _sheet(ws2, ("组织单位", "咨询日", "发出", "已反馈", "已解决", "部分解决", "未解决", "已解决率", "平均满意度"),
-           [[day.organiser, cn_date(day), s["sent"], s["answered"], s["solved"], s["partly"], s["unsolved"],
+           [[day.organiser, cn_date(day.day), s["sent"], s["answered"], s["solved"], s["partly"], s["unsolved"],
              s["solved_rate"] if s["solved_rate"] is not None else "—",
              round(s["avg_score"], 2) if s["avg_score"] is not None else "—"]],
            (12, 16, 8, 8, 8, 10, 8, 10, 12), formats={7: "0.0%", 8: "0.00"})

@@ -34,17 +34,13 @@ from ..db.models import (
 from ..queue.curation import Actor, WorkflowError, audit, publish
 from ..text.normalize import normalize
 from .agenda import visible
-from .schedule import can_manage
+from .schedule import can_manage, cn_date
 
 if TYPE_CHECKING:
     from ..service import AssistantService
 
 KIND = "咨询日答复"
 SOLVED = {"yes": "已解决", "partly": "部分解决", "no": "未解决"}
-
-
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def entry_id(day: ConsultationDay, a: AgendaItem) -> str:
@@ -67,7 +63,7 @@ def record_outcome(svc: AssistantService, actor: Actor, day_id: int, agenda_item
             raise WorkflowError("not_found", "议程条目不存在")
         if not answer.strip():
             raise WorkflowError("empty_answer", "请填写现场答复内容")
-        footer = f"（{_cn_date(day.day)}{day.organiser}企业环保咨询日现场答复）"
+        footer = f"（{cn_date(day.day)}{day.organiser}企业环保咨询日现场答复）"
         text = answer.strip()
         if footer not in text:
             text = f"{text}\n\n{footer}"
@@ -110,7 +106,7 @@ def token_hash(token: str) -> str:
 
 
 def followup_text(day: ConsultationDay, title: str, link: str) -> str:
-    return (f"您好！{_cn_date(day.day)}{day.organiser}企业环保咨询日上讨论了您咨询的“{title[:40]}”。"
+    return (f"您好！{cn_date(day.day)}{day.organiser}企业环保咨询日上讨论了您咨询的“{title[:40]}”。"
             f"请问问题是否已解决？请花一分钟告诉我们并为服务打分（1—5 分）：{link}")
 
 
@@ -188,7 +184,7 @@ def followup_for(svc: AssistantService, token: str, now: datetime | None = None)
         day = s.get(ConsultationDay, f.day_id)
         part = s.get(Participant, f.participant_id)
         assert a is not None and day is not None and part is not None
-        return {"question": a.title, "answer": a.outcome, "date": _cn_date(day.day), "organiser": day.organiser,
+        return {"question": a.title, "answer": a.outcome, "date": cn_date(day.day), "organiser": day.organiser,
                 "company": part.company, "expires_at": exp.isoformat()}
 
 
@@ -265,3 +261,15 @@ def results(session: Session, day: ConsultationDay) -> list[dict[str, Any]]:
                      "solved": SOLVED.get(f.solved, "未反馈"), "score": f.score, "comment": f.comment,
                      "requeued_item_id": f.requeued_item_id})
     return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """发出 / 已反馈 / 已解决 (yes) / 已解决率 (of the answered; None when nobody answered) / 平均满意度."""
+    answered = [r for r in rows if r.get("answered_at") is not None]
+    solved = sum(1 for r in answered if r.get("solved") == SOLVED["yes"])
+    partly = sum(1 for r in answered if r.get("solved") == SOLVED["partly"])
+    scores = [int(r["score"]) for r in answered if r.get("score") is not None]
+    return {"sent": len(rows), "answered": len(answered), "solved": solved, "partly": partly,
+            "unsolved": len(answered) - solved - partly,
+            "solved_rate": solved / len(answered) if answered else None,
+            "avg_score": sum(scores) / len(scores) if scores else None}

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from ..channels.validation import valid_phone, valid_uscc
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Notification, Participant, Question, QueueMember
-from ..queue.curation import Actor, WorkflowError, audit
+from ..queue.curation import Actor, WorkflowError, audit, consented_contacts
 from ..queue.intake import enqueue
 from ..text.normalize import normalize
 from .agenda import asker_key, visible
-from .schedule import CITY, can_manage
+from .schedule import CITY, can_manage, cn_date
 
 if TYPE_CHECKING:
     from ..service import AssistantService
@@ -34,13 +34,9 @@ MAX_QUESTION_CHARS = 1000
 SOURCES = {"registered": "网上报名", "invited": "邀请", "walk_in": "现场登记"}
 
 
-def _cn_date(day: ConsultationDay) -> str:
-    return f"{day.day.year}年{day.day.month}月{day.day.day}日"
-
-
 def invitation_text(day: ConsultationDay, titles: list[str]) -> str:
     topics = "；".join(f"“{t[:40]}”" for t in titles[:3])
-    return (f"您好！您咨询的{topics}将在{_cn_date(day)} {day.time_text} {day.organiser}企业环保咨询日现场解答，"
+    return (f"您好！您咨询的{topics}将在{cn_date(day.day)} {day.time_text} {day.organiser}企业环保咨询日现场解答，"
             f"地点：{day.place}。欢迎届时到场交流（无需预约，如需报名请访问咨询页面）。")
 
 
@@ -145,12 +141,7 @@ def invite(session: Session, actor: Actor, day: ConsultationDay) -> InvitationRe
     members = session.execute(select(QueueMember.item_id, Question)
                               .join(Question, Question.id == QueueMember.question_id)
                               .where(QueueMember.item_id.in_(item_ids))).all() if item_ids else []
-    qids = {q.id for _, q in members}
-    contacts: dict[int, Handoff] = {}
-    if qids:
-        for ho in session.scalars(select(Handoff).where(Handoff.question_id.in_(qids), Handoff.consent.is_(True))
-                                  .order_by(Handoff.id)):
-            contacts.setdefault(ho.question_id, ho)
+    contacts = consented_contacts(session, {q.id for _, q in members})
     touched: dict[int, Participant] = {}
     titles: dict[int, list[str]] = {}
     for item_id, q in sorted(members, key=lambda m: m[1].id):

@@ -64,6 +64,11 @@ def load_calendar(settings: Settings) -> Calendar:
     return Calendar(frozenset(holidays), frozenset(workdays))
 
 
+def cn_date(d: date) -> str:
+    """``2026年12月10日``"""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def parse_month(month: str) -> tuple[int, int]:
     m = MONTH_RE.match((month or "").strip())
     if not m:

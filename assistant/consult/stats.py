@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from ..auth import DISTRICTS
 from ..db.models import ConsultationDay, CuratedAnswer, FollowUp, Participant, Question, QueueItem
-from ..queue.curation import Actor
+from ..queue.curation import CHANNELS, Actor
 from .schedule import DAY_STATUSES
 
 CST = timezone(timedelta(hours=8))
@@ -50,8 +50,6 @@ OPEN_LABELS = {"new": "新问题", "assigned": "已分派", "answered": "已答�
 DECIDED = ("answer", "caution", "abstain")
 NO_TOPIC = "未分类"
 NO_DISTRICT = "未标明区县"
-CHANNELS = {"widget": "网页挂件", "chat": "咨询页面", "api": "接口", "wechat": "微信", "cli": "命令行",
-            "consult": "咨询日报名", "followup": "跟踪问效"}
 TOP_TOPICS = 10
 
 

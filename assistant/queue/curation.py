@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from ..service import AssistantService
 
 STATUSES = {"new": "新问题", "assigned": "已分派", "answered": "已答复", "published": "已发布", "closed": "已关闭"}
+#: how a question reached us, as staff read it (queue, dashboard, exports)
+CHANNELS = {"widget": "网页挂件", "chat": "咨询页面", "api": "接口", "wechat": "微信", "cli": "命令行", "consult": "咨询日报名",
+            "followup": "跟踪问效"}
 CLOSE_REASONS = {"out_of_scope": "不属于本局职责", "duplicate": "重复问题", "referred": "已转其他部门"}
 UNITS = ("综合处", "办公室", "科监处", "环评处", "执法支队", "生态处", "水处", "大气处", "土壤处", "技术中心", "环境学会")
 
@@ -123,6 +126,17 @@ def list_items(session: Session, actor: Actor, status: str = "", district: str =
     return list(session.scalars(q))
 
 
+def consented_contacts(session: Session, question_ids: Any) -> dict[int, Handoff]:
+    """The first contact left with consent for each of these questions (a 转人工 handoff or a registration)."""
+    ids = list(question_ids)
+    contacts: dict[int, Handoff] = {}
+    if ids:
+        for h in session.scalars(select(Handoff).where(Handoff.question_id.in_(ids), Handoff.consent.is_(True))
+                                 .order_by(Handoff.id)):
+            contacts.setdefault(h.question_id, h)
+    return contacts
+
+
 def members(session: Session, item: QueueItem, with_contacts: bool) -> list[dict[str, Any]]:
     """Member questions with channel, district, enterprise and (if allowed) the contact left with a handoff."""
     first: dict[int, QueueMember] = {}
@@ -130,11 +144,7 @@ def members(session: Session, item: QueueItem, with_contacts: bool) -> list[dict
         first.setdefault(m.question_id, m)
     ids = list(first)
     questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(ids)))} if ids else {}
-    contacts: dict[int, Handoff] = {}
-    if with_contacts and ids:
-        for h in session.scalars(select(Handoff).where(Handoff.question_id.in_(ids), Handoff.consent.is_(True))
-                                 .order_by(Handoff.id)):
-            contacts.setdefault(h.question_id, h)
+    contacts = consented_contacts(session, ids) if with_contacts else {}
     rows = []
     for qid, m in first.items():
         q = questions.get(qid)
