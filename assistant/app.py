@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
         svc.migrate()
         svc.ensure_corpus()
         svc.load_indexes()
+        if svc.settings.warm_up:
+            svc.warm_up()
 
     from .channels.api import bp as api_bp
     from .channels.consult_web import bp as consult_web_bp

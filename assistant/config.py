@@ -45,6 +45,8 @@ class Settings:
     query_cache: int = 4096
     #: build vectors in a background thread when the service starts without them.
     background_vectors: bool = True
+    #: answer one question (not stored) when the app starts, before it reports ready
+    warm_up: bool = True
     contact_text: str = "如需进一步确认，请联系舟山市生态环境局（工作日），或在每月10日企业环保咨询日现场咨询。"
     #: origins allowed to call the public API from a browser (CORS) and to frame the widget (frame-ancestors);
     #: space- or comma-separated, e.g. "https://www.zhoushan.gov.cn https://partner.example"
@@ -101,6 +103,7 @@ class Settings:
             caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),
             query_cache=int(_env("ASSISTANT_QUERY_CACHE", str(d.query_cache))),
             background_vectors=_env("ASSISTANT_BACKGROUND_VECTORS", "1") not in ("0", "false", "no"),
+            warm_up=_env("ASSISTANT_WARM_UP", "1") not in ("0", "false", "no"),
             curated_threshold=float(_env("ASSISTANT_CURATED_THRESHOLD", str(d.curated_threshold))),
             allowed_origins=tuple(o for o in _env("ASSISTANT_ALLOWED_ORIGINS", "").replace(",", " ").split() if o),
             ratelimit_storage=_env("ASSISTANT_RATELIMIT_STORAGE", _env("REDIS_URL", d.ratelimit_storage)),

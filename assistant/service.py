@@ -250,22 +250,33 @@ class AssistantService:
         r = self._retriever
         if enc is None or r is None:
             return
-        self.vector_state = "building"
-        try:
-            cache = self.cache()
-            for name, idx in (("curated", r.curated), ("passages", r.passages)):
-                if idx is None or idx.has_vectors:
-                    continue
-                self.vector_progress = {"index": name, "items": len(idx.items), "started": time.time()}
-                m = embed_passages(enc, [it.embed_text() for it in idx.items], cache, stop=self._bg_stop)
-                idx.attach_vectors(m, enc)
-                idx.save(self.settings.index_dir / name)
-            self.vector_state = "ready"
-        except InterruptedError:
-            self.vector_state = "none"
-        except Exception:  # a failed background build leaves BM25 serving
-            log.exception("vector build failed")
-            self.vector_state = "failed"
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        # one builder for all the workers of a machine (a lock file): the others serve BM25 meanwhile and load the
+        # builder's published index through refresh_indexes; if the builder dies, the lock is free again and the
+        # next check of another worker takes over (the embedding cache keeps what was already encoded)
+        with (self.settings.index_dir / ".vectors.lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.vector_state = "building_elsewhere"
+                return
+            self.vector_state = "building"
+            try:
+                cache = self.cache()
+                for name, idx in (("curated", r.curated), ("passages", r.passages)):
+                    if idx is None or idx.has_vectors:
+                        continue
+                    self.vector_progress = {"index": name, "items": len(idx.items), "started": time.time()}
+                    m = embed_passages(enc, [it.embed_text() for it in idx.items], cache, stop=self._bg_stop)
+                    idx.attach_vectors(m, enc)
+                    idx.save(self.settings.index_dir / name)
+                    self._publish(name, idx)
+                self.vector_state = "ready"
+            except InterruptedError:
+                self.vector_state = "none"
+            except Exception:  # a failed background build leaves BM25 serving
+                log.exception("vector build failed")
+                self.vector_state = "failed"
 
     @property
     def retriever(self) -> Retriever:
@@ -418,9 +429,14 @@ class AssistantService:
                 self._next_verify = now + self.index_verify_seconds
                 if self.index_problems():
                     self.start_index_repair()
+                takeover = self.vector_state == "building_elsewhere"
+            else:
+                takeover = False
             versions = self._db_versions()
             changed = [n for n in INDEX_NAMES if versions.get(n, 0) > self._loaded_versions.get(n, 0)]
             if not changed:
+                if takeover:  # the builder may have died: try its lock (returns at once while it is held)
+                    self.start_vector_build()
                 return []
             enc = self.encoder
             loaded: dict[str, SearchIndex] = {}
@@ -440,6 +456,10 @@ class AssistantService:
                 self._retriever.swap(passages=loaded.get("passages"), curated=loaded.get("curated"))
                 for name in loaded:
                     self._loaded_versions[name] = versions[name]
+                r = self._retriever
+                if self.vector_state in ("building_elsewhere", "none") and r.encoder is not None and \
+                        r.passages.has_vectors and (r.curated is None or r.curated.has_vectors or not r.curated.items):
+                    self.vector_state = "ready"
             log.info("reloaded index %s (versions %s)", ", ".join(loaded), versions)
             return sorted(loaded)
         except Exception:  # never let a version check break an answer
@@ -447,6 +467,16 @@ class AssistantService:
             return []
         finally:
             self._refresh_lock.release()
+
+    def warm_up(self) -> float:
+        """Answer one question without storing it, so the first enterprise is not the one who waits for the encoder,
+        jieba's dictionary, the filter masks and the curated rows to load (seconds; a failure is only logged)."""
+        t0 = time.perf_counter()
+        try:
+            self.answer("排污许可证的有效期是几年？")
+        except Exception as exc:  # the service still starts: readiness and requests report real problems
+            log.warning("warm-up failed: %s", exc)
+        return time.perf_counter() - t0
 
     def ready(self) -> tuple[bool, str]:
         """Readiness: the indexes are loaded and the database answers ``SELECT 1``; else (False, 中文原因)."""

@@ -5,6 +5,7 @@ scenario.
     .venv/bin/python scripts/reliability.py load  [--clients 50 --seconds 120] [--postgres]
     .venv/bin/python scripts/reliability.py kill  [--clients 50 --seconds 60]  [--postgres]
     .venv/bin/python scripts/reliability.py index [--clients 8]
+    .venv/bin/python scripts/reliability.py pgrestart --postgres [--clients 20 --seconds 60 --outage 15]   # root
 
 * ``load``: N clients ask for S seconds, every question with a unique ``client_msg_id``; afterwards the rows in
   ``questions`` are counted: stored must equal answered (2xx), no id twice, every returned question_id present.
@@ -15,6 +16,9 @@ scenario.
 * ``index``: the running service's passage index folder is deleted under load → detected, rebuilt from the database
   while the in-memory index answers (errors counted), ``/healthz`` ``index_health`` shown; then ``vectors.faiss`` is
   truncated and gunicorn restarted → the workers start anyway (rebuilt from the database and the embedding cache).
+* ``pgrestart``: PostgreSQL is stopped under load for ``--outage`` s and started again: meanwhile every request
+  gets 503 with a Chinese message (``/readyz`` too), then the same workers answer again without a restart; clients
+  retry once a second with the same ``client_msg_id`` and every answered question is stored exactly once.
 
 The database is a throw-away copy of ``instance/assistant.db`` (SQLite) or, with ``--postgres``, a new schema in
 ``$DATABASE_URL_TEST`` (default postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped afterwards; the index
@@ -56,11 +60,16 @@ class Tally:
         self.retries = 0
         self.retry_qid_mismatch = 0
         self.statuses: dict[int, int] = {}
+        self.bodies: dict[int, str] = {}  # status -> first body seen (5xx)
 
 
-def client(port: int, run: str, cid: int, qs: list[str], deadline: float, t: Tally) -> None:
+def client(port: int, run: str, cid: int, qs: list[str], deadline: float, t: Tally,
+           patient: bool = False) -> None:
+    """Ask until ``deadline``; a failed attempt is retried with the same client_msg_id (5 times, backing off; with
+    ``patient`` once a second for up to 60 s, as a user told "请稍后重试" would). 503 bodies are sampled."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     n = 0
+    attempts = 61 if patient else 6
     while time.monotonic() < deadline:
         msg = f"{run}-{cid}-{n}"
         body = json.dumps({"question": qs[(cid * 31 + n) % len(qs)], "client_msg_id": msg},
@@ -69,11 +78,11 @@ def client(port: int, run: str, cid: int, qs: list[str], deadline: float, t: Tal
         with t.lock:
             t.sent += 1
         qid = None
-        for attempt in range(6):
+        for attempt in range(attempts):
             if attempt:
                 with t.lock:
                     t.retries += 1
-                time.sleep(0.2 * attempt)
+                time.sleep(1.0 if patient else 0.2 * attempt)
             try:
                 conn.request("POST", "/api/v1/ask", body=body, headers={"Content-Type": "application/json"})
                 r = conn.getresponse()
@@ -84,6 +93,9 @@ def client(port: int, run: str, cid: int, qs: list[str], deadline: float, t: Tal
                     qid = int(json.loads(data)["question_id"])
                     break
                 kind = f"http {r.status}"
+                if r.status >= 500:
+                    with t.lock:
+                        t.bodies.setdefault(r.status, data.decode("utf-8", "replace")[:200])
             except (OSError, http.client.HTTPException) as exc:
                 kind = type(exc).__name__
                 conn.close()
@@ -196,6 +208,71 @@ def run_load(server: Server, args: argparse.Namespace, url: str, kill: bool) -> 
     return res
 
 
+def pg_cluster(action: str) -> None:
+    """Stop or start the local PostgreSQL cluster (this machine's only cluster; needs root)."""
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *(
+        ["-m", "fast"] if action == "stop" else [])], check=True)
+
+
+def run_pgrestart(server: Server, args: argparse.Namespace, url: str) -> dict[str, object]:
+    """Load; a third into the run PostgreSQL is stopped for ``--outage`` seconds, then started again. While it is
+    down every request must get a 503 with a Chinese message (never a 500, never a hang); afterwards the workers
+    must answer again without a restart, and every answered question must be stored exactly once."""
+    qs = questions()
+    run = f"pg{uuid.uuid4().hex[:8]}"
+    t = Tally()
+    deadline = time.monotonic() + args.seconds
+    ts = [threading.Thread(target=client, args=(server.port, run, i, qs, deadline, t, True))
+          for i in range(args.clients)]
+    for th in ts:
+        th.start()
+    time.sleep(args.seconds / 3)
+    pids_before = server.workers()
+    down_at = time.monotonic()
+    pg_cluster("stop")
+    outage_ready: list[int] = []
+    while time.monotonic() - down_at < args.outage:
+        try:
+            outage_ready.append(get(server.port, "/readyz")[0])
+        except OSError:
+            outage_ready.append(0)
+        time.sleep(1)
+    pg_cluster("start")
+    up_at = time.monotonic()
+    recovered_s = None
+    while time.monotonic() - up_at < 60:
+        try:
+            if get(server.port, "/readyz")[0] == 200:
+                recovered_s = round(time.monotonic() - up_at, 1)
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    for th in ts:
+        th.join()
+    rows = stored_rows(url, run)
+    ids = [m for m, _ in rows]
+    by_id = dict(rows)
+    answered_ok = all(by_id.get(m) == q for m, q in t.answered.items())
+    body503 = t.bodies.get(503, "")
+    res: dict[str, object] = {
+        "clients": args.clients, "seconds": args.seconds, "outage_s": args.outage,
+        "questions_sent": t.sent, "answered_2xx": len(t.answered), "never_answered": len(t.failed),
+        "rows_stored": len(rows), "duplicate_rows": len(ids) - len(set(ids)),
+        "answered_but_missing": sum(1 for m in t.answered if m not in by_id),
+        "question_ids_match": answered_ok, "retries": t.retries,
+        "http_statuses": {str(k): v for k, v in sorted(t.statuses.items())},
+        "readyz_during_outage": sorted(set(outage_ready)), "sample_503": body503,
+        "recovered_after_start_s": recovered_s, "same_workers": server.workers() == pids_before,
+    }
+    res["ok"] = (t.statuses.get(500, 0) == 0 and 503 in t.statuses and "数据库" in body503
+                 and set(outage_ready) == {503} and recovered_s is not None and res["same_workers"] is True
+                 and not t.failed and res["duplicate_rows"] == 0 and answered_ok
+                 and res["answered_but_missing"] == 0)
+    return res
+
+
 def run_index(server: Server, args: argparse.Namespace, index_dir: Path) -> dict[str, object]:
     qs = questions()
     t = Tally()
@@ -277,11 +354,14 @@ def run_index(server: Server, args: argparse.Namespace, index_dir: Path) -> dict
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["load", "kill", "index"])
+    ap.add_argument("scenario", choices=["load", "kill", "index", "pgrestart"])
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--postgres", action="store_true")
+    ap.add_argument("--outage", type=float, default=15, help="pgrestart: seconds PostgreSQL stays down")
     args = ap.parse_args()
+    if args.scenario == "pgrestart" and not args.postgres:
+        ap.error("pgrestart needs --postgres")
 
     tmp = Path(tempfile.mkdtemp(prefix="reliability_"))
     env = dict(os.environ)
@@ -312,6 +392,8 @@ def main() -> None:
         ready_s = server.start()
         if args.scenario == "index":
             res = run_index(server, args, index_dir)
+        elif args.scenario == "pgrestart":
+            res = run_pgrestart(server, args, url)
         else:
             res = run_load(server, args, url, kill=args.scenario == "kill")
         res = {"scenario": args.scenario, "database": "postgresql" if args.postgres else "sqlite",

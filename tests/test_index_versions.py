@@ -159,3 +159,57 @@ def test_gunicorn_conf(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "status=%(s)s" in c["access_log_format"] and "duration_ms=" in c["access_log_format"]
     monkeypatch.setenv("WEB_CONCURRENCY", "5")
     assert runpy.run_path(str(conf))["workers"] == 5
+
+
+def test_one_vector_builder_for_all_workers(db_settings: Settings) -> None:
+    """Two workers starting without vectors: only the one holding the lock embeds; the other serves BM25, then
+    loads the builder's published index (hybrid) without encoding anything itself; if the builder goes away, the
+    other takes over."""
+    setup = AssistantService(db_settings)
+    setup.migrate()
+    from conftest import fixture_paths
+
+    setup.ingest(fixture_paths(db_settings))
+    setup.build_indexes(with_vectors=False)
+    setup.engine.dispose()
+    a = AssistantService(db_settings)
+    b = AssistantService(db_settings)
+    b.index_check_seconds = 0.0
+    b.index_verify_seconds = 0.0
+    encoded = [0]
+    enc = a.encoder
+    assert enc is not None and b.encoder is enc  # one encoder object per process
+    orig = enc.encode_passages
+
+    def counting(texts: list[str]) -> object:
+        encoded[0] += len(texts)
+        return orig(texts)
+
+    try:
+        enc.encode_passages = counting  # type: ignore[method-assign]
+        import fcntl
+
+        lock = (db_settings.index_dir / ".vectors.lock").open("a")
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a third process (another worker) is embedding right now
+        a.load_indexes(background=False)
+        b.load_indexes(background=False)
+        for svc in (a, b):
+            assert svc.vector_state == "building_elsewhere" and svc.status()["retrieval_mode"] == "bm25"
+        assert encoded[0] == 0
+        lock.close()  # that builder died before finishing: the next check of A takes over
+        a.index_check_seconds = a.index_verify_seconds = 0.0
+        a.refresh_indexes()
+        assert a._bg is not None
+        a._bg.join(60)
+        assert a.vector_state == "ready" and a.status()["retrieval_mode"] == "hybrid" and encoded[0] > 0
+        done = encoded[0]
+        b._next_check = b._next_verify = 0.0
+        assert b.refresh_indexes() == ["curated", "passages"]  # A published its vectors: B loads them from disk
+        assert b.vector_state == "ready" and b.status()["retrieval_mode"] == "hybrid"
+        assert b.retriever.search("危险废物转移联单保存期限").passages.mode == "hybrid"
+        assert encoded[0] == done
+    finally:
+        enc.encode_passages = orig  # type: ignore[method-assign]
+        for svc in (a, b):
+            svc.stop_background()
+            svc.engine.dispose()

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..search.encoders import EmbeddingCache, Encoder
@@ -183,6 +184,12 @@ class QuestionClusterer:
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memo_size = memo_size
         self._vectorizer: TfidfVectorizer | None = None
+        # online path (plain sublinear TF, no fitted vocabulary): each text's n-gram row is independent of the batch,
+        # so rows are computed once and memoised with the prepared text — the queue's open items are compared with
+        # every arriving question, and re-fitting a vocabulary over all of them per question grew with the queue
+        self._analyze = self._new_vectorizer().build_analyzer()  # the same n-grams as the batch fit
+        self._vocab: dict[str, int] = {}  # grows with the n-grams seen (exact: no hashing collisions)
+        self._prep_memo: OrderedDict[str, tuple[str, sparse.csr_matrix, bool]] = OrderedDict()
         if idf_corpus is not None:
             self.fit(idf_corpus)
 
@@ -190,6 +197,47 @@ class QuestionClusterer:
 
     def prepare(self, text: str) -> str:
         """The text as compared: normalised, placeholders removed (if set), cut to ``max_chars``."""
+        return self._prepared(text)[0]
+
+    def _prepared(self, text: str) -> tuple[str, sparse.csr_matrix, bool]:
+        """(prepared text, its L2-normalised sublinear-TF n-gram row over the growing n-gram vocabulary, whether any
+        word character is left), memoised (LRU)."""
+        hit = self._prep_memo.get(text)
+        if hit is not None:
+            self._prep_memo.move_to_end(text)
+            return hit
+        prepared = self._prepare(text)
+        doc = self._ngram_text(prepared)
+        counts: dict[int, int] = {}
+        for g in self._analyze(doc):
+            j = self._vocab.setdefault(g, len(self._vocab))
+            counts[j] = counts.get(j, 0) + 1
+        idx = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+        data = 1.0 + np.log(np.array([counts[j] for j in idx.tolist()], dtype=np.float64))
+        if data.size:
+            data /= np.sqrt(float(np.dot(data, data)))
+        row = sparse.csr_matrix((data, idx, np.array([0, idx.size])), shape=(1, max(1, len(self._vocab))))
+        out = (prepared, row, bool(doc))
+        if self._memo_size:
+            self._prep_memo[text] = out
+            while len(self._prep_memo) > self._memo_size:
+                self._prep_memo.popitem(last=False)
+        return out
+
+    def _stack(self, rows: Sequence[sparse.csr_matrix]) -> sparse.csr_matrix:
+        """One CSR matrix of the memoised single-row n-gram vectors (see :meth:`_prepared`)."""
+        lengths = np.fromiter((r.nnz for r in rows), dtype=np.int64, count=len(rows))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        data = np.concatenate([r.data for r in rows]) if rows else np.zeros(0)
+        indices = np.concatenate([r.indices for r in rows]) if rows else np.zeros(0, dtype=np.int32)
+        return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(1, len(self._vocab))))
+
+    @property
+    def _online(self) -> bool:
+        """Plain TF without a fitted vocabulary: memoised hashed rows give the same cosines as a batch fit."""
+        return self._vectorizer is None and not self.settings.use_idf
+
+    def _prepare(self, text: str) -> str:
         t = unicodedata.normalize("NFKC", text)  # full-width Ａ市 → A市 before the (upper-case) placeholders go
         if self.settings.strip_places:
             t = strip_placeholders(t)
@@ -278,7 +326,11 @@ class QuestionClusterer:
     def component_matrices(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """(n-gram cosine, rescaled e5 cosine or ``None`` without encoder) of ``texts``, each (n, n)."""
         prepared = [self.prepare(t) for t in texts]
-        ng = self._ngram_matrix(prepared)
+        if self._online:
+            m = self._stack([self._prepared(t)[1] for t in texts])
+            ng = np.clip((m @ m.T).toarray(), 0.0, 1.0).astype(np.float32)
+        else:
+            ng = self._ngram_matrix(prepared)
         e5 = self._e5_matrix(prepared) if self.encoder is not None else None
         return ng, e5
 
@@ -301,7 +353,7 @@ class QuestionClusterer:
         sim = self.combine_matrices(*self.component_matrices(texts))
         sim = (sim + sim.T) / 2
         for i, t in enumerate(texts):
-            sim[i, i] = 1.0 if self._ngram_text(self.prepare(t)) else 0.0
+            sim[i, i] = 1.0 if self._prepared(t)[2] else 0.0
         return sim
 
     # ------------------------------------------------------------------ clustering
@@ -334,6 +386,8 @@ class QuestionClusterer:
         """Similarity of ``text`` to each of ``others`` (one row of :meth:`similarity_matrix`, computed alone)."""
         if not others:
             return np.zeros(0, dtype=np.float32)
+        if self._online:
+            return self._similarities_online(text, others)
         prepared = [self.prepare(t) for t in [text, *others]]
         docs = [self._ngram_text(p) for p in prepared]
         if not docs[0]:
@@ -356,6 +410,24 @@ class QuestionClusterer:
         sim[empty] = 0.0
         return sim
 
+    def _similarities_online(self, text: str, others: Sequence[str]) -> np.ndarray:
+        """:meth:`similarities_to` from the memoised rows (the same numbers as a vocabulary fitted on the batch)."""
+        entries = [self._prepared(t) for t in [text, *others]]
+        if not entries[0][2]:
+            return np.zeros(len(others), dtype=np.float32)
+        m = self._stack([e[1] for e in entries])
+        if m.nnz == 0:  # every text shorter than the smallest n-gram (the batch fit refuses such a batch)
+            return np.zeros(len(others), dtype=np.float32)
+        ng = np.clip((m[1:] @ m[0].T).toarray().ravel(), 0.0, 1.0).astype(np.float32)
+        e5 = None
+        if self.encoder is not None:
+            v = self.embed([e[0] for e in entries])
+            floor = self.settings.e5_floor
+            e5 = np.clip((v[1:] @ v[0] - floor) / (1.0 - floor), 0.0, 1.0).astype(np.float32)
+        sim = self.combine_matrices(ng, e5)
+        sim[np.array([not e[2] for e in entries[1:]], dtype=bool)] = 0.0
+        return sim
+
     def item_similarities(self, text: str, item_texts: Sequence[Sequence[str]]) -> list[float]:
         """Similarity of ``text`` to each item (members aggregated as configured); 0 for an empty item."""
         flat = [m for members in item_texts for m in members]
@@ -376,7 +448,7 @@ class QuestionClusterer:
         ``item_texts[i]`` are the member texts of item ``i`` (pass a bounded sample for very large items, e.g. the
         first and the most recent 20). The best item whose aggregated similarity is >= ``assign_threshold`` wins.
         """
-        if not self._ngram_text(self.prepare(text)) or not item_texts:
+        if not self._prepared(text)[2] or not item_texts:
             return None
         sims = self.item_similarities(text, item_texts)
         best = int(np.argmax(sims))

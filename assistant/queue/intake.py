@@ -22,28 +22,41 @@ MEMBER_SAMPLE = 20
 _lock = threading.Lock()
 
 
-def _items_texts(session: Session, items: list[QueueItem]) -> list[list[str]]:
-    """Each item's title plus its most recent member questions (a bounded sample), in one query."""
+def _items_texts(session: Session, items: list[QueueItem]) -> tuple[list[list[str]], dict[str, int]]:
+    """Each item's title plus its most recent member questions (a bounded sample), in one query; and the item index
+    of every normalised title and member text (exact repeats)."""
     ids = [it.id for it in items]
-    rows = session.execute(select(QueueMember.item_id, Question.text)
+    pos = {it.id: i for i, it in enumerate(items)}
+    rows = session.execute(select(QueueMember.item_id, Question.text, Question.normalized)
                            .join(Question, QueueMember.question_id == Question.id)
                            .where(QueueMember.item_id.in_(ids))
                            .order_by(QueueMember.item_id, QueueMember.added_at.desc())).all()
     members: dict[int, list[str]] = {}
-    for item_id, text in rows:
+    exact: dict[str, int] = {}
+    for item_id, text, norm in rows:
+        exact.setdefault(norm or "", pos[item_id])
         bucket = members.setdefault(item_id, [])
         if len(bucket) < MEMBER_SAMPLE:
             bucket.append(text)
-    return [list(dict.fromkeys([it.title, *members.get(it.id, [])])) for it in items]
+    for i, it in enumerate(items):
+        exact.setdefault(it.normalized or "", i)
+    exact.pop("", None)
+    return [list(dict.fromkeys([it.title, *members.get(it.id, [])])) for it in items], exact
 
 
 def find_item(session: Session, text: str, clusterer: QuestionClusterer) -> QueueItem | None:
-    """The open item this question belongs to (see :mod:`assistant.queue.cluster` for the measured settings)."""
+    """The open item this question belongs to (see :mod:`assistant.queue.cluster` for the measured settings).
+
+    A question asked before word for word (after normalisation) joins the open item that holds it without any
+    similarity computation; everything else is compared with every open item."""
     items = list(session.scalars(select(QueueItem).where(QueueItem.status.in_(OPEN_STATUSES))
                                  .order_by(QueueItem.id)))
     if not items:
         return None
-    texts = _items_texts(session, items)
+    texts, exact = _items_texts(session, items)
+    hit = exact.get(normalize(text))
+    if hit is not None:
+        return items[hit]
     with _lock:  # the clusterer's in-memory caches are not thread-safe
         idx = clusterer.assign(text, texts)
     return items[idx] if idx is not None else None

@@ -113,6 +113,15 @@ def fingerprint(items: list[Item]) -> str:
     return h.hexdigest()
 
 
+def document_tokens(items: list[Item], token_field: str | TokenField = "both") -> list[list[str]]:
+    """BM25 tokens of each item. Documents get the same abbreviation expansion as queries, so 排污证 in a
+    paraphrase meets 排污许可证."""
+    tk = Tokenizer.default()
+    tf = TokenField.parse(token_field)
+    syn = default_synonyms()
+    return [tk.tokens(syn.expand(normalize(it.bm25_text())), tf, normalized=True) for it in items]
+
+
 class SearchIndex:
     """Items with their BM25 index and, when vectors are ready, their dense vectors."""
 
@@ -143,13 +152,9 @@ class SearchIndex:
               encoder: Encoder | None = None, cache: EmbeddingCache | None = None, progress: bool = False,
               with_vectors: bool = True) -> SearchIndex:
         """Tokenise and index ``items``; embed them when an encoder is given and ``with_vectors``."""
-        tk = Tokenizer.default()
         tf = TokenField.parse(token_field)
         t0 = time.perf_counter()
-        syn = default_synonyms()
-        # documents get the same abbreviation expansion as queries, so 排污证 in a paraphrase meets 排污许可证
-        tokens = [tk.tokens(syn.expand(normalize(it.bm25_text())), tf, normalized=True) for it in items]
-        bm25 = BM25Index(engine).build(tokens)
+        bm25 = BM25Index(engine).build(document_tokens(items, tf))
         t1 = time.perf_counter()
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION, "items": len(items), "fingerprint": fingerprint(items),

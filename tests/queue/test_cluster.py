@@ -193,3 +193,19 @@ def test_real_encoder_paraphrases_and_petitions() -> None:
     assert s["f1"] >= 0.85, s
     online = _score(c.assign_all(titles), ids, pairs)
     assert online["f1"] >= 0.83, online
+
+
+def test_memoised_hashed_rows_give_the_batch_cosines() -> None:
+    """The online path (each text's n-gram row hashed once and memoised) must give the same n-gram cosines as
+    fitting a vocabulary on the whole batch, the way the clustering settings were measured."""
+    texts = PARAPHRASES + ["A3区丽发新城附近建搅拌站", "Ａ３区丽发新城小区旁的搅拌站！", "噪", "？？", ""]
+    if PETITIONS.exists():
+        texts += [json.loads(ln)["title"] for ln in PETITIONS.read_text("utf-8").splitlines()[:150]]
+    c = QuestionClusterer()
+    batch = c._ngram_matrix([c.prepare(t) for t in texts])  # TfidfVectorizer fitted on the batch
+    online, _ = c.component_matrices(texts)
+    assert np.abs(online - batch).max() < 1e-5
+    row = c.similarities_to(texts[0], texts[1:])
+    assert np.abs(row - batch[0, 1:]).max() < 1e-5
+    # second call: every row comes from the memo, same numbers
+    assert np.array_equal(c.similarities_to(texts[0], texts[1:]), row)
