@@ -283,6 +283,17 @@ def wechat_deliver(limit: int) -> None:
         sys.exit(1)
 
 
+@wechat.command("recover", help="补发因进程中断而未送出的微信回答（建议每分钟由 cron 运行）")
+@click.option("--older-than", default=120.0, show_default=True, type=float, help="消息处理超过该秒数仍未完成")
+@click.option("--limit", default=200, show_default=True, type=int)
+def wechat_recover(older_than: float, limit: int) -> None:
+    svc = _service()
+    svc.load_indexes(background=False, build_vectors=False)
+    counts = _wechat_channel(svc).recover_deferred(older_than, limit)
+    click.echo(f"补发已有回答 {counts['answered']}；重新回答 {counts['reanswered']}；"
+               f"请用户重发 {counts['asked_to_resend']}；无需回答 {counts['skipped']}")
+
+
 @main.group(help="备份与恢复（与数据库无关：SQLite 的备份可恢复到 PostgreSQL，反之亦然）")
 def backup() -> None:
     pass

@@ -535,7 +535,7 @@ class AssistantService:
                     prev = s.scalar(select(Question).where(Question.channel == channel,
                                                            Question.client_msg_id == client_msg_id))
                     if prev is not None and prev.result:
-                        return AskOutcome(_answer_from_dict(prev.result), prev.id, prev.token)
+                        return AskOutcome(answer_from_dict(prev.result), prev.id, prev.token)
                 if prev is not None:  # a retry of a message whose answer failed or is under way: same row
                     qid, token = prev.id, prev.token
                     break
@@ -691,7 +691,7 @@ class AssistantService:
         return self.Session()
 
 
-def _answer_from_dict(d: dict[str, Any]) -> Answer:
+def answer_from_dict(d: dict[str, Any]) -> Answer:
     from .answer.compose import Citation
 
     cits = [Citation(id=c["id"], title=c["title"], article=c["article"], status=c["status"], kind=c.get("kind", ""),

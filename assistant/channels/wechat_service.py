@@ -35,7 +35,7 @@ from ..answer.compose import ABSTAIN_TEXT, Answer
 from ..answer.decide import Decision
 from ..config import Settings
 from ..db.models import Notification, Question, WechatMessage, WechatToken, WechatUser
-from ..service import AssistantService, QuestionError
+from ..service import AssistantService, QuestionError, answer_from_dict
 from .validation import valid_uscc
 from .wechat_adapter import (
     SUCCESS,
@@ -327,6 +327,9 @@ class DbTokenStore:
 
 
 # -- the channel -----------------------------------------------------------------------------------------------
+RESEND_TEXT = "抱歉，您刚才发送的消息因系统故障未能处理，请重新发送您的问题。给您带来不便，敬请谅解。"
+
+
 @dataclass
 class Outcome:
     """What handling a message produced: a text to send (None: nothing, reply ``success``) and the question."""
@@ -476,22 +479,84 @@ class WechatChannel:
             outcome = Outcome(ERROR_TEXT)
         self._deliver_later(account, msg, outcome)
 
-    def _deliver_later(self, account: WechatAccount, msg: Inbound, outcome: Outcome) -> None:
-        if outcome.question_id is not None:
-            with self.svc.Session() as s:
-                s.execute(update(WechatMessage).where(WechatMessage.account == account.name,
-                                                      WechatMessage.msg_key == msg.dedup_key)
-                          .values(question_id=outcome.question_id))
-                s.commit()
-        if outcome.text is None:
-            return
+    def _deliver_later(self, account: WechatAccount, msg: Inbound, outcome: Outcome,
+                       claimed: tuple[str, ...] = ("processing", "deferred")) -> None:
+        """Put the answer in the outbox once: the message row moves from a ``claimed`` status to
+        ``answered_later`` in the same transaction (compare-and-set), so a handler that finishes after
+        :meth:`recover_deferred` took its message over does not send a second answer."""
         with self.svc.Session() as s:
+            values: dict[str, Any] = {"status": "answered_later"}
+            if outcome.question_id is not None:
+                values["question_id"] = outcome.question_id
+            res = s.execute(update(WechatMessage).where(WechatMessage.account == account.name,
+                                                        WechatMessage.msg_key == msg.dedup_key,
+                                                        WechatMessage.status.in_(claimed)).values(**values))
+            if getattr(res, "rowcount", 0) != 1 or outcome.text is None:
+                s.commit()
+                return
             n = Notification(question_id=outcome.question_id, channel=CHANNEL, recipient=msg.source,
                              kind="deferred_answer", body=outcome.text, status="pending")
             s.add(n)
             s.commit()
             nid = n.id
         self.deliver(nid)
+
+    def recover_deferred(self, older_than: float = 120.0, limit: int = 200) -> dict[str, int]:
+        """Messages whose handler died (a killed or restarted worker) before their answer reached the outbox.
+
+        A message still ``processing`` or ``deferred`` after ``older_than`` seconds is claimed (compare-and-set, so
+        two cron runs never both take it) and finished from what was stored: the stored answer of its question,
+        else the stored question answered again, else — the text never reached the database — a notice asking the
+        user to send it again. The result goes out through the outbox like any deferred answer. Returns counts.
+        """
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+        counts = {"answered": 0, "reanswered": 0, "asked_to_resend": 0, "skipped": 0}
+        with self.svc.Session() as s:
+            rows = list(s.scalars(select(WechatMessage)
+                                  .where(WechatMessage.status.in_(("processing", "deferred")),
+                                         WechatMessage.updated_at < cutoff)
+                                  .order_by(WechatMessage.id).limit(limit)))
+        for row in rows:
+            with self.svc.Session() as s:
+                res = s.execute(update(WechatMessage)
+                                .where(WechatMessage.id == row.id, WechatMessage.status == row.status,
+                                       WechatMessage.updated_at < cutoff)
+                                .values(status="recovering", updated_at=datetime.now(UTC)))
+                s.commit()
+                if getattr(res, "rowcount", 0) != 1:
+                    continue  # finished or claimed by someone else meanwhile
+            account = self.accounts.get(row.account)
+            if account is None or not row.msg_key.startswith("msg:") or row.msg_type not in ("text", "voice"):
+                self._finish_recovery(row.id, "abandoned")  # events and media: nothing to answer later
+                counts["skipped"] += 1
+                continue
+            msg_id = row.msg_key[4:]
+            inbound = Inbound(msg_type=row.msg_type, event="", source=row.openid, target="", create_time=0,
+                              msg_id=msg_id)
+            cmid = msg_id if account.name == "default" else f"{account.name}:{msg_id}"[:100]
+            with self.svc.Session() as s:
+                q = s.scalar(select(Question).where(Question.channel == CHANNEL, Question.client_msg_id == cmid))
+                text, result = (q.text, q.result) if q is not None else ("", None)
+            if q is not None and result:
+                outcome = Outcome(format_answer(answer_from_dict(result), text, self.base_url()), q.id)
+                counts["answered"] += 1
+            elif q is not None:
+                try:
+                    out = self.svc.ask(text, channel=CHANNEL, session_id=row.openid, client_msg_id=cmid)
+                    outcome = Outcome(format_answer(out.answer, text, self.base_url()), out.question_id)
+                except QuestionError as exc:
+                    outcome = Outcome(exc.message, q.id)
+                counts["reanswered"] += 1
+            else:
+                outcome = Outcome(RESEND_TEXT)
+                counts["asked_to_resend"] += 1
+            self._deliver_later(account, inbound, outcome, claimed=("recovering",))
+        return counts
+
+    def _finish_recovery(self, row_id: int, status: str) -> None:
+        with self.svc.Session() as s:
+            s.execute(update(WechatMessage).where(WechatMessage.id == row_id).values(status=status))
+            s.commit()
 
     # delivery ------------------------------------------------------------------------------------------------
     def _account_of(self, openid: str) -> WechatAccount | None:

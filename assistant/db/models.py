@@ -257,7 +257,9 @@ class WechatMessage(Base):
     msg_key: Mapped[str] = mapped_column(String(160))
     openid: Mapped[str] = mapped_column(String(100), default="", index=True)
     msg_type: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[str] = mapped_column(String(20), default="processing")  # processing | replied | deferred
+    status: Mapped[str] = mapped_column(String(20), default="processing")
+    # processing | replied | deferred (reply "success", answer to follow) | answered_later (in the outbox)
+    # | recovering / abandoned (see WechatChannel.recover_deferred)
     reply: Mapped[str] = mapped_column(Text, default="")  # the plaintext reply (XML, or "success")
     reply_wire: Mapped[str] = mapped_column(Text, default="")  # the encrypted envelope as sent (安全/兼容模式)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"), nullable=True)

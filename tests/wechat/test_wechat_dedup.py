@@ -105,7 +105,7 @@ def test_slow_answer_success_then_notification(slow: WxEnv) -> None:
         q = s.scalars(select(Question)).one()
         assert n.question_id == q.id and q.decision == "answer"
         row = s.scalars(select(WechatMessage)).one()
-        assert (row.status, row.reply, row.question_id) == ("deferred", "success", q.id)
+        assert (row.status, row.reply, row.question_id) == ("answered_later", "success", q.id)
     # WeChat's retry gets the same "success", and nothing is asked or sent twice
     assert slow.post(xml).get_data(as_text=True) == "success"
     assert _count(slow, Question) == 1 and _count(slow, Notification) == 1
