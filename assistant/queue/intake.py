@@ -22,11 +22,11 @@ MEMBER_SAMPLE = 20
 _lock = threading.Lock()
 
 
-def _items_texts(session: Session, items: list[QueueItem]) -> tuple[list[list[str]], dict[str, int]]:
+def _items_texts(session: Session, items: list[tuple[int, str, str]]) -> tuple[list[list[str]], dict[str, int]]:
     """Each item's title plus its most recent member questions (a bounded sample), in one query; and the item index
-    of every normalised title and member text (exact repeats)."""
-    ids = [it.id for it in items]
-    pos = {it.id: i for i, it in enumerate(items)}
+    of every normalised title and member text (exact repeats). ``items``: (id, title, normalized) rows."""
+    ids = [item_id for item_id, _, _ in items]
+    pos = {item_id: i for i, item_id in enumerate(ids)}
     rows = session.execute(select(QueueMember.item_id, Question.text, Question.normalized)
                            .join(Question, QueueMember.question_id == Question.id)
                            .where(QueueMember.item_id.in_(ids))
@@ -38,28 +38,29 @@ def _items_texts(session: Session, items: list[QueueItem]) -> tuple[list[list[st
         bucket = members.setdefault(item_id, [])
         if len(bucket) < MEMBER_SAMPLE:
             bucket.append(text)
-    for i, it in enumerate(items):
-        exact.setdefault(it.normalized or "", i)
+    for i, (_, _, norm) in enumerate(items):
+        exact.setdefault(norm or "", i)
     exact.pop("", None)
-    return [list(dict.fromkeys([it.title, *members.get(it.id, [])])) for it in items], exact
+    return [list(dict.fromkeys([title, *members.get(item_id, [])])) for item_id, title, _ in items], exact
 
 
 def find_item(session: Session, text: str, clusterer: QuestionClusterer) -> QueueItem | None:
     """The open item this question belongs to (see :mod:`assistant.queue.cluster` for the measured settings).
 
     A question asked before word for word (after normalisation) joins the open item that holds it without any
-    similarity computation; everything else is compared with every open item."""
-    items = list(session.scalars(select(QueueItem).where(QueueItem.status.in_(OPEN_STATUSES))
-                                 .order_by(QueueItem.id)))
+    similarity computation; everything else is compared with every open item (plain rows, not ORM objects: the
+    queue may hold hundreds of open items)."""
+    items = [(int(i), str(t or ""), str(n or "")) for i, t, n in session.execute(
+        select(QueueItem.id, QueueItem.title, QueueItem.normalized)
+        .where(QueueItem.status.in_(OPEN_STATUSES)).order_by(QueueItem.id)).all()]
     if not items:
         return None
     texts, exact = _items_texts(session, items)
-    hit = exact.get(normalize(text))
-    if hit is not None:
-        return items[hit]
-    with _lock:  # the clusterer's in-memory caches are not thread-safe
-        idx = clusterer.assign(text, texts)
-    return items[idx] if idx is not None else None
+    idx = exact.get(normalize(text))
+    if idx is None:
+        with _lock:  # the clusterer's in-memory caches are not thread-safe
+            idx = clusterer.assign(text, texts)
+    return session.get(QueueItem, items[idx][0]) if idx is not None else None
 
 
 def enqueue(session: Session, question: Question, source: str, clusterer: QuestionClusterer) -> QueueItem:

@@ -10,6 +10,7 @@ Backends (``Settings.encoder``):
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Protocol
 import numpy as np
 
 from ..text.normalize import normalize
+
+log = logging.getLogger(__name__)
 
 MAX_CHARS = 600  # e5-small reads at most 512 tokens; longer text only costs time
 
@@ -123,11 +126,17 @@ class QueryVectorCache:
     """Wraps an encoder with an LRU of query vectors (same id and dim: indexes and calibration see the same encoder).
 
     Consultation questions repeat (the same FAQ worded the same way, retries, the suggested questions); a repeated
-    query skips the encoder — the largest single cost of an answer. Passages are never cached here."""
+    query skips the encoder — the largest single cost of an answer. Passages are never cached here.
 
-    def __init__(self, encoder: Encoder, size: int = 4096) -> None:
+    With a ``store`` (the on-disk :class:`EmbeddingCache`, key ``<encoder id>:query``), a question is encoded once
+    per machine rather than once per worker process, and stays encoded across restarts; the queue clusterer reads
+    the same keys, so an abstained question is not encoded a second time for clustering. A failing store is
+    logged and skipped: it never fails an answer."""
+
+    def __init__(self, encoder: Encoder, size: int = 4096, store: EmbeddingCache | None = None) -> None:
         from collections import OrderedDict
 
+        self.store = store
         self.inner = encoder
         self.id = encoder.id
         self.dim = encoder.dim
@@ -147,7 +156,7 @@ class QueryVectorCache:
                     self._lru.move_to_end(t)
                 rows.append(v)
         todo = [t for t, v in zip(texts, rows) if v is None]
-        fresh = self.inner.encode_queries(todo) if todo else np.zeros((0, self.dim), np.float32)
+        fresh = self._stored_or_encoded(todo) if todo else np.zeros((0, self.dim), np.float32)
         it = iter(fresh)
         out = [v if v is not None else next(it) for v in rows]
         with self._lock:
@@ -159,6 +168,28 @@ class QueryVectorCache:
                 if len(self._lru) > self.size:
                     self._lru.popitem(last=False)
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    def _stored_or_encoded(self, texts: list[str]) -> np.ndarray:
+        if self.store is None:
+            return np.asarray(self.inner.encode_queries(texts), dtype=np.float32)
+        key = f"{self.id}:query"
+        try:
+            known = self.store.get_many(key, texts)
+        except sqlite3.Error as exc:
+            log.warning("query vector store not readable: %s", exc)
+            known = {}
+        rows = [known.get(EmbeddingCache.key(t)) for t in texts]
+        rows = [v if v is not None and v.shape[0] == self.dim else None for v in rows]
+        missing = [t for t, v in zip(texts, rows) if v is None]
+        if missing:
+            vecs = np.asarray(self.inner.encode_queries(missing), dtype=np.float32)
+            try:
+                self.store.put_many(key, missing, vecs)
+            except sqlite3.Error as exc:
+                log.warning("query vector store not writable: %s", exc)
+            it = iter(vecs)
+            rows = [v if v is not None else next(it) for v in rows]
+        return np.stack([np.array(v, dtype=np.float32) for v in rows])
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self.inner.encode_passages(texts)
