@@ -2,7 +2,7 @@
 
 Every worker loads its own index after the fork (``preload_app = False``: no faiss/torch state shared across a
 fork); a curated answer published in one worker reaches the others through ``index_state`` within ~1 s.
-Environment: ``WEB_CONCURRENCY`` (workers, 2), ``GUNICORN_THREADS`` (4), ``GUNICORN_BIND`` (127.0.0.1:8000),
+Environment: ``WEB_CONCURRENCY`` (workers, 2 per core), ``GUNICORN_THREADS`` (2), ``GUNICORN_BIND`` (127.0.0.1:8000),
 ``GUNICORN_TIMEOUT`` (60), ``GUNICORN_GRACEFUL_TIMEOUT`` (30), ``GUNICORN_LOGLEVEL`` (info).
 """
 
@@ -13,9 +13,12 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# two single-process workers per core, two threads each: measured on 2 cores at 50 req/s (README, Production):
+# 2×4 p95 54 ms, 2×2 50 ms, 3×2 30 ms, 4×2 33 ms, 4×1 24 ms (but one slow request — a WeChat reply waiting its
+# 5 s budget, an export — then blocks a whole worker); 4×2 keeps a second thread for those. ~400 MiB per worker.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 preload_app = False
 # the first start of a worker may ingest + build BM25 (≈20 s) before it answers; requests themselves are short
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

@@ -3,6 +3,7 @@ by the others within 2 s, without a full rebuild (two AssistantService instances
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -147,14 +148,17 @@ def test_readyz_postgres_down(db_settings: Settings) -> None:
 
 
 def test_gunicorn_conf(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shipped gunicorn settings: workers from WEB_CONCURRENCY (2), 4 threads, no preload, key=value access log."""
+    """The shipped gunicorn settings: workers from WEB_CONCURRENCY (2 per core), 2 threads, no preload, one OpenMP
+    thread per worker, key=value access log."""
     import runpy
     from pathlib import Path
 
     conf = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     c = runpy.run_path(str(conf))
-    assert c["workers"] == 2 and c["threads"] == 4 and c["preload_app"] is False
+    assert c["workers"] == 2 * (os.cpu_count() or 1) and c["threads"] == 2 and c["preload_app"] is False
+    assert os.environ["OMP_NUM_THREADS"] == "1"
     assert c["timeout"] == 60 and c["graceful_timeout"] > 0 and c["accesslog"] == "-"
     assert "status=%(s)s" in c["access_log_format"] and "duration_ms=" in c["access_log_format"]
     monkeypatch.setenv("WEB_CONCURRENCY", "5")

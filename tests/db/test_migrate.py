@@ -15,15 +15,9 @@ TABLES = {"documents", "passages", "curated_answers", "questions", "queue_items"
 
 
 def _head() -> str:
-    from alembic.script import ScriptDirectory
+    from assistant.db.migrate import head_revision
 
-    from assistant.db.migrate import MIGRATIONS, alembic_config
-
-    cfg = alembic_config("sqlite://")
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    assert head is not None
-    return head
+    return head_revision()
 
 
 @pytest.fixture
