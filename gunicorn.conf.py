@@ -32,6 +32,27 @@ errorlog = "-"  # stderr
 # structured key=value access log (one line per request; no query strings, which may carry tokens)
 access_log_format = ('ts=%(t)s remote=%(h)s method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s '
                      'duration_ms=%(M)s pid=%(p)s ua="%(a)s"')
+# the application's own log lines (index reloads and repairs, database outages, WeChat delivery, vector builds) in
+# the same key=value shape, on stderr (journald); the message is quoted so a line stays one record
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "kv": {"format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s pid=%(process)d msg=%(message)r"},
+        "plain": {"format": "%(message)s"},  # the access line is already key=value (access_log_format)
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "kv", "stream": "ext://sys.stderr"},
+        "access": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stdout"},
+    },
+    "root": {"level": os.environ.get("ASSISTANT_LOGLEVEL", "INFO"), "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+        "jieba": {"level": "WARNING"},
+        "bm25s": {"level": "WARNING"},
+    },
+}
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "zhoushan-env-assistant"
 

@@ -165,6 +165,27 @@ def test_gunicorn_conf(monkeypatch: pytest.MonkeyPatch) -> None:
     assert runpy.run_path(str(conf))["workers"] == 5
 
 
+def test_gunicorn_app_log_lines_are_key_value(capsys: pytest.CaptureFixture[str]) -> None:
+    """The application's own log records (index repairs, outages, WeChat) leave as one key=value line each."""
+    import logging
+    import logging.config
+    import runpy
+    from pathlib import Path
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    logging.config.dictConfig(conf["logconfig_dict"])
+    try:
+        logging.getLogger("assistant.service").error('索引 "passages" 损坏\n正在重建')
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1
+        assert err[0].startswith("ts=") and " level=ERROR logger=assistant.service pid=" in err[0]
+        assert "msg='索引 \"passages\" 损坏\\n正在重建'" in err[0]
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+
+
 def test_one_vector_builder_for_all_workers(db_settings: Settings) -> None:
     """Two workers starting without vectors: only the one holding the lock embeds; the other serves BM25, then
     loads the builder's published index (hybrid) without encoding anything itself; if the builder goes away, the
