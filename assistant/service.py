@@ -293,16 +293,22 @@ class AssistantService:
         with self.Session() as s:
             row = store_curated(s, entry, IngestReport())
             s.commit()
-            c_items = curated_items(s)
         r = self.retriever
-        enc = self.encoder if r.passages.has_vectors else None
-        vecs = self._vectors_for(c_items, r.curated, enc) if enc is not None else None
-        idx = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine)
-        if enc is not None and vecs is not None:
-            idx.attach_vectors(vecs, enc)
-        r.swap(curated=idx)
-        idx.save(self.settings.index_dir / "curated")
-        self._publish("curated", idx)
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        # two publications at the same moment (two staff, two workers): without the lock the later save could be an
+        # index read before the other's commit, and the other's answer would vanish until the next publication
+        with (self.settings.index_dir / ".curated.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with self.Session() as s:
+                c_items = curated_items(s)
+            enc = self.encoder if r.passages.has_vectors else None
+            vecs = self._vectors_for(c_items, r.curated, enc) if enc is not None else None
+            idx = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine)
+            if enc is not None and vecs is not None:
+                idx.attach_vectors(vecs, enc)
+            r.swap(curated=idx)
+            idx.save(self.settings.index_dir / "curated")
+            self._publish("curated", idx)
         return row
 
     def _vectors_for(self, items: list[Item], old: SearchIndex | None, enc: Encoder) -> Any:

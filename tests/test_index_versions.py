@@ -16,6 +16,7 @@ from assistant.app import create_app
 from assistant.config import Settings
 from assistant.db.models import IndexState
 from assistant.ingest.curated import CuratedEntry
+from assistant.search.index import SearchIndex
 from assistant.service import AssistantService
 
 Q = "船舶垃圾接收记录要保存几年？"
@@ -238,3 +239,36 @@ def test_one_vector_builder_for_all_workers(db_settings: Settings) -> None:
         for svc in (a, b):
             svc.stop_background()
             svc.engine.dispose()
+
+
+def test_concurrent_publications_in_two_workers_keep_every_answer(
+        workers: tuple[AssistantService, AssistantService]) -> None:
+    """Staff in two workers publish at the same moment: the saved curated index (and every worker after its next
+    check) holds every answer — none is lost to a save of an index read before the other commit."""
+    import threading
+
+    a, b = workers
+    ids = {svc: [f"fx-par-{name}-{i}" for i in range(6)] for svc, name in ((a, "a"), (b, "b"))}
+    errors: list[BaseException] = []
+
+    def publish(svc: AssistantService) -> None:
+        try:
+            for i, entry_id in enumerate(ids[svc]):
+                svc.add_curated(CuratedEntry(id=entry_id, question=f"并发发布测试问题{entry_id}第{i}条", answer="测试答复。",
+                                             category="测试", origin="console"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish, args=(svc,)) for svc in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    want = set(ids[a]) | set(ids[b])
+    enc_id = a.encoder.id  # type: ignore[union-attr]
+    saved = {it.target for it in SearchIndex.load(a.settings.index_dir / "curated", enc_id).items}
+    assert want <= saved
+    for svc in (a, b):
+        svc.refresh_indexes(force=True)
+        assert want <= {it.target for it in svc.retriever.curated.items}  # type: ignore[union-attr]
