@@ -32,6 +32,7 @@ import json
 import os
 import queue
 import resource
+import runpy
 import signal
 import socket
 import sqlite3
@@ -45,6 +46,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
 BIN = Path(sys.executable).parent
+
+
+SHIPPED = {k: str(v) for k, v in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items() if k in ("workers", "threads")}
 
 
 def free_port() -> int:
@@ -338,7 +342,7 @@ def main() -> None:
     result: dict[str, object] = {
         "passages": status.get("passages"), "curated_rows": status.get("curated_rows"),
         "retrieval_mode": status.get("retrieval_mode"), "corpus": args.corpus,
-        "workers": int(env.get("WEB_CONCURRENCY", "2")), "threads_per_worker": int(env.get("GUNICORN_THREADS", "4")),
+        "workers": len(pids), "threads_per_worker": int(env.get("GUNICORN_THREADS", SHIPPED["threads"])),
         "load": f"open {args.rate:g}/s" if args.rate else f"closed {args.threads} clients",
         "query_cache": not args.no_query_cache,
         "seconds": round(wall, 1), "requests": len(lat),
