@@ -303,8 +303,20 @@ def main() -> None:
                                 start_new_session=True)
         try:
             ready_s = wait_ready(port, proc, args.ready_timeout)
-            status = get(port, "/healthz")[1]
+            # every worker must have loaded its index before the clock starts (a worker still loading a 100k index
+            # competes for the CPU and would be measured as the service's latency)
             pids = workers_of(proc.pid)
+            serving: set[int] = set()
+            t_all = time.monotonic()
+            while set(pids) - serving and time.monotonic() - t_all < args.ready_timeout:
+                try:
+                    serving.add(int(get(port, "/healthz")[1].get("pid", 0)))
+                except (OSError, ValueError):
+                    pass
+                pids = workers_of(proc.pid)
+                time.sleep(0.05)
+            ready_s = ready_s + time.monotonic() - t_all
+            status = get(port, "/healthz")[1]
             if args.warmup:
                 closed = Load()
                 wd = time.monotonic() + args.warmup

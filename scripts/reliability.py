@@ -110,6 +110,15 @@ def client(port: int, run: str, cid: int, qs: list[str], deadline: float, t: Tal
     conn.close()
 
 
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of a process so far (clock ticks), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def stored_rows(url: str, run: str) -> list[tuple[str, int]]:
     from sqlalchemy import create_engine, text
 
@@ -169,11 +178,15 @@ def run_load(server: Server, args: argparse.Namespace, url: str, kill: bool) -> 
         th.start()
     killed: list[int] = []
     respawned: list[int] = []
+    n_workers = len(server.workers())
     if kill:
         for frac in (1 / 3, 2 / 3):
             time.sleep(max(0.0, deadline - args.seconds * (1 - frac) - time.monotonic()))
             before = server.workers()
-            victim = before[0] if not killed else before[-1]
+            t0 = {p: cpu_ticks(p) for p in before}
+            time.sleep(0.5)
+            # the worker busiest right now: it has requests in flight (keep-alive clients stick to a worker)
+            victim = max(before, key=lambda p: cpu_ticks(p) - t0[p])
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
     for th in ts:
@@ -181,7 +194,7 @@ def run_load(server: Server, args: argparse.Namespace, url: str, kill: bool) -> 
     if kill:
         for _ in range(120):
             pids = server.workers()
-            if len(pids) == len(killed) and not set(pids) & set(killed):
+            if len(pids) == n_workers and not set(pids) & set(killed):
                 respawned = pids
                 break
             time.sleep(0.5)
