@@ -23,7 +23,8 @@ preload_app = False
 # the first start of a worker may ingest + build BM25 (≈20 s) before it answers; requests themselves are short
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = 5
+# seconds an idle keep-alive connection stays with its worker; 0 closes after each response (see README)
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))  # 0: workers are not recycled
 max_requests_jitter = 50 if max_requests else 0
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
