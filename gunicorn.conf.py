@@ -1,9 +1,9 @@
-"""gunicorn settings for production (first slice): ``gunicorn -c gunicorn.conf.py 'assistant.app:create_app()'``.
+"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py 'assistant.app:create_app()'``.
 
 Every worker loads its own index after the fork (``preload_app = False``: no faiss/torch state shared across a
 fork); a curated answer published in one worker reaches the others through ``index_state`` within ~1 s.
 Environment: ``WEB_CONCURRENCY`` (workers, 2 per core), ``GUNICORN_THREADS`` (2), ``GUNICORN_BIND`` (127.0.0.1:8000),
-``GUNICORN_TIMEOUT`` (60), ``GUNICORN_GRACEFUL_TIMEOUT`` (30), ``GUNICORN_LOGLEVEL`` (info).
+``GUNICORN_TIMEOUT`` (60), ``GUNICORN_GRACEFUL_TIMEOUT`` (30), ``GUNICORN_KEEPALIVE`` (5), ``GUNICORN_LOGLEVEL`` (info).
 """
 
 import os
