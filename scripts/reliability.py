@@ -421,7 +421,8 @@ def main() -> None:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             admin.dispose()
         log = (tmp / "gunicorn.log").read_text("utf-8", "replace") if (tmp / "gunicorn.log").exists() else ""
-        errs = [ln for ln in log.splitlines() if "Traceback" in ln or " ERROR " in ln or "[ERROR]" in ln]
+        errs = [ln for ln in log.splitlines()
+                if "Traceback" in ln or "level=ERROR" in ln or "level=CRITICAL" in ln or "[ERROR]" in ln]
         print(json.dumps({"gunicorn_log_error_lines": len(errs), "sample": errs[:5]}, ensure_ascii=False),
               file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
