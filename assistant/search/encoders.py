@@ -87,7 +87,9 @@ class SentenceTransformerEncoder:
         except Exception as exc:
             raise EncoderError(f"无法在本地加载 sentence-transformers 模型 {name!r}：{exc}") from exc
         self.id = f"st:{Path(name).name if Path(name).exists() else name}"
-        dim = self._model.get_sentence_embedding_dimension()
+        # renamed in sentence-transformers 5 (the old name warns); older releases have only the old one
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = dim_of()
         self.dim = int(dim or 0)
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
 
