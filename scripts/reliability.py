@@ -217,6 +217,7 @@ def run_load(server: Server, args: argparse.Namespace, url: str, kill: bool) -> 
         res.update(killed_workers=killed, respawned_workers=respawned, respawned=bool(respawned))
     res["ok"] = (len(rows) - res["stored_without_answer"] == len(t.answered)  # type: ignore[operator]
                  and res["duplicate_rows"] == 0 and answered_ok and ready == 200
+                 and not any(code >= 500 for code in t.statuses)
                  and (not kill or bool(respawned)))
     return res
 
@@ -425,6 +426,11 @@ def main() -> None:
                 if "Traceback" in ln or "level=ERROR" in ln or "level=CRITICAL" in ln or "[ERROR]" in ln]
         print(json.dumps({"gunicorn_log_error_lines": len(errs), "sample": errs[:5]}, ensure_ascii=False),
               file=sys.stderr)
+        lines = log.splitlines()
+        for i, ln in enumerate(lines):  # every traceback in full: a 500 must be explained, not counted
+            if ln.startswith("Traceback"):
+                end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("ts=")), len(lines))
+                print("\n".join(lines[max(0, i - 1):end]), file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

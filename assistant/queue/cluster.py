@@ -22,7 +22,9 @@ The settings shipped as defaults were chosen on 542 real petitions with hand-lab
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +37,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..search.encoders import EmbeddingCache, Encoder
 from ..text.normalize import normalize
+
+log = logging.getLogger(__name__)
 
 Linkage = Literal["average", "complete", "single"]
 Combine = Literal["mean", "max"]
@@ -293,7 +297,11 @@ class QuestionClusterer:
         todo = sorted({t for t, v in zip(texts, out, strict=True) if v is None})
         found: dict[str, np.ndarray] = {}
         if todo and self.cache is not None:
-            cached = self.cache.get_many(enc_id, todo)
+            try:
+                cached = self.cache.get_many(enc_id, todo)
+            except sqlite3.Error as exc:  # the on-disk cache is an optimisation: never fail the queue on it
+                log.warning("embedding cache not readable: %s", exc)
+                cached = {}
             for t in todo:
                 v = cached.get(EmbeddingCache.key(t))
                 if v is not None and v.shape[0] == self.encoder.dim:
@@ -302,8 +310,12 @@ class QuestionClusterer:
         if missing:
             vecs = np.asarray(self.encoder.encode_queries(missing), dtype=np.float32)
             found.update(zip(missing, vecs, strict=True))
-            if self.cache is not None:
-                self.cache.put_many(enc_id, missing, vecs)
+            if self.cache is not None and not getattr(self.encoder, "store", None):
+                # (an encoder with its own store — the service's query-vector cache — has saved them already)
+                try:
+                    self.cache.put_many(enc_id, missing, vecs)
+                except sqlite3.Error as exc:
+                    log.warning("embedding cache not writable: %s", exc)
         for t, v in found.items():
             self._remember(t, v)
         rows = [v if v is not None else found[t] for t, v in zip(texts, out, strict=True)]

@@ -6,6 +6,7 @@ merge and split by hand in the console.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime
 
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 from ..db.models import Question, QueueItem, QueueMember
 from ..text.normalize import normalize
 from .cluster import QuestionClusterer
+
+log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("new", "assigned")
 SOURCES = ("abstain", "not_helpful", "handoff", "registration", "followup")
@@ -58,8 +61,12 @@ def find_item(session: Session, text: str, clusterer: QuestionClusterer) -> Queu
     texts, exact = _items_texts(session, items)
     idx = exact.get(normalize(text))
     if idx is None:
-        with _lock:  # the clusterer's in-memory caches are not thread-safe
-            idx = clusterer.assign(text, texts)
+        try:
+            with _lock:  # the clusterer's in-memory caches are not thread-safe
+                idx = clusterer.assign(text, texts)
+        except Exception:  # the question must still reach staff: as a new item, which staff can merge
+            log.exception("queue clustering failed; the question becomes a new item")
+            idx = None
     return session.get(QueueItem, items[idx][0]) if idx is not None else None
 
 

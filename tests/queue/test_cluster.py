@@ -209,3 +209,21 @@ def test_memoised_hashed_rows_give_the_batch_cosines() -> None:
     assert np.abs(row - batch[0, 1:]).max() < 1e-5
     # second call: every row comes from the memo, same numbers
     assert np.array_equal(c.similarities_to(texts[0], texts[1:]), row)
+
+
+def test_a_broken_disk_cache_does_not_stop_clustering(caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    from assistant.search.encoders import HashingEncoder
+
+    class Locked:
+        def get_many(self, enc: str, texts: list[str]) -> dict[str, np.ndarray]:
+            raise sqlite3.OperationalError("database is locked")
+
+        def put_many(self, enc: str, texts: list[str], vecs: np.ndarray) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+    c = QuestionClusterer(HashingEncoder(64), cache=Locked())  # type: ignore[arg-type]
+    labels = c.cluster(PARAPHRASES)
+    assert len(labels) == len(PARAPHRASES)
+    assert "embedding cache not readable" in caplog.text and "embedding cache not writable" in caplog.text
