@@ -238,7 +238,7 @@ class QuestionClusterer:
 
     @property
     def _online(self) -> bool:
-        """Plain TF without a fitted vocabulary: memoised hashed rows give the same cosines as a batch fit."""
+        """Plain TF without a fitted vocabulary: memoised n-gram rows give the same cosines as a batch fit."""
         return self._vectorizer is None and not self.settings.use_idf
 
     def _prepare(self, text: str) -> str:

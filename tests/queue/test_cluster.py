@@ -195,8 +195,8 @@ def test_real_encoder_paraphrases_and_petitions() -> None:
     assert online["f1"] >= 0.83, online
 
 
-def test_memoised_hashed_rows_give_the_batch_cosines() -> None:
-    """The online path (each text's n-gram row hashed once and memoised) must give the same n-gram cosines as
+def test_memoised_ngram_rows_give_the_batch_cosines() -> None:
+    """The online path (each text's n-gram row computed once and memoised) must give the same n-gram cosines as
     fitting a vocabulary on the whole batch, the way the clustering settings were measured."""
     texts = PARAPHRASES + ["A3区丽发新城附近建搅拌站", "Ａ３区丽发新城小区旁的搅拌站！", "噪", "？？", ""]
     if PETITIONS.exists():
