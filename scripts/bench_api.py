@@ -48,9 +48,6 @@ EVAL = ROOT.parent / "shared" / "eval"
 BIN = Path(sys.executable).parent
 
 
-SHIPPED = {k: str(v) for k, v in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items() if k in ("workers", "threads")}
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -118,6 +115,34 @@ def workers_of(master: int) -> list[int]:
     return sorted(out)
 
 
+def shipped_threads() -> int:
+    """Threads per worker of the shipped ``gunicorn.conf.py`` (read when reporting, not at import: the file sets
+    ``OMP_NUM_THREADS`` for the process that runs it)."""
+    saved = os.environ.get("OMP_NUM_THREADS")
+    try:
+        return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"])
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
+
+
+def copy_sqlite(src: Path, dst: Path) -> None:
+    """A consistent copy of a live SQLite database (WAL included), through SQLite's backup API."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def proc_info(pid: int) -> dict[str, float]:
     """RSS / peak RSS (MiB) and CPU seconds of a process."""
     info: dict[str, float] = {}
@@ -125,11 +150,9 @@ def proc_info(pid: int) -> dict[str, float]:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(("VmRSS:", "VmHWM:")):
                 info[line.split(":")[0]] = round(int(line.split()[1]) / 1024, 1)
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
-        info["cpu_s"] = round((int(fields[11]) + int(fields[12])) / tick, 1)
     except OSError:
-        pass
+        return info
+    info["cpu_s"] = round(cpu_seconds(pid), 1)
     return info
 
 
@@ -292,9 +315,8 @@ def main() -> None:
         env["ASSISTANT_INDEX_DIR"] = str(synth / "index")
     if "DATABASE_URL" not in os.environ or args.corpus != "full":
         dst = Path(tmp.name) / "assistant.db"
-        if src.exists():  # a consistent copy of the live database, WAL included
-            with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
-                a.backup(b)
+        if src.exists():
+            copy_sqlite(src, dst)
         env["DATABASE_URL"] = f"sqlite:///{dst}"
     log_path = Path(tmp.name) / "gunicorn.log"
     with log_path.open("wb") as log:
@@ -354,7 +376,7 @@ def main() -> None:
     result: dict[str, object] = {
         "passages": status.get("passages"), "curated_rows": status.get("curated_rows"),
         "retrieval_mode": status.get("retrieval_mode"), "corpus": args.corpus,
-        "workers": len(pids), "threads_per_worker": int(env.get("GUNICORN_THREADS", SHIPPED["threads"])),
+        "workers": len(pids), "threads_per_worker": int(env.get("GUNICORN_THREADS", shipped_threads())),
         "load": f"open {args.rate:g}/s" if args.rate else f"closed {args.threads} clients",
         "query_cache": not args.no_query_cache,
         "seconds": round(wall, 1), "requests": len(lat),

@@ -16,7 +16,6 @@ import argparse
 import json
 import resource
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -24,6 +23,8 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_api import copy_sqlite  # noqa: E402
 
 
 def main() -> None:
@@ -47,12 +48,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_build_"))
     out: dict[str, object] = {"corpus": args.corpus}
     try:
-        with sqlite3.connect(src_db) as a, sqlite3.connect(tmp / "assistant.db") as b:
-            a.backup(b)
+        copy_sqlite(src_db, tmp / "assistant.db")
         (tmp / "index").mkdir()
-        with sqlite3.connect(src_index / "embeddings.sqlite") as a, \
-                sqlite3.connect(tmp / "index" / "embeddings.sqlite") as b:
-            a.backup(b)
+        copy_sqlite(src_index / "embeddings.sqlite", tmp / "index" / "embeddings.sqlite")
         settings = replace(Settings.from_env(), database_url=f"sqlite:///{tmp / 'assistant.db'}",
                            index_dir=tmp / "index", background_vectors=False, warm_up=False)
         svc = AssistantService(settings)

@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api import BIN, ROOT, free_port, get, questions, wait_ready, workers_of  # noqa: E402
+from bench_api import BIN, ROOT, copy_sqlite, cpu_seconds, free_port, get, questions, wait_ready, workers_of  # noqa: E402
 
 PG_URL = os.environ.get("DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -108,15 +107,6 @@ def client(port: int, run: str, cid: int, qs: list[str], deadline: float, t: Tal
             else:
                 t.answered[msg] = qid
     conn.close()
-
-
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of a process so far (clock ticks), 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
 
 
 def stored_rows(url: str, run: str) -> list[tuple[str, int]]:
@@ -183,10 +173,10 @@ def run_load(server: Server, args: argparse.Namespace, url: str, kill: bool) -> 
         for frac in (1 / 3, 2 / 3):
             time.sleep(max(0.0, deadline - args.seconds * (1 - frac) - time.monotonic()))
             before = server.workers()
-            t0 = {p: cpu_ticks(p) for p in before}
+            t0 = {p: cpu_seconds(p) for p in before}
             time.sleep(0.5)
             # the worker busiest right now: it has requests in flight (keep-alive clients stick to a worker)
-            victim = max(before, key=lambda p: cpu_ticks(p) - t0[p])
+            victim = max(before, key=lambda p: cpu_seconds(p) - t0[p])
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
     for th in ts:
@@ -397,8 +387,7 @@ def main() -> None:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = PG_URL + ("&" if "?" in PG_URL else "?") + "options=" + quote(f"-csearch_path={schema}", safe="")
     else:
-        with sqlite3.connect(ROOT / "instance" / "assistant.db") as a, sqlite3.connect(tmp / "assistant.db") as b:
-            a.backup(b)
+        copy_sqlite(ROOT / "instance" / "assistant.db", tmp / "assistant.db")
         url = f"sqlite:///{tmp / 'assistant.db'}"
     env["DATABASE_URL"] = url
     server = Server(env, tmp / "gunicorn.log")

@@ -533,7 +533,7 @@ class WechatChannel:
             msg_id = row.msg_key[4:]
             inbound = Inbound(msg_type=row.msg_type, event="", source=row.openid, target="", create_time=0,
                               msg_id=msg_id)
-            cmid = msg_id if account.name == "default" else f"{account.name}:{msg_id}"[:100]
+            cmid = self._client_msg_id(account, inbound)
             with self.svc.Session() as s:
                 q = s.scalar(select(Question).where(Question.channel == CHANNEL, Question.client_msg_id == cmid))
                 text, result = (q.text, q.result) if q is not None else ("", None)

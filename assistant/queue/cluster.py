@@ -310,8 +310,7 @@ class QuestionClusterer:
         if missing:
             vecs = np.asarray(self.encoder.encode_queries(missing), dtype=np.float32)
             found.update(zip(missing, vecs, strict=True))
-            if self.cache is not None and not getattr(self.encoder, "store", None):
-                # (an encoder with its own store — the service's query-vector cache — has saved them already)
+            if self.cache is not None:
                 try:
                     self.cache.put_many(enc_id, missing, vecs)
                 except sqlite3.Error as exc:

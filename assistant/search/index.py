@@ -132,6 +132,8 @@ class SearchIndex:
         self.manifest = manifest
         self.pos = {it.id: i for i, it in enumerate(items)}
         self._lock = threading.Lock()
+        #: filter masks of this index by (repealed?, kinds, regions), filled by ``retriever.default_mask``
+        self.masks: dict[Any, np.ndarray | None] = {}
 
     def columns(self) -> dict[str, np.ndarray]:
         """Per-item attribute arrays for fast filtering (computed once per index)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_service, make_settings, pg_schema
+from conftest import build_service, login_session, make_settings, pg_schema
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -50,14 +50,6 @@ class ConsoleEnv:
         if username:
             login_session(c, self.user_ids[username])
         return c
-
-
-def login_session(client: FlaskClient, user_id: int) -> None:
-    """Log in without the form (the form has a rate limit of its own, tested separately)."""
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
-        sess["_fresh"] = True
-        sess.permanent = True
 
 
 def csrf_token(client: FlaskClient, path: str = "/console/login") -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_service, make_settings, pg_schema
+from conftest import build_service, login_session, make_settings, pg_schema
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -60,9 +60,7 @@ class Env:
     def client(self, username: str | None = None) -> FlaskClient:
         c = self.app.test_client()
         if username:
-            with c.session_transaction() as sess:
-                sess["_user_id"] = str(self.users[username])
-                sess["_fresh"] = True
+            login_session(c, self.users[username])
         return c
 
 
