@@ -53,6 +53,10 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
+#: document kinds a front matter ``kind:`` may set
+KNOWN_KINDS = ("法律", "行政法规", "部门规章", "地方性法规", "司法解释", "规范性文件", "标准", "名录")
+
+
 def infer_kind(title: str, local: bool = False, category: str = "") -> str:
     """Document kind from its title (and the VuePress category when present)."""
     if title.startswith("最高人民法院") or title.startswith("最高人民检察院") or "司法解释" in category:
@@ -242,6 +246,10 @@ def parse_vuepress(path: Path, text: str, local: bool) -> ParsedDocument:
     doc = _new_doc(path, title, local, category)
     if "部门规章" in [str(t) for t in (tags if isinstance(tags, list) else [tags])] and doc.kind == "规范性文件":
         doc.kind = "部门规章"
+    if str(meta.get("kind") or "") in KNOWN_KINDS:  # the file says what it is (the standards' Markdown texts: 标准)
+        doc.kind = str(meta["kind"])
+    if str(meta.get("status") or "") in ("现行有效", "已废止", "已修改"):
+        doc.status = str(meta["status"])
     doc.issuer = str(meta.get("author") or "")
     d = meta.get("date")
     if isinstance(d, date):

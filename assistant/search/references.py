@@ -16,6 +16,7 @@ import numpy as np
 
 from ..text.numerals import CN_NUMERAL_CHARS, cn_to_int
 from .index import SearchIndex
+from .letter import QueryParts
 
 _TITLE_REF = re.compile(r"《([^《》]{2,60})》")
 _ARTICLE_REF = re.compile(rf"第([{CN_NUMERAL_CHARS}0-9]+)条")
@@ -102,3 +103,146 @@ def reference_vector(matcher: ReferenceMatcher, text: str, doc_prior: float) -> 
     for p in arts:
         v[p] = 1.0
     return v
+
+
+# -- documents and articles a question names (for the ranking stage) ---------------------------------------------
+_PAREN = re.compile(r"[（(][^（）()]*[）)]")
+_GENERIC = re.compile(r"(?:《(条例|办法|规定|细则|名录|通知)》|(?:该|本|此|上述|前述)(法|条例|办法|规定|细则|名录))")
+_STD_CODE = re.compile(r"^((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+)?)(?:\s*[-—–]\s*(\d{4}))?")
+_NAMED_ARTICLE = re.compile(rf"第([{CN_NUMERAL_CHARS}0-9]+)条")
+_CORE_MIN = 4
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """What a question names, resolved against one index."""
+
+    articles: frozenset[int]          # item positions of named articles (《X》第N条, X法第N条, 该条例第N条)
+    docs: frozenset[str]              # titles of named documents
+    docs_in_question: frozenset[str]  # … of those, named inside a question sentence
+
+
+def _core(title_norm: str) -> str:
+    """A title without 中华人民共和国 and parenthesised parts (版本, 试行)."""
+    t = _PAREN.sub("", title_norm)
+    return t[len(_PREFIX):] if t.startswith(_PREFIX) else t
+
+
+class MentionResolver:
+    """Maps what a question names to documents of one index: 《full or short title》, titles written without
+    brackets (水污染防治法第八十三条), common abbreviations (环评法), standard codes (GB 8978-1996) and back-references
+    (《条例》, 该法 → the last document of that kind named before). Built once per index (~10 ms)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        from ..text.normalize import normalize
+
+        self.index = index
+        by_title: dict[str, list[int]] = {}
+        for i, it in enumerate(index.items):
+            if it.title and (it.article is not None or it.id.startswith(it.title + "#")):
+                by_title.setdefault(it.title, []).append(i)
+        self.by_title = by_title
+        self.article_pos = {(index.items[i].title, index.items[i].article): i
+                            for ps in by_title.values() for i in ps if index.items[i].article is not None}
+        self.norm_title: dict[str, str] = {}
+        self.core_titles: dict[str, list[str]] = {}
+        self.codes: dict[str, list[str]] = {}
+        for t in by_title:
+            n = normalize(t)
+            self.norm_title[n] = t
+            core = _core(n)
+            if len(core) >= _CORE_MIN:
+                self.core_titles.setdefault(core, []).append(t)
+            m = _STD_CODE.match(n)
+            if m:
+                self.codes.setdefault(f"{m.group(1)} {m.group(2)}", []).append(t)
+        # longest cores first, so 水污染防治法实施细则 wins over 水污染防治法 at the same place
+        self._cores = sorted(self.core_titles, key=len, reverse=True)
+        self._local_prefixes = ("浙江省", "舟山市")
+
+    def _prefer(self, titles: list[str]) -> str:
+        """Among titles sharing a core: the national one, else the Zhejiang/Zhoushan one, else the first."""
+        for t in titles:
+            if not t.startswith(self._local_prefixes) and "市" not in t[:4]:
+                return t
+        for t in titles:
+            if t.startswith(self._local_prefixes):
+                return t
+        return titles[0]
+
+    def resolve(self, mention: str) -> str | None:
+        """The title of the document a (normalised) mention refers to, or None."""
+        m = mention.strip()
+        if m in self.norm_title:
+            return self.norm_title[m]
+        if _PREFIX + m in self.norm_title:
+            return self.norm_title[_PREFIX + m]
+        core = _core(m)
+        if core in self.core_titles:
+            return self._prefer(self.core_titles[core])
+        ab = ABBREVIATIONS.get(core)
+        if ab and ab in self.core_titles:
+            return self._prefer(self.core_titles[ab])
+        sm = _STD_CODE.match(m)
+        if sm:
+            code = f"{sm.group(1)} {sm.group(2)}"
+            cands = self.codes.get(code, [])
+            if sm.group(3):
+                cands = [t for t in cands if sm.group(3) in t] or cands
+            return cands[0] if cands else None
+        if len(core) >= 6:  # a longer mention that contains exactly one known core (《中华人民共和国水法（2016修订）》)
+            inside = [c for c in self._cores if c in core and len(c) >= 0.6 * len(core)]
+            if inside:
+                return self._prefer(self.core_titles[inside[0]])
+        return None
+
+    def mentions(self, parts: QueryParts) -> Mentions:
+        """Documents and articles named in ``parts`` (see :func:`~.letter.analyse`)."""
+        text = parts.normalized
+        spans: list[tuple[int, int, str]] = []  # (start, end, title)
+        taken = np.zeros(len(text) + 1, dtype=bool)
+
+        def add(s: int, e: int, title: str | None) -> None:
+            if title is not None and not taken[s:e].any():
+                spans.append((s, e, title))
+                taken[s:e] = True
+
+        for m in _TITLE_REF.finditer(text):
+            add(m.start(), m.end(), self.resolve(m.group(1)))
+        for core in self._cores:  # titles written without brackets
+            start = text.find(core)
+            while start >= 0:
+                add(start, start + len(core), self._prefer(self.core_titles[core]))
+                start = text.find(core, start + 1)
+        for abbr, core in ABBREVIATIONS.items():
+            if core and core in self.core_titles:
+                for m in re.finditer(re.escape(abbr), text):
+                    add(m.start(), m.end(), self._prefer(self.core_titles[core]))
+        for code in parts.standards:
+            i = text.find(code.split("-")[0])
+            if i >= 0:
+                add(i, i + len(code), self.resolve(code))
+        spans.sort()
+        for m in _GENERIC.finditer(text):  # 《条例》 / 该法 → the last document of that kind named before it
+            word = m.group(1) or m.group(2)
+            before = [t for s, _e, t in spans if s < m.start() and t.endswith(word)]
+            if before:
+                add(m.start(), m.end(), before[-1])
+        spans.sort()
+        arts: set[int] = set()
+        docs: set[str] = set()
+        in_q: set[str] = set()
+        qs = [(s.start, s.end) for s in parts.sentences if s.question]
+        for k, (s, e, title) in enumerate(spans):
+            docs.add(title)
+            if any(a <= s < b for a, b in qs):
+                in_q.add(title)
+            nxt = spans[k + 1][0] if k + 1 < len(spans) else len(text)
+            for am in _NAMED_ARTICLE.finditer(text[e : min(nxt, e + 40)]):
+                try:
+                    pos = self.article_pos.get((title, cn_to_int(am.group(1))))
+                except ValueError:
+                    continue
+                if pos is not None:
+                    arts.add(pos)
+        return Mentions(frozenset(arts), frozenset(docs), frozenset(in_q))
