@@ -123,11 +123,13 @@ def ask(question: str, as_json: bool, include_repealed: bool | None, kinds: tupl
 @click.option("--fusion", type=click.Choice(["zscore", "rrf"]), default=None, help="覆盖配置中的融合方法")
 @click.option("--token-field", type=click.Choice(["words", "bigrams", "both"]), default=None)
 @click.option("--no-vectors", is_flag=True, help="只评测 BM25")
+@click.option("--no-ranker", is_flag=True, help="不评测排序模型（ranker 信号）")
 @click.option("--json", "as_json", is_flag=True)
 def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, token_field: str | None,
-             no_vectors: bool, as_json: bool) -> None:
-    from .evaluation import build_eval_index, corpus_items_from_jsonl, load_queries, run_eval
-    from .search.corpus import regulation_items
+             no_vectors: bool, no_ranker: bool, as_json: bool) -> None:
+    from .evaluation import build_eval_index, corpus_items_from_jsonl, eval_memory, load_queries, run_eval
+    from .search.corpus import curated_items, passage_items, regulation_items
+    from .search.ranker import RankerUnavailable, load_ranking
     from .service import fusion_params
 
     svc = _service()
@@ -147,7 +149,18 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
     params = fusion_params(s, fusion)
     # --split dev|test selects those rows; --split all selects rows without a split field; no --split: every row
     qs = load_queries(queries, split)
-    result = run_eval(idx, qs, enc, tf, params)
+    ranking = memory = None
+    if enc is not None and not no_ranker:
+        try:
+            ranking = load_ranking(enc, fusion_params(s), s.ranker_file)
+        except RankerUnavailable as exc:
+            click.echo(f"排序模型不可用，只评测融合：{exc}", err=True)
+        if ranking is not None:
+            with svc.Session() as sess:
+                cur, replies = curated_items(sess), passage_items(sess, ["官方答复"])
+            # the memory of answered questions never holds a test-split record; each query leaves its own group out
+            memory = eval_memory(idx, enc, svc.cache(), cur, replies, queries.parent)
+    result = run_eval(idx, qs, enc, tf, params, ranking, memory)
     if as_json:
         _echo_json(result)
     else:

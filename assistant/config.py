@@ -37,6 +37,10 @@ class Settings:
     #: boost, in standard deviations of the fused scores, of articles the question names (《X法》第N条)
     reference_weight: float = 2.0
     rrf_k: int = 60
+    #: rank with the learned stage (``assistant/search/ranker.json``, trained by ``scripts/train_ranker.py``) when
+    #: vectors are ready; off or unusable (another encoder): score fusion
+    ranker: bool = True
+    ranker_file: Path = ROOT / "assistant" / "search" / "ranker.json"
     #: decision thresholds on the calibrated confidence (0–1), chosen on dev data.
     answer_threshold: float = 0.5
     caution_threshold: float = 0.3
@@ -99,6 +103,8 @@ class Settings:
             bm25_weight=float(_env("ASSISTANT_BM25_WEIGHT", str(d.bm25_weight))),
             length_alpha=float(_env("ASSISTANT_LENGTH_ALPHA", str(d.length_alpha))),
             reference_weight=float(_env("ASSISTANT_REFERENCE_WEIGHT", str(d.reference_weight))),
+            ranker=_env("ASSISTANT_RANKER", "1").lower() not in ("0", "false", "no", "off"),
+            ranker_file=Path(_env("ASSISTANT_RANKER_FILE", str(d.ranker_file))),
             answer_threshold=float(_env("ASSISTANT_ANSWER_THRESHOLD", str(d.answer_threshold))),
             caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),
             query_cache=int(_env("ASSISTANT_QUERY_CACHE", str(d.query_cache))),

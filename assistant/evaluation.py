@@ -18,7 +18,9 @@ import numpy as np
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
 from .search.fusion import FusionMode, FusionParams, apply_references, fuse
 from .search.index import Item, SearchIndex
+from .search.memory import AnswerMemory, curated_sources, letter_sources, record_group, reply_sources
 from .search.query import prepare
+from .search.ranker import Ranking, ranked_positions
 from .search.references import ReferenceMatcher, reference_vector
 from .search.retriever import REPEAL_WORDS, default_mask
 
@@ -29,6 +31,9 @@ class EvalQuery:
     query: str
     relevant: list[str]
     split: str
+    #: the group of answered questions this query belongs to (its curated entry, its mailbox record): left out of
+    #: the ranker's memory when this query is evaluated
+    group: str | None = None
 
 
 def load_queries(path: Path, split: str | None = None) -> list[EvalQuery]:
@@ -39,7 +44,7 @@ def load_queries(path: Path, split: str | None = None) -> list[EvalQuery]:
             if line.strip():
                 r = json.loads(line)
                 q = EvalQuery(str(r["id"]), str(r["query"]), [str(x) for x in r.get("relevant", [])],
-                              str(r.get("split") or "all"))
+                              str(r.get("split") or "all"), r.get("group") or record_group(str(r["id"])))
                 if split is None or q.split == split:
                     out.append(q)
     return out
@@ -155,6 +160,46 @@ def evaluate_signals(index: SearchIndex, sig: Signals, params: FusionParams) -> 
     return res
 
 
+def test_record_ids(eval_dir: Path) -> set[str]:
+    """Mailbox records whose questions are in a ``test`` split of any task: never in an evaluation's memory."""
+    out: set[str] = set()
+    for f in sorted(eval_dir.glob("queries_mee_*.jsonl")):
+        for q in load_queries(f, "test"):
+            g = record_group(q.id)
+            if g:
+                out.add(g)
+    return out
+
+
+def eval_memory(index: SearchIndex, encoder: Encoder, cache: EmbeddingCache | None, curated: list[Item],
+                replies: list[Item], eval_dir: Path | None) -> AnswerMemory:
+    """The memory of answered questions for an evaluation index: curated wordings, the team's labelled letters and
+    the mailbox letters whose replies cite articles — without any record of a test split."""
+    exclude = test_record_ids(eval_dir) if eval_dir is not None else set()
+    rows = [*curated_sources(curated), *letter_sources(), *reply_sources(replies, index, exclude)]
+    return AnswerMemory.build(rows, index, encoder, cache)
+
+
+def ranker_rankings(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder, token_field: str,
+                    ranking: Ranking, memory: AnswerMemory | None, k: int = 10) -> list[list[str]]:
+    """Top ``k`` targets per query as the shipped ``ask`` ranks them (filters, learned stage, memory without the
+    query's own group)."""
+    out = []
+    for q in queries:
+        pq = prepare(q.query, token_field, encoder)
+        allow = default_mask(index, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
+        _sig, cands, scores = ranking.stage.run(index, pq, encoder, allow, memory, exclude_group=q.group)
+        ranked: list[str] = []
+        for p, _s in ranked_positions(cands, scores, len(cands.positions)):
+            t = index.items[p].target or index.items[p].id
+            if t not in ranked:
+                ranked.append(t)
+            if len(ranked) == k:
+                break
+        out.append(ranked)
+    return out
+
+
 def build_eval_index(items: list[Item], encoder: Encoder | None, cache: EmbeddingCache | None,
                      token_field: str, engine: str, progress: bool = False) -> SearchIndex:
     idx = SearchIndex.build(items, token_field=token_field, engine=engine, encoder=None)
@@ -165,8 +210,10 @@ def build_eval_index(items: list[Item], encoder: Encoder | None, cache: Embeddin
 
 
 def run_eval(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | None, token_field: str,
-             params: FusionParams) -> dict[str, dict[str, dict[str, float]]]:
-    """``{split: {"bm25": M, "dense": M, "fused": M}}``."""
+             params: FusionParams, ranking: Ranking | None = None, memory: AnswerMemory | None = None
+             ) -> dict[str, dict[str, dict[str, float]]]:
+    """``{split: {"bm25": M, "dense": M, "fused": M, "ranker": M}}`` — ``ranker`` (what ``ask`` ships) when a
+    ranking model is given and vectors are available."""
     by_split: dict[str, list[EvalQuery]] = defaultdict(list)
     for q in queries:
         by_split[q.split].append(q)
@@ -174,6 +221,9 @@ def run_eval(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | No
     for split in sorted(by_split):
         sig = compute_signals(index, by_split[split], encoder, token_field, params.doc_prior)
         out[split] = evaluate_signals(index, sig, params)
+        if ranking is not None and encoder is not None and index.has_vectors:
+            out[split]["ranker"] = metrics_for(
+                ranker_rankings(index, by_split[split], encoder, token_field, ranking, memory), by_split[split])
     return out
 
 

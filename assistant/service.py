@@ -34,10 +34,12 @@ from .ingest.curated import CuratedEntry
 from .ingest.pipeline import IngestReport, ingest_paths, store_curated
 from .queue.cluster import QuestionClusterer
 from .queue.intake import enqueue
-from .search.corpus import curated_items, curated_rows, passage_items
+from .search.corpus import curated_items, curated_rows, passage_items, wording_rows
 from .search.encoders import EmbeddingCache, Encoder, EncoderError, QueryVectorCache, embed_passages, get_encoder
 from .search.fusion import FusionMode, FusionParams
 from .search.index import IndexMismatch, Item, SearchIndex, file_problem, fingerprint
+from .search.memory import AnswerMemory, curated_sources, letter_sources, reply_sources
+from .search.ranker import RankerUnavailable, Ranking, load_ranking
 from .search.retriever import Retriever
 from .text.normalize import normalize
 from .text.tokenize import text_signature
@@ -118,6 +120,8 @@ class AssistantService:
         self._clusterer: QuestionClusterer | None = None
         self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
         self.vector_state = "none"  # none | building | ready | failed | disabled
+        #: loaded | disabled | no_encoder | unavailable: <reason>
+        self.ranker_state = "none"
         self.vector_progress: dict[str, Any] = {}
         self._loaded_versions: dict[str, int] = {}  # index name -> version in index_state this process serves
         self._next_check = 0.0
@@ -179,7 +183,7 @@ class AssistantService:
         self._publish("curated", curated)
         if passages.has_vectors:
             self.vector_state = "ready"
-        return {"passages": len(p_items), "curated_rows": len(c_items), "vectors": passages.has_vectors,
+        return {"passages": len(p_items), "curated_rows": len(wording_rows(c_items)), "vectors": passages.has_vectors,
                 "encoder": enc.id if enc else None, "seconds": round(time.perf_counter() - t0, 1)}
 
     def _install(self, passages: SearchIndex, curated: SearchIndex) -> None:
@@ -189,9 +193,46 @@ class AssistantService:
                 store = EmbeddingCache(self.settings.index_dir / "embeddings.sqlite") \
                     if enc is not None and self.settings.query_cache > 0 else None
                 qenc = QueryVectorCache(enc, self.settings.query_cache, store) if enc is not None else None
-                self._retriever = Retriever(passages, curated, qenc, self.settings.token_field, self.fusion)
+                self._retriever = Retriever(passages, curated, qenc, self.settings.token_field, self.fusion,
+                                            ranking=self._load_ranking(qenc))
             else:
                 self._retriever.swap(passages, curated)
+        self._refresh_memory()
+
+    def _load_ranking(self, enc: Encoder | None) -> Ranking | None:
+        """The learned ranking stage, or None (fusion) with the reason logged and shown in ``status()``."""
+        if not self.settings.ranker:
+            self.ranker_state = "disabled"
+            return None
+        if enc is None:
+            self.ranker_state = "no_encoder"
+            return None
+        try:
+            ranking = load_ranking(enc, self.fusion, self.settings.ranker_file)
+        except RankerUnavailable as exc:
+            log.warning("ranking model not used, ranking by score fusion: %s", exc)
+            self.ranker_state = f"unavailable: {exc}"
+            return None
+        self.ranker_state = "loaded"
+        return ranking
+
+    def _refresh_memory(self) -> None:
+        """(Re)build the memory of answered questions for the current indexes (once the passages have vectors)."""
+        r = self._retriever
+        enc = self.encoder
+        if r is None or r.ranking is None or enc is None or not r.passages.has_vectors:
+            return
+        mem = r.ranking.memory
+        if mem is not None and mem.index is r.passages and getattr(mem, "curated", None) is r.curated:
+            return
+        try:
+            rows = [*curated_sources(r.curated), *letter_sources(), *reply_sources(r.passages.items, r.passages)]
+            memory = AnswerMemory.build(rows, r.passages, enc, self.cache())
+            memory.curated = r.curated  # type: ignore[attr-defined]
+        except Exception:  # never fail an answer or a publication on it: rank by fusion meanwhile
+            log.exception("memory of answered questions not built; ranking by score fusion")
+            return
+        r.set_memory(memory)
 
     def load_indexes(self, background: bool | None = None, build_vectors: bool = True) -> None:
         """Load saved indexes if they match the database; otherwise build BM25 now and vectors in the background.
@@ -285,6 +326,7 @@ class AssistantService:
                     idx.attach_vectors(m, enc)
                     idx.save(self.settings.index_dir / name)
                     self._publish(name, idx)
+                self._refresh_memory()
                 self.vector_state = "ready"
             except InterruptedError:
                 self.vector_state = "none"
@@ -317,6 +359,7 @@ class AssistantService:
             if enc is not None and vecs is not None:
                 idx.attach_vectors(vecs, enc)
             r.swap(curated=idx)
+            self._refresh_memory()
             idx.save(self.settings.index_dir / "curated")
             self._publish("curated", idx)
         return row
@@ -386,6 +429,7 @@ class AssistantService:
                     idx.save(self.settings.index_dir / name)
                     with self._lock:
                         r.swap(**{name: idx})
+                    self._refresh_memory()
                     self._publish(name, idx)
             except Exception as exc:
                 log.exception("index repair failed")
@@ -475,6 +519,7 @@ class AssistantService:
                 if self.vector_state in ("building_elsewhere", "none") and r.encoder is not None and \
                         r.passages.has_vectors and (r.curated is None or r.curated.has_vectors or not r.curated.items):
                     self.vector_state = "ready"
+            self._refresh_memory()
             log.info("reloaded index %s (versions %s)", ", ".join(loaded), versions)
             return sorted(loaded)
         except Exception:  # never let a version check break an answer
@@ -696,8 +741,11 @@ class AssistantService:
         return {
             "index_loaded": r is not None,
             "passages": len(r.passages.items) if r else 0,
-            "curated_rows": len(r.curated.items) if r and r.curated else 0,
+            "curated_rows": len(wording_rows(r.curated.items)) if r and r.curated else 0,  # question wordings
+            "curated_answer_rows": len(r.curated.items) - len(wording_rows(r.curated.items)) if r and r.curated else 0,
             "retrieval_mode": r.mode if r else "none",
+            "ranking": ("learned" if r.ranker_active else "fusion") if r else "none",
+            "ranker": self.ranker_state,
             "vectors": self.vector_state,
             "vector_progress": self.vector_progress if self.vector_state == "building" else {},
             "encoder": self.settings.encoder if self.encoder else None,

@@ -18,7 +18,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import build_eval_index, corpus_items_from_jsonl, load_queries, run_eval  # noqa: E402
+from assistant.evaluation import (  # noqa: E402
+    build_eval_index,
+    corpus_items_from_jsonl,
+    eval_memory,
+    load_queries,
+    run_eval,
+)
+from assistant.search.corpus import curated_items, passage_items  # noqa: E402
+from assistant.search.memory import AnswerMemory  # noqa: E402
+from assistant.search.ranker import RankerUnavailable, load_ranking  # noqa: E402
 from assistant.search.retriever import Retriever  # noqa: E402
 from assistant.service import AssistantService, fusion_params  # noqa: E402
 
@@ -41,8 +50,16 @@ def main() -> None:
     report: dict[str, object] = {"settings": {"token_field": s.token_field, "fusion": s.fusion,
                                               "bm25_weight": s.bm25_weight, "reference_weight": s.reference_weight,
                                               "encoder": enc.id if enc else None, "bm25_engine": s.bm25_engine}}
-    lines = ["| task | split | n | BM25 | vectors | fused | fused R@1 | fused R@5 | fused R@10 | fused nDCG@10 |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    try:
+        ranking = load_ranking(enc, params, s.ranker_file) if enc is not None else None
+    except RankerUnavailable as exc:
+        print(f"排序模型不可用：{exc}", file=sys.stderr)
+        ranking = None
+    svc.ensure_corpus()
+    with svc.Session() as sess:
+        cur_items, replies = curated_items(sess), passage_items(sess, ["官方答复"])
+    lines = ["| task | split | n | BM25 | vectors | fused | **ranker** | ranker R@1 | ranker R@5 | ranker R@10 | "
+             "ranker nDCG@10 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     records_index = None
     for name, corpus, qfile, metric in TASKS:
         if corpus == "regulations":
@@ -56,20 +73,23 @@ def main() -> None:
         idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine)
         if corpus == "corpus_mee_records.jsonl":
             records_index = idx
-        res = run_eval(idx, load_queries(ev / qfile), enc, s.token_field, params)
+        memory = eval_memory(idx, enc, cache, cur_items, replies, ev) if (ranking and enc) else None
+        res = run_eval(idx, load_queries(ev / qfile), enc, s.token_field, params, ranking, memory)
         report[name] = res
         for split in ("dev", "test", "all"):
             if split not in res:
                 continue
             r = res[split]
-            f = r["fused"]
+            f = r.get("ranker", r["fused"])
             lines.append(f"| {name} ({metric}) | {split} | {f['n']} | {r['bm25'][metric]:.3f} | "
-                         f"{r['dense'][metric]:.3f} | **{f[metric]:.3f}** | {f['recall@1']:.3f} | {f['recall@5']:.3f} | "
-                         f"{f['recall@10']:.3f} | {f['ndcg@10']:.3f} |")
+                         f"{r['dense'][metric]:.3f} | {r['fused'][metric]:.3f} | **{f[metric]:.3f}** | "
+                         f"{f['recall@1']:.3f} | {f['recall@5']:.3f} | {f['recall@10']:.3f} | {f['ndcg@10']:.3f} |")
     print("\n".join(lines))
     # abstention at the shipped thresholds (records corpus, like the calibration) ------------------------------
     assert records_index is not None
-    r = Retriever(records_index, None, enc, s.token_field, params)
+    if ranking is not None and enc is not None:
+        ranking.memory = AnswerMemory.build([], records_index, enc, cache)  # no articles in this corpus
+    r = Retriever(records_index, None, enc, s.token_field, params, ranking=ranking)
     thr_ans, thr_cau = s.answer_threshold, s.caution_threshold
     print("\n| split | answerable n | answered, relevant top | answered, wrong top | routed to staff | "
           "precision of answered | out-of-scope n | out-of-scope answered |")

@@ -2,7 +2,7 @@
 
 Errors (exit 1): unreadable entries, missing fields, dangling citations, citations of repealed texts, malformed
 citation ids, the same question in two entries (after normalisation), answers outside the length bounds.
-Warnings: near-duplicate wordings across entries, paraphrase counts outside 3–6, citations of amended texts,
+Warnings: near-duplicate wordings across entries, paraphrase counts outside 3–12, citations of amended texts,
 entries whose cited document changed after the entry was last reviewed (listed under ``review``).
 """
 
@@ -24,6 +24,8 @@ from ..text.normalize import normalize
 
 CITATION_RE = re.compile(r"^.+#[0-9A-Za-z.\-~]+$")
 ANSWER_MIN, ANSWER_MAX = 40, 1200
+#: wordings per entry: fewer match too little; many more usually means two questions share one entry
+PARAPHRASES_MIN, PARAPHRASES_MAX = 3, 12
 NEAR_DUP = 0.8
 
 
@@ -110,8 +112,8 @@ def check_corpus(session: Session, folder: Path) -> CheckReport:
         if not (ANSWER_MIN <= len(e.answer) <= ANSWER_MAX):
             rep.errors.append(Problem("answer_length", f"答案长度 {len(e.answer)} 字，应在 {ANSWER_MIN}–{ANSWER_MAX} 字之间",
                                       **where))  # type: ignore[arg-type]
-        if not 3 <= len(e.paraphrases) <= 6:
-            rep.warnings.append(Problem("paraphrase_count", f"同义问法 {len(e.paraphrases)} 条，建议 3–6 条",
+        if not PARAPHRASES_MIN <= len(e.paraphrases) <= PARAPHRASES_MAX:
+            rep.warnings.append(Problem("paraphrase_count", f"同义问法 {len(e.paraphrases)} 条，建议 {PARAPHRASES_MIN}–{PARAPHRASES_MAX} 条",
                                         **where))  # type: ignore[arg-type]
         for c in e.citations:
             rep.citations += 1

@@ -85,6 +85,40 @@ class BM25Index:
             return np.asarray(self._model.get_scores(q), dtype=np.float32)  # type: ignore[attr-defined]
         return _bm25s_scores(self._model, q)
 
+    def docs_with(self, token: str) -> np.ndarray:
+        """Positions of the documents that contain ``token``."""
+        if self._model is None or token not in self._vocab:
+            return np.zeros(0, dtype=np.int64)
+        if self.engine is BM25Engine.RANK_BM25:
+            freqs = self._model.doc_freqs  # type: ignore[attr-defined]
+            return np.array([i for i, f in enumerate(freqs) if token in f], dtype=np.int64)
+        model = self._model
+        tid = model.get_tokens_ids([token])[0]  # type: ignore[attr-defined]
+        sc = model.scores  # type: ignore[attr-defined]
+        return np.asarray(sc["indices"][sc["indptr"][tid] : sc["indptr"][tid + 1]], dtype=np.int64)
+
+    def coverage(self, query_tokens: list[str]) -> np.ndarray:
+        """idf-weighted share of the query's distinct tokens that occur in each document (0–1); tokens no document
+        contains count in the denominator with the largest idf."""
+        toks = list(dict.fromkeys(query_tokens))
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        total = sum(self.idf.get(t, self.max_idf) for t in toks)
+        if self._model is None or total <= 0:
+            return out
+        known = [t for t in toks if t in self._vocab]
+        if self.engine is BM25Engine.RANK_BM25:
+            freqs = self._model.doc_freqs  # type: ignore[attr-defined]
+            for i, f in enumerate(freqs):
+                out[i] = sum(self.idf[t] for t in known if t in f)
+        else:
+            model = self._model
+            ids = model.get_tokens_ids(known)  # type: ignore[attr-defined]
+            sc = model.scores  # type: ignore[attr-defined]
+            indices, indptr = sc["indices"], sc["indptr"]
+            for t, tid in zip(known, ids):
+                out[indices[indptr[tid] : indptr[tid + 1]]] += self.idf[t]
+        return out / np.float32(total)
+
     def save(self, path: Path) -> None:
         with path.open("wb") as fh:
             pickle.dump({"engine": self.engine.value, "k1": self.k1, "b": self.b, "n": self.n_docs,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,14 +63,51 @@ def regulation_items(session: Session) -> list[Item]:
     return passage_items(session, [k for k in REGULATION_KINDS if k not in ("标准", "名录")])
 
 
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(p|li)>|<br\s*/?>", re.I)
+_SENTENCE_END = re.compile(r"(?<=[。；;！？!?\n])")
+#: answer sentences shorter than this say too little to match on
+MIN_SENTENCE_CHARS = 6
+
+
+def answer_plain(stored: str) -> str:
+    """A curated answer's stored markup as plain text (block ends become line breaks)."""
+    return html.unescape(_TAG.sub("", _BLOCK_END.sub("\n", stored))).strip()
+
+
 def curated_rows(entry: CuratedAnswer) -> list[Item]:
-    """One row per wording of a curated question (the question and each paraphrase), all targeting the entry."""
+    """The rows of one curated entry, all targeting the entry:
+
+    * one per wording (the question and each paraphrase): ``meta.role = "wording"``, with the entry's citations;
+    * the answer as a whole (``"answer"``) and each of its sentences (``"answer_sentence"``): the entry ranker
+      reads them (does the question match what the answer says?); they are never shown as matched questions.
+    """
     wordings = [entry.question, *[p for p in (entry.paraphrases or []) if p]]
+    cites = list(entry.citations or [])
+    kind = entry.kind or "curated"
     rows = []
     for i, w in enumerate(wordings):
-        rows.append(Item(id=f"{entry.id}~{i}", title="", text=w, kind=entry.kind or "curated", status=entry.status,
-                         heading=entry.category, target=entry.id))
+        rows.append(Item(id=f"{entry.id}~{i}", title="", text=w, kind=kind, status=entry.status,
+                         heading=entry.category, target=entry.id, meta={"role": "wording", "citations": cites}))
+    answer = answer_plain(entry.answer or "")
+    if answer:
+        rows.append(Item(id=f"{entry.id}~a", title="", text=answer, kind=kind, status=entry.status,
+                         heading=entry.category, target=entry.id, meta={"role": "answer"}))
+        sents = [s.strip() for s in _SENTENCE_END.split(answer)]
+        for k, sent in enumerate(s for s in sents if len(s) >= MIN_SENTENCE_CHARS):
+            rows.append(Item(id=f"{entry.id}~a{k}", title="", text=sent, kind=kind, status=entry.status,
+                             heading=entry.category, target=entry.id, meta={"role": "answer_sentence"}))
     return rows
+
+
+def is_wording(item: Item) -> bool:
+    """A curated row that is a question wording (not part of the answer)."""
+    return item.meta.get("role", "wording") == "wording"
+
+
+def wording_rows(items: Iterable[Item]) -> list[Item]:
+    """The question wordings among curated rows."""
+    return [it for it in items if is_wording(it)]
 
 
 def curated_items(session: Session) -> list[Item]:

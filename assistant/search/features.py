@@ -37,11 +37,13 @@ KINDS = ("法律", "行政法规", "部门规章", "地方性法规", "规范性
 PENALTY_WORDS = ("罚", "处罚", "罚款", "法律责任", "责令", "拘留", "追究", "违法")
 
 GROUPS: dict[str, tuple[str, ...]] = {
-    "lexical": ("bm25_words_z", "bm25_bigrams_z", "bm25_z", "bm25_rank", "bm25_focus_z"),
+    "lexical": ("bm25_words_z", "bm25_bigrams_z", "bm25_z", "bm25_rank", "bm25_focus_z", "cov_words", "cov_bigrams",
+                "cov_focus"),
     "dense": ("dense", "dense_z", "dense_rank", "dense_focus_z", "dense_qmax_z", "fused_z", "fused_ref_z"),
     "dense2": ("dense2_z", "dense2_rank"),
     "document": ("doc_dense_max_z", "doc_bm25_max_z", "doc_fused_max_z", "doc_rank", "rank_in_doc",
                  "gap_to_doc_best", "title_overlap", "doc_pool_share"),
+    "bridge": ("bridge_max", "bridge_sum", "bridge_rank", "bridge_doc"),
     "named": ("doc_named", "doc_named_in_question", "art_named", "art_named_near", "any_named"),
     "structure": (*(f"kind_{k}" for k in KINDS), "local", "is_article", "log_len", "rel_pos", "chapter_general",
                   "chapter_penalty", "chapter_annex", "q_long", "q_penalty", "penalty_match", "bm25_z_long",
@@ -119,6 +121,9 @@ class QuerySignals:
     fused: np.ndarray               # the pre-ranker fused score (with the product's filters: -inf = not allowed)
     fused_ref: np.ndarray           # … with the explicit-reference boost: exactly what the fusion pipeline ranks by
     bm25_focus: np.ndarray | None   # question sentences of a long letter
+    cov_words: np.ndarray           # idf-weighted share of the question's words / bigrams in each item
+    cov_bigrams: np.ndarray
+    cov_focus: np.ndarray | None    # … of the question sentences' words
     dense_focus: np.ndarray | None
     dense2: np.ndarray | None       # the second encoder, if any
     dense_qmax: np.ndarray | None   # best e5 cosine over the question sentences of a long letter, one by one
@@ -127,6 +132,10 @@ class QuerySignals:
     named_docs_in_question: set[str]
     normalized: str
     is_long: bool
+    #: answered questions that resemble this one (curated entries, past replies, labelled letters): for each
+    #: item they cite, the best and the summed similarity of those questions; and the same per document
+    bridge_max: dict[int, float] | None = None
+    bridge_sum: dict[int, float] | None = None
 
 
 @dataclass
@@ -175,6 +184,9 @@ def candidate_pool(index: SearchIndex, sig: QuerySignals, pool: int = 100, per_n
                 s, e = int(tab.starts[d]), int(tab.starts[d + 1]) if d + 1 < len(tab.starts) else len(index.items)
                 seg = sig.fused[s:e]
                 parts.append(s + _top(seg, per_named_doc))
+    if sig.bridge_sum:
+        best = sorted(sig.bridge_sum, key=lambda p: -sig.bridge_sum[p])[:30]  # type: ignore[index]
+        parts.append(np.asarray(best, dtype=np.int64))
     cand = np.unique(np.concatenate(parts))
     return cand[allowed[cand]]
 
@@ -197,6 +209,9 @@ def extract(index: SearchIndex, sig: QuerySignals, pool: int = 100) -> Candidate
     put("bm25_z", _z(bm_all, cand))
     put("bm25_rank", _rank_feature(bm_all, cand))
     put("bm25_focus_z", _z(sig.bm25_focus, cand) if sig.bm25_focus is not None else X[:, _COL["bm25_z"]])
+    put("cov_words", sig.cov_words[cand])
+    put("cov_bigrams", sig.cov_bigrams[cand])
+    put("cov_focus", sig.cov_focus[cand] if sig.cov_focus is not None else sig.cov_words[cand])
     put("fused_z", _z(sig.fused, cand))
     put("fused_ref_z", _z(sig.fused_ref, cand))
     if sig.dense is not None:
@@ -263,6 +278,18 @@ def extract(index: SearchIndex, sig: QuerySignals, pool: int = 100) -> Candidate
                 if 0 <= q < len(tab.doc) and tab.doc[q] == tab.doc[p]}
         put("art_named_near", np.array([p in near for p in cand.tolist()], dtype=np.float64))
         put("any_named", 1.0)
+    # -- what similar answered questions cited --------------------------------------------------------------
+    if sig.bridge_max:
+        bm_ = np.array([sig.bridge_max.get(p, 0.0) for p in cand.tolist()])
+        bs_ = np.array([(sig.bridge_sum or {}).get(p, 0.0) for p in cand.tolist()])
+        put("bridge_max", bm_)
+        put("bridge_sum", bs_)
+        put("bridge_rank", np.where(bs_ > 0, _rank_feature(bs_, np.arange(len(cand))), -math.log1p(len(cand))))
+        dsum: dict[int, float] = {}
+        for p, v in (sig.bridge_sum or {}).items():
+            d = int(tab.doc[p])
+            dsum[d] = dsum.get(d, 0.0) + v
+        put("bridge_doc", np.array([dsum.get(int(d), 0.0) for d in docs.tolist()]))
     # -- the question's shape and interactions -----------------------------------------------------------------
     q_long = 1.0 if sig.is_long else 0.0
     q_pen = 1.0 if any(w in sig.normalized for w in PENALTY_WORDS) else 0.0

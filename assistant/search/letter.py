@@ -22,6 +22,10 @@ QUESTION_CUES = (
 )
 #: a sentence that only greets, thanks or signs off carries no content
 _COURTESY = re.compile(r"^(您好|你好|尊敬的[^，,:：]{0,12}|此致|敬礼|谢谢|感谢|万分感谢|盼复|望回复|期待回复|特此请示)[!！。.,，]*$")
+#: salutations and greetings at the start of a sentence ("尊敬的领导:您好!"), thanks at its end
+_LEAD = re.compile(r"^(?:(?:尊敬的[^，,:：!！。]{0,12}|[^，,:：!！。]{0,8}领导|[^，,:：!！。]{0,10}(?:厅|局|部))[:：,，]\s*|"
+                   r"(?:您好|你好|领导好|各位领导好|领导您好)[!！,，。.]*\s*)+")
+_TAIL = re.compile(r"(?:[,，]?\s*(?:谢谢|感谢|万分感谢|盼复|望回复|期待回复|此致|敬礼)[!！。.,，]*)+$")
 _SPLIT = re.compile(r"(?<=[。！？!?；;\n])|(?=(?:^|\s)(?:[1-9一二三四五六七八九十][、.．)）]|[（(][1-9一二三四五六七八九十][)）]))")
 _ENUM_HEAD = re.compile(r"^\s*(?:[1-9一二三四五六七八九十][、.．)）]|[（(][1-9一二三四五六七八九十][)）])\s*")
 _QUOTE = re.compile(r"[“\"「『]([^”\"」』]{4,})[”\"」』]")
@@ -106,8 +110,12 @@ def split_sentences(text: str) -> list[tuple[int, str]]:
         start = pos
         pos += len(part)
         s = part.strip()
+        lead = _LEAD.match(s)
+        if lead:
+            s = s[lead.end():]
+        s = _TAIL.sub("", s).strip()
         if s and not _COURTESY.match(s):
-            out.append((start + (len(part) - len(part.lstrip())), s))
+            out.append((start + len(part) - len(part.lstrip()) + (lead.end() if lead else 0), s))
     return out
 
 

@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from .encoders import Encoder
+from .entries import EntryScorer
 from .features import FEATURES, Candidates, QuerySignals, extract
 from .fusion import FusionParams, apply_references, fuse
 from .index import SearchIndex
 from .letter import QueryParts, analyse
+from .memory import AnswerMemory
 from .query import PreparedQuery, prepare
 from .references import MentionResolver, ReferenceMatcher, reference_vector
 
@@ -81,41 +83,73 @@ class RankerModel:
         if self.kind == "linear":
             mu, sd = np.asarray(self.payload["mu"]), np.asarray(self.payload["sd"])
             return ((x - mu) / sd) @ np.asarray(self.payload["w"]) + float(self.payload["b"])
-        return np.asarray(self._lgbm().predict(x, num_threads=1), dtype=np.float64)
+        out = np.asarray(self._lgbm().predict(x, num_threads=1), dtype=np.float64)
+        init = float(self.payload.get("init") or 0.0)
+        if init:  # boosted from a baseline score: the trees hold the correction to it
+            out = out + init * np.asarray(X, dtype=np.float64)[:, FEATURES.index(self.payload["init_feature"])]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "kind": self.kind, "features": self.features, "encoder": self.encoder,
-                "encoder2": self.encoder2, "fingerprint": self.fingerprint, "pool": self.pool, "info": self.info,
-                "payload": self.payload}
-
-    def save(self, path: Path = RANKER_FILE) -> None:
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", "utf-8")
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RankerModel:
-        if d.get("format") != FORMAT:
-            raise RankerUnavailable(f"排序模型文件格式 {d.get('format')} 与程序 {FORMAT} 不一致")
-        return cls(kind=d["kind"], features=list(d["features"]), encoder=d.get("encoder"),
-                   encoder2=d.get("encoder2"), fingerprint=d.get("fingerprint", ""), payload=d["payload"],
-                   info=d.get("info", {}), pool=int(d.get("pool", 100)))
+        """The ``passages`` section of the model file."""
+        return {"kind": self.kind, "features": self.features, "pool": self.pool, "payload": self.payload}
 
 
-def load_ranker(encoder: Encoder | None, path: Path = RANKER_FILE, encoder2: Encoder | None = None) -> RankerModel:
-    """The shipped model, if it fits the configured encoder(s); else :class:`RankerUnavailable` (with a reason
-    in Chinese) — callers fall back to fusion."""
-    if encoder is None:
-        raise RankerUnavailable("未配置向量编码器（仅 BM25），排序模型不适用")
+
+@dataclass
+class Ranking:
+    """What the retriever needs for the learned stage: the passage model, the curated-entry model, the stage that
+    computes signals, and (once built) the memory of answered questions."""
+
+    passages: RankerModel
+    entries: EntryScorer | None
+    stage: RankingStage
+    info: dict[str, Any] = field(default_factory=dict)
+    memory: AnswerMemory | None = None
+    #: sha256 of the model file (the calibration of the ranker's confidence is tied to it)
+    digest: str = ""
+
+
+def read_model_file(path: Path = RANKER_FILE) -> dict[str, Any]:
     try:
-        model = RankerModel.from_dict(json.loads(path.read_text("utf-8")))
+        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
     except FileNotFoundError as exc:
         raise RankerUnavailable(f"排序模型文件不存在：{path}") from exc
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise RankerUnavailable(f"排序模型文件无法读取：{exc}") from exc
-    if model.encoder != encoder.id:
-        raise RankerUnavailable(f"排序模型由编码器 {model.encoder} 的特征训练，当前编码器为 {encoder.id}；改用分数融合")
-    if model.encoder2 and (encoder2 is None or encoder2.id != model.encoder2):
-        raise RankerUnavailable(f"排序模型需要第二编码器 {model.encoder2}，当前未配置；改用分数融合")
-    return model
+    if data.get("format") != FORMAT:
+        raise RankerUnavailable(f"排序模型文件格式 {data.get('format')} 与程序 {FORMAT} 不一致")
+    return data
+
+
+def load_ranking(encoder: Encoder | None, fusion: FusionParams, path: Path = RANKER_FILE,
+                 encoder2: Encoder | None = None) -> Ranking:
+    """The shipped models, if they fit the configured encoder; else :class:`RankerUnavailable` with the reason in
+    Chinese — the retriever then ranks by score fusion (and the service logs a warning)."""
+    if encoder is None:
+        raise RankerUnavailable("未配置向量编码器（仅 BM25），排序模型不适用")
+    data = read_model_file(path)
+    if data.get("encoder") != encoder.id:
+        raise RankerUnavailable(f"排序模型由编码器 {data.get('encoder')} 的特征训练，当前编码器为 {encoder.id}；"
+                                "改用分数融合")
+    if data.get("encoder2") and (encoder2 is None or encoder2.id != data.get("encoder2")):
+        raise RankerUnavailable(f"排序模型需要第二编码器 {data.get('encoder2')}，当前未配置；改用分数融合")
+    try:
+        p = data["passages"]
+        model = RankerModel(kind=p["kind"], features=list(p["features"]), encoder=data["encoder"],
+                            encoder2=data.get("encoder2"), fingerprint=str(data.get("fingerprint", "")),
+                            payload=p["payload"], info=data.get("info", {}), pool=int(p.get("pool", 100)))
+        entries = EntryScorer.from_dict(data["entries"]) if data.get("entries") else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RankerUnavailable(f"排序模型文件内容不完整：{exc}") from exc
+    return Ranking(model, entries, RankingStage(model, fusion, encoder2), info=data.get("info", {}),
+                   digest=model_digest(path))
+
+
+def model_digest(path: Path = RANKER_FILE) -> str:
+    """sha256 of the model file (first 16 hex digits)."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def split_tokens(tokens: list[str]) -> tuple[list[str], list[str]]:
@@ -161,10 +195,12 @@ class RankingStage:
         fused = fuse(bw + bg, dense, self.fusion, pq.chars, allow)
         refs = reference_vector(self.matcher(index), pq.normalized, self.fusion.doc_prior)
         fused_ref = apply_references(fused, refs, self.fusion)
-        bf = df = dq = None
+        cw, cg = index.bm25.coverage(words), index.bm25.coverage(grams)
+        bf = df = dq = cf = None
         if parts.is_long and parts.focus != parts.normalized:
             fq = prepare(parts.focus, "both", encoder if dense is not None else None)
             bf = index.bm25.scores(fq.tokens)
+            cf = index.bm25.coverage(split_tokens(fq.tokens)[0])
             if fq.vector is not None and index.vectors is not None and encoder is not None:
                 df = index.vectors.scores(fq.vector)
                 qs = [s.text for s in parts.questions if len(s.text) >= 8][:4]
@@ -175,13 +211,34 @@ class RankingStage:
         if self.encoder2 is not None and dense2_vectors is not None:
             d2 = dense2_vectors @ self.encoder2.encode_queries([pq.normalized])[0]
         m = self.resolver(index).mentions(parts)
-        return QuerySignals(bw, bg, dense, fused, fused_ref, bf, df, d2, dq, set(m.articles), set(m.docs),
-                            set(m.docs_in_question), pq.normalized, parts.is_long)
+        return QuerySignals(bm25_words=bw, bm25_bigrams=bg, dense=dense, fused=fused, fused_ref=fused_ref,
+                            bm25_focus=bf, cov_words=cw, cov_bigrams=cg, cov_focus=cf, dense_focus=df, dense2=d2,
+                            dense_qmax=dq, named_articles=set(m.articles), named_docs=set(m.docs),
+                            named_docs_in_question=set(m.docs_in_question), normalized=pq.normalized,
+                            is_long=parts.is_long)
 
     def rank(self, index: SearchIndex, sig: QuerySignals) -> tuple[Candidates, np.ndarray]:
         """The candidates and their model scores."""
         cands = extract(index, sig, self.model.pool)
         return cands, self.model.predict(cands.X)
+
+    def candidates(self, index: SearchIndex, pq: PreparedQuery, encoder: Encoder | None, allow: np.ndarray | None,
+                   memory: AnswerMemory | None = None, exclude_group: str | None = None,
+                   dense2_vectors: np.ndarray | None = None) -> tuple[QuerySignals, Candidates]:
+        """Signals and the featurised candidate pool of one question (``memory`` only if built for ``index``;
+        ``exclude_group`` leaves that group of answered questions out, for evaluation and training)."""
+        parts = analyse(pq.raw, pq.normalized)
+        sig = self.signals(index, pq, parts, encoder, allow, dense2_vectors)
+        if memory is not None and memory.index is index and pq.vector is not None:
+            sig.bridge_max, sig.bridge_sum = memory.votes(pq.vector, exclude_group)
+        return sig, extract(index, sig, self.model.pool)
+
+    def run(self, index: SearchIndex, pq: PreparedQuery, encoder: Encoder | None, allow: np.ndarray | None,
+            memory: AnswerMemory | None = None, exclude_group: str | None = None,
+            dense2_vectors: np.ndarray | None = None) -> tuple[QuerySignals, Candidates, np.ndarray]:
+        """Signals, candidates and model scores of one question."""
+        sig, cands = self.candidates(index, pq, encoder, allow, memory, exclude_group, dense2_vectors)
+        return sig, cands, self.model.predict(cands.X)
 
 
 def ranked_positions(cands: Candidates, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -190,4 +247,14 @@ def ranked_positions(cands: Candidates, scores: np.ndarray, k: int) -> list[tupl
     return [(int(cands.positions[i]), float(scores[i])) for i in order]
 
 
-__all__ = ["RankerModel", "RankingStage", "RankerUnavailable", "load_ranker", "analyse", "ranked_positions"]
+__all__ = ["RankerModel", "RankingStage", "RankerUnavailable", "Ranking", "load_ranking", "analyse",
+           "ranked_positions", "write_model_file"]
+
+
+def write_model_file(passages: RankerModel, entries: EntryScorer | None, encoder_id: str, fingerprint: str,
+                     info: dict[str, Any], path: Path = RANKER_FILE, encoder2_id: str | None = None) -> None:
+    """Write the model file (``scripts/train_ranker.py``)."""
+    data = {"format": FORMAT, "encoder": encoder_id, "encoder2": encoder2_id, "fingerprint": fingerprint,
+            "features": list(FEATURES), "passages": passages.to_dict(),
+            "entries": entries.to_dict() if entries is not None else None, "info": info}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")

@@ -19,9 +19,12 @@ from ..text.synonyms import default_synonyms
 from ..text.tokenize import TokenField
 from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
+from .entries import EntryScorer, PassageView, entry_features, entry_table, passage_view, wording_mask
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
+from .memory import AnswerMemory
 from .query import PreparedQuery, prepare
+from .ranker import Ranking, ranked_positions
 from .references import ReferenceMatcher, reference_vector
 
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "answer" / "calibration.json"
@@ -70,6 +73,7 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
 _DEFAULT_COEF = {
     "hybrid": {"bias": -12.0, "dense1": 12.0, "coverage": 3.0, "zgap": 0.5},
     "bm25": {"bias": -3.0, "coverage": 4.0, "zgap": 0.8},
+    "ranker": {"bias": -12.0, "dense1": 12.0, "coverage": 3.0},
 }
 
 
@@ -124,7 +128,7 @@ class Retriever:
 
     def __init__(self, passages: SearchIndex, curated: SearchIndex | None, encoder: Encoder | None,
                  token_field: str = "both", fusion: FusionParams | None = None,
-                 calibration: dict[str, Any] | None = None) -> None:
+                 calibration: dict[str, Any] | None = None, ranking: Ranking | None = None) -> None:
         self._passages = passages
         self._curated = curated
         self.encoder = encoder
@@ -133,6 +137,8 @@ class Retriever:
         self.calibration = calibration if calibration is not None else load_calibration()
         self._lock = threading.Lock()
         self._matchers: dict[int, ReferenceMatcher] = {}
+        #: the learned ranking stage (None: rank by score fusion); used in hybrid mode only
+        self.ranking = ranking
 
     # -- index management --------------------------------------------------------------------------------------
     @property
@@ -154,13 +160,27 @@ class Retriever:
     def mode(self) -> str:
         return "hybrid" if (self.encoder is not None and self._passages.has_vectors) else "bm25"
 
+    @property
+    def ranker_active(self) -> bool:
+        """Whether answers are ranked by the learned stage now (hybrid mode, models loaded, memory built)."""
+        rk = self.ranking
+        return rk is not None and self.mode == "hybrid" and rk.memory is not None and \
+            rk.memory.index is self._passages
+
+    def set_memory(self, memory: AnswerMemory | None) -> None:
+        """Install the memory of answered questions built for the current passage index."""
+        if self.ranking is not None:
+            self.ranking.memory = memory
+
     def _coef(self, name: str, mode: str) -> dict[str, float]:
         """Calibrated coefficients; hybrid ones only apply to the encoder they were fitted with."""
         cal = self.calibration
-        if mode == "hybrid" and (self.encoder is None or cal.get("encoder") != self.encoder.id):
+        if mode in ("hybrid", "ranker") and (self.encoder is None or cal.get("encoder") != self.encoder.id):
             return _DEFAULT_COEF[mode]
+        if mode == "ranker" and (self.ranking is None or cal.get("ranker") != self.ranking.digest):
+            return _DEFAULT_COEF[mode]  # fitted for another ranking model
         c = cal.get(f"{name}:{mode}")
-        return c if isinstance(c, dict) else _DEFAULT_COEF[mode]
+        return c if isinstance(c, dict) else _DEFAULT_COEF.get(mode, _DEFAULT_COEF["hybrid"])
 
     def _matcher(self, index: SearchIndex) -> ReferenceMatcher:
         m = self._matchers.get(id(index))
@@ -207,7 +227,8 @@ class Retriever:
         return RankedList(hits, feats, conf, mode)
 
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None,
-               include_repealed: bool | None = None, all_regions: bool = False) -> SearchResult:
+               include_repealed: bool | None = None, all_regions: bool = False,
+               exclude_group: str | None = None) -> SearchResult:
         """Rank passages (and curated answers) for ``query``.
 
         Repealed texts are excluded unless ``include_repealed`` (or the query itself asks about repealed law);
@@ -220,16 +241,79 @@ class Retriever:
         if include_repealed is None:
             include_repealed = any(w in pq.normalized for w in REPEAL_WORDS)
         allow = default_mask(passages, pq.normalized, include_repealed, kinds, all_regions)
-        ranked = self._rank(passages, pq, k, "passages", allow)
+        rk = self.ranking if self.ranker_active else None
+        view: PassageView | None = None
+        if rk is not None:
+            ranked, view = self._rank_learned(rk, passages, pq, k, allow, exclude_group)
+        else:
+            ranked = self._rank(passages, pq, k, "passages", allow)
         cur = None
         if curated is not None and curated.items:
             cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)
-            cur = self._rank(curated, cpq, k * 3, "curated")
-            seen: set[str] = set()
-            uniq = []
-            for h in cur.hits:  # collapse paraphrase rows onto their entry
-                if h.item.target not in seen:
-                    seen.add(h.item.target)
-                    uniq.append(h)
-            cur.hits = uniq[:k]
+            if rk is not None and rk.entries is not None and curated.has_vectors:
+                cur = self._rank_entries(rk.entries, curated, cpq, k, view)
+            else:
+                cur = self._rank(curated, cpq, k * 3, "curated", wording_mask(curated))
+                seen: set[str] = set()
+                uniq = []
+                for h in cur.hits:  # collapse paraphrase rows onto their entry
+                    if h.item.target not in seen:
+                        seen.add(h.item.target)
+                        uniq.append(h)
+                cur.hits = uniq[:k]
         return SearchResult(pq, ranked, cur, include_repealed)
+
+    # -- the learned stage -------------------------------------------------------------------------------------
+    def _rank_learned(self, rk: Ranking, index: SearchIndex, pq: PreparedQuery, k: int,
+                      allow: np.ndarray | None, exclude_group: str | None = None) -> tuple[RankedList, PassageView]:
+        """Passages reordered by the ranker; ``Hit.fused`` carries the ranker's score."""
+        sig, cands, scores = rk.stage.run(index, pq, self.encoder, allow, rk.memory, exclude_group)
+        top = ranked_positions(cands, scores, k)
+        bm = sig.bm25_words + sig.bm25_bigrams
+        hits = [Hit(index.items[p], sc, float(bm[p]), float(sig.dense[p]) if sig.dense is not None else None, r + 1)
+                for r, (p, sc) in enumerate(top)]
+        feats: dict[str, float] = {}
+        if hits:
+            p0 = top[0][0]
+            s_sorted = np.sort(scores)[::-1]
+            feats["score1"] = float(s_sorted[0])
+            feats["margin"] = float(s_sorted[0] - s_sorted[min(1, len(s_sorted) - 1)])
+            feats["gap10"] = float(s_sorted[0] - s_sorted[min(9, len(s_sorted) - 1)])
+            feats["dense1"] = float(sig.dense[p0]) if sig.dense is not None else 0.0
+            feats["coverage"] = float(sig.cov_words[p0])
+        conf = confidence_from(feats, self._coef("passages", "ranker")) if hits else 0.0
+        return RankedList(hits, feats, conf, "hybrid"), passage_view(index, sig.fused_ref, sig.dense, bm)
+
+    def _rank_entries(self, scorer: EntryScorer, curated: SearchIndex, pq: PreparedQuery, k: int,
+                      view: PassageView | None, exclude_row: int | None = None) -> RankedList:
+        """Curated entries ranked by the entry model; each hit is the entry's best-matching wording
+        (``exclude_row``: leave one wording out, for the leave-one-out calibration)."""
+        entries, X, _fmax = entry_features(curated, pq, self.fusion, view, exclude_row)
+        sc = scorer.score(X)
+        order = np.argsort(-sc, kind="stable")[:k]
+        tab = entry_table(curated)
+        dense = curated.vectors.scores(pq.vector) if (pq.vector is not None and curated.vectors is not None) else None
+        bm = curated.bm25.scores(pq.tokens)
+        best_row: dict[int, int] = {}
+        key = dense if dense is not None else bm
+        for j in np.flatnonzero(tab.wording).tolist():
+            if j == exclude_row:
+                continue
+            e = int(tab.row_entry[j])
+            if e not in best_row or key[j] > key[best_row[e]]:
+                best_row[e] = j
+        hits = []
+        for r, e in enumerate(order.tolist()):
+            row = best_row.get(e)
+            if row is None:
+                continue
+            hits.append(Hit(curated.items[row], float(sc[e]), float(bm[row]),
+                            float(dense[row]) if dense is not None else None, r + 1))
+        feats: dict[str, float] = {}
+        if len(sc):
+            s_sorted = np.sort(sc)[::-1]
+            feats["score1"] = float(s_sorted[0])
+            feats["margin"] = float(s_sorted[0] - s_sorted[min(1, len(s_sorted) - 1)])
+            feats["dense1"] = float(hits[0].dense or 0.0) if hits else 0.0
+        conf = confidence_from(feats, self._coef("curated", "ranker")) if hits else 0.0
+        return RankedList(hits, feats, conf, "hybrid")

@@ -1,0 +1,101 @@
+"""What a user sees, for short questions and for long letters separately: answered with a relevant citation,
+answered wrong, routed to staff — with the shipped thresholds, before (score fusion) and after (learned ranker).
+
+The answer is composed exactly as ``ask`` composes it (curated answer above its threshold, up to three cited
+articles, or "routed to staff"), over the regulation corpus of the evaluation protocol plus the shipped curated
+answers. "Relevant" = a shown citation (the curated answer's or an article card) is one of the question's relevant
+articles. The ranker's memory of answered questions holds no test-split record and leaves the question's own group
+(its mailbox record, its curated entry) out.
+
+* short questions: the curated held-out paraphrases (relevant = their entry's citations);
+* long letters: the ministry mailbox letters → the articles cited in the reply (``queries_mee_letter2article``);
+* out of scope: petitions about schools, traffic … (should be routed to staff).
+
+    .venv/bin/python scripts/user_view.py [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant.answer.compose import compose  # noqa: E402
+from assistant.answer.decide import Decision  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries  # noqa: E402
+from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows  # noqa: E402
+from assistant.search.retriever import Retriever  # noqa: E402
+from assistant.service import AssistantService  # noqa: E402
+
+HELDOUT = ROOT / "tests" / "data" / "curated_heldout.jsonl"
+
+
+def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str, Any]) -> str:
+    res = r.search(q.query, exclude_group=q.group)
+    with svc.Session() as s:
+        ans = compose(res, svc.thresholds, "", session=s, curated_rows=entries, index=r.passages)
+    shown = {c.id for c in ans.citations}
+    if ans.decision is Decision.ABSTAIN and not ans.curated:
+        return "routed"
+    return "relevant" if shown & set(q.relevant) else "wrong"
+
+
+def share(outs: list[str]) -> dict[str, float]:
+    n = len(outs) or 1
+    return {"n": len(outs), **{k: round(outs.count(k) / n, 3) for k in ("relevant", "wrong", "routed")}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    s = Settings.from_env()
+    svc = AssistantService(s)
+    svc.migrate()
+    svc.ensure_corpus()
+    svc.load_indexes(background=False)
+    prod = svc.retriever
+    enc = prod.encoder
+    ev = s.shared_data.parent / "eval"
+    with svc.Session() as sess:
+        reg_items, cur_items = regulation_items(sess), curated_items(sess)
+        replies = passage_items(sess, ["官方答复"])
+        entries = svc._curated_entries(sess, prod.curated)
+    reg = build_eval_index(reg_items, svc.encoder, svc.cache(), s.token_field, s.bm25_engine)
+    cites = {it.target: [c for c in it.meta.get("citations") or [] if c in reg.pos] for it in wording_rows(cur_items)}
+    rows = [json.loads(x) for x in HELDOUT.read_text("utf-8").splitlines() if x.strip()]
+    sets: dict[str, list[EvalQuery]] = {
+        "short (curated held-out)": [EvalQuery(f"h{i}", r["query"], cites.get(r["entry_id"], []), "test",
+                                               r["entry_id"]) for i, r in enumerate(rows)],
+    }
+    for split in ("dev", "test"):
+        sets[f"long letters ({split})"] = load_queries(ev / "queries_mee_letter2article.jsonl", split)
+        sets[f"out of scope ({split})"] = load_queries(ev / "queries_out_of_scope.jsonl", split)
+    report: dict[str, Any] = {}
+    for mode in ("fusion", "ranker"):
+        ranking = prod.ranking if mode == "ranker" else None
+        if mode == "ranker":
+            if ranking is None:
+                continue
+            ranking.memory = eval_memory(reg, enc, svc.cache(), cur_items, replies, ev)  # type: ignore[arg-type]
+        r = Retriever(reg, prod.curated, enc, s.token_field, svc.fusion, ranking=ranking)
+        report[mode] = {name: share([outcome(svc, r, q, entries) for q in qs]) for name, qs in sets.items()}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    print("| questions | n | ranking | answered, relevant citation | answered, wrong | routed to staff |")
+    print("|---|---|---|---|---|---|")
+    for name in sets:
+        for mode, res in report.items():
+            x = res[name]
+            print(f"| {name} | {x['n']} | {mode} | {x['relevant']:.3f} | {x['wrong']:.3f} | {x['routed']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
