@@ -145,14 +145,16 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
             raise click.BadParameter(f"找不到语料文件：{corpus}", param_hint="--corpus")
         items = corpus_items_from_jsonl(p)
     enc = None if no_vectors else svc.encoder
-    idx = build_eval_index(items, enc, svc.cache() if enc else None, tf, s.bm25_engine, progress=not as_json)
+    enc2 = svc.encoder2 if (enc is not None and not no_ranker) else None
+    idx = build_eval_index(items, enc, svc.cache() if enc else None, tf, s.bm25_engine, progress=not as_json,
+                           encoder2=enc2)
     params = fusion_params(s, fusion)
     # --split dev|test selects those rows; --split all selects rows without a split field; no --split: every row
     qs = load_queries(queries, split)
     ranking = memory = None
     if enc is not None and not no_ranker:
         try:
-            ranking = load_ranking(enc, fusion_params(s), s.ranker_file)
+            ranking = load_ranking(enc, fusion_params(s), s.ranker_file, enc2)
         except RankerUnavailable as exc:
             click.echo(f"排序模型不可用，只评测融合：{exc}", err=True)
         if ranking is not None:

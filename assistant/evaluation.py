@@ -160,7 +160,7 @@ def evaluate_signals(index: SearchIndex, sig: Signals, params: FusionParams) -> 
     return res
 
 
-def test_record_ids(eval_dir: Path) -> set[str]:
+def held_out_record_ids(eval_dir: Path) -> set[str]:
     """Mailbox records whose questions are in a ``test`` split of any task: never in an evaluation's memory."""
     out: set[str] = set()
     for f in sorted(eval_dir.glob("queries_mee_*.jsonl")):
@@ -175,7 +175,7 @@ def eval_memory(index: SearchIndex, encoder: Encoder, cache: EmbeddingCache | No
                 replies: list[Item], eval_dir: Path | None) -> AnswerMemory:
     """The memory of answered questions for an evaluation index: curated wordings, the team's labelled letters and
     the mailbox letters whose replies cite articles — without any record of a test split."""
-    exclude = test_record_ids(eval_dir) if eval_dir is not None else set()
+    exclude = held_out_record_ids(eval_dir) if eval_dir is not None else set()
     rows = [*curated_sources(curated), *letter_sources(), *reply_sources(replies, index, exclude)]
     return AnswerMemory.build(rows, index, encoder, cache)
 
@@ -185,10 +185,12 @@ def ranker_rankings(index: SearchIndex, queries: list[EvalQuery], encoder: Encod
     """Top ``k`` targets per query as the shipped ``ask`` ranks them (filters, learned stage, memory without the
     query's own group)."""
     out = []
+    d2 = index.vectors2.matrix if (ranking.passages.encoder2 and index.vectors2 is not None) else None
     for q in queries:
         pq = prepare(q.query, token_field, encoder)
         allow = default_mask(index, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
-        _sig, cands, scores = ranking.stage.run(index, pq, encoder, allow, memory, exclude_group=q.group)
+        _sig, cands, scores = ranking.stage.run(index, pq, encoder, allow, memory, exclude_group=q.group,
+                                                dense2_vectors=d2)
         ranked: list[str] = []
         for p, _s in ranked_positions(cands, scores, len(cands.positions)):
             t = index.items[p].target or index.items[p].id
@@ -201,11 +203,15 @@ def ranker_rankings(index: SearchIndex, queries: list[EvalQuery], encoder: Encod
 
 
 def build_eval_index(items: list[Item], encoder: Encoder | None, cache: EmbeddingCache | None,
-                     token_field: str, engine: str, progress: bool = False) -> SearchIndex:
+                     token_field: str, engine: str, progress: bool = False,
+                     encoder2: Encoder | None = None) -> SearchIndex:
     idx = SearchIndex.build(items, token_field=token_field, engine=engine, encoder=None)
     if encoder is not None:
         idx.attach_vectors(embed_passages(encoder, [it.embed_text() for it in items], cache, progress=progress),
                            encoder)
+        if encoder2 is not None:
+            idx.attach_vectors2(embed_passages(encoder2, [it.embed_text() for it in items], cache,
+                                               progress=progress), encoder2)
     return idx
 
 

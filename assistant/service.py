@@ -39,7 +39,7 @@ from .search.encoders import EmbeddingCache, Encoder, EncoderError, QueryVectorC
 from .search.fusion import FusionMode, FusionParams
 from .search.index import IndexMismatch, Item, SearchIndex, file_problem, fingerprint
 from .search.memory import AnswerMemory, curated_sources, letter_sources, reply_sources
-from .search.ranker import RankerUnavailable, Ranking, load_ranking
+from .search.ranker import RankerUnavailable, Ranking, load_ranking, ranker_thresholds
 from .search.retriever import Retriever
 from .text.normalize import normalize
 from .text.tokenize import text_signature
@@ -114,6 +114,8 @@ class AssistantService:
         self._retriever: Retriever | None = None
         self._encoder: Encoder | None = None
         self._encoder_error: str | None = None
+        self._encoder2: Encoder | None = None
+        self._encoder2_error: str | None = None
         self._bg: threading.Thread | None = None
         self._bg_stop = threading.Event()
         self._lock = threading.RLock()
@@ -147,6 +149,29 @@ class AssistantService:
                 log.error("encoder unavailable, BM25 only: %s", exc)
         return self._encoder
 
+    @property
+    def encoder2(self) -> Encoder | None:
+        """The second encoder (the ranker's ``dense2`` features), or None when off, unavailable or BM25 only."""
+        if self.settings.encoder2 in ("none", "") or self.encoder is None:
+            return None
+        if self._encoder2 is None and self._encoder2_error is None:
+            try:
+                self._encoder2 = get_encoder(self.settings.encoder2)
+            except EncoderError as exc:
+                self._encoder2_error = str(exc)
+                log.error("second encoder unavailable, ranking by score fusion: %s", exc)
+        return self._encoder2
+
+    def _attach_vectors2(self, passages: SearchIndex, progress: bool = False) -> bool:
+        """Embed the passages with the second encoder (cached by text) and attach them; True if attached."""
+        enc2 = self.encoder2
+        if enc2 is None or passages.has_vectors2(enc2.id):
+            return False
+        m = embed_passages(enc2, [it.embed_text() for it in passages.items], self.cache(), progress=progress,
+                           stop=self._bg_stop)
+        passages.attach_vectors2(m, enc2)
+        return True
+
     def cache(self) -> EmbeddingCache:
         return EmbeddingCache(self.settings.index_dir / "embeddings.sqlite")
 
@@ -176,6 +201,8 @@ class AssistantService:
         passages = SearchIndex.build(p_items, self.settings.token_field, self.settings.bm25_engine, enc, cache,
                                      progress=progress)
         curated = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine, enc, cache)
+        if enc is not None:
+            self._attach_vectors2(passages, progress=progress)
         passages.save(self.settings.index_dir / "passages")
         curated.save(self.settings.index_dir / "curated")
         self._install(passages, curated)
@@ -193,13 +220,15 @@ class AssistantService:
                 store = EmbeddingCache(self.settings.index_dir / "embeddings.sqlite") \
                     if enc is not None and self.settings.query_cache > 0 else None
                 qenc = QueryVectorCache(enc, self.settings.query_cache, store) if enc is not None else None
+                enc2 = self.encoder2
+                qenc2 = QueryVectorCache(enc2, self.settings.query_cache, store) if enc2 is not None else None
                 self._retriever = Retriever(passages, curated, qenc, self.settings.token_field, self.fusion,
-                                            ranking=self._load_ranking(qenc))
+                                            ranking=self._load_ranking(qenc, qenc2))
             else:
                 self._retriever.swap(passages, curated)
         self._refresh_memory()
 
-    def _load_ranking(self, enc: Encoder | None) -> Ranking | None:
+    def _load_ranking(self, enc: Encoder | None, enc2: Encoder | None = None) -> Ranking | None:
         """The learned ranking stage, or None (fusion) with the reason logged and shown in ``status()``."""
         if not self.settings.ranker:
             self.ranker_state = "disabled"
@@ -208,7 +237,7 @@ class AssistantService:
             self.ranker_state = "no_encoder"
             return None
         try:
-            ranking = load_ranking(enc, self.fusion, self.settings.ranker_file)
+            ranking = load_ranking(enc, self.fusion, self.settings.ranker_file, enc2)
         except RankerUnavailable as exc:
             log.warning("ranking model not used, ranking by score fusion: %s", exc)
             self.ranker_state = f"unavailable: {exc}"
@@ -223,12 +252,16 @@ class AssistantService:
         if r is None or r.ranking is None or enc is None or not r.passages.has_vectors:
             return
         mem = r.ranking.memory
-        if mem is not None and mem.index is r.passages and getattr(mem, "curated", None) is r.curated:
+        if mem is not None and mem.index is r.passages and mem.curated is r.curated:
             return
         try:
-            rows = [*curated_sources(r.curated), *letter_sources(), *reply_sources(r.passages.items, r.passages)]
+            replies = getattr(r.passages, "_reply_rows", None)  # only the passages change them: once per index
+            if replies is None:
+                replies = list(reply_sources(r.passages.items, r.passages))
+                r.passages._reply_rows = replies  # type: ignore[attr-defined]
+            rows = [*curated_sources(r.curated), *letter_sources(), *replies]
             memory = AnswerMemory.build(rows, r.passages, enc, self.cache())
-            memory.curated = r.curated  # type: ignore[attr-defined]
+            memory.curated = r.curated
         except Exception:  # never fail an answer or a publication on it: rank by fusion meanwhile
             log.exception("memory of answered questions not built; ranking by score fusion")
             return
@@ -270,6 +303,12 @@ class AssistantService:
             self.vector_state = "disabled"
         elif passages.has_vectors and (curated.has_vectors or not curated.items):
             self.vector_state = "ready"
+            enc2 = self.encoder2
+            if enc2 is not None and not passages.has_vectors2(enc2.id) and build_vectors:
+                if background:
+                    self.start_vector_build()
+                else:
+                    self._build_vectors()
         elif not build_vectors:
             self.vector_state = "none"
         elif background:
@@ -315,7 +354,9 @@ class AssistantService:
             if not held:
                 self.vector_state = "building_elsewhere"
                 return
-            self.vector_state = "building"
+            e5_needed = any(idx is not None and not idx.has_vectors for idx in (r.curated, r.passages))
+            if e5_needed:
+                self.vector_state = "building"
             try:
                 cache = self.cache()
                 for name, idx in (("curated", r.curated), ("passages", r.passages)):
@@ -324,8 +365,17 @@ class AssistantService:
                     self.vector_progress = {"index": name, "items": len(idx.items), "started": time.time()}
                     m = embed_passages(enc, [it.embed_text() for it in idx.items], cache, stop=self._bg_stop)
                     idx.attach_vectors(m, enc)
-                    idx.save(self.settings.index_dir / name)
-                    self._publish(name, idx)
+                    if name == "curated" or self.encoder2 is None:
+                        idx.save(self.settings.index_dir / name)
+                        self._publish(name, idx)
+                passages = r.passages
+                if self.encoder2 is not None and passages.has_vectors:
+                    # the second encoder is fast (~200 passages/s): the passages are saved once, with both
+                    self.vector_progress = {"index": "passages:encoder2", "items": len(passages.items),
+                                            "started": time.time()}
+                    if self._attach_vectors2(passages) or e5_needed:
+                        passages.save(self.settings.index_dir / "passages")
+                        self._publish("passages", passages)
                 self._refresh_memory()
                 self.vector_state = "ready"
             except InterruptedError:
@@ -426,6 +476,8 @@ class AssistantService:
                     enc = self.encoder
                     if enc is not None and old is not None and old.has_vectors:
                         idx.attach_vectors(self._vectors_for(items, old, enc), enc)
+                        if name == "passages" and old.has_vectors2():
+                            self._attach_vectors2(idx)
                     idx.save(self.settings.index_dir / name)
                     with self._lock:
                         r.swap(**{name: idx})
@@ -559,10 +611,21 @@ class AssistantService:
         curated = r.curated
         res = r.search(question, k=k, kinds=kinds, include_repealed=include_repealed)
         with self.Session() as s:
-            ans = compose(res, self.thresholds, self.settings.contact_text, session=s, index=r.passages,
+            ans = compose(res, self.decision_thresholds(), self.settings.contact_text, session=s, index=r.passages,
                           curated_rows=self._curated_entries(s, curated))
         ans.meta["vectors"] = self.vector_state
+        ans.meta["ranking"] = "learned" if r.ranker_active else "fusion"
         return ans
+
+    def decision_thresholds(self) -> Thresholds:
+        """The thresholds that go with the ranking that answers now: those chosen with the learned stage (stored in
+        its model file, fitted on out-of-fold scores), else the configured ones (fusion)."""
+        r = self._retriever
+        if r is not None and r.ranker_active:
+            t = ranker_thresholds(r.ranking)
+            if t is not None:
+                return Thresholds(t["answer"], t["caution"], t["curated"])
+        return self.thresholds
 
     def _curated_entries(self, s: Session, index: SearchIndex | None) -> dict[str, CuratedAnswer]:
         """The curated answers behind ``index`` (loaded once per curated index: every change of a curated answer goes
@@ -747,6 +810,8 @@ class AssistantService:
             "ranking": ("learned" if r.ranker_active else "fusion") if r else "none",
             "ranker": self.ranker_state,
             "vectors": self.vector_state,
+            "vectors2": (("ready" if r.passages.has_vectors2(self.encoder2.id) else "missing")
+                         if r and self.encoder2 is not None else "off"),
             "vector_progress": self.vector_progress if self.vector_state == "building" else {},
             "encoder": self.settings.encoder if self.encoder else None,
             "encoder_error": self._encoder_error,

@@ -32,12 +32,39 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+def _letters(svc: AssistantService) -> dict[str, float]:
+    """Latency of long letters (100–600 characters), each asked twice: the second time is warm (query vectors
+    of the letter and of its question sentences are cached)."""
+    rows = []
+    for f in sorted((ROOT / "corpus" / "ranker").glob("letters_*.jsonl")):
+        rows += [json.loads(x) for x in f.read_text("utf-8").splitlines() if x.strip()]
+    letters = [r["query"] for r in rows if r.get("style") == "letter"]
+    cold, warm = [], []
+    for q in letters:
+        t = time.perf_counter()
+        svc.answer(q)
+        cold.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        svc.answer(q)
+        warm.append((time.perf_counter() - t) * 1000)
+    return {"letters": len(letters), "letters_first_p50_ms": round(statistics.median(cold), 1),
+            "letters_first_p95_ms": round(pct(cold, 95), 1), "letters_warm_p50_ms": round(statistics.median(warm), 1),
+            "letters_warm_p95_ms": round(pct(warm, 95), 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--cold", action="store_true")
+    ap.add_argument("--letters", action="store_true",
+                    help="also time the team's long labelled letters (corpus/ranker/letters_*.jsonl, style letter)")
+    ap.add_argument("--no-ranker", action="store_true", help="rank by score fusion (the pipeline before the ranker)")
     args = ap.parse_args()
     s = Settings.from_env()
+    if args.no_ranker:
+        from dataclasses import replace
+
+        s = replace(s, ranker=False)
     svc = AssistantService(s)
     svc.migrate()
     svc.ensure_corpus()
@@ -56,6 +83,7 @@ def main() -> None:
         svc.answer(q)
         lat.append((time.perf_counter() - t) * 1000)
     out = {
+        "ranking": svc.status()["ranking"],
         "passages": len(svc.retriever.passages.items),
         "curated_rows": len(svc.retriever.curated.items) if svc.retriever.curated else 0,
         "mode": svc.retriever.mode,
@@ -64,6 +92,7 @@ def main() -> None:
         "p95_ms": round(pct(lat, 95), 1),
         "p99_ms": round(pct(lat, 99), 1),
         "index_load_s": round(load_s, 2),
+        **(_letters(svc) if args.letters else {}),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     # BM25-only full rebuild (what a fresh start does before vectors exist)

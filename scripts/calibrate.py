@@ -6,7 +6,9 @@
   + out-of-scope dev queries — label 1 when the top entry is the wording's own entry. The held-out paraphrase set in
   ``tests/data`` is never used here.
 
-Writes ``assistant/answer/calibration.json`` and prints precision/coverage per threshold.
+Writes ``assistant/answer/calibration.json`` and prints precision/coverage per threshold. These are the decisions
+of score fusion (BM25 mode, and hybrid mode without the learned stage); the learned stage's decision is fitted by
+``scripts/train_ranker.py`` on out-of-fold scores and stored in the model file.
 Usage: .venv/bin/python scripts/calibrate.py
 """
 
@@ -27,9 +29,7 @@ from assistant.search.corpus import is_wording  # noqa: E402
 from assistant.search.index import SearchIndex  # noqa: E402
 from assistant.search.retriever import CALIBRATION_FILE, Retriever  # noqa: E402
 
-FEATURES = {"hybrid": ["dense1", "coverage", "zgap"], "bm25": ["coverage", "zgap"],
-            "ranker": ["score1", "margin", "gap10", "dense1", "coverage"]}
-ENTRY_CAL_FEATURES = ["score1", "margin", "dense1"]
+FEATURES = {"hybrid": ["dense1", "coverage", "zgap"], "bm25": ["coverage", "zgap"]}
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 4000, lr: float = 0.5) -> np.ndarray:
@@ -86,101 +86,6 @@ def choose(rows: list[dict[str, float]], min_precision: float = 0.9, max_oos: fl
     return min(r["threshold"] for r in ok) if ok else 0.9
 
 
-def ranker_section(svc: object, s: Settings, enc: object, cache: object, fusion: object, records: SearchIndex,
-                   cidx: SearchIndex, oos: list[tuple[str, set[str]]], out: dict[str, object],
-                   report: dict[str, object]) -> None:
-    """The learned stage's confidence (when the model file fits the encoder):
-
-    * passages — short questions: mailbox titles (dev) on the records corpus, label = the top result is relevant;
-      long letters: the mailbox letters (dev) and the team's labelled letters on the regulation corpus, label = a
-      relevant article among the three shown; out-of-scope petitions (dev) on both corpora, label 0;
-    * curated — leave-one-out over the shipped wordings + out-of-scope (dev), label = the top entry is the wording's
-      own entry.
-    Coefficients are tied to the model file's digest (``"ranker"``)."""
-    from assistant.evaluation import eval_memory
-    from assistant.search.corpus import curated_items, passage_items, regulation_items
-    from assistant.search.entries import passage_view
-    from assistant.search.memory import AnswerMemory, letter_sources
-    from assistant.search.query import prepare
-    from assistant.search.ranker import RankerUnavailable, load_ranking
-
-    try:
-        ranking = load_ranking(enc, fusion, s.ranker_file)  # type: ignore[arg-type]
-    except RankerUnavailable as exc:
-        print(f"ranker not calibrated: {exc}")
-        return
-    out["ranker"] = ranking.digest
-    ev = s.shared_data.parent / "eval"
-    with svc.Session() as sess:  # type: ignore[attr-defined]
-        reg_items = regulation_items(sess)
-        cur_items = curated_items(sess)
-        replies = passage_items(sess, ["官方答复"])
-    reg = build_eval_index(reg_items, enc, cache, s.token_field, s.bm25_engine)  # type: ignore[arg-type]
-    rows: list[tuple[list[float], float, bool]] = []
-    # short: titles → records (empty memory: no articles in that corpus)
-    ranking.memory = AnswerMemory.build([], records, enc, cache)  # type: ignore[arg-type]
-    rr = Retriever(records, None, enc, s.token_field, fusion, calibration={}, ranking=ranking)  # type: ignore[arg-type]
-    for q in load_queries(ev / "queries_mee_title2record.jsonl", "dev"):
-        res = rr.search(q.query).passages
-        top = res.hits[0].item.target if res.hits else ""
-        rows.append(([res.features.get(f, 0.0) for f in FEATURES["ranker"]], float(top in q.relevant), True))
-    for text, _ in oos:
-        res = rr.search(text).passages
-        rows.append(([res.features.get(f, 0.0) for f in FEATURES["ranker"]], 0.0, False))
-    # long: letters on the regulation corpus, memory without the letter's own group
-    ranking.memory = eval_memory(reg, enc, cache, cur_items, replies, ev)  # type: ignore[arg-type]
-    rg = Retriever(reg, None, enc, s.token_field, fusion, calibration={}, ranking=ranking)  # type: ignore[arg-type]
-    letters = [(q.query, set(q.relevant), q.group) for q in load_queries(ev / "queries_mee_letter2article.jsonl", "dev")]
-    letters += [(a.text, set(a.cites), a.group) for a in letter_sources() if len(a.text) > 80]
-    for text, rel, group in letters:
-        res = rg.search(text, exclude_group=group).passages
-        shown = {h.item.id for h in res.hits[:3]}
-        rows.append(([res.features.get(f, 0.0) for f in FEATURES["ranker"]], float(bool(shown & rel)), True))
-    for text, _ in oos:
-        res = rg.search(text).passages
-        rows.append(([res.features.get(f, 0.0) for f in FEATURES["ranker"]], 0.0, False))
-    x = np.array([r[0] for r in rows])
-    y = np.array([r[1] for r in rows])
-    ans = np.array([r[2] for r in rows])
-    w = fit_logistic(x, y)
-    coef = {f: float(v) for f, v in zip(FEATURES["ranker"], w[:-1])} | {"bias": float(w[-1])}
-    out["passages:ranker"] = coef
-    conf = 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
-    crv = curve(conf, y, ans)
-    report["passages:ranker"] = {"coef": coef, "curve": crv, "chosen": choose(crv)}
-    # curated entries, leave-one-out
-    if ranking.entries is None:
-        return
-    pas = svc.retriever.passages  # type: ignore[attr-defined]
-    rc = Retriever(pas, cidx, enc, s.token_field, fusion, calibration={}, ranking=ranking)  # type: ignore[arg-type]
-    ranking.memory = None
-    stage = ranking.stage
-    from assistant.search.letter import analyse
-    from assistant.search.retriever import REPEAL_WORDS, default_mask
-
-    erows: list[tuple[list[float], float, bool]] = []
-    qs = [(j, it.text, it.target) for j, it in enumerate(cidx.items) if is_wording(it)] + \
-        [(None, t, "") for t, _ in oos]
-    for j, text, target in qs:
-        pq = prepare(text, s.token_field, enc)  # type: ignore[arg-type]
-        allow = default_mask(pas, pq.normalized, any(w_ in pq.normalized for w_ in REPEAL_WORDS))
-        sig = stage.signals(pas, pq, analyse(pq.raw, pq.normalized), enc, allow)  # type: ignore[arg-type]
-        view = passage_view(pas, sig.fused_ref, sig.dense, sig.bm25_words + sig.bm25_bigrams)
-        rl = rc._rank_entries(ranking.entries, cidx, pq, 10, view, exclude_row=j)
-        top = rl.hits[0].item.target if rl.hits else ""
-        erows.append(([rl.features.get(f, 0.0) for f in ENTRY_CAL_FEATURES], float(bool(target) and top == target),
-                      bool(target)))
-    x = np.array([r[0] for r in erows])
-    y = np.array([r[1] for r in erows])
-    ans = np.array([r[2] for r in erows])
-    w = fit_logistic(x, y)
-    coef = {f: float(v) for f, v in zip(ENTRY_CAL_FEATURES, w[:-1])} | {"bias": float(w[-1])}
-    out["curated:ranker"] = coef
-    conf = 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
-    crv = curve(conf, y, ans)
-    report["curated:ranker"] = {"coef": coef, "curve": crv, "chosen": choose(crv, 0.9, 0.1)}
-
-
 def main() -> None:
     from assistant.service import AssistantService
 
@@ -229,7 +134,6 @@ def main() -> None:
         conf = 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
         rows = curve(conf, y, ans)
         report[f"curated:{mode}"] = {"coef": coef, "curve": rows, "chosen": choose(rows, 0.9, 0.1)}
-    ranker_section(svc, s, enc, cache, fusion, idx, cidx, oos, out, report)
     CALIBRATION_FILE.write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
     (ROOT / "index" / "calibration_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
     for k, v in report.items():

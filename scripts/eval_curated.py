@@ -83,7 +83,7 @@ def entry_task(svc: AssistantService, rows: list[dict[str, str]]) -> dict[str, A
             right += a.curated["id"] == row["entry_id"]
     res["service"] = {"curated_shown_share": round(shown / len(rows), 3),
                       "shown_and_right_share_of_shown": round(right / max(1, shown), 3),
-                      "curated_threshold": svc.settings.curated_threshold,
+                      "curated_threshold": svc.decision_thresholds().curated,
                       "ranking": "learned" if r.ranker_active else "fusion"}
     return res
 
@@ -96,7 +96,8 @@ def article_task(svc: AssistantService, rows: list[dict[str, str]]) -> dict[str,
         reg_items = regulation_items(sess)
         cur_items = curated_items(sess)
         replies = passage_items(sess, ["官方答复"])
-    reg = build_eval_index(reg_items, svc.encoder, svc.cache(), s.token_field, s.bm25_engine)
+    reg = build_eval_index(reg_items, svc.encoder, svc.cache(), s.token_field, s.bm25_engine,
+                           encoder2=svc.encoder2)
     cites = {it.target: [c for c in it.meta.get("citations") or [] if c in reg.pos] for it in wording_rows(cur_items)}
     qs = [EvalQuery(f"heldout-{i}", row["query"], cites.get(row["entry_id"], []), "test", row["entry_id"])
           for i, row in enumerate(rows)]

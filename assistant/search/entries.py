@@ -15,7 +15,7 @@ a log-odds that the calibration can read).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -217,25 +217,54 @@ def entry_features(curated: SearchIndex, pq: PreparedQuery, fusion: FusionParams
 
 @dataclass
 class EntryScorer:
-    """A linear model over standardised :data:`ENTRY_FEATURES` (log-odds that the entry answers the question)."""
+    """Scores entries from :data:`ENTRY_FEATURES`: a linear model over standardised features (``w``, ``b``, ``mu``,
+    ``sd``: a log-odds that the entry answers the question) or a LightGBM lambdarank booster (``model``)."""
 
     features: list[str]
-    w: list[float]
-    b: float
-    mu: list[float]
-    sd: list[float]
+    w: list[float] = field(default_factory=list)
+    b: float = 0.0
+    mu: list[float] = field(default_factory=list)
+    sd: list[float] = field(default_factory=list)
+    kind: str = "linear"
+    model: str = ""
+    #: kind "ensemble": the members, each divided by the spread of its scores over the training candidates (fixed,
+    #: so the sum keeps how good the best entry is in absolute terms — the decision reads it) and summed
+    members: list[EntryScorer] = field(default_factory=list)
+    scales: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        unknown = [f for f in self.features if f not in ENTRY_FEATURES]
+        if unknown or self.kind not in ("linear", "lgbm", "ensemble"):
+            raise ValueError(f"entry model: unknown features {unknown} or kind {self.kind!r}")
         self._cols = np.array([ENTRY_FEATURES.index(f) for f in self.features], dtype=np.int64)
+        self._booster: Any = None
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        x = X[:, self._cols]
+        if self.kind == "ensemble":
+            return np.sum([m.score(X) / sc for m, sc in zip(self.members, self.scales)], axis=0)
+        x = np.asarray(X, dtype=np.float64)[:, self._cols]
+        if self.kind == "lgbm":
+            if self._booster is None:
+                import lightgbm as lgb
+
+                self._booster = lgb.Booster(model_str=self.model)
+            return np.asarray(self._booster.predict(x, num_threads=1), dtype=np.float64)
         return ((x - np.asarray(self.mu)) / np.asarray(self.sd)) @ np.asarray(self.w) + self.b
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": self.features, "w": self.w, "b": self.b, "mu": self.mu, "sd": self.sd}
+        if self.kind == "ensemble":
+            return {"kind": "ensemble", "features": self.features, "members": [m.to_dict() for m in self.members],
+                    "scales": self.scales}
+        if self.kind == "lgbm":
+            return {"kind": "lgbm", "features": self.features, "model": self.model}
+        return {"kind": "linear", "features": self.features, "w": self.w, "b": self.b, "mu": self.mu, "sd": self.sd}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EntryScorer:
+        if d.get("kind") == "ensemble":
+            return cls(list(d["features"]), kind="ensemble", members=[cls.from_dict(m) for m in d["members"]],
+                       scales=[float(x) for x in d["scales"]])
+        if d.get("kind", "linear") == "lgbm":
+            return cls(list(d["features"]), kind="lgbm", model=str(d["model"]))
         return cls(list(d["features"]), [float(x) for x in d["w"]], float(d["b"]),
                    [float(x) for x in d["mu"]], [float(x) for x in d["sd"]])

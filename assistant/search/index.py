@@ -44,7 +44,7 @@ class IndexCorrupt(IndexMismatch):
     code = "index_corrupt"
 
 
-INDEX_FILES = ("items.jsonl", "bm25.pkl", "vectors.faiss")
+INDEX_FILES = ("items.jsonl", "bm25.pkl", "vectors.faiss", "vectors2.faiss")
 
 
 def _sha256(path: Path) -> str:
@@ -129,6 +129,8 @@ class SearchIndex:
         self.items = items
         self.bm25 = bm25
         self.vectors = vectors
+        #: vectors of a second encoder (the ranker's ``dense2`` features), when configured and built
+        self.vectors2: VectorIndex | None = None
         self.manifest = manifest
         self.pos = {it.id: i for i, it in enumerate(items)}
         self._lock = threading.Lock()
@@ -148,6 +150,22 @@ class SearchIndex:
     @property
     def has_vectors(self) -> bool:
         return self.vectors is not None and self.vectors.size == len(self.items)
+
+    def has_vectors2(self, encoder_id: str | None = None) -> bool:
+        """Second-encoder vectors for every item (of ``encoder_id``, when given)."""
+        return self.vectors2 is not None and self.vectors2.size == len(self.items) and \
+            (encoder_id is None or self.manifest.get("encoder2") == encoder_id)
+
+    def attach_vectors2(self, matrix: np.ndarray, encoder: Encoder) -> None:
+        """Install the second encoder's vectors for exactly these items."""
+        if matrix.shape != (len(self.items), encoder.dim):
+            raise ValueError(f"vector matrix {matrix.shape} does not fit {len(self.items)} items × {encoder.dim}")
+        v = VectorIndex(encoder.dim)
+        if len(matrix):
+            v.add(matrix)
+        with self._lock:
+            self.vectors2 = v
+            self.manifest.update(vectors2=True, encoder2=encoder.id, dim2=encoder.dim)
 
     @classmethod
     def build(cls, items: list[Item], token_field: str = "both", engine: str = "rank_bm25",
@@ -196,6 +214,11 @@ class SearchIndex:
         if self.has_vectors:
             assert self.vectors is not None
             self.vectors.save(tmp / "vectors.faiss")
+        if self.has_vectors2():
+            assert self.vectors2 is not None
+            self.vectors2.save(tmp / "vectors2.faiss")
+        else:
+            self.manifest.update(vectors2=False)
         self.manifest["files"] = {name: {"size": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
                                   for name in INDEX_FILES if (tmp / name).exists()}
         (tmp / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), "utf-8")
@@ -233,9 +256,11 @@ class SearchIndex:
                 for line in fh:
                     items.append(Item(**json.loads(line)))
             bm25 = BM25Index.load(folder / "bm25.pkl")
-            vectors = None
+            vectors = vectors2 = None
             if manifest.get("vectors"):
                 vectors = VectorIndex.load(folder / "vectors.faiss", int(manifest["dim"]))
+            if manifest.get("vectors2"):
+                vectors2 = VectorIndex.load(folder / "vectors2.faiss", int(manifest["dim2"]))
         except FileNotFoundError:
             raise
         except Exception as exc:  # truncated pickle, faiss RuntimeError, bad JSON line: never crash a worker on it
@@ -243,7 +268,10 @@ class SearchIndex:
         if len(items) != manifest.get("items") or bm25.n_docs != len(items) or \
                 (vectors is not None and vectors.size != len(items)):
             raise IndexMismatch("索引文件不完整（条目数不一致），请重建索引")
-        return cls(items, bm25, vectors, manifest)
+        index = cls(items, bm25, vectors, manifest)
+        if vectors2 is not None and vectors2.size == len(items):
+            index.vectors2 = vectors2
+        return index
 
 
 def query_text(q: str) -> str:

@@ -102,6 +102,8 @@ class AnswerMemory:
         pos = index.pos
         self.cited = [np.array([pos[c] for c in r.cites if c in pos], dtype=np.int64) for r in rows]
         self.groups = np.array([r.group for r in rows], dtype=object)
+        #: the curated index the curated rows were read from (the service rebuilds the memory when it changes)
+        self.curated: SearchIndex | None = None
 
     @classmethod
     def build(cls, rows: Iterable[Answered], index: SearchIndex, encoder: Encoder, cache: EmbeddingCache | None,

@@ -105,8 +105,11 @@ class Ranking:
     stage: RankingStage
     info: dict[str, Any] = field(default_factory=dict)
     memory: AnswerMemory | None = None
-    #: sha256 of the model file (the calibration of the ranker's confidence is tied to it)
+    #: sha256 of the model file
     digest: str = ""
+    #: the decision's coefficients for the ranker's confidence (``passages:ranker``, ``curated:ranker``), fitted
+    #: with the models on out-of-fold scores: they travel with the model they describe
+    calibration: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def read_model_file(path: Path = RANKER_FILE) -> dict[str, Any]:
@@ -141,8 +144,16 @@ def load_ranking(encoder: Encoder | None, fusion: FusionParams, path: Path = RAN
         entries = EntryScorer.from_dict(data["entries"]) if data.get("entries") else None
     except (KeyError, TypeError, ValueError) as exc:
         raise RankerUnavailable(f"排序模型文件内容不完整：{exc}") from exc
+    cal = data.get("calibration") or {}
     return Ranking(model, entries, RankingStage(model, fusion, encoder2), info=data.get("info", {}),
-                   digest=model_digest(path))
+                   digest=model_digest(path), calibration={k: dict(v) for k, v in cal.items() if isinstance(v, dict)})
+
+
+def ranker_thresholds(ranking: Ranking | None) -> dict[str, float] | None:
+    """The decision thresholds chosen with the model (answer, caution, curated), if its file has them."""
+    t = ranking.calibration.get("thresholds") if ranking is not None else None
+    return {k: float(t[k]) for k in ("answer", "caution", "curated")} if t and all(
+        k in t for k in ("answer", "caution", "curated")) else None
 
 
 def model_digest(path: Path = RANKER_FILE) -> str:
@@ -252,9 +263,11 @@ __all__ = ["RankerModel", "RankingStage", "RankerUnavailable", "Ranking", "load_
 
 
 def write_model_file(passages: RankerModel, entries: EntryScorer | None, encoder_id: str, fingerprint: str,
-                     info: dict[str, Any], path: Path = RANKER_FILE, encoder2_id: str | None = None) -> None:
-    """Write the model file (``scripts/train_ranker.py``)."""
+                     info: dict[str, Any], path: Path = RANKER_FILE, encoder2_id: str | None = None,
+                     calibration: dict[str, dict[str, float]] | None = None) -> None:
+    """Write the model file (``scripts/train_ranker.py``). ``calibration``: the decision's logistic coefficients
+    for ``passages:ranker`` and ``curated:ranker``, fitted on out-of-fold scores of these very models."""
     data = {"format": FORMAT, "encoder": encoder_id, "encoder2": encoder2_id, "fingerprint": fingerprint,
-            "features": list(FEATURES), "passages": passages.to_dict(),
+            "features": list(FEATURES), "calibration": calibration or {}, "passages": passages.to_dict(),
             "entries": entries.to_dict() if entries is not None else None, "info": info}
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")

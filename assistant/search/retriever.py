@@ -165,7 +165,8 @@ class Retriever:
         """Whether answers are ranked by the learned stage now (hybrid mode, models loaded, memory built)."""
         rk = self.ranking
         return rk is not None and self.mode == "hybrid" and rk.memory is not None and \
-            rk.memory.index is self._passages
+            rk.memory.index is self._passages and \
+            (rk.passages.encoder2 is None or self._passages.has_vectors2(rk.passages.encoder2))
 
     def set_memory(self, memory: AnswerMemory | None) -> None:
         """Install the memory of answered questions built for the current passage index."""
@@ -175,10 +176,11 @@ class Retriever:
     def _coef(self, name: str, mode: str) -> dict[str, float]:
         """Calibrated coefficients; hybrid ones only apply to the encoder they were fitted with."""
         cal = self.calibration
-        if mode in ("hybrid", "ranker") and (self.encoder is None or cal.get("encoder") != self.encoder.id):
+        if mode == "ranker":  # fitted with the ranking model, stored in its file
+            c = self.ranking.calibration.get(f"{name}:ranker") if self.ranking is not None else None
+            return c if c else _DEFAULT_COEF[mode]
+        if mode == "hybrid" and (self.encoder is None or cal.get("encoder") != self.encoder.id):
             return _DEFAULT_COEF[mode]
-        if mode == "ranker" and (self.ranking is None or cal.get("ranker") != self.ranking.digest):
-            return _DEFAULT_COEF[mode]  # fitted for another ranking model
         c = cal.get(f"{name}:{mode}")
         return c if isinstance(c, dict) else _DEFAULT_COEF.get(mode, _DEFAULT_COEF["hybrid"])
 
@@ -267,7 +269,8 @@ class Retriever:
     def _rank_learned(self, rk: Ranking, index: SearchIndex, pq: PreparedQuery, k: int,
                       allow: np.ndarray | None, exclude_group: str | None = None) -> tuple[RankedList, PassageView]:
         """Passages reordered by the ranker; ``Hit.fused`` carries the ranker's score."""
-        sig, cands, scores = rk.stage.run(index, pq, self.encoder, allow, rk.memory, exclude_group)
+        d2 = index.vectors2.matrix if (rk.passages.encoder2 and index.vectors2 is not None) else None
+        sig, cands, scores = rk.stage.run(index, pq, self.encoder, allow, rk.memory, exclude_group, d2)
         top = ranked_positions(cands, scores, k)
         bm = sig.bm25_words + sig.bm25_bigrams
         hits = [Hit(index.items[p], sc, float(bm[p]), float(sig.dense[p]) if sig.dense is not None else None, r + 1)
@@ -281,6 +284,7 @@ class Retriever:
             feats["gap10"] = float(s_sorted[0] - s_sorted[min(9, len(s_sorted) - 1)])
             feats["dense1"] = float(sig.dense[p0]) if sig.dense is not None else 0.0
             feats["coverage"] = float(sig.cov_words[p0])
+            feats["long"] = 1.0 if sig.is_long else 0.0
         conf = confidence_from(feats, self._coef("passages", "ranker")) if hits else 0.0
         return RankedList(hits, feats, conf, "hybrid"), passage_view(index, sig.fused_ref, sig.dense, bm)
 

