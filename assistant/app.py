@@ -6,10 +6,13 @@ import secrets
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .config import Settings
+from .errors import AppError
+from .http import JSON_PATHS, error_json, wants_json
 from .security import init_security
 from .service import AssistantService
 
@@ -28,9 +31,7 @@ def is_database_outage(exc: BaseException) -> bool:
 
 def database_unavailable_response() -> Any:
     """503 in Chinese: JSON for the API and probes, a short page for everything else."""
-    json_wanted = request.path.startswith(("/api/", "/healthz", "/readyz")) or \
-        request.accept_mimetypes.best == "application/json"
-    if json_wanted:
+    if wants_json(JSON_PATHS):
         resp = jsonify(DB_UNAVAILABLE)
         resp.status_code = 503
     else:
@@ -112,6 +113,15 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
     @app.errorhandler(400)
     def bad_request(_e: Any) -> Any:
         return jsonify({"error_code": "bad_request", "message": "请求格式不正确"}), 400
+
+    @app.errorhandler(AppError)
+    def app_error(e: AppError) -> Any:
+        """An AppError no blueprint answered itself: its status and message, as JSON or a short page."""
+        if wants_json(JSON_PATHS):
+            return error_json(e)
+        return Response(f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>无法完成请求</title>"
+                        f"<p>{escape(e.message)}</p><p><a href=/chat>返回咨询页面</a></p></html>", e.status,
+                        mimetype="text/html")
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(e: SQLAlchemyError) -> Any:

@@ -9,18 +9,13 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db.models import StaffUser
+from .errors import AuthError
 
 ROLES = {"admin": "管理员（市局）", "district": "区县/功能区工作人员", "expert": "专家", "viewer": "只读"}
 DISTRICTS = ("定海区", "普陀区", "岱山县", "嵊泗县", "新城", "普陀山-朱家尖", "高新区", "市本级")
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD = 10
-
-
-class AuthError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 def create_user(session: Session, username: str, password: str, role: str, district: str = "",

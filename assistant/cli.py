@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from .config import Settings
+from .errors import EXIT_CODE, AppError, QuestionError
 
 
 def _service(migrate: bool = True) -> Any:
@@ -25,7 +26,18 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=1))
 
 
-@click.group(help="环保咨询助手 — 舟山市生态环境局企业环保咨询助手")
+class _Main(click.Group):
+    """Every AppError a command lets through becomes its Chinese message and exit code 2 (no traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AppError as e:
+            click.echo(f"错误（{e.code}）：{e.message}", err=True)
+            sys.exit(EXIT_CODE)
+
+
+@click.group(cls=_Main, help="环保咨询助手 — 舟山市生态环境局企业环保咨询助手")
 def main() -> None:
     pass
 
@@ -95,8 +107,6 @@ def index_build(no_vectors: bool, as_json: bool) -> None:
 @click.option("--include-repealed", is_flag=True, default=None, help="检索结果包含已废止文件（会标注）")
 @click.option("--kind", "kinds", multiple=True, help="只检索某类文件，如 法律、地方性法规（可多次）")
 def ask(question: str, as_json: bool, include_repealed: bool | None, kinds: tuple[str, ...]) -> None:
-    from .service import QuestionError
-
     svc = _service()
     svc.ensure_corpus()
     svc.load_indexes(background=False, build_vectors=False)
@@ -107,7 +117,7 @@ def ask(question: str, as_json: bool, include_repealed: bool | None, kinds: tupl
             _echo_json({"error_code": exc.code, "message": exc.message})
         else:
             click.echo(exc.message, err=True)
-        sys.exit(2)
+        sys.exit(EXIT_CODE)
     if as_json:
         _echo_json(out.answer.as_dict())
     else:
@@ -217,7 +227,8 @@ def user() -> None:
 @click.option("--unit", default="", help="所在处室/单位")
 @click.option("--name", "display_name", default="", help="显示名")
 def user_create(username: str, role: str, district: str, unit: str, display_name: str) -> None:
-    from .auth import AuthError, create_user
+    from .auth import create_user
+    from .errors import AuthError
 
     if sys.stdin.isatty():
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
@@ -230,7 +241,7 @@ def user_create(username: str, role: str, district: str, unit: str, display_name
             s.commit()
         except AuthError as exc:
             click.echo(f"{exc.message}（{exc.code}）", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_CODE)
         click.echo(f"已创建账号 {u.username}（{role}{'，' + district if district else ''}）")
 
 
@@ -317,14 +328,15 @@ def backup() -> None:
 @backup.command("create", help="把全部数据表（JSON Lines）与 corpus/curated 写入一个 .tar.gz 备份")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="备份文件路径")
 def backup_create(out: Path) -> None:
-    from .ops.backup import BackupError, create_backup
+    from .errors import BackupError
+    from .ops.backup import create_backup
 
     svc = _service(migrate=False)
     try:
         info = create_backup(svc.engine, svc.settings.corpus_dir / "curated", out)
     except BackupError as exc:
         click.echo(exc.message, err=True)
-        sys.exit(2)
+        sys.exit(EXIT_CODE)
     finally:
         svc.engine.dispose()
     click.echo(f"备份已写入 {info.path}（{info.bytes} 字节，Alembic {info.revision}，{info.created_at}）")
@@ -336,14 +348,15 @@ def backup_create(out: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="目标数据库或精选问答目录非空时，先清空再恢复")
 def backup_restore(file: Path, yes: bool) -> None:
-    from .ops.backup import BackupError, restore_backup
+    from .errors import BackupError
+    from .ops.backup import restore_backup
 
     svc = _service()
     try:
         info = restore_backup(svc.engine, file, svc.settings.corpus_dir / "curated", force=yes)
     except BackupError as exc:
         click.echo(exc.message, err=True)
-        sys.exit(2)
+        sys.exit(EXIT_CODE)
     finally:
         svc.engine.dispose()
     m = info.manifest
@@ -368,26 +381,15 @@ def _cli_actor() -> Any:
 
 
 def _workflow(fn: Any) -> Any:
-    """Workflow errors become a Chinese message and exit code 2 (no traceback)."""
-    import functools
-
-    @functools.wraps(fn)
-    def run(*a: Any, **kw: Any) -> Any:
-        from .queue.curation import WorkflowError
-
-        try:
-            return fn(*a, **kw)
-        except WorkflowError as e:
-            click.echo(f"错误（{e.code}）：{e.message}", err=True)
-            sys.exit(2)
-
-    return run
+    """Kept as a marker of the commands that run a staff workflow; their WorkflowErrors are answered by the
+    group (``_Main``): the Chinese message and exit code 2."""
+    return fn
 
 
 def _existing_day(session: Any, month: str, district: str) -> Any:
     """The organiser's day of ``month``; a clear error when it has not been scheduled."""
     from .consult.schedule import CITY, get_day
-    from .queue.curation import WorkflowError
+    from .errors import WorkflowError
 
     day = get_day(session, month, district or CITY)
     if day is None:
@@ -513,7 +515,7 @@ def consult_schedule(month: str, district: str, new_date: str, reason: str, plac
     from datetime import date
 
     from .consult.schedule import CITY, day_snapshot, ensure_day, update_day
-    from .queue.curation import WorkflowError
+    from .errors import WorkflowError
 
     svc = _service()
     with svc.Session() as s:

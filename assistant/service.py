@@ -30,6 +30,7 @@ from .config import Settings
 from .db.migrate import upgrade
 from .db.models import CuratedAnswer, Document, Feedback, Handoff, IndexState, Notification, Question, QueueMember
 from .db.session import make_engine, make_sessionmaker
+from .errors import QuestionError
 from .ingest.curated import CuratedEntry
 from .ingest.pipeline import IngestReport, ingest_paths, store_curated
 from .queue.cluster import QuestionClusterer
@@ -53,15 +54,6 @@ def valid_token(token: str | None) -> bool:
     """Only a token of the issued shape is looked up (never NUL or other bytes PostgreSQL refuses)."""
     return bool(token) and TOKEN_RE.fullmatch(token or "") is not None
 INDEX_NAMES = ("passages", "curated")
-
-
-class QuestionError(ValueError):
-    """A question that cannot be accepted (empty, too long)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass

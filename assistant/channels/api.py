@@ -11,8 +11,9 @@ from typing import Any, Literal
 from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..errors import ApiError, AppError
 from ..security import limiter
-from ..service import MAX_QUESTION_CHARS, AssistantService, QuestionError
+from ..service import MAX_QUESTION_CHARS, AssistantService
 from .openapi import OPENAPI
 from .validation import valid_email, valid_phone, valid_uscc
 
@@ -33,12 +34,6 @@ _FIELD_MESSAGES = {
     "contact": "contact 应为对象",
     "client_msg_id": "client_msg_id 应为不超过 100 字的字符串",
 }
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
 
 
 class _Strict(BaseModel):
@@ -140,15 +135,9 @@ def _check_question(text: str) -> None:
         raise ApiError("question_too_long", f"问题过长（{len(text)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
 
 
-@bp.errorhandler(ApiError)
-def _api_error(e: ApiError) -> Any:
-    return jsonify({"error_code": e.code, "message": e.message}), e.status
-
-
-@bp.errorhandler(QuestionError)
-def _question_error(e: QuestionError) -> Any:
-    status = 404 if e.code == "question_not_found" else 400
-    return jsonify({"error_code": e.code, "message": e.message}), status
+@bp.errorhandler(AppError)
+def _app_error(e: AppError) -> Any:
+    return jsonify(e.to_json()), e.status
 
 
 @bp.post("/ask")

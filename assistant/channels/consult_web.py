@@ -16,12 +16,11 @@ from ..consult.agenda import today_cst
 from ..consult.outcomes import SOLVED, followup_for, submit_followup
 from ..consult.people import MAX_QUESTIONS, open_days, register
 from ..db.models import ConsultationDay
-from ..queue.curation import WorkflowError
+from ..errors import WorkflowError
 from ..security import csp_nonce, limiter
 from ..service import AssistantService
 
 bp = Blueprint("consult_web", __name__)
-FOLLOWUP_STATUS = {"followup_not_found": 404, "followup_used": 409, "followup_expired": 410}
 
 
 def _svc() -> AssistantService:
@@ -80,8 +79,7 @@ def followup_page(token: str) -> Any:
     try:
         data = followup_for(_svc(), token)
     except WorkflowError as e:
-        return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), \
-            FOLLOWUP_STATUS.get(e.code, 400)
+        return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), e.status
     return render_template("followup.html", **_ctx(data=data, token=token, SOLVED=SOLVED, form={}))
 
 
@@ -98,9 +96,8 @@ def followup_submit(token: str) -> Any:
     try:
         submit_followup(_svc(), token, form["solved"], score, form["comment"])
     except WorkflowError as e:
-        status = FOLLOWUP_STATUS.get(e.code)
-        if status is not None:
-            return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), status
+        if e.code.startswith("followup_"):  # the link itself is unusable: no form to show again
+            return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), e.status
         data = followup_for(_svc(), token)
         return render_template("followup.html", **_ctx(data=data, token=token, SOLVED=SOLVED, form=form,
                                                        error=e.message, error_code=e.code)), 400

@@ -35,7 +35,8 @@ from ..answer.compose import ABSTAIN_TEXT, Answer
 from ..answer.decide import Decision
 from ..config import Settings
 from ..db.models import Notification, Question, WechatMessage, WechatToken, WechatUser
-from ..service import AssistantService, QuestionError, answer_from_dict
+from ..errors import QuestionError
+from ..service import AssistantService, answer_from_dict
 from .validation import valid_uscc
 from .wechat_adapter import (
     SUCCESS,

@@ -16,7 +16,9 @@ from werkzeug.wrappers import Response as WzResponse
 
 from ..auth import DISTRICTS, ROLES
 from ..db.models import StaffUser
-from ..queue.curation import CLOSE_REASONS, STATUSES, UNITS, Actor, WorkflowError
+from ..errors import WorkflowError
+from ..http import error_json, wants_json
+from ..queue.curation import CLOSE_REASONS, STATUSES, UNITS, Actor
 from ..security import csp_nonce
 from ..service import AssistantService
 
@@ -30,7 +32,8 @@ PUBLIC_ENDPOINTS = {"console.login", "console.static"}
 #: POST endpoints a viewer may use
 VIEWER_POSTS = {"console.logout"}
 CURATED_STATUSES = {"draft": "草稿", "published": "已发布", "retired": "已停用"}
-ERROR_STATUS = {"not_found": 404, "forbidden": 403}
+#: the error code of a refusal that is not raised as an AppError (guards, HTTP errors)
+GUARD_CODES = {400: "bad_request", 401: "login_required", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
 CST = timezone(timedelta(hours=8))
 
 
@@ -89,16 +92,8 @@ def actor() -> Actor:
     return me().actor()
 
 
-def wants_json() -> bool:
-    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-
-
 def error_response(status: int, message: str, code: str = "") -> Any:
-    code = code or {400: "bad_request", 401: "login_required", 403: "forbidden", 404: "not_found",
-                    429: "rate_limited"}.get(status, "error")
+    code = code or GUARD_CODES.get(status, "error")
     if wants_json():
         return jsonify({"error_code": code, "message": message}), status
     return render_template("console/error.html", status=status, message=message), status
@@ -161,11 +156,10 @@ def _json(value: Any) -> str:
 # -- errors ------------------------------------------------------------------------------------------------------
 @bp.errorhandler(WorkflowError)
 def _workflow_error(e: WorkflowError) -> Any:
-    status = ERROR_STATUS.get(e.code)
-    if status is not None:
-        return error_response(status, e.message, e.code)
+    if e.status in (403, 404):  # out of the user's scope: an error page, not a flash on the page they came from
+        return error_response(e.status, e.message, e.code)
     if wants_json():
-        return jsonify({"error_code": e.code, "message": e.message}), 409 if e.code == "conflict" else 400
+        return error_json(e)
     flash(e.message, "error")
     return redirect(back_url())
 

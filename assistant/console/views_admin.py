@@ -7,9 +7,10 @@ from typing import Any
 from flask import flash, render_template, request
 from sqlalchemy import func, select
 
-from ..auth import DISTRICTS, ROLES, AuthError, create_user
+from ..auth import DISTRICTS, ROLES, create_user
 from ..db.models import AuditLog, StaffUser
-from ..queue.curation import UNITS, WorkflowError, audit
+from ..errors import AuthError, WorkflowError
+from ..queue.curation import UNITS, audit
 from .common import actor, bp, fail, me, redirect_to, require_admin, svc
 
 AUDIT_PAGE = 100

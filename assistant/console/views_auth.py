@@ -7,8 +7,9 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..auth import AuthError, authenticate
+from ..auth import authenticate
 from ..db.models import StaffUser
+from ..errors import AuthError
 from ..queue.curation import Actor, audit
 from ..security import limiter
 from .common import ConsoleUser, bp, me, safe_next, svc

@@ -16,7 +16,7 @@ from ..consult import outcomes as oc
 from ..consult import people
 from ..consult.schedule import CITY, DAY_STATUSES, ORGANISERS, can_manage, can_view_day, ensure_day, update_day
 from ..db.models import ConsultationDay
-from ..queue.curation import WorkflowError
+from ..errors import WorkflowError
 from .common import actor, bp, fail, redirect_to, svc
 
 CITATION_RE = re.compile(r"^.+#[0-9A-Za-z.\-~]+$")

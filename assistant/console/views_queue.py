@@ -11,8 +11,9 @@ from sqlalchemy import select
 from ..answer.markup import to_text
 from ..auth import DISTRICTS
 from ..db.models import CuratedAnswer, Question, QueueItem, QueueMember, StaffUser
+from ..errors import WorkflowError
 from ..queue import curation as cur
-from ..queue.curation import CHANNELS, STATUSES, WorkflowError
+from ..queue.curation import CHANNELS, STATUSES
 from ..text.numerals import int_to_cn
 from .common import actor, bp, me, redirect_to, svc
 

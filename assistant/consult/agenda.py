@@ -31,7 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Question, QueueItem, QueueMember
-from ..queue.curation import Actor, WorkflowError, audit, consented_contacts
+from ..errors import WorkflowError
+from ..queue.curation import Actor, audit, consented_contacts
 from ..text.normalize import normalize
 from .schedule import CITY, can_manage
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..db.models import AgendaItem, ConsultationDay, Participant
-from ..queue.curation import WorkflowError
+from ..errors import WorkflowError
 from . import agenda as agenda_mod
 from . import outcomes as outcomes_mod
 from . import people as people_mod

@@ -31,7 +31,8 @@ from ..db.models import (
     QueueItem,
     QueueMember,
 )
-from ..queue.curation import Actor, WorkflowError, audit, publish
+from ..errors import WorkflowError
+from ..queue.curation import Actor, audit, publish
 from ..text.normalize import normalize
 from .agenda import visible
 from .schedule import can_manage, cn_date

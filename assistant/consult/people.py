@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from ..channels.validation import valid_phone, valid_uscc
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Notification, Participant, Question, QueueMember
-from ..queue.curation import Actor, WorkflowError, audit, consented_contacts
+from ..errors import WorkflowError
+from ..queue.curation import Actor, audit, consented_contacts
 from ..queue.intake import enqueue
 from ..text.normalize import normalize
 from .agenda import asker_key, visible

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from ..auth import DISTRICTS
 from ..config import Settings
 from ..db.models import ConsultationDay
-from ..queue.curation import Actor, WorkflowError, audit
+from ..errors import WorkflowError
+from ..queue.curation import Actor, audit
 
 CITY = "市本级"
 ORGANISERS = (CITY, *[d for d in DISTRICTS if d != CITY])

@@ -32,6 +32,7 @@ from sqlalchemy import Date, DateTime, Engine, Table, func, select, text
 from .. import __version__
 from ..db.migrate import alembic_config
 from ..db.models import Base
+from ..errors import BackupError
 
 FORMAT = "zhoushan-assistant-backup/1"
 MANIFEST = "manifest.json"
@@ -39,15 +40,6 @@ CURATED_PREFIX = "corpus/curated/"
 #: derived, per-machine state: not part of a backup (rebuilt by ``assistant index build``)
 SKIPPED_TABLES = frozenset({"index_state"})
 BATCH = 1000
-
-
-class BackupError(Exception):
-    """A backup that cannot be written or restored; ``message`` is shown to the operator (Chinese)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def tables() -> list[Table]:

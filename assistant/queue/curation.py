@@ -20,6 +20,7 @@ from ..db.models import (
     QueueItem,
     QueueMember,
 )
+from ..errors import WorkflowError
 from ..ingest.curated import CuratedEntry
 from ..text.normalize import normalize
 
@@ -32,12 +33,6 @@ CHANNELS = {"widget": "网页挂件", "chat": "咨询页面", "api": "接口", "
             "followup": "跟踪问效"}
 CLOSE_REASONS = {"out_of_scope": "不属于本局职责", "duplicate": "重复问题", "referred": "已转其他部门"}
 UNITS = ("综合处", "办公室", "科监处", "环评处", "执法支队", "生态处", "水处", "大气处", "土壤处", "技术中心", "环境学会")
-
-
-class WorkflowError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 @dataclass(frozen=True)
