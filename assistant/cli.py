@@ -375,7 +375,7 @@ CLI_ACTOR_NAME = "cli"
 
 def _cli_actor() -> Any:
     """Commands run by the bureau's IT staff on the server act as the city bureau's administrator."""
-    from .queue.curation import Actor
+    from .domain import Actor
 
     return Actor(CLI_ACTOR_NAME, "admin")
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,7 +34,9 @@ from sqlalchemy.exc import IntegrityError
 from ..answer.compose import ABSTAIN_TEXT, Answer
 from ..answer.decide import Decision
 from ..config import Settings
+from ..consult.schedule import next_day
 from ..db.models import Notification, Question, WechatMessage, WechatToken, WechatUser
+from ..domain import CHINA_TZ, cn_date, today_cn
 from ..errors import QuestionError
 from ..service import AssistantService, answer_from_dict
 from .validation import valid_uscc
@@ -58,7 +60,6 @@ MAX_REPLY_BYTES = 2048
 #: at most this many characters of the answer itself: WeChat replies stay short, the link has the rest
 MAX_HEAD_CHARS = 500
 MAX_ATTEMPTS = 5
-CHINA = timezone(timedelta(hours=8))
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 _BIND = re.compile(r"^(?:绑定|绑定企业)[\s:：]*(?P<name>.+?)[\s,，、;；:：]+(?P<code>[0-9A-Za-z]{18})$")
 _UNBIND = {"解绑", "解除绑定", "取消绑定"}
@@ -201,32 +202,15 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
     return _fit(head, "\n".join(tail_lines), limit)
 
 
-def next_consultation_day(today: date) -> date:
-    """企业环保咨询日: the 10th of this month when today is on or before the 10th, else the 10th of next month."""
-    if today.day <= 10:
-        return today.replace(day=10)
-    y, m = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return date(y, m, 10)
-
-
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def today_china() -> date:
-    return datetime.now(CHINA).date()
-
-
-def welcome_text(base_url: str, today: date | None = None) -> str:
-    day = next_consultation_day(today or today_china())
+def welcome_text(base_url: str, day: date, day_of_month: int = 10) -> str:
+    """The subscribe reply; ``day`` is the next consultation day (``consult.schedule.next_day``)."""
     return (f"{WELCOME}\n\n菜单“我的问题”可查看您咨询过的问题和工作人员的答复；发送“绑定 企业名称 统一社会信用代码”"
-            f"可把咨询记录关联到企业。\n\n下一次企业环保咨询日：{_cn_date(day)}（每月10日）。\n"
-            f"网页版：{base_url.rstrip('/')}/chat")
+            f"可把咨询记录关联到企业。\n\n下一次企业环保咨询日：{cn_date(day)}（每月{day_of_month}日，"
+            f"遇节假日顺延）。\n网页版：{base_url.rstrip('/')}/chat")
 
 
-def register_day_text(base_url: str, today: date | None = None) -> str:
-    day = next_consultation_day(today or today_china())
-    return (f"企业环保咨询日为每月10日，下一次：{_cn_date(day)}。\n"
+def register_day_text(base_url: str, day: date, day_of_month: int = 10) -> str:
+    return (f"企业环保咨询日为每月{day_of_month}日（遇节假日顺延），下一次：{cn_date(day)}。\n"
             f"线上报名功能即将开通，开通后可在 {base_url.rstrip('/')}/chat 页面报名；"
             "在此之前，您可以直接在公众号提问，或点击菜单“转人工”留言。")
 
@@ -669,11 +653,16 @@ class WechatChannel:
             return self._text(account, msg, said, base_url)
         return Outcome(NON_TEXT)
 
+    def next_day(self) -> date:
+        """The city bureau's next consultation day, as the console schedules it (stored day or holiday shift)."""
+        with self.svc.Session() as s:
+            return next_day(self.svc.settings, today_cn(), s)
+
     def _event(self, account: WechatAccount, msg: Inbound, base_url: str) -> Outcome:
         ev = msg.event
         if ev in ("subscribe", "subscribe_scan"):
             self._user(account, msg.source, subscribed=True)
-            return Outcome(welcome_text(base_url))
+            return Outcome(welcome_text(base_url, self.next_day(), self.svc.settings.consult_day_of_month))
         if ev == "unsubscribe":
             self._user(account, msg.source, subscribed=False, awaiting_handoff=False)
             return Outcome(None)
@@ -682,7 +671,7 @@ class WechatChannel:
             if key == "MY_QUESTIONS":
                 return Outcome(self.my_questions(account, msg.source, base_url))
             if key == "REGISTER_DAY":
-                return Outcome(register_day_text(base_url))
+                return Outcome(register_day_text(base_url, self.next_day(), self.svc.settings.consult_day_of_month))
             if key == "HANDOFF":
                 self._user(account, msg.source, awaiting_handoff=True)
                 return Outcome(HANDOFF_PROMPT)
@@ -772,8 +761,8 @@ class WechatChannel:
         lines = [header]
         for i, q in enumerate(rows, 1):
             st = self.svc.question_status(q.token)
-            when = q.asked_at.astimezone(CHINA).strftime("%m-%d") if q.asked_at.tzinfo else \
-                q.asked_at.replace(tzinfo=UTC).astimezone(CHINA).strftime("%m-%d")
+            when = q.asked_at.astimezone(CHINA_TZ).strftime("%m-%d") if q.asked_at.tzinfo else \
+                q.asked_at.replace(tzinfo=UTC).astimezone(CHINA_TZ).strftime("%m-%d")
             title = q.text if len(q.text) <= 40 else q.text[:40] + "…"
             if st["status"] == "answered":
                 ans = (st.get("answer") or {}).get("text") or ""
@@ -804,5 +793,5 @@ def channel_for(app: Any) -> WechatChannel:
 
 
 __all__ = ["CHANNEL", "ConfigError", "Outcome", "WechatAccount", "WechatChannel", "channel_for", "check_menu",
-           "format_answer", "load_accounts", "load_menu", "next_consultation_day", "truncate_bytes",
+           "format_answer", "load_accounts", "load_menu", "truncate_bytes",
            "welcome_text"]

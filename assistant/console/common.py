@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,9 +16,10 @@ from werkzeug.wrappers import Response as WzResponse
 
 from ..auth import DISTRICTS, ROLES
 from ..db.models import StaffUser
+from ..domain import CHINA_TZ, Actor
 from ..errors import WorkflowError
 from ..http import error_json, wants_json
-from ..queue.curation import CLOSE_REASONS, STATUSES, UNITS, Actor
+from ..queue.curation import CLOSE_REASONS, STATUSES, UNITS
 from ..security import csp_nonce
 from ..service import AssistantService
 
@@ -34,7 +35,6 @@ VIEWER_POSTS = {"console.logout"}
 CURATED_STATUSES = {"draft": "草稿", "published": "已发布", "retired": "已停用"}
 #: the error code of a refusal that is not raised as an AppError (guards, HTTP errors)
 GUARD_CODES = {400: "bad_request", 401: "login_required", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
-CST = timezone(timedelta(hours=8))
 
 
 class ConsoleUser(UserMixin):
@@ -144,7 +144,7 @@ def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "—"
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(CST).strftime(fmt)
+    return value.astimezone(CHINA_TZ).strftime(fmt)
 
 
 @bp.app_template_filter("console_json")

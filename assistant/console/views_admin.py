@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from ..auth import DISTRICTS, ROLES, create_user
 from ..db.models import AuditLog, StaffUser
+from ..domain import audit
 from ..errors import AuthError, WorkflowError
-from ..queue.curation import UNITS, audit
+from ..queue.curation import UNITS
 from .common import actor, bp, fail, me, redirect_to, require_admin, svc
 
 AUDIT_PAGE = 100

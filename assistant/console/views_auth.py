@@ -9,8 +9,8 @@ from flask_login import current_user, login_user, logout_user
 
 from ..auth import authenticate
 from ..db.models import StaffUser
+from ..domain import Actor, audit
 from ..errors import AuthError
-from ..queue.curation import Actor, audit
 from ..security import limiter
 from .common import ConsoleUser, bp, me, safe_next, svc
 

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from ..answer.markup import to_text
 from ..auth import DISTRICTS
 from ..db.models import CuratedAnswer, Question, QueueItem, QueueMember, StaffUser
+from ..domain import OPEN
 from ..errors import WorkflowError
 from ..queue import curation as cur
 from ..queue.curation import CHANNELS, STATUSES
 from ..text.numerals import int_to_cn
 from .common import actor, bp, me, redirect_to, svc
 
-OPEN = ("new", "assigned", "answered")
 STATUS_FILTERS = {"open": "待处理（未发布、未关闭）", "all": "全部", **STATUSES}
 SORTS = {"count": "提问次数", "age": "等待时间（最久在前）", "recent": "最近提问"}
 SOURCES = {"abstain": "助手未能回答", "not_helpful": "反馈没帮助", "handoff": "转人工留言", "registration": "咨询日报名",

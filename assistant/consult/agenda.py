@@ -31,15 +31,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Question, QueueItem, QueueMember
+from ..domain import OPEN, Actor, audit, today_cn
 from ..errors import WorkflowError
-from ..queue.curation import Actor, audit, consented_contacts
+from ..queue.curation import consented_contacts
 from ..text.normalize import normalize
 from .schedule import CITY, can_manage
 
 if TYPE_CHECKING:
     from ..service import AssistantService
 
-CANDIDATE_STATUSES = ("new", "assigned", "answered")
+#: queue items that can go on an agenda: the open ones
+CANDIDATE_STATUSES = OPEN
 DEFAULT_SIZE = 10
 W_ASKERS, W_ENTERPRISES, W_RECENT, W_TYPICAL, W_AGE = 1.0, 0.5, 0.6, 0.8, 0.4
 RECENT_DAYS, AGE_CAP = 30.0, 90.0
@@ -379,6 +381,4 @@ def as_json(day: ConsultationDay, result: BuildResult | None = None) -> dict[str
 
 
 def today_cst() -> date:
-    from datetime import timedelta, timezone
-
-    return datetime.now(timezone(timedelta(hours=8))).date()
+    return today_cn()

@@ -16,21 +16,21 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ..db.models import AgendaItem, ConsultationDay, Participant
+from ..domain import CHINA_TZ, cn_date
 from ..errors import WorkflowError
 from . import agenda as agenda_mod
 from . import outcomes as outcomes_mod
 from . import people as people_mod
-from .schedule import DAY_STATUSES, cn_date
+from .schedule import DAY_STATUSES
 
 WHATS = {"agenda": "议程", "record": "咨询日记录", "followup": "跟踪问效结果"}
 FORMATS = ("docx", "xlsx")
-CST = timezone(timedelta(hours=8))
 WEEKDAYS = "一二三四五六日"
 CHANNELS = {"wechat": "微信", "web": "网页", "phone": "电话/短信", "": "—"}
 BODY_FONT, BODY_FONT_ALT, HEADING_FONT, LATIN_FONT = "仿宋_GB2312", "宋体", "黑体", "Times New Roman"
@@ -67,7 +67,7 @@ def beijing(dt: datetime | None) -> datetime | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(CST).replace(tzinfo=None)
+    return dt.astimezone(CHINA_TZ).replace(tzinfo=None)
 
 
 def beijing_text(dt: datetime | None) -> str:

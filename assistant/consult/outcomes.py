@@ -31,11 +31,12 @@ from ..db.models import (
     QueueItem,
     QueueMember,
 )
+from ..domain import OPEN, Actor, audit, cn_date
 from ..errors import WorkflowError
-from ..queue.curation import Actor, audit, publish
+from ..queue.curation import publish
 from ..text.normalize import normalize
 from .agenda import visible
-from .schedule import can_manage, cn_date
+from .schedule import can_manage
 
 if TYPE_CHECKING:
     from ..service import AssistantService
@@ -234,7 +235,7 @@ def _requeue(s: Session, f: FollowUp, comment: str) -> int:
     s.add(q)
     s.flush()
     item = s.scalar(select(QueueItem).where(QueueItem.reopened_from == a.queue_item_id,
-                                            QueueItem.status.in_(("new", "assigned", "answered"))))
+                                            QueueItem.status.in_(OPEN)))
     if item is None:
         item = QueueItem(title=title, normalized=normalize(title), status="new", count=0,
                          first_asked=q.asked_at, last_asked=q.asked_at, district=orig.district if orig else "",

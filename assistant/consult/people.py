@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from ..channels.validation import valid_phone, valid_uscc
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Notification, Participant, Question, QueueMember
+from ..domain import Actor, audit, cn_date
 from ..errors import WorkflowError
-from ..queue.curation import Actor, audit, consented_contacts
+from ..queue.curation import consented_contacts
 from ..queue.intake import enqueue
 from ..text.normalize import normalize
 from .agenda import asker_key, visible
-from .schedule import CITY, can_manage, cn_date
+from .schedule import CITY, can_manage
 
 if TYPE_CHECKING:
     from ..service import AssistantService

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from ..auth import DISTRICTS
 from ..config import Settings
 from ..db.models import ConsultationDay
+from ..domain import Actor, audit
 from ..errors import WorkflowError
-from ..queue.curation import Actor, audit
 
 CITY = "市本级"
 ORGANISERS = (CITY, *[d for d in DISTRICTS if d != CITY])
@@ -65,11 +65,6 @@ def load_calendar(settings: Settings) -> Calendar:
     return Calendar(frozenset(holidays), frozenset(workdays))
 
 
-def cn_date(d: date) -> str:
-    """``2026年12月10日``"""
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def parse_month(month: str) -> tuple[int, int]:
     m = MONTH_RE.match((month or "").strip())
     if not m:
@@ -94,6 +89,22 @@ def default_date(settings: Settings, month: str, calendar: Calendar | None = Non
         return actual, ""
     why = "节假日" if nominal in cal.holidays else "周末"
     return actual, f"{nominal.month}月{nominal.day}日为{why}，顺延至{actual.month}月{actual.day}日"
+
+
+def next_day(settings: Settings, today: date, session: Session | None = None, organiser: str = CITY) -> date:
+    """The organiser's next consultation day on or after ``today``: the day stored for the month (staff may have
+    moved it), else the month's default date with the weekend/holiday shift — the date the console shows."""
+    y, m = today.year, today.month
+    cal = load_calendar(settings)
+    d = today
+    for _ in range(3):
+        month = f"{y:04d}-{m:02d}"
+        stored = get_day(session, month, organiser) if session is not None else None
+        d = stored.day if stored is not None else default_date(settings, month, cal)[0]
+        if d >= today:
+            return d
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return d
 
 
 def can_manage(actor: Actor, organiser: str) -> bool:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -39,13 +39,12 @@ from sqlalchemy.orm import Session
 
 from ..auth import DISTRICTS
 from ..db.models import ConsultationDay, CuratedAnswer, FollowUp, Participant, Question, QueueItem
-from ..queue.curation import CHANNELS, Actor
+from ..domain import CHINA_TZ, OPEN, Actor
+from ..queue.curation import CHANNELS
 from .schedule import DAY_STATUSES
 
-CST = timezone(timedelta(hours=8))
 WINDOWS = (7, 30, 90)
 DEFAULT_DAYS = 30
-OPEN = ("new", "assigned", "answered")
 OPEN_LABELS = {"new": "新问题", "assigned": "已分派", "answered": "已答复"}
 DECIDED = ("answer", "caution", "abstain")
 NO_TOPIC = "未分类"
@@ -85,11 +84,11 @@ class Window:
 
     @property
     def start_utc(self) -> datetime:
-        return datetime.combine(self.start, time(0), CST).astimezone(UTC)
+        return datetime.combine(self.start, time(0), CHINA_TZ).astimezone(UTC)
 
     @property
     def end_utc(self) -> datetime:  # exclusive
-        return datetime.combine(self.end + timedelta(days=1), time(0), CST).astimezone(UTC)
+        return datetime.combine(self.end + timedelta(days=1), time(0), CHINA_TZ).astimezone(UTC)
 
     def dates(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range(self.days)]
@@ -101,7 +100,7 @@ def window(days: int | str | None, today: date | None = None) -> Window:
     except (TypeError, ValueError):
         n = DEFAULT_DAYS
     n = n if n in WINDOWS else DEFAULT_DAYS
-    today = today or datetime.now(CST).date()
+    today = today or datetime.now(CHINA_TZ).date()
     return Window(n, today - timedelta(days=n - 1), today)
 
 
@@ -114,7 +113,7 @@ def _aware(dt: datetime | None) -> datetime | None:
 def _cst_date(dt: datetime) -> date:
     aware = _aware(dt)
     assert aware is not None
-    return aware.astimezone(CST).date()
+    return aware.astimezone(CHINA_TZ).date()
 
 
 def ratio(num: int, den: int) -> float | None:

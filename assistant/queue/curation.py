@@ -3,7 +3,6 @@ and the audit trail. Used by the console blueprint; no Flask imports here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import (
-    AuditLog,
     CuratedAnswer,
     CuratedVersion,
     Handoff,
@@ -20,6 +18,7 @@ from ..db.models import (
     QueueItem,
     QueueMember,
 )
+from ..domain import OPEN, QUEUE_STATUS_LABELS, UNANSWERED, Actor, audit
 from ..errors import WorkflowError
 from ..ingest.curated import CuratedEntry
 from ..text.normalize import normalize
@@ -27,22 +26,12 @@ from ..text.normalize import normalize
 if TYPE_CHECKING:
     from ..service import AssistantService
 
-STATUSES = {"new": "新问题", "assigned": "已分派", "answered": "已答复", "published": "已发布", "closed": "已关闭"}
+STATUSES = QUEUE_STATUS_LABELS
 #: how a question reached us, as staff read it (queue, dashboard, exports)
 CHANNELS = {"widget": "网页挂件", "chat": "咨询页面", "api": "接口", "wechat": "微信", "cli": "命令行", "consult": "咨询日报名",
             "followup": "跟踪问效"}
 CLOSE_REASONS = {"out_of_scope": "不属于本局职责", "duplicate": "重复问题", "referred": "已转其他部门"}
 UNITS = ("综合处", "办公室", "科监处", "环评处", "执法支队", "生态处", "水处", "大气处", "土壤处", "技术中心", "环境学会")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: enough of the staff user for scoping and auditing."""
-
-    username: str
-    role: str
-    district: str = ""
-    ip: str = ""
 
 
 def can_view(actor: Actor, item: QueueItem) -> bool:
@@ -80,12 +69,6 @@ def scoped_items(session: Session, actor: Actor) -> Any:
     return q
 
 
-def audit(session: Session, actor: Actor, action: str, target: str, before: dict[str, Any] | None = None,
-          after: dict[str, Any] | None = None) -> None:
-    session.add(AuditLog(username=actor.username, action=action, target=target, before=before or {},
-                         after=after or {}, ip=actor.ip))
-
-
 def snapshot(item: QueueItem) -> dict[str, Any]:
     return {"status": item.status, "title": item.title, "count": item.count, "district": item.district,
             "category": item.category, "lead_unit": item.lead_unit, "assigned_unit": item.assigned_unit,
@@ -106,7 +89,7 @@ def list_items(session: Session, actor: Actor, status: str = "", district: str =
                search: str = "", sort: str = "count", limit: int = 200) -> list[QueueItem]:
     q = scoped_items(session, actor)
     if status == "open":
-        q = q.where(QueueItem.status.in_(("new", "assigned", "answered")))
+        q = q.where(QueueItem.status.in_(OPEN))
     elif status:
         q = q.where(QueueItem.status == status)
     if district:
@@ -206,7 +189,7 @@ def save_answer(session: Session, actor: Actor, item_id: int, answer: str, categ
     item.category = category or item.category
     item.lead_unit = lead_unit or item.lead_unit
     item.answered_by = actor.username
-    if item.status in ("new", "assigned"):
+    if item.status in UNANSWERED:
         item.status = "answered"
     audit(session, actor, "answer", f"queue:{item.id}", before, snapshot(item))
     session.commit()

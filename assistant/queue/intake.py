@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import Question, QueueItem, QueueMember
+from ..domain import UNANSWERED
 from ..text.normalize import normalize
 from .cluster import QuestionClusterer
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("new", "assigned")
 SOURCES = ("abstain", "not_helpful", "handoff", "registration", "followup")
 MEMBER_SAMPLE = 20
 _lock = threading.Lock()
@@ -55,7 +55,7 @@ def find_item(session: Session, text: str, clusterer: QuestionClusterer) -> Queu
     queue may hold hundreds of open items)."""
     items = [(int(i), str(t or ""), str(n or "")) for i, t, n in session.execute(
         select(QueueItem.id, QueueItem.title, QueueItem.normalized)
-        .where(QueueItem.status.in_(OPEN_STATUSES)).order_by(QueueItem.id)).all()]
+        .where(QueueItem.status.in_(UNANSWERED)).order_by(QueueItem.id)).all()]
     if not items:
         return None
     texts, exact = _items_texts(session, items)

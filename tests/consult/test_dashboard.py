@@ -40,6 +40,7 @@ from assistant.db.models import (
     Question,
     QueueItem,
 )
+from assistant.domain import CHINA_TZ
 from assistant.queue.curation import Actor
 from assistant.service import AssistantService
 from assistant.text.normalize import normalize
@@ -96,7 +97,7 @@ def seed(svc: AssistantService) -> None:
         _item(s, "普陀区", "assigned", 4, XSS_TOPIC)
         _item(s, "普陀区", "published", 5, "排污许可")
         _item(s, "定海区", "assigned", 10, "", assigned_to="expert")
-        today = datetime.now(stats.CST).date()
+        today = datetime.now(CHINA_TZ).date()
         day = ConsultationDay(organiser="普陀区", month=today.strftime("%Y-%m"), day=today - timedelta(days=3),
                               status="held", topics=[])
         old = ConsultationDay(organiser="定海区", month=(today - timedelta(days=40)).strftime("%Y-%m"),

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from assistant.consult import agenda, exports, outcomes, people
 from assistant.consult.schedule import ensure_day
 from assistant.db.models import AgendaItem, ConsultationDay, Handoff, Question
+from assistant.domain import CHINA_TZ
 from assistant.queue.curation import Actor, WorkflowError
 from assistant.queue.intake import enqueue
 from assistant.service import AssistantService
@@ -207,7 +208,7 @@ def test_record_xlsx(made: tuple[AssistantService, Day]) -> None:
     assert by_title[T_NOISE][5] == "（未记录）"
     recorded = by_title[T_PERMIT][9]
     assert isinstance(recorded, datetime) and recorded.tzinfo is None
-    now_cst = datetime.now(UTC).astimezone(exports.CST).replace(tzinfo=None)
+    now_cst = datetime.now(UTC).astimezone(CHINA_TZ).replace(tzinfo=None)
     assert abs((now_cst - recorded).total_seconds()) < 600  # Beijing time, not UTC
     parts = _rows(wb["参会企业"])
     assert parts[0] == ["序号", "企业", "统一社会信用代码", "联系人", "联系电话", "来源", "联系渠道", "是否到场", "到场时间"]

@@ -10,8 +10,9 @@ from wechat_support import OPENID, WxEnv, sample, wx, wx_db  # noqa: F401
 
 from assistant.channels.validation import uscc_check_char
 from assistant.channels.wechat_adapter import reply_content
-from assistant.channels.wechat_service import next_consultation_day, today_china
+from assistant.consult.schedule import ensure_day, next_day
 from assistant.db.models import Question, QueueMember, WechatUser
+from assistant.domain import cn_date, today_cn
 
 
 def _uscc(prefix: str = "91330900MA2A0B1C") -> str:
@@ -50,19 +51,32 @@ def test_abstention_goes_to_the_staff_queue(wx: WxEnv) -> None:  # noqa: F811
 def test_subscribe_welcome_names_next_consultation_day(wx: WxEnv) -> None:  # noqa: F811
     r = wx.event("subscribe.xml", create_time=int(time.time()))
     content = reply_content(r.get_data(as_text=True))
-    day = next_consultation_day(today_china())
+    day = next_day(wx.svc.settings, today_cn())
     assert "欢迎关注" in content and "排污许可" in content
-    assert f"{day.year}年{day.month}月10日" in content
+    assert f"下一次企业环保咨询日：{cn_date(day)}" in content
     with wx.svc.Session() as s:
         u = s.scalars(select(WechatUser)).one()
         assert (u.openid, u.subscribed) == (OPENID, True)
 
 
-def test_next_consultation_day() -> None:
-    assert next_consultation_day(date(2026, 11, 3)) == date(2026, 11, 10)
-    assert next_consultation_day(date(2026, 11, 10)) == date(2026, 11, 10)
-    assert next_consultation_day(date(2026, 11, 11)) == date(2026, 12, 10)
-    assert next_consultation_day(date(2026, 12, 27)) == date(2027, 1, 10)
+def test_next_consultation_day_follows_the_schedule(wx: WxEnv) -> None:  # noqa: F811
+    settings = wx.svc.settings
+    assert next_day(settings, date(2026, 11, 3)) == date(2026, 11, 10)
+    assert next_day(settings, date(2026, 11, 10)) == date(2026, 11, 10)
+    assert next_day(settings, date(2026, 11, 11)) == date(2026, 12, 10)
+    # 2027-01-10 is a Sunday: the day moves to Monday the 11th, as in the console (it used to say the 10th)
+    assert next_day(settings, date(2026, 12, 27)) == date(2027, 1, 11)
+
+
+def test_welcome_names_the_day_staff_moved(wx: WxEnv) -> None:  # noqa: F811
+    today = today_cn()
+    month = f"{today.year:04d}-{today.month:02d}"
+    with wx.svc.Session() as s:
+        day = ensure_day(s, wx.svc.settings, month)
+        day.day = today  # moved to today by the organiser
+        s.commit()
+    r = wx.event("subscribe.xml", create_time=int(time.time()))
+    assert f"下一次企业环保咨询日：{cn_date(today)}" in reply_content(r.get_data(as_text=True))
 
 
 def test_view_event_and_unknown_click_are_acknowledged_silently(wx: WxEnv) -> None:  # noqa: F811
