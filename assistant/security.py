@@ -16,10 +16,14 @@ from flask import Flask, Response, g, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
 
 from .config import Settings
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+#: CSRF protection of the form-based pages (the console, the public consultation forms); initialised by the
+#: console, enforced by each blueprint that serves forms
+csrf = CSRFProtect()
 FRAMEABLE_ENDPOINTS = {"web.widget_frame"}
 
 

@@ -616,7 +616,7 @@ class AssistantService:
         if r is not None and r.ranker_active:
             t = ranker_thresholds(r.ranking)
             if t is not None:
-                return Thresholds(t["answer"], t["caution"], t["curated"])
+                return Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"))
         return self.thresholds
 
     def _curated_entries(self, s: Session, index: SearchIndex | None) -> dict[str, CuratedAnswer]:

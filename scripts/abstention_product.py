@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from assistant.config import Settings
+from assistant.evaluation import load_queries
+from assistant.service import AssistantService
 
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import load_queries  # noqa: E402
-from assistant.service import AssistantService  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

@@ -22,9 +22,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from assistant.ops.bench import copy_sqlite
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-from bench_api import copy_sqlite  # noqa: E402
 
 
 def main() -> None:

@@ -15,19 +15,17 @@ Usage: .venv/bin/python scripts/calibrate.py
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from assistant.config import Settings
+from assistant.evaluation import build_eval_index, corpus_items_from_jsonl, load_queries
+from assistant.search.corpus import is_wording
+from assistant.search.index import SearchIndex
+from assistant.search.retriever import CALIBRATION_FILE, Retriever
 
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import build_eval_index, corpus_items_from_jsonl, load_queries  # noqa: E402
-from assistant.search.corpus import is_wording  # noqa: E402
-from assistant.search.index import SearchIndex  # noqa: E402
-from assistant.search.retriever import CALIBRATION_FILE, Retriever  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 FEATURES = {"hybrid": ["dense1", "coverage", "zgap"], "bm25": ["coverage", "zgap"]}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,11 +24,10 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from assistant.queue.cluster import AGGREGATES, QuestionClusterer
+from assistant.search.encoders import EmbeddingCache, get_encoder
 
-from assistant.queue.cluster import AGGREGATES, QuestionClusterer  # noqa: E402
-from assistant.search.encoders import EmbeddingCache, get_encoder  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 PETITIONS = Path("/work/shared/eval/taidi_env_petitions_unanswered.jsonl")
 PAIRS = REPO / "tests" / "data" / "petition_pairs.jsonl"

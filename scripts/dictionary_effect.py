@@ -9,17 +9,13 @@ the curated leave-one-out paraphrase task (each wording of a curated entry queri
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import (  # noqa: E402
+from assistant.config import Settings
+from assistant.evaluation import (
     build_eval_index,
     compute_signals,
     corpus_items_from_jsonl,
@@ -27,10 +23,12 @@ from assistant.evaluation import (  # noqa: E402
     metrics_for,
     rank_targets,
 )
-from assistant.search.index import SearchIndex  # noqa: E402
-from assistant.service import AssistantService, fusion_params  # noqa: E402
-from assistant.text import synonyms as syn_mod  # noqa: E402
-from assistant.text import tokenize as tok_mod  # noqa: E402
+from assistant.search.index import SearchIndex
+from assistant.service import AssistantService, fusion_params
+from assistant.text import synonyms as syn_mod
+from assistant.text import tokenize as tok_mod
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = [("title2record", "corpus_mee_records.jsonl", "queries_mee_title2record.jsonl", "mrr@10"),
          ("letter2reply", "corpus_mee_replies.jsonl", "queries_mee_letter2reply.jsonl", "mrr@10"),

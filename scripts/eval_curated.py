@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import (  # noqa: E402
+from assistant.config import Settings
+from assistant.evaluation import (
     EvalQuery,
     build_eval_index,
     compute_signals,
@@ -32,11 +28,13 @@ from assistant.evaluation import (  # noqa: E402
     metrics_for,
     ranker_rankings,
 )
-from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows  # noqa: E402
-from assistant.search.entries import wording_mask  # noqa: E402
-from assistant.search.fusion import FusionMode, FusionParams  # noqa: E402
-from assistant.search.query import prepare  # noqa: E402
-from assistant.service import AssistantService  # noqa: E402
+from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows
+from assistant.search.entries import wording_mask
+from assistant.search.fusion import FusionMode, FusionParams
+from assistant.search.query import prepare
+from assistant.service import AssistantService
+
+ROOT = Path(__file__).resolve().parents[1]
 
 HELDOUT = ROOT / "tests" / "data" / "curated_heldout.jsonl"
 

@@ -14,22 +14,23 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import (  # noqa: E402
+from assistant.answer.decide import Decision, Thresholds
+from assistant.config import Settings
+from assistant.evaluation import (
     build_eval_index,
     corpus_items_from_jsonl,
     eval_memory,
     load_queries,
     run_eval,
 )
-from assistant.search.corpus import curated_items, passage_items  # noqa: E402
-from assistant.search.memory import AnswerMemory  # noqa: E402
-from assistant.search.ranker import RankerUnavailable, load_ranking, ranker_thresholds  # noqa: E402
-from assistant.search.retriever import Retriever  # noqa: E402
-from assistant.service import AssistantService, fusion_params  # noqa: E402
+from assistant.search.corpus import curated_items, passage_items
+from assistant.search.letter import LONG_QUERY_CHARS
+from assistant.search.memory import AnswerMemory
+from assistant.search.ranker import RankerUnavailable, load_ranking, ranker_thresholds
+from assistant.search.retriever import Retriever, SearchResult
+from assistant.service import AssistantService, fusion_params
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = [
     ("mee title → record", "corpus_mee_records.jsonl", "queries_mee_title2record.jsonl", "mrr@10"),
@@ -90,10 +91,16 @@ def main() -> None:
     if ranking is not None and enc is not None:
         ranking.memory = AnswerMemory.build([], records_index, enc, cache)  # no articles in this corpus
     r = Retriever(records_index, None, enc, s.token_field, params, ranking=ranking)
-    thr_ans, thr_cau = s.answer_threshold, s.caution_threshold
+    thr = Thresholds(s.answer_threshold, s.caution_threshold, s.curated_threshold)
     t = ranker_thresholds(ranking) if r.ranker_active else None
     if t is not None:  # the thresholds chosen with the learned stage (what ask uses with it)
-        thr_ans, thr_cau = t["answer"], t["caution"]
+        thr = Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"))
+    thr_ans, thr_cau = thr.answer, thr.caution
+
+    def answered(res: SearchResult) -> bool:
+        """As ``ask`` decides (a long petition is held to the long-letter threshold, when there is one)."""
+        return thr.decide(res.passages.confidence, long=res.query.chars > LONG_QUERY_CHARS) is not Decision.ABSTAIN
+
     print("\n| split | answerable n | answered, relevant top | answered, wrong top | routed to staff | "
           "precision of answered | out-of-scope n | out-of-scope answered |")
     print("|---|---|---|---|---|---|---|---|")
@@ -105,16 +112,16 @@ def main() -> None:
         confs = []
         for q in qs:
             res = r.search(q.query)
-            c = res.passages.confidence
-            confs.append(c)
-            if c >= thr_cau:
+            confs.append(res.passages.confidence)
+            if answered(res):
                 top = res.passages.hits[0].item.target if res.passages.hits else ""
                 if top in q.relevant:
                     rel += 1
                 else:
                     wrong += 1
-        oos_conf = [r.search(q.query).passages.confidence for q in oos]
-        oos_ans = sum(c >= thr_cau for c in oos_conf)
+        oos_res = [r.search(q.query) for q in oos]
+        oos_conf = [x.passages.confidence for x in oos_res]
+        oos_ans = sum(answered(x) for x in oos_res)
         n = len(qs)
         row = {"n": n, "answered_relevant": rel / n, "answered_wrong": wrong / n, "routed": 1 - (rel + wrong) / n,
                "precision": rel / max(1, rel + wrong), "oos_n": len(oos), "oos_answered": oos_ans / len(oos),
@@ -124,7 +131,9 @@ def main() -> None:
         abst[split] = row
         print(f"| {split} | {n} | {rel / n:.3f} | {wrong / n:.3f} | {row['routed']:.3f} | {row['precision']:.3f} | "
               f"{len(oos)} | {oos_ans / len(oos):.3f} |")
-    report["abstention"] = {"answer_threshold": thr_ans, "caution_threshold": thr_cau, **abst}
+    report["abstention"] = {"answer_threshold": thr_ans, "caution_threshold": thr_cau,
+                            "answer_long_threshold": thr.answer_long, "caution_long_threshold": thr.caution_long,
+                            **abst}
     (ROOT / "index" / "eval_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
 
 

@@ -42,8 +42,14 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api import BIN, ROOT, copy_sqlite, cpu_seconds, free_port, get, questions, wait_ready, workers_of  # noqa: E402
+from assistant.ops.bench import copy_sqlite, cpu_seconds, dev_questions, free_port, get, wait_ready, workers_of
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def questions() -> list[str]:
+    return dev_questions(ROOT.parent / "shared" / "eval")
 
 PG_URL = os.environ.get("DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -29,23 +29,20 @@ import random
 import re
 import shutil
 import sqlite3
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import insert, select
+
+from assistant.config import Settings
+from assistant.db.models import Document, Passage
+from assistant.search.encoders import EmbeddingCache
+from assistant.search.index import SearchIndex
+from assistant.service import AssistantService
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import insert, select  # noqa: E402
-
-from assistant.config import Settings  # noqa: E402
-from assistant.db.models import Document, Passage  # noqa: E402
-from assistant.search.encoders import EmbeddingCache  # noqa: E402
-from assistant.search.index import SearchIndex  # noqa: E402
-from assistant.service import AssistantService  # noqa: E402
 
 SENT = re.compile(r"[^。；！？]+[。；！？]?")
 

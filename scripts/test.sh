@@ -17,4 +17,5 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 .venv/bin/ruff check assistant tests scripts
 .venv/bin/mypy assistant
+.venv/bin/lint-imports --config pyproject.toml
 .venv/bin/python -m pytest -q "$@"

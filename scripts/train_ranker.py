@@ -32,27 +32,26 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import (  # noqa: E402
+from assistant.config import Settings
+from assistant.evaluation import (
     build_eval_index,
     corpus_items_from_jsonl,
     held_out_record_ids,
     load_queries,
 )
-from assistant.search.corpus import curated_items, passage_items, regulation_items  # noqa: E402
-from assistant.search.encoders import QueryVectorCache  # noqa: E402
-from assistant.search.entries import ENTRY_FEATURES, ENTRY_GROUPS, EntryScorer, entry_features, passage_view  # noqa: E402
-from assistant.search.features import FEATURES, GROUPS, feature_mask  # noqa: E402
-from assistant.search.index import SearchIndex, fingerprint  # noqa: E402
-from assistant.search.letter import analyse  # noqa: E402
-from assistant.search.memory import AnswerMemory, curated_sources, letter_sources, record_group, reply_sources  # noqa: E402
-from assistant.search.query import prepare  # noqa: E402
-from assistant.search.ranker import RANKER_FILE, RankerModel, RankingStage, write_model_file  # noqa: E402
-from assistant.search.retriever import REPEAL_WORDS, default_mask  # noqa: E402
-from assistant.service import AssistantService, fusion_params  # noqa: E402
+from assistant.search.corpus import curated_items, passage_items, regulation_items
+from assistant.search.encoders import QueryVectorCache
+from assistant.search.entries import ENTRY_FEATURES, ENTRY_GROUPS, EntryScorer, entry_features, passage_view
+from assistant.search.features import FEATURES, GROUPS, feature_mask
+from assistant.search.index import SearchIndex, fingerprint
+from assistant.search.letter import analyse
+from assistant.search.memory import AnswerMemory, curated_sources, letter_sources, record_group, reply_sources
+from assistant.search.query import prepare
+from assistant.search.ranker import RANKER_FILE, RankerModel, RankingStage, write_model_file
+from assistant.search.retriever import REPEAL_WORDS, default_mask
+from assistant.service import AssistantService, fusion_params
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LETTERS = ROOT / "corpus" / "ranker"
 MAIL_TASKS = (("title2record", "corpus_mee_records.jsonl", "queries_mee_title2record.jsonl"),
@@ -230,6 +229,8 @@ def cross_validate(cfg: Config, examples: list[Example], cols: np.ndarray,
 PASSAGE_CAL = ("score1", "margin", "gap10", "dense1", "coverage", "long")
 ENTRY_CAL = ("score1", "margin", "dense1")
 SHORT_SOURCES = ("title2record",)
+#: long letters: the share of answered letters (answer or caution) that must show a relevant article among three
+LONG_MIN_PRECISION = 0.8
 LONG_SOURCES = ("letter", "team_letter")
 
 
@@ -279,8 +280,18 @@ def choose_thresholds(cal_report: dict[str, Any], min_precision: float = 0.9, ma
         return 0.9
 
     answer = pick(cal_report["passages:ranker"]["curve"])
-    return {"answer": answer, "caution": round(max(0.1, answer - 0.1), 2),
-            "curated": pick(cal_report["curated:ranker"]["curve"])}
+    out = {"answer": answer, "caution": round(max(0.1, answer - 0.1), 2),
+           "curated": pick(cal_report["curated:ranker"]["curve"])}
+    long_curve = cal_report["passages:ranker"].get("curve_long")
+    if long_curve:
+        # long letters: a letter is shown three articles and answered at the caution level too, so the threshold
+        # picked is the caution level — the lowest at which >= 80 % of the letters answered (answer or caution)
+        # show a relevant article among the three, and <= 3 % of out-of-scope letters are answered
+        caution_long = next((float(r["threshold"]) for r in long_curve
+                             if (r["answered_relevant"] / r["answered"] if r["answered"] else 1.0) >= LONG_MIN_PRECISION
+                             and r["out_of_scope_answered"] <= max_oos), 0.9)
+        out |= {"caution_long": caution_long, "answer_long": round(min(1.0, max(caution_long + 0.1, answer)), 2)}
+    return out
 
 
 def passage_calibration(examples: list[Example], oos: list[Example], oof: dict[int, np.ndarray]
@@ -302,7 +313,10 @@ def passage_calibration(examples: list[Example], oos: list[Example], oof: dict[i
     x, y, a = np.array(rows), np.array(ys), np.array(ans)
     coef = fit_calibration(x, y, PASSAGE_CAL)
     conf = 1 / (1 + np.exp(-(x @ np.array([coef[n] for n in PASSAGE_CAL]) + coef["bias"])))
-    return coef, {"n": len(y), "curve": calibration_curve(conf, y, a)}
+    long = x[:, PASSAGE_CAL.index("long")] > 0.5
+    return coef, {"n": len(y), "curve": calibration_curve(conf, y, a),
+                  "n_short": int((~long).sum()), "curve_short": calibration_curve(conf[~long], y[~long], a[~long]),
+                  "n_long": int(long.sum()), "curve_long": calibration_curve(conf[long], y[long], a[long])}
 
 
 def baseline(examples: list[Example], which: str = "fused") -> dict[str, dict[str, float]]:
@@ -608,11 +622,16 @@ def main() -> None:
         _print_table(report, ent_report)
         for name, r in cal_report.items():
             print(f"\n{name} decision (out-of-fold, dev): {json.dumps(calibration[name])}")
-            print("| threshold | answered | answered, relevant | answered, wrong | out of scope answered |")
-            print("|---|---|---|---|---|")
-            for row in r["curve"]:
-                print(f"| {row['threshold']} | {row['answered']} | {row['answered_relevant']} | "
-                      f"{row['answered_wrong']} | {row['out_of_scope_answered']} |")
+            for which in ("curve", "curve_short", "curve_long"):
+                if which not in r:
+                    continue
+                print(f"\n{which} (n={r.get('n' + which[5:], r['n'])})")
+                print("| threshold | answered | answered, relevant | answered, wrong | out of scope answered |")
+                print("|---|---|---|---|---|")
+                for row in r[which]:
+                    print(f"| {row['threshold']} | {row['answered']} | {row['answered_relevant']} | "
+                          f"{row['answered_wrong']} | {row['out_of_scope_answered']} |")
+        print(f"\nthresholds: {json.dumps(choose_thresholds(cal_report))}")
 
 
 def _encoder_cost(e1: Any, e2: Any, texts: list[str]) -> dict[str, float]:

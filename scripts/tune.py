@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import (  # noqa: E402
+from assistant.config import Settings
+from assistant.evaluation import (
     build_eval_index,
     compute_signals,
     corpus_items_from_jsonl,
@@ -23,7 +19,9 @@ from assistant.evaluation import (  # noqa: E402
     metrics_for,
     rank_targets,
 )
-from assistant.search.fusion import FusionMode, FusionParams  # noqa: E402
+from assistant.search.fusion import FusionMode, FusionParams
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = {
     "title2record": ("corpus_mee_records.jsonl", "queries_mee_title2record.jsonl"),

@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from assistant.answer.compose import compose
+from assistant.answer.decide import Decision, Thresholds
+from assistant.config import Settings
+from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries
+from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows
+from assistant.search.ranker import ranker_thresholds
+from assistant.search.retriever import Retriever
+from assistant.service import AssistantService
 
-from assistant.answer.compose import compose  # noqa: E402
-from assistant.answer.decide import Decision, Thresholds  # noqa: E402
-from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries  # noqa: E402
-from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows  # noqa: E402
-from assistant.search.ranker import ranker_thresholds  # noqa: E402
-from assistant.search.retriever import Retriever  # noqa: E402
-from assistant.service import AssistantService  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 HELDOUT = ROOT / "tests" / "data" / "curated_heldout.jsonl"
 
@@ -40,7 +38,8 @@ HELDOUT = ROOT / "tests" / "data" / "curated_heldout.jsonl"
 def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str, Any]) -> str:
     res = r.search(q.query, exclude_group=q.group)
     t = ranker_thresholds(r.ranking) if r.ranker_active else None
-    thresholds = Thresholds(t["answer"], t["caution"], t["curated"]) if t else svc.thresholds
+    thresholds = Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long")) \
+        if t else svc.thresholds
     with svc.Session() as s:
         ans = compose(res, thresholds, "", session=s, curated_rows=entries, index=r.passages)
     shown = {c.id for c in ans.citations}

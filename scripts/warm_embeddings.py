@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from assistant.config import Settings
+from assistant.search.encoders import EmbeddingCache, embed_passages, get_encoder
 
-from assistant.config import Settings  # noqa: E402
-from assistant.search.encoders import EmbeddingCache, embed_passages, get_encoder  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

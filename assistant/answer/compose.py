@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Passage
 from ..search.index import Item, SearchIndex
+from ..search.letter import LONG_QUERY_CHARS
 from ..search.retriever import Hit, SearchResult
+from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
 from ..text.numerals import int_to_cn
 from .decide import Decision, Thresholds
-from .markup import to_html, to_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
@@ -188,7 +189,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                 e = session.get(CuratedAnswer, h.item.target)
             if e is not None and (not curated_block or e.id != curated_block["id"]):
                 related.append({"id": e.id, "question": e.question})
-    decision = thresholds.decide(confidence)
+    decision = thresholds.decide(confidence, long=result.query.chars > LONG_QUERY_CHARS)
     if decision is not Decision.ABSTAIN or curated_block:
         have = {c.id for c in citations}
         for h in result.passages.hits:

@@ -19,18 +19,29 @@ class Thresholds:
     answer: float = 0.6
     caution: float = 0.45
     curated: float = 0.6
+    #: for long letters (more than 80 characters), when chosen apart: a letter's answer shows three articles and
+    #: is right less often at the same confidence than a short question's first article
+    answer_long: float | None = None
+    caution_long: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("answer", "caution", "curated"):
+        for name in ("answer", "caution", "curated", "answer_long", "caution_long"):
             v = getattr(self, name)
-            if not 0 <= v <= 1:
+            if v is not None and not 0 <= v <= 1:
                 raise ValueError(f"threshold {name} must be in [0, 1], got {v}")
         if self.caution > self.answer:
             raise ValueError(f"caution threshold ({self.caution}) must not exceed answer threshold ({self.answer})")
+        if (self.answer_long is None) != (self.caution_long is None):
+            raise ValueError("answer_long and caution_long go together")
+        if self.answer_long is not None and self.caution_long is not None and self.caution_long > self.answer_long:
+            raise ValueError(f"caution_long ({self.caution_long}) must not exceed answer_long ({self.answer_long})")
 
-    def decide(self, confidence: float) -> Decision:
-        if confidence >= self.answer:
+    def decide(self, confidence: float, long: bool = False) -> Decision:
+        answer, caution = self.answer, self.caution
+        if long and self.answer_long is not None and self.caution_long is not None:
+            answer, caution = self.answer_long, self.caution_long
+        if confidence >= answer:
             return Decision.ANSWER
-        if confidence >= self.caution:
+        if confidence >= caution:
             return Decision.CAUTION
         return Decision.ABSTAIN

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import ApiError, AppError
 from ..security import limiter
 from ..service import MAX_QUESTION_CHARS, AssistantService
+from ..text.contact import valid_email, valid_phone, valid_uscc
 from .openapi import OPENAPI
-from .validation import valid_email, valid_phone, valid_uscc
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

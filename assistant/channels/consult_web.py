@@ -17,7 +17,7 @@ from ..consult.outcomes import SOLVED, followup_for, submit_followup
 from ..consult.people import MAX_QUESTIONS, open_days, register
 from ..db.models import ConsultationDay
 from ..errors import WorkflowError
-from ..security import csp_nonce, limiter
+from ..security import csp_nonce, csrf, limiter
 from ..service import AssistantService
 
 bp = Blueprint("consult_web", __name__)
@@ -52,8 +52,6 @@ def consult_page() -> Any:
 @bp.post("/consult/register")
 @limiter.limit(lambda: _svc().settings.ratelimit_write)
 def consult_register() -> Any:
-    from ..console import csrf
-
     csrf.protect()
     f = request.form
     form = {k: (f.get(k) or "").strip()[:1000] for k in ("day_id", "company", "uscc", "contact", "phone")}
@@ -86,8 +84,6 @@ def followup_page(token: str) -> Any:
 @bp.post("/followup/<token>")
 @limiter.limit(lambda: _svc().settings.ratelimit_write)
 def followup_submit(token: str) -> Any:
-    from ..console import csrf
-
     csrf.protect()
     raw = (request.form.get("score") or "").strip()
     score = int(raw) if raw.isdigit() else None

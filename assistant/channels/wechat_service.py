@@ -39,7 +39,7 @@ from ..db.models import Notification, Question, WechatMessage, WechatToken, Wech
 from ..domain import CHINA_TZ, cn_date, today_cn
 from ..errors import QuestionError
 from ..service import AssistantService, answer_from_dict
-from .validation import valid_uscc
+from ..text.contact import valid_uscc
 from .wechat_adapter import (
     SUCCESS,
     AccountCrypto,

@@ -18,12 +18,11 @@ from datetime import timedelta
 
 from flask import Flask
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
 
+from ..security import csrf
 from .common import bp, load_user
 
 login_manager = LoginManager()
-csrf = CSRFProtect()
 
 # the views register themselves on ``bp``
 from . import views_admin, views_auth, views_consult, views_corpus, views_dashboard, views_queue  # noqa: E402,F401

@@ -7,12 +7,12 @@ from typing import Any
 from flask import flash, render_template, request
 from sqlalchemy import or_, select
 
-from ..answer.markup import to_text
 from ..corpus.check import check_corpus
 from ..db.models import CuratedAnswer, CuratedVersion, Document, Passage
 from ..errors import WorkflowError
 from ..queue import curation as cur
 from ..queue.curation import UNITS
+from ..text.markup import to_text
 from .common import CURATED_STATUSES, actor, bp, fail, me, redirect_to, svc
 from .views_queue import _categories, _citations, _form
 

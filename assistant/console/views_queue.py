@@ -8,13 +8,13 @@ from typing import Any
 from flask import current_app, flash, render_template, request, session
 from sqlalchemy import select
 
-from ..answer.markup import to_text
 from ..auth import DISTRICTS
 from ..db.models import CuratedAnswer, Question, QueueItem, QueueMember, StaffUser
 from ..domain import OPEN
 from ..errors import WorkflowError
 from ..queue import curation as cur
 from ..queue.curation import CHANNELS, STATUSES
+from ..text.markup import to_text
 from ..text.numerals import int_to_cn
 from .common import actor, bp, me, redirect_to, svc
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..channels.validation import valid_phone, valid_uscc
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Notification, Participant, Question, QueueMember
 from ..domain import Actor, audit, cn_date
 from ..errors import WorkflowError
 from ..queue.curation import consented_contacts
 from ..queue.intake import enqueue
+from ..text.contact import valid_phone, valid_uscc
 from ..text.normalize import normalize
 from .agenda import asker_key, visible
 from .schedule import CITY, can_manage

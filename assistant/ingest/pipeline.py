@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..answer.markup import sanitize
 from ..db.models import CuratedAnswer, Document, Passage
+from ..text.markup import sanitize
 from .base import IngestError, NoTextLayer, ParsedDocument
 from .curated import CuratedEntry, parse_curated
 from .markdown import parse_markdown

@@ -204,7 +204,7 @@ def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, an
     consultation day's record (:mod:`assistant.consult.outcomes`) go through here too."""
     import time
 
-    from ..answer.markup import sanitize
+    from ..text.markup import sanitize
 
     with svc.Session() as s:
         item = get_item(s, actor, item_id, edit=True)
@@ -246,7 +246,7 @@ def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, an
 
 
 def to_plain(markup: str) -> str:
-    from ..answer.markup import to_text
+    from ..text.markup import to_text
 
     return to_text(markup)
 

@@ -150,10 +150,12 @@ def load_ranking(encoder: Encoder | None, fusion: FusionParams, path: Path = RAN
 
 
 def ranker_thresholds(ranking: Ranking | None) -> dict[str, float] | None:
-    """The decision thresholds chosen with the model (answer, caution, curated), if its file has them."""
+    """The decision thresholds chosen with the model (answer, caution, curated; answer_long, caution_long for long
+    letters when the file has them), if its file has them."""
     t = ranking.calibration.get("thresholds") if ranking is not None else None
-    return {k: float(t[k]) for k in ("answer", "caution", "curated")} if t and all(
-        k in t for k in ("answer", "caution", "curated")) else None
+    if not t or not all(k in t for k in ("answer", "caution", "curated")):
+        return None
+    return {k: float(t[k]) for k in ("answer", "caution", "curated", "answer_long", "caution_long") if k in t}
 
 
 def model_digest(path: Path = RANKER_FILE) -> str:

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from assistant.app import create_app
-from assistant.channels.validation import uscc_check_char, valid_uscc
 from assistant.config import Settings
 from assistant.db.models import Feedback, Handoff, Question, QueueItem, QueueMember
+from assistant.text.contact import uscc_check_char, valid_uscc
 
 VALID_USCC = "91330900MA2A0B1C2" + uscc_check_char("91330900MA2A0B1C2")
 

@@ -37,7 +37,7 @@ TODAY = date(2026, 12, 1)
 
 
 def _uscc() -> str:
-    from assistant.channels.validation import uscc_check_char
+    from assistant.text.contact import uscc_check_char
 
     first = USCC[:17]
     return first + uscc_check_char(first)
