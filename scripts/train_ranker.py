@@ -229,6 +229,11 @@ def cross_validate(cfg: Config, examples: list[Example], cols: np.ndarray,
 PASSAGE_CAL = ("score1", "margin", "gap10", "dense1", "coverage", "long")
 ENTRY_CAL = ("score1", "margin", "dense1")
 SHORT_SOURCES = ("title2record",)
+#: short questions about articles (colloquial wordings, the team's short questions): a user is shown three articles
+SHORT_ARTICLE_SOURCES = ("curated", "team_short")
+#: short questions: the share of answered questions whose shown result is relevant (the product's bar for answers,
+#: as for the mailbox titles in the abstention table)
+SHORT_MIN_PRECISION = 0.85
 #: long letters: the share of answered letters (answer or caution) that must show a relevant article among three
 LONG_MIN_PRECISION = 0.8
 LONG_SOURCES = ("letter", "team_letter")
@@ -270,16 +275,18 @@ def calibration_curve(conf: np.ndarray, y: np.ndarray, answerable: np.ndarray) -
 def choose_thresholds(cal_report: dict[str, Any], min_precision: float = 0.9, max_oos: float = 0.03
                       ) -> dict[str, float]:
     """The decision's thresholds for the learned stage, from the out-of-fold curves: the lowest threshold whose
-    answered questions are ≥ 90 % right and that answers ≤ 3 % of out-of-scope questions (answer, curated);
-    "answer with caution" one step (0.1) below the answer threshold."""
-    def pick(curve: list[dict[str, float]]) -> float:
+    answered questions are right often enough and that answers ≤ 3 % of out-of-scope questions — short questions
+    ≥ 85 % (answer; "answer with caution" one step, 0.1, below), curated answers ≥ 90 %, long letters ≥ 80 %
+    (caution_long; answer_long one step above)."""
+    def pick(curve: list[dict[str, float]], precision: float = min_precision) -> float:
         for row in curve:
             prec = row["answered_relevant"] / row["answered"] if row["answered"] else 1.0
-            if prec >= min_precision and row["out_of_scope_answered"] <= max_oos:
+            if prec >= precision and row["out_of_scope_answered"] <= max_oos:
                 return float(row["threshold"])
         return 0.9
 
-    answer = pick(cal_report["passages:ranker"]["curve"])
+    pas = cal_report["passages:ranker"]
+    answer = pick(pas.get("curve_short") or pas["curve"], SHORT_MIN_PRECISION)
     out = {"answer": answer, "caution": round(max(0.1, answer - 0.1), 2),
            "curated": pick(cal_report["curated:ranker"]["curve"])}
     long_curve = cal_report["passages:ranker"].get("curve_long")
@@ -296,11 +303,12 @@ def choose_thresholds(cal_report: dict[str, Any], min_precision: float = 0.9, ma
 
 def passage_calibration(examples: list[Example], oos: list[Example], oof: dict[int, np.ndarray]
                         ) -> tuple[dict[str, float], dict[str, Any]]:
-    """Short questions (mailbox titles): the top result is relevant; long letters: a relevant article among the
-    three shown; out-of-scope questions: never right to answer."""
+    """Mailbox titles: the top result is relevant; short questions about articles (curated wordings, the team's
+    short questions) and long letters: a relevant article among the three shown; out-of-scope questions: never
+    right to answer. Curves for all, for short and for long questions."""
     rows, ys, ans = [], [], []
     for e in examples:
-        if e.source in SHORT_SOURCES or e.source in LONG_SOURCES:
+        if e.source in SHORT_SOURCES or e.source in SHORT_ARTICLE_SOURCES or e.source in LONG_SOURCES:
             sc = oof[id(e)]
             shown = top_ids(e, sc, 1 if e.source in SHORT_SOURCES else 3)
             rows.append(passage_cal_row(e, sc))

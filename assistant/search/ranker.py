@@ -145,7 +145,9 @@ def load_ranking(encoder: Encoder | None, fusion: FusionParams, path: Path = RAN
     except (KeyError, TypeError, ValueError) as exc:
         raise RankerUnavailable(f"排序模型文件内容不完整：{exc}") from exc
     cal = data.get("calibration") or {}
-    return Ranking(model, entries, RankingStage(model, fusion, encoder2), info=data.get("info", {}),
+    # the second encoder only when the model reads its features (else its query encoding would be wasted time)
+    stage = RankingStage(model, fusion, encoder2 if data.get("encoder2") else None)
+    return Ranking(model, entries, stage, info=data.get("info", {}),
                    digest=model_digest(path), calibration={k: dict(v) for k, v in cal.items() if isinstance(v, dict)})
 
 

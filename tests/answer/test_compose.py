@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from assistant.answer.compose import Citation, snippet
+from assistant.answer.compose import Citation, compose, snippet
+from assistant.answer.decide import Decision, Thresholds
+from assistant.search.index import Item
+from assistant.search.query import prepare
+from assistant.search.retriever import Hit, RankedList, SearchResult
 
 
 def test_snippet_centres_on_first_term_and_reports_highlights() -> None:
@@ -23,3 +27,23 @@ def test_citation_label_uses_chinese_article_number() -> None:
     assert c.label == "《排污许可管理条例》第一百二十条"
     assert Citation(id="t#p1", title="t", article=None, status="", kind="", snippet="", highlights=[]).label == "《t》"
     assert c.as_dict()["label"] == c.label
+
+
+def _result(question: str, confidence: float) -> SearchResult:
+    item = Item(id="中华人民共和国水污染防治法#21", title="中华人民共和国水污染防治法", text="直接或者间接向水体排放污染物的企业事业单位，应当取得排污许可证。",
+                kind="法律", article=21, target="中华人民共和国水污染防治法#21")
+    hits = [Hit(item=item, fused=1.0, bm25=1.0, dense=0.9, rank=1)]
+    return SearchResult(query=prepare(question, "both", None), passages=RankedList(hits, {}, confidence, "hybrid"),
+                        curated=None)
+
+
+def test_a_long_letter_is_decided_by_the_long_letter_thresholds() -> None:
+    t = Thresholds(answer=0.4, caution=0.3, curated=0.7, answer_long=0.8, caution_long=0.7)
+    short = "企业排放废水要办排污许可证吗"
+    letter = ("尊敬的领导：您好！我们是一家位于舟山的水产品加工企业，日常生产会产生清洗废水，经自建处理设施处理后排入市政管网。"
+              "近期听说相关规定有变化，想请教：我们这种情况是否需要申请排污许可证？如果需要，应当向哪个部门申请？谢谢！")
+    assert len(letter) > 80 >= len(short)
+    assert compose(_result(short, 0.5), t, "").decision is Decision.ANSWER
+    routed = compose(_result(letter, 0.5), t, "")
+    assert routed.decision is Decision.ABSTAIN and not routed.citations
+    assert compose(_result(letter, 0.75), t, "").decision is Decision.CAUTION

@@ -29,3 +29,23 @@ def test_equal_thresholds_have_no_caution_band() -> None:
 def test_invalid_thresholds(kwargs: dict, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         Thresholds(**kwargs)
+
+
+def test_long_letters_use_their_own_thresholds_when_set() -> None:
+    t = Thresholds(answer=0.4, caution=0.3, answer_long=0.8, caution_long=0.7)
+    assert t.decide(0.5) is Decision.ANSWER
+    assert t.decide(0.5, long=True) is Decision.ABSTAIN
+    assert t.decide(0.75, long=True) is Decision.CAUTION
+    assert t.decide(0.8, long=True) is Decision.ANSWER
+    # without long-letter thresholds a letter is held to the short ones
+    assert Thresholds(answer=0.4, caution=0.3).decide(0.5, long=True) is Decision.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [({"answer_long": 0.8}, "together"), ({"answer_long": 0.5, "caution_long": 0.6}, "caution_long"),
+     ({"answer_long": 1.5, "caution_long": 0.6}, "answer_long")],
+)
+def test_invalid_long_thresholds(kwargs: dict, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        Thresholds(**kwargs)

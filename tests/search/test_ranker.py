@@ -153,3 +153,26 @@ def test_second_encoder_vectors_are_built_saved_and_required(settings: Settings,
         assert st["ranking"] == "fusion" and "第二编码器" in st["ranker"]
     finally:
         without.engine.dispose()
+
+
+def test_auto_second_encoder_follows_the_model_file(settings: Settings, tmp_path: Path) -> None:
+    """``encoder2=auto`` (the default) loads the second encoder the model was trained with, and none for a model
+    without one (no vectors2 built, no query encoded twice)."""
+    with_d2 = tmp_path / "with.json"
+    write_model_file(_linear({"fused_z": 1.0, "dense2_z": 0.5}), _entries(), "hash:256", "fp", {}, with_d2,
+                     encoder2_id="hash:32")
+    svc = build_service(replace(settings, ranker_file=with_d2, encoder2="auto"))
+    try:
+        assert svc.encoder2 is not None and svc.encoder2.id == "hash:32"
+        assert svc.status()["ranking"] == "learned" and svc.status()["vectors2"] == "ready"
+    finally:
+        svc.engine.dispose()
+    plain = tmp_path / "plain.json"
+    write_model_file(_linear({"fused_z": 1.0}), _entries(), "hash:256", "fp", {}, plain)
+    svc = build_service(replace(settings, ranker_file=plain, encoder2="auto"))
+    try:
+        assert svc.encoder2 is None and svc.status()["vectors2"] == "off"
+        assert svc.status()["ranking"] == "learned" and svc.retriever.ranking is not None
+        assert svc.retriever.ranking.stage.encoder2 is None
+    finally:
+        svc.engine.dispose()
