@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import ApiError, AppError
 from ..security import limiter
 from ..service import MAX_QUESTION_CHARS, AssistantService
-from ..text.contact import valid_email, valid_phone, valid_uscc
+from ..text.contact import contact_rules, valid_email, valid_phone, valid_uscc
 from .openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -183,6 +183,12 @@ def question_status(token: str) -> Any:
 @bp.get("/suggestions")
 def suggestions() -> Any:
     return jsonify({"questions": _svc().suggestions()})
+
+
+@bp.get("/contact-rules")
+def contact_rules_view() -> Any:
+    """The contact validation rules of the handoff form (one source for server and chat page)."""
+    return jsonify(contact_rules())
 
 
 @bp.get("/openapi.json")

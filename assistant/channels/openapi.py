@@ -78,6 +78,9 @@ OPENAPI: dict[str, Any] = {
                 **_ERRORS}}},
         "/suggestions": {"get": {"summary": "推荐问题", "operationId": "suggestions",
                                  "responses": {"200": _resp("推荐问题", {"type": "object"})}}},
+        "/contact-rules": {"get": {"summary": "转人工联系方式的校验规则（与服务端一致）", "operationId": "contactRules",
+                                   "responses": {"200": _resp("正则表达式与统一社会信用代码校验参数",
+                                                              {"type": "object"})}}},
     },
     "components": {"schemas": {
         "Error": {"type": "object", "required": ["error_code", "message"],

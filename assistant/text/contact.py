@@ -6,10 +6,14 @@ import re
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+LANDLINE_PATTERN = r"^0\d{2,3}-?\d{7,8}$"
+EMAIL_PATTERN = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$"
+EMAIL_MAX = 200
 _USCC = re.compile(rf"^[{USCC_CHARS}]{{18}}$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
+_MOBILE = re.compile(MOBILE_PATTERN)
+_LANDLINE = re.compile(LANDLINE_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def uscc_check_char(first17: str) -> str:
@@ -30,4 +34,12 @@ def valid_phone(value: str) -> bool:
 
 
 def valid_email(value: str) -> bool:
-    return bool(_EMAIL.match(value.strip())) and len(value) <= 200
+    return bool(_EMAIL.match(value.strip())) and len(value) <= EMAIL_MAX
+
+
+def contact_rules() -> dict[str, object]:
+    """The rules above for the web clients (``GET /api/v1/contact-rules``): the patterns (valid in JavaScript too),
+    the USCC alphabet and weights for the check character — so the chat page refuses exactly what the server
+    refuses, from one source."""
+    return {"mobile": MOBILE_PATTERN, "landline": LANDLINE_PATTERN, "email": EMAIL_PATTERN, "email_max": EMAIL_MAX,
+            "uscc_chars": USCC_CHARS, "uscc_weights": list(USCC_WEIGHTS)}

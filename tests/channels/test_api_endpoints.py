@@ -245,3 +245,43 @@ def test_rate_limit_with_redis_storage(settings: Settings) -> None:
     assert codes == [200, 200, 200, 429]
     for app in (a, b):
         app.extensions["assistant"].engine.dispose()
+
+
+def _uscc_by_rules(code: str, rules: dict) -> bool:
+    """The chat page's USCC check (web/static/chat.js: blanks removed and upper-cased, then usccValid), from the
+    served rules."""
+    code = "".join(code.split()).upper()
+    chars, weights = rules["uscc_chars"], rules["uscc_weights"]
+    if len(code) != 18 or any(c not in chars for c in code):
+        return False
+    total = sum(chars.index(c) * w for c, w in zip(code[:17], weights))
+    return chars[(31 - total % 31) % 31] == code[17]
+
+
+def test_contact_rules_served_to_the_page_refuse_what_the_server_refuses(client: FlaskClient) -> None:
+    """One source: the page checks the handoff form with the rules the server validates with. The inputs include
+    what the page's own patterns used to accept and the server refused (+86 prefix, 12x mobile, extensions,
+    a USCC with a wrong check character)."""
+    import re
+
+    from assistant.text.contact import valid_email, valid_phone
+
+    r = client.get("/api/v1/contact-rules")
+    assert r.status_code == 200
+    rules = r.get_json()
+    mobile, landline, email = (re.compile(rules[k]) for k in ("mobile", "landline", "email"))
+    good = "91330900MA2A0B1C" + "X"
+    good = good[:17] + uscc_check_char(good[:17])
+    bad = good[:17] + next(c for c in rules["uscc_chars"] if c != good[17])
+    for code in (good, bad, good.lower(), good[:17], "I" * 18):
+        assert _uscc_by_rules(code, rules) == valid_uscc(code), code
+    for phone in ("13800138000", "12012345678", "+8613800138000", "0580-2201234", "05802201234", "0580-2201234-123",
+                  "2201234", "138001380001"):
+        assert bool(mobile.match(phone) or landline.match(phone)) == valid_phone(phone), phone
+    for mail in ("a@b.cn", "a.b@c", "a b@c.cn", "x@y.z", "张@例子.中国"):
+        assert (bool(email.match(mail)) and len(mail) <= rules["email_max"]) == valid_email(mail), mail
+    for refused in ("12012345678", "+8613800138000", "0580-2201234-123"):
+        assert not valid_phone(refused)
+    assert client.post("/api/v1/handoff", json={"question": "测试转人工", "consent": True,
+                                                "contact": {"phone": "12012345678"}}).get_json()["error_code"] \
+        == "invalid_phone"

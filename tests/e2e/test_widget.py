@@ -17,7 +17,7 @@ from conftest import CHROMIUM, PWXK, REPO, build_service, free_port, make_settin
 from sqlalchemy import select
 
 from assistant.app import create_app
-from assistant.db.models import Question, QueueMember
+from assistant.db.models import Handoff, Question, QueueMember
 from assistant.service import AssistantService
 
 ARTIFACTS = REPO / "build" / "e2e"
@@ -119,6 +119,38 @@ def test_not_helpful_creates_queue_item(browser: Any, live_site: LiveSite) -> No
         sources = {m.source for m in s.scalars(select(QueueMember).where(QueueMember.question_id == qrow.id))}
     assert "not_helpful" in sources
     page.screenshot(path=str(ARTIFACTS / "desktop-not-helpful.png"))
+
+
+def test_handoff_form_refuses_what_the_server_refuses(browser: Any, live_site: LiveSite) -> None:
+    """The form checks contacts with the rules the server serves (GET /contact-rules): a 12x "mobile" number,
+    which the page's own pattern used to accept, is refused in the page before anything is sent; a valid one goes
+    through and the handoff is stored with it."""
+    page, frame, _ = _open_widget(browser, live_site, {"width": 390, "height": 844})
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and r.url.endswith("/handoff") else None)
+    q = "我们厂的锅炉烟气排放要装在线监测吗（转人工测试）"
+    msg = _ask(frame, q)
+    msg.get_by_test_id("handoff-open").click()
+    form = frame.get_by_test_id("handoff-form")
+    form.wait_for()
+    page.wait_for_timeout(500)  # the rules arrive with the form
+    form.locator("input[name=contact]").fill("12012345678")
+    form.get_by_test_id("handoff-consent").check()
+    form.get_by_test_id("handoff-submit").click()
+    err = form.get_by_test_id("handoff-error")
+    err.wait_for()
+    assert "格式不正确" in err.inner_text()
+    assert sent == []  # refused in the page, not by the server
+    with live_site.service.Session() as s:
+        assert s.scalars(select(Handoff).join(Question).where(Question.text == q)).first() is None
+    form.locator("input[name=contact]").fill("13800138000")
+    form.get_by_test_id("handoff-submit").click()
+    frame.get_by_test_id("handoff-status").first.wait_for(timeout=10_000)
+    with live_site.service.Session() as s:
+        h = s.scalars(select(Handoff).join(Question).where(Question.text == q)).one()
+        assert h.phone == "13800138000"
+    assert len(sent) == 1
+    page.screenshot(path=str(ARTIFACTS / "phone-handoff.png"))
 
 
 def test_xss_payload_is_inert(browser: Any, live_site: LiveSite) -> None:

@@ -810,9 +810,61 @@
     return wrap;
   }
 
-  var USCC_RE = /^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
-  var PHONE_RE = /^(\+?86[- ]?)?(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$/;
-  var EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+  // The contact rules come from the server (GET /contact-rules: the patterns and the USCC check the server itself
+  // applies), so the form refuses exactly what the server refuses. Until they arrive (or if they cannot be fetched)
+  // the form checks nothing itself: the server still validates, and its error is shown on the right field.
+  var contactRules = null;
+  var contactRulesAsked = false;
+
+  function loadContactRules() {
+    if (contactRulesAsked) {
+      return;
+    }
+    contactRulesAsked = true;
+    api("GET", "/contact-rules").then(function (r) {
+      try {
+        contactRules = {
+          mobile: new RegExp(r.mobile), landline: new RegExp(r.landline), email: new RegExp(r.email),
+          emailMax: +r.email_max || 200, usccChars: String(r.uscc_chars || ""),
+          usccWeights: Array.isArray(r.uscc_weights) ? r.uscc_weights : []
+        };
+      } catch (e) {
+        contactRules = null;
+      }
+    }, function () {
+      contactRulesAsked = false; // try again when the form is opened next time
+    });
+  }
+
+  function usccValid(code) {
+    var R = contactRules;
+    if (!R) {
+      return true;
+    }
+    if (code.length !== 18 || R.usccWeights.length !== 17) {
+      return false;
+    }
+    var total = 0;
+    for (var i = 0; i < 18; i++) {
+      if (R.usccChars.indexOf(code.charAt(i)) < 0) {
+        return false;
+      }
+      if (i < 17) {
+        total += R.usccChars.indexOf(code.charAt(i)) * R.usccWeights[i];
+      }
+    }
+    return R.usccChars.charAt((31 - total % 31) % 31) === code.charAt(17);
+  }
+
+  function phoneValid(phone) {
+    var R = contactRules;
+    return !R || R.mobile.test(phone) || R.landline.test(phone);
+  }
+
+  function emailValid(email) {
+    var R = contactRules;
+    return !R || (R.email.test(email) && email.length <= R.emailMax);
+  }
 
   function field(labelText, opts, hint) {
     var id = nextId("ho");
@@ -836,6 +888,7 @@
   }
 
   function buildHandoffForm(entry, onDone, onCancel) {
+    loadContactRules();
     var formEl = el("form", { className: "handoff", novalidate: true, "data-testid": "handoff-form", "aria-label": "转人工留言" });
     formEl.appendChild(el("p", { className: "handoff-title", text: "转人工留言" }));
     formEl.appendChild(el("p", { className: "handoff-intro",
@@ -887,9 +940,9 @@
       var vUscc = uscc.input.value.replace(/\s+/g, "").toUpperCase();
       var vContact = contact.input.value.trim();
       var any = !!(vName || vCompany || vUscc || vContact);
-      if (vUscc && !USCC_RE.test(vUscc)) {
+      if (vUscc && !usccValid(vUscc)) {
         invalid(uscc, true);
-        err.textContent = "统一社会信用代码应为 18 位数字或大写字母，请核对。";
+        err.textContent = "统一社会信用代码无效（应为 18 位且校验位正确），请核对。";
         uscc.input.focus();
         return;
       }
@@ -898,7 +951,7 @@
       if (vContact) {
         if (vContact.indexOf("@") >= 0) {
           email = vContact;
-          if (!EMAIL_RE.test(email)) {
+          if (!emailValid(email)) {
             invalid(contact, true);
             err.textContent = "邮箱格式不正确，请核对。";
             contact.input.focus();
@@ -906,7 +959,7 @@
           }
         } else {
           phone = vContact.replace(/[\s()（）]/g, "");
-          if (!PHONE_RE.test(phone)) {
+          if (!phoneValid(phone)) {
             invalid(contact, true);
             err.textContent = "手机号码格式不正确，请填写 11 位手机号或带区号的固定电话。";
             contact.input.focus();
