@@ -13,6 +13,24 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(name: str, default: bool) -> bool:
+    """A boolean variable, read one way everywhere: 1/true/yes/on or 0/false/no/off (any case); unset = default;
+    anything else stops the start with a clear message instead of silently meaning one or the other."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    v = raw.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ValueError(f"环境变量 {name}={raw!r} 无法识别：应为 1/true/yes/on 或 0/false/no/off")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. ``Settings.from_env()`` is the only place the environment is read."""
@@ -107,14 +125,15 @@ class Settings:
             bm25_weight=float(_env("ASSISTANT_BM25_WEIGHT", str(d.bm25_weight))),
             length_alpha=float(_env("ASSISTANT_LENGTH_ALPHA", str(d.length_alpha))),
             reference_weight=float(_env("ASSISTANT_REFERENCE_WEIGHT", str(d.reference_weight))),
-            ranker=_env("ASSISTANT_RANKER", "1").lower() not in ("0", "false", "no", "off"),
+            rrf_k=int(_env("ASSISTANT_RRF_K", str(d.rrf_k))),
+            ranker=_flag("ASSISTANT_RANKER", d.ranker),
             encoder2=_env("ASSISTANT_ENCODER2", d.encoder2),
             ranker_file=Path(_env("ASSISTANT_RANKER_FILE", str(d.ranker_file))),
             answer_threshold=float(_env("ASSISTANT_ANSWER_THRESHOLD", str(d.answer_threshold))),
             caution_threshold=float(_env("ASSISTANT_CAUTION_THRESHOLD", str(d.caution_threshold))),
             query_cache=int(_env("ASSISTANT_QUERY_CACHE", str(d.query_cache))),
-            background_vectors=_env("ASSISTANT_BACKGROUND_VECTORS", "1") not in ("0", "false", "no"),
-            warm_up=_env("ASSISTANT_WARM_UP", "1") not in ("0", "false", "no"),
+            background_vectors=_flag("ASSISTANT_BACKGROUND_VECTORS", d.background_vectors),
+            warm_up=_flag("ASSISTANT_WARM_UP", d.warm_up),
             curated_threshold=float(_env("ASSISTANT_CURATED_THRESHOLD", str(d.curated_threshold))),
             allowed_origins=tuple(o for o in _env("ASSISTANT_ALLOWED_ORIGINS", "").replace(",", " ").split() if o),
             ratelimit_storage=_env("ASSISTANT_RATELIMIT_STORAGE", _env("REDIS_URL", d.ratelimit_storage)),
@@ -130,7 +149,7 @@ class Settings:
             wechat_accounts=_env("WECHAT_ACCOUNTS", ""),
             wechat_reply_budget=float(_env("WECHAT_REPLY_BUDGET", str(d.wechat_reply_budget))),
             wechat_timestamp_window=int(_env("WECHAT_TIMESTAMP_WINDOW", str(d.wechat_timestamp_window))),
-            wechat_outbound=_env("WECHAT_OUTBOUND", "0").lower() in ("1", "true", "yes", "on"),
+            wechat_outbound=_flag("WECHAT_OUTBOUND", d.wechat_outbound),
             consult_day_of_month=int(_env("ASSISTANT_CONSULT_DAY", str(d.consult_day_of_month))),
             consult_followup_days=int(_env("ASSISTANT_CONSULT_FOLLOWUP_DAYS", str(d.consult_followup_days))),
             consult_followup_valid_days=int(_env("ASSISTANT_CONSULT_FOLLOWUP_VALID_DAYS",
