@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
     from .channels.api import bp as api_bp
     from .channels.consult_web import bp as consult_web_bp
     from .channels.web import bp as web_bp
-    from .channels.wechat import bp as wechat_bp
+    from .channels.wechat.views import bp as wechat_bp
     from .console import csrf, init_console
 
     app.register_blueprint(api_bp)

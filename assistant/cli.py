@@ -251,7 +251,8 @@ def wechat() -> None:
 
 
 def _wechat_channel(svc: Any) -> Any:
-    from .channels.wechat_service import ConfigError, WechatChannel
+    from .channels.wechat.accounts import ConfigError
+    from .channels.wechat.service import WechatChannel
 
     try:
         return WechatChannel(svc, workers=1)
@@ -269,8 +270,9 @@ def wechat_menu() -> None:
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="菜单定义 JSON（默认 corpus/wechat_menu.json）")
 def wechat_menu_push(account: str, path: Path | None) -> None:
-    from .channels.wechat_adapter import OutboundError
-    from .channels.wechat_service import ConfigError, load_menu
+    from .channels.wechat.accounts import ConfigError
+    from .channels.wechat.menu import load_menu
+    from .channels.wechat.protocol import OutboundError
 
     svc = _service(migrate=False)
     ch = _wechat_channel(svc)

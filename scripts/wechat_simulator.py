@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlencode
 
-from assistant.channels.wechat_adapter import AccountCrypto, reply_content, sign
+from assistant.channels.wechat.protocol import AccountCrypto, reply_content, sign
 
 
 def _cdata(v: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from wechat_support import OPENID, WxEnv, sample, signed_query, wait_for, wx, wx_db  # noqa: F401
 
-from assistant.channels.wechat_adapter import DisabledOutbound, parse, reply_content
+from assistant.channels.wechat.protocol import DisabledOutbound, parse, reply_content
 from assistant.db.models import Notification, Question, WechatMessage
 
 

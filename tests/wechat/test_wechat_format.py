@@ -13,13 +13,9 @@ from wechat_support import AES_KEY, OPENID, make_env, sample, signed_query, wx_s
 
 from assistant.answer.compose import Answer, Citation
 from assistant.answer.decide import Decision
-from assistant.channels.wechat_adapter import reply_content, text_reply
-from assistant.channels.wechat_service import (
-    ConfigError,
-    format_answer,
-    load_accounts,
-    truncate_bytes,
-)
+from assistant.channels.wechat.accounts import ConfigError, load_accounts
+from assistant.channels.wechat.format import format_answer, truncate_bytes
+from assistant.channels.wechat.protocol import reply_content, text_reply
 from assistant.config import Settings
 from assistant.db.migrate import downgrade, upgrade
 from assistant.db.session import make_engine

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from wechat_support import OPENID, WxEnv, sample, wx, wx_db  # noqa: F401
 
-from assistant.channels.wechat_adapter import reply_content
+from assistant.channels.wechat.protocol import reply_content
 from assistant.consult.schedule import ensure_day, next_day
 from assistant.db.models import Question, QueueMember, WechatUser
 from assistant.domain import cn_date, today_cn

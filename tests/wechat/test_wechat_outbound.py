@@ -15,8 +15,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from wechat_support import OPENID, TOKEN, WxEnv, wx, wx_db  # noqa: F401
 
-from assistant.channels.wechat_adapter import DisabledOutbound, OutboundError, WechatApiOutbound
-from assistant.channels.wechat_service import DbTokenStore, check_menu, load_menu
+from assistant.channels.wechat.menu import check_menu, load_menu
+from assistant.channels.wechat.outbound import DbTokenStore
+from assistant.channels.wechat.protocol import DisabledOutbound, OutboundError, WechatApiOutbound
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.db.models import Notification, Question, WechatToken

@@ -18,7 +18,7 @@ from wechat_support import (  # noqa: F401
     wx_aes,
 )
 
-from assistant.channels.wechat_adapter import parse, reply_content, sign, signature_ok
+from assistant.channels.wechat.protocol import parse, reply_content, sign, signature_ok
 from assistant.db.models import Question
 
 
@@ -152,7 +152,7 @@ def test_aes_mode_refusals(wx_aes: WxEnv) -> None:  # noqa: F811
     r = wx_aes.post(f"<xml><Encrypt><![CDATA[{junk}]]></Encrypt></xml>", query=q)
     assert r.status_code == 400 and "Traceback" not in r.get_data(as_text=True)
     # encrypted for another AppID
-    from assistant.channels.wechat_adapter import AccountCrypto
+    from assistant.channels.wechat.protocol import AccountCrypto
 
     other = AccountCrypto(TOKEN, crypto().aes_key, "wxother")
     enc, sig = other.encrypt_payload(plain, ts, "1")

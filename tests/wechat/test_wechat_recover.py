@@ -9,8 +9,8 @@ import time
 from sqlalchemy import func, select
 from wechat_support import OPENID, WxEnv, sample, wx_db  # noqa: F401
 
-from assistant.channels.wechat_adapter import parse
-from assistant.channels.wechat_service import RESEND_TEXT, Outcome
+from assistant.channels.wechat.protocol import parse
+from assistant.channels.wechat.service import RESEND_TEXT, Outcome
 from assistant.db.models import Notification, Question, WechatMessage
 
 

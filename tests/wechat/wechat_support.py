@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from assistant.app import create_app
-from assistant.channels.wechat_adapter import AccountCrypto, reply_content
-from assistant.channels.wechat_service import WechatChannel, channel_for
+from assistant.channels.wechat.protocol import AccountCrypto, reply_content
+from assistant.channels.wechat.service import WechatChannel, channel_for
 from assistant.config import Settings
 from assistant.service import AssistantService
 
@@ -53,7 +53,7 @@ def sample(name: str, **subs: Any) -> str:
 
 def signed_query(token: str = TOKEN, timestamp: int | None = None, nonce: str = "1357924680",
                  **extra: str) -> dict[str, str]:
-    from assistant.channels.wechat_adapter import sign
+    from assistant.channels.wechat.protocol import sign
 
     ts = str(int(time.time()) if timestamp is None else timestamp)
     return {"signature": sign(token, ts, nonce), "timestamp": ts, "nonce": nonce, **extra}

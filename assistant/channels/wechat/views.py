@@ -5,8 +5,8 @@
   reply (encrypted when the message was), or ``success``.
 
 Refusals carry no details: unknown account 404, bad signature or timestamp outside the window 403, body over 64 KiB
-413, anything that is not a WeChat message 400. The workflow lives in :mod:`.wechat_service`; wechatpy is used only
-through :mod:`.wechat_adapter`.
+413, anything that is not a WeChat message 400. The workflow lives in :mod:`.service`; wechatpy is used only
+through :mod:`.protocol`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from .wechat_adapter import MalformedMessage, SignatureError, parse, signature_ok
-from .wechat_service import WechatAccount, WechatChannel, channel_for
+from .accounts import WechatAccount
+from .protocol import MalformedMessage, SignatureError, parse, signature_ok
+from .service import WechatChannel, channel_for
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__, url_prefix="/wechat")
@@ -29,7 +30,7 @@ MAX_BODY = 64 * 1024
 @bp.record_once
 def _setup(state: Any) -> None:
     """Create the app's channel at registration: a bad WeChat configuration fails at startup, not on the first
-    message (:class:`~.wechat_service.ConfigError`)."""
+    message (:class:`~.accounts.ConfigError`)."""
     if state.app.extensions.get("assistant") is not None and "wechat" not in state.app.extensions:
         state.app.extensions["wechat"] = WechatChannel(state.app.extensions["assistant"])
 

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -24,291 +23,53 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..answer.compose import ABSTAIN_TEXT, Answer
-from ..answer.decide import Decision
-from ..config import Settings
-from ..consult.schedule import next_day
-from ..db.models import Notification, Question, WechatMessage, WechatToken, WechatUser
-from ..domain import CHINA_TZ, cn_date, today_cn
-from ..errors import QuestionError
-from ..service import AssistantService, answer_from_dict
-from ..text.contact import valid_uscc
-from .wechat_adapter import (
+from ...consult.schedule import next_day
+from ...db.models import Notification, Question, WechatMessage, WechatUser
+from ...domain import CHINA_TZ, today_cn
+from ...errors import QuestionError
+from ...service import AssistantService, answer_from_dict
+from ...text.contact import valid_uscc
+from .accounts import WechatAccount, load_accounts
+from .format import (
+    BIND_USAGE,
+    ERROR_TEXT,
+    HANDOFF_DONE,
+    HANDOFF_PROMPT,
+    MAX_REPLY_BYTES,
+    NON_TEXT,
+    VOICE_UNRECOGNIZED,
+    chat_link,
+    fit_reply,
+    format_answer,
+    register_day_text,
+    truncate_bytes,
+    welcome_text,
+)
+from .outbound import DbTokenStore
+from .protocol import (
     SUCCESS,
-    AccountCrypto,
     DisabledOutbound,
     Inbound,
     Outbound,
     OutboundError,
     WechatApiOutbound,
     text_reply,
-    valid_aes_key,
 )
 
 log = logging.getLogger(__name__)
 
+
 CHANNEL = "wechat"
-#: WeChat's limit for a passive (and customer-service) text reply, in UTF-8 bytes
-MAX_REPLY_BYTES = 2048
-#: at most this many characters of the answer itself: WeChat replies stay short, the link has the rest
-MAX_HEAD_CHARS = 500
 MAX_ATTEMPTS = 5
-_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 _BIND = re.compile(r"^(?:绑定|绑定企业)[\s:：]*(?P<name>.+?)[\s,，、;；:：]+(?P<code>[0-9A-Za-z]{18})$")
 _UNBIND = {"解绑", "解除绑定", "取消绑定"}
 _HANDOFF_WORDS = {"转人工", "人工", "人工客服", "人工服务", "转人工服务"}
 _TRAILING_PUNCT = "。！？!?.，, "
-MENU_FILE = "wechat_menu.json"
-
-WELCOME = ("您好，欢迎关注舟山市生态环境局！我是环保咨询助手，可以直接发送文字（或语音）咨询环评、排污许可、"
-           "危险废物、环保税、噪声和船舶污染防治等问题，例如：“排污许可证有效期几年？”")
-NON_TEXT = "目前只能回答文字或语音问题，请直接发送您要咨询的内容，例如：“排污许可证有效期几年？”"
-VOICE_UNRECOGNIZED = "抱歉，没能识别这段语音，请改用文字发送您的问题。"
-ERROR_TEXT = "抱歉，系统暂时繁忙，您的问题已记录，请稍后再试，或点击菜单“转人工”留言。"
-HANDOFF_PROMPT = ("好的，请直接发送您要咨询的问题（一条消息），我们将转交工作人员人工答复；答复后会通过本公众号通知您，"
-                  "也可在菜单“我的问题”中查看。发送“取消”可退出。")
-HANDOFF_DONE = ("您的问题已转交工作人员，答复后将通过本公众号通知您（若超过 48 小时未收到，请在菜单“我的问题”中查看）。"
-                "问题编号：{qid}")
-BIND_USAGE = "绑定企业请发送：绑定 企业名称 统一社会信用代码\n例如：绑定 舟山某某化工有限公司 91330900XXXXXXXXXX"
-
-
-# -- accounts --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class WechatAccount:
-    name: str
-    token: str
-    appid: str = ""
-    aes_key: str = ""
-    appsecret: str = ""
-    #: plain (明文), compat (兼容: plaintext or encrypted), safe (安全: encrypted only)
-    mode: str = "plain"
-
-    @property
-    def crypto(self) -> AccountCrypto | None:
-        if not self.aes_key:
-            return None
-        return AccountCrypto(self.token, self.aes_key, self.appid)
-
-
-class ConfigError(ValueError):
-    pass
-
-
-def _account(name: str, d: dict[str, Any]) -> WechatAccount:
-    if not _ACCOUNT_NAME.match(name):
-        raise ConfigError(f"WeChat account name {name!r}: use letters, digits, '-' or '_'")
-    token = str(d.get("token") or "").strip()
-    if not token:
-        raise ConfigError(f"WeChat account {name!r}: token is required")
-    aes = str(d.get("encoding_aes_key") or "").strip()
-    appid = str(d.get("appid") or "").strip()
-    if aes and not valid_aes_key(aes):
-        raise ConfigError(f"WeChat account {name!r}: EncodingAESKey must be 43 base64 characters")
-    if aes and not appid:
-        raise ConfigError(f"WeChat account {name!r}: 安全/兼容模式 needs the AppID")
-    mode = str(d.get("mode") or "").strip().lower() or ("compat" if aes else "plain")
-    if mode not in ("plain", "compat", "safe"):
-        raise ConfigError(f"WeChat account {name!r}: mode must be plain, compat or safe")
-    if mode != "plain" and not aes:
-        raise ConfigError(f"WeChat account {name!r}: mode {mode} needs an EncodingAESKey")
-    return WechatAccount(name=name, token=token, appid=appid, aes_key=aes,
-                         appsecret=str(d.get("appsecret") or "").strip(), mode=mode)
-
-
-def load_accounts(settings: Settings) -> dict[str, WechatAccount]:
-    """The configured accounts by name (raises :class:`ConfigError` on a bad configuration)."""
-    out: dict[str, WechatAccount] = {}
-    if settings.wechat_token:
-        out["default"] = _account("default", {"token": settings.wechat_token, "appid": settings.wechat_appid,
-                                              "encoding_aes_key": settings.wechat_encoding_aes_key,
-                                              "appsecret": settings.wechat_appsecret, "mode": settings.wechat_mode})
-    raw = (settings.wechat_accounts or "").strip()
-    if raw:
-        try:
-            extra = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"WECHAT_ACCOUNTS is not valid JSON: {exc}") from None
-        if not isinstance(extra, dict):
-            raise ConfigError("WECHAT_ACCOUNTS must be a JSON object {name: {token, appid, …}}")
-        for name, d in extra.items():
-            if not isinstance(d, dict):
-                raise ConfigError(f"WECHAT_ACCOUNTS[{name!r}] must be an object")
-            out[name] = _account(name, d)
-    return out
-
-
-# -- text formatting -------------------------------------------------------------------------------------------
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
-def truncate_bytes(text: str, limit: int, ellipsis: str = "…") -> str:
-    """``text`` cut on a character boundary so that it (with ``ellipsis`` when cut) fits in ``limit`` bytes."""
-    if utf8_len(text) <= limit:
-        return text
-    room = limit - utf8_len(ellipsis)
-    if room <= 0:
-        return ""
-    cut = text.encode("utf-8")[:room].decode("utf-8", "ignore")
-    return cut + ellipsis
-
-
-def _fit(head: str, tail: str, limit: int = MAX_REPLY_BYTES) -> str:
-    """``head`` (shortened when needed) followed by ``tail`` (kept whole when it fits) within ``limit`` bytes."""
-    if len(head) > MAX_HEAD_CHARS:
-        head = head[:MAX_HEAD_CHARS] + "…"
-    sep = "\n\n" if head and tail else ""
-    room = limit - utf8_len(tail) - utf8_len(sep)
-    if room < 60:  # the tail alone is too long: cut everything
-        return truncate_bytes(head + sep + tail, limit)
-    return truncate_bytes(head, room) + sep + tail
-
-
-def chat_link(base_url: str, question: str) -> str:
-    q = question.strip()[:100]
-    return f"{base_url.rstrip('/')}/chat?q={quote(q, safe='')}"
-
-
-def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_REPLY_BYTES) -> str:
-    """The assistant's answer as a WeChat text: short answer, cited article labels, link to the full answer."""
-    if ans.decision is Decision.ABSTAIN:
-        head = ABSTAIN_TEXT + "工作人员答复后将通过本公众号通知您，也可在菜单“我的问题”中查看。"
-    elif ans.curated:
-        head = f"【{ans.curated['question']}】\n{ans.curated['answer']}".strip()
-    elif ans.citations:
-        top = ans.citations[0]
-        head = f"{top.label}：{top.snippet}"
-    else:
-        head = ABSTAIN_TEXT
-    if ans.decision is Decision.CAUTION:
-        head = "（以下内容与您的问题相关度一般，请结合原文核实）\n" + head
-    if any(c.status == "已废止" for c in ans.citations):
-        head += "\n注意：部分引用的文件已废止，仅供对照。"
-    tail_lines = []
-    labels = []
-    for c in ans.citations[:3]:
-        flag = "" if c.status == "现行有效" else f"（{c.status}）"
-        labels.append(c.label + flag)
-    if labels:
-        tail_lines.append("依据：" + "；".join(labels))
-    tail_lines.append("完整答复：" + chat_link(base_url, question))
-    return _fit(head, "\n".join(tail_lines), limit)
-
-
-def welcome_text(base_url: str, day: date, day_of_month: int = 10) -> str:
-    """The subscribe reply; ``day`` is the next consultation day (``consult.schedule.next_day``)."""
-    return (f"{WELCOME}\n\n菜单“我的问题”可查看您咨询过的问题和工作人员的答复；发送“绑定 企业名称 统一社会信用代码”"
-            f"可把咨询记录关联到企业。\n\n下一次企业环保咨询日：{cn_date(day)}（每月{day_of_month}日，"
-            f"遇节假日顺延）。\n网页版：{base_url.rstrip('/')}/chat")
-
-
-def register_day_text(base_url: str, day: date, day_of_month: int = 10) -> str:
-    return (f"企业环保咨询日为每月{day_of_month}日（遇节假日顺延），下一次：{cn_date(day)}。\n"
-            f"线上报名功能即将开通，开通后可在 {base_url.rstrip('/')}/chat 页面报名；"
-            "在此之前，您可以直接在公众号提问，或点击菜单“转人工”留言。")
-
-
-# -- menu ------------------------------------------------------------------------------------------------------
-def load_menu(settings: Settings, path: Path | None = None) -> dict[str, Any]:
-    """``corpus/wechat_menu.json`` with ``{public_base_url}`` filled in, validated against WeChat's limits."""
-    p = path or (settings.corpus_dir / MENU_FILE)
-    text = p.read_text(encoding="utf-8").replace("{public_base_url}", (settings.public_base_url or "").rstrip("/"))
-    menu = json.loads(text)
-    problems = check_menu(menu)
-    if problems:
-        raise ConfigError("菜单定义不符合微信要求：" + "；".join(problems))
-    return dict(menu)
-
-
-def check_menu(menu: Any) -> list[str]:
-    """WeChat's menu rules: 1–3 buttons, each 1–5 sub-buttons; names ≤16/60 bytes; click keys, https view URLs."""
-    problems: list[str] = []
-    buttons = menu.get("button") if isinstance(menu, dict) else None
-    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
-        return ["一级菜单应为 1–3 个"]
-
-    def leaf(b: dict[str, Any], where: str) -> None:
-        t = b.get("type")
-        if t == "click":
-            key = b.get("key") or ""
-            if not key or utf8_len(key) > 128:
-                problems.append(f"{where}：click 菜单需要 key（≤128 字节）")
-        elif t == "view":
-            url = b.get("url") or ""
-            if not re.match(r"^https?://[^/\s]+", url) or utf8_len(url) > 1024:
-                problems.append(f"{where}：view 菜单需要完整网址（设置 ASSISTANT_PUBLIC_BASE_URL）")
-        else:
-            problems.append(f"{where}：不支持的菜单类型 {t!r}")
-
-    for i, b in enumerate(buttons, 1):
-        if not isinstance(b, dict):
-            problems.append(f"第{i}个菜单格式不对")
-            continue
-        name = str(b.get("name") or "")
-        if not name or utf8_len(name) > 16:
-            problems.append(f"一级菜单“{name}”名称应为 1–16 字节（最多 5 个汉字）")
-        subs = b.get("sub_button")
-        if subs:
-            if not isinstance(subs, list) or len(subs) > 5:
-                problems.append(f"“{name}”的二级菜单应为 1–5 个")
-                continue
-            for s in subs:
-                sname = str(s.get("name") or "") if isinstance(s, dict) else ""
-                if not sname or utf8_len(sname) > 60:
-                    problems.append(f"二级菜单“{sname}”名称应为 1–60 字节")
-                if isinstance(s, dict):
-                    leaf(s, f"二级菜单“{sname}”")
-        else:
-            leaf(b, f"一级菜单“{name}”")
-    return problems
-
-
-# -- outbound --------------------------------------------------------------------------------------------------
-class DbTokenStore:
-    """Access tokens in ``wechat_tokens``, shared by all processes; expired a minute early."""
-
-    def __init__(self, svc: AssistantService) -> None:
-        self.svc = svc
-
-    def get(self, key: str) -> str | None:
-        with self.svc.Session() as s:
-            row = s.get(WechatToken, key)
-            if row is None or not row.value:
-                return None
-            exp = row.expires_at
-            if exp is not None:
-                if exp.tzinfo is None:
-                    exp = exp.replace(tzinfo=UTC)
-                if exp - timedelta(seconds=60) <= datetime.now(UTC):
-                    return None
-            return row.value
-
-    def set(self, key: str, value: str, ttl: int | None) -> None:
-        exp = datetime.now(UTC) + timedelta(seconds=ttl) if ttl else None
-        with self.svc.Session() as s:
-            row = s.get(WechatToken, key)
-            if row is None:
-                s.add(WechatToken(key=key, value=value, expires_at=exp))
-            else:
-                row.value, row.expires_at = value, exp
-            try:
-                s.commit()
-            except IntegrityError:  # another process stored one at the same moment: theirs is as good
-                s.rollback()
-
-    def delete(self, key: str) -> None:
-        with self.svc.Session() as s:
-            row = s.get(WechatToken, key)
-            if row is not None:
-                s.delete(row)
-                s.commit()
 
 
 # -- the channel -----------------------------------------------------------------------------------------------
@@ -562,7 +323,7 @@ class WechatChannel:
         lead = f"您咨询的问题“{question[:60]}{'…' if len(question) > 60 else ''}”已由工作人员答复：" if question \
             else "工作人员答复："
         tail = "完整答复：" + chat_link(self.base_url(), question) if question else ""
-        return _fit(lead + "\n" + n.body, tail)
+        return fit_reply(lead + "\n" + n.body, tail)
 
     def deliver(self, notification_id: int) -> str:
         """Send one pending notification; returns its new status (or the current one if someone else has it)."""
@@ -777,7 +538,7 @@ class WechatChannel:
                 state = "已由助手答复"
             lines.append(f"{i}. {title}（{when}）\n   {state}")
         tail = f"更多内容：{base_url.rstrip('/')}/chat"
-        return _fit("\n".join(lines), tail)
+        return fit_reply("\n".join(lines), tail)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -792,6 +553,4 @@ def channel_for(app: Any) -> WechatChannel:
     return ch  # type: ignore[no-any-return]
 
 
-__all__ = ["CHANNEL", "ConfigError", "Outcome", "WechatAccount", "WechatChannel", "channel_for", "check_menu",
-           "format_answer", "load_accounts", "load_menu", "truncate_bytes",
-           "welcome_text"]
+__all__ = ["CHANNEL", "Outcome", "Stored", "WechatChannel", "channel_for"]

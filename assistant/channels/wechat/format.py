@@ -1,0 +1,103 @@
+"""What the assistant says on WeChat: the fixed texts, and answers fitted into WeChat's 2 048-byte passive reply (the head of the answer, its sources, a link to the full answer)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from urllib.parse import quote
+
+from ...answer.compose import ABSTAIN_TEXT, Answer
+from ...answer.decide import Decision
+from ...domain import cn_date
+
+log = logging.getLogger(__name__)
+
+
+#: WeChat's limit for a passive (and customer-service) text reply, in UTF-8 bytes
+MAX_REPLY_BYTES = 2048
+#: at most this many characters of the answer itself: WeChat replies stay short, the link has the rest
+MAX_HEAD_CHARS = 500
+
+WELCOME = ("您好，欢迎关注舟山市生态环境局！我是环保咨询助手，可以直接发送文字（或语音）咨询环评、排污许可、"
+           "危险废物、环保税、噪声和船舶污染防治等问题，例如：“排污许可证有效期几年？”")
+NON_TEXT = "目前只能回答文字或语音问题，请直接发送您要咨询的内容，例如：“排污许可证有效期几年？”"
+VOICE_UNRECOGNIZED = "抱歉，没能识别这段语音，请改用文字发送您的问题。"
+ERROR_TEXT = "抱歉，系统暂时繁忙，您的问题已记录，请稍后再试，或点击菜单“转人工”留言。"
+HANDOFF_PROMPT = ("好的，请直接发送您要咨询的问题（一条消息），我们将转交工作人员人工答复；答复后会通过本公众号通知您，"
+                  "也可在菜单“我的问题”中查看。发送“取消”可退出。")
+HANDOFF_DONE = ("您的问题已转交工作人员，答复后将通过本公众号通知您（若超过 48 小时未收到，请在菜单“我的问题”中查看）。"
+                "问题编号：{qid}")
+BIND_USAGE = "绑定企业请发送：绑定 企业名称 统一社会信用代码\n例如：绑定 舟山某某化工有限公司 91330900XXXXXXXXXX"
+
+
+
+
+# -- text formatting -------------------------------------------------------------------------------------------
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def truncate_bytes(text: str, limit: int, ellipsis: str = "…") -> str:
+    """``text`` cut on a character boundary so that it (with ``ellipsis`` when cut) fits in ``limit`` bytes."""
+    if utf8_len(text) <= limit:
+        return text
+    room = limit - utf8_len(ellipsis)
+    if room <= 0:
+        return ""
+    cut = text.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return cut + ellipsis
+
+
+def fit_reply(head: str, tail: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """``head`` (shortened when needed) followed by ``tail`` (kept whole when it fits) within ``limit`` bytes."""
+    if len(head) > MAX_HEAD_CHARS:
+        head = head[:MAX_HEAD_CHARS] + "…"
+    sep = "\n\n" if head and tail else ""
+    room = limit - utf8_len(tail) - utf8_len(sep)
+    if room < 60:  # the tail alone is too long: cut everything
+        return truncate_bytes(head + sep + tail, limit)
+    return truncate_bytes(head, room) + sep + tail
+
+
+def chat_link(base_url: str, question: str) -> str:
+    q = question.strip()[:100]
+    return f"{base_url.rstrip('/')}/chat?q={quote(q, safe='')}"
+
+
+def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """The assistant's answer as a WeChat text: short answer, cited article labels, link to the full answer."""
+    if ans.decision is Decision.ABSTAIN:
+        head = ABSTAIN_TEXT + "工作人员答复后将通过本公众号通知您，也可在菜单“我的问题”中查看。"
+    elif ans.curated:
+        head = f"【{ans.curated['question']}】\n{ans.curated['answer']}".strip()
+    elif ans.citations:
+        top = ans.citations[0]
+        head = f"{top.label}：{top.snippet}"
+    else:
+        head = ABSTAIN_TEXT
+    if ans.decision is Decision.CAUTION:
+        head = "（以下内容与您的问题相关度一般，请结合原文核实）\n" + head
+    if any(c.status == "已废止" for c in ans.citations):
+        head += "\n注意：部分引用的文件已废止，仅供对照。"
+    tail_lines = []
+    labels = []
+    for c in ans.citations[:3]:
+        flag = "" if c.status == "现行有效" else f"（{c.status}）"
+        labels.append(c.label + flag)
+    if labels:
+        tail_lines.append("依据：" + "；".join(labels))
+    tail_lines.append("完整答复：" + chat_link(base_url, question))
+    return fit_reply(head, "\n".join(tail_lines), limit)
+
+
+def welcome_text(base_url: str, day: date, day_of_month: int = 10) -> str:
+    """The subscribe reply; ``day`` is the next consultation day (``consult.schedule.next_day``)."""
+    return (f"{WELCOME}\n\n菜单“我的问题”可查看您咨询过的问题和工作人员的答复；发送“绑定 企业名称 统一社会信用代码”"
+            f"可把咨询记录关联到企业。\n\n下一次企业环保咨询日：{cn_date(day)}（每月{day_of_month}日，"
+            f"遇节假日顺延）。\n网页版：{base_url.rstrip('/')}/chat")
+
+
+def register_day_text(base_url: str, day: date, day_of_month: int = 10) -> str:
+    return (f"企业环保咨询日为每月{day_of_month}日（遇节假日顺延），下一次：{cn_date(day)}。\n"
+            f"线上报名功能即将开通，开通后可在 {base_url.rstrip('/')}/chat 页面报名；"
+            "在此之前，您可以直接在公众号提问，或点击菜单“转人工”留言。")
