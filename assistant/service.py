@@ -108,6 +108,7 @@ class AssistantService:
         self._encoder_error: str | None = None
         self._encoder2: Encoder | None = None
         self._encoder2_error: str | None = None
+        self._encoder2_spec: str | None = None  # ``auto`` resolved once: the model file is read at most once
         self._bg: threading.Thread | None = None
         self._bg_stop = threading.Event()
         self._lock = threading.RLock()
@@ -144,9 +145,11 @@ class AssistantService:
     @property
     def encoder2(self) -> Encoder | None:
         """The second encoder (the ranker's ``dense2`` features), or None when off, unavailable or BM25 only."""
-        spec = self.settings.encoder2
-        if spec == "auto":  # the one the shipped model was trained with, if any
-            spec = self._model_encoder2()
+        if self._encoder2_spec is None:
+            spec = self.settings.encoder2
+            # ``auto``: the one the shipped model was trained with, if any (read once, not per status call)
+            self._encoder2_spec = self._model_encoder2() if spec == "auto" else spec
+        spec = self._encoder2_spec
         if spec in ("none", "") or self.encoder is None:
             return None
         if self._encoder2 is None and self._encoder2_error is None:

@@ -24,7 +24,7 @@ from assistant.evaluation import (
     run_eval,
 )
 from assistant.search.corpus import curated_items, passage_items
-from assistant.search.letter import LONG_QUERY_CHARS
+from assistant.search.letter import is_long
 from assistant.search.memory import AnswerMemory
 from assistant.search.ranker import RankerUnavailable, load_ranking, ranker_thresholds
 from assistant.search.retriever import Retriever, SearchResult
@@ -99,7 +99,7 @@ def main() -> None:
 
     def answered(res: SearchResult) -> bool:
         """As ``ask`` decides (a long petition is held to the long-letter threshold, when there is one)."""
-        return thr.decide(res.passages.confidence, long=res.query.chars > LONG_QUERY_CHARS) is not Decision.ABSTAIN
+        return thr.decide(res.passages.confidence, long=is_long(res.query.normalized)) is not Decision.ABSTAIN
 
     print("\n| split | answerable n | answered, relevant top | answered, wrong top | routed to staff | "
           "precision of answered | out-of-scope n | out-of-scope answered |")

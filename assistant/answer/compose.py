@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Passage
 from ..search.index import Item, SearchIndex
-from ..search.letter import LONG_QUERY_CHARS
+from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
@@ -189,7 +189,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                 e = session.get(CuratedAnswer, h.item.target)
             if e is not None and (not curated_block or e.id != curated_block["id"]):
                 related.append({"id": e.id, "question": e.question})
-    decision = thresholds.decide(confidence, long=result.query.chars > LONG_QUERY_CHARS)
+    decision = thresholds.decide(confidence, long=is_long(result.query.normalized))
     if decision is not Decision.ABSTAIN or curated_block:
         have = {c.id for c in citations}
         for h in result.passages.hits:

@@ -156,13 +156,18 @@ class SearchIndex:
         return self.vectors2 is not None and self.vectors2.size == len(self.items) and \
             (encoder_id is None or self.manifest.get("encoder2") == encoder_id)
 
-    def attach_vectors2(self, matrix: np.ndarray, encoder: Encoder) -> None:
-        """Install the second encoder's vectors for exactly these items."""
+    def _vector_index(self, matrix: np.ndarray, encoder: Encoder) -> VectorIndex:
+        """A vector index of ``matrix``, which must hold one row of ``encoder``'s dimension per item."""
         if matrix.shape != (len(self.items), encoder.dim):
             raise ValueError(f"vector matrix {matrix.shape} does not fit {len(self.items)} items × {encoder.dim}")
         v = VectorIndex(encoder.dim)
         if len(matrix):
             v.add(matrix)
+        return v
+
+    def attach_vectors2(self, matrix: np.ndarray, encoder: Encoder) -> None:
+        """Install the second encoder's vectors for exactly these items."""
+        v = self._vector_index(matrix, encoder)
         with self._lock:
             self.vectors2 = v
             self.manifest.update(vectors2=True, encoder2=encoder.id, dim2=encoder.dim)
@@ -190,11 +195,7 @@ class SearchIndex:
 
     def attach_vectors(self, matrix: np.ndarray, encoder: Encoder) -> None:
         """Install vectors computed for exactly these items (e.g. by a background build)."""
-        if matrix.shape != (len(self.items), encoder.dim):
-            raise ValueError(f"vector matrix {matrix.shape} does not fit {len(self.items)} items × {encoder.dim}")
-        v = VectorIndex(encoder.dim)
-        if len(matrix):
-            v.add(matrix)
+        v = self._vector_index(matrix, encoder)
         with self._lock:
             self.vectors = v
             self.manifest.update(vectors=True, encoder=encoder.id, dim=encoder.dim)

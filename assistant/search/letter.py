@@ -36,6 +36,11 @@ _STANDARD = re.compile(r"\b((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]
 LONG_QUERY_CHARS = 80
 
 
+def is_long(normalized: str) -> bool:
+    """A long letter (read sentence by sentence, and decided by the long-letter thresholds)."""
+    return len(normalized) > LONG_QUERY_CHARS
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
@@ -58,7 +63,7 @@ class QueryParts:
 
     @property
     def is_long(self) -> bool:
-        return len(self.normalized) > LONG_QUERY_CHARS
+        return is_long(self.normalized)
 
     @property
     def questions(self) -> list[Sentence]:

@@ -121,14 +121,17 @@ def test_not_helpful_creates_queue_item(browser: Any, live_site: LiveSite) -> No
     page.screenshot(path=str(ARTIFACTS / "desktop-not-helpful.png"))
 
 
-def test_handoff_form_refuses_what_the_server_refuses(browser: Any, live_site: LiveSite) -> None:
+@pytest.mark.parametrize(("name", "viewport"), [("desktop", {"width": 1280, "height": 800}),
+                                                ("phone", {"width": 390, "height": 844})])
+def test_handoff_form_refuses_what_the_server_refuses(browser: Any, live_site: LiveSite, name: str,
+                                                      viewport: dict[str, int]) -> None:
     """The form checks contacts with the rules the server serves (GET /contact-rules): a 12x "mobile" number,
     which the page's own pattern used to accept, is refused in the page before anything is sent; a valid one goes
     through and the handoff is stored with it."""
-    page, frame, _ = _open_widget(browser, live_site, {"width": 390, "height": 844})
+    page, frame, _ = _open_widget(browser, live_site, viewport)
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and r.url.endswith("/handoff") else None)
-    q = "我们厂的锅炉烟气排放要装在线监测吗（转人工测试）"
+    q = f"我们厂的锅炉烟气排放要装在线监测吗（转人工测试，{name}）"
     msg = _ask(frame, q)
     msg.get_by_test_id("handoff-open").click()
     form = frame.get_by_test_id("handoff-form")
@@ -141,6 +144,7 @@ def test_handoff_form_refuses_what_the_server_refuses(browser: Any, live_site: L
     err.wait_for()
     assert "格式不正确" in err.inner_text()
     assert sent == []  # refused in the page, not by the server
+    page.screenshot(path=str(ARTIFACTS / f"{name}-handoff-refused.png"))
     with live_site.service.Session() as s:
         assert s.scalars(select(Handoff).join(Question).where(Question.text == q)).first() is None
     form.locator("input[name=contact]").fill("13800138000")
@@ -150,7 +154,7 @@ def test_handoff_form_refuses_what_the_server_refuses(browser: Any, live_site: L
         h = s.scalars(select(Handoff).join(Question).where(Question.text == q)).one()
         assert h.phone == "13800138000"
     assert len(sent) == 1
-    page.screenshot(path=str(ARTIFACTS / "phone-handoff.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{name}-handoff.png"))
 
 
 def test_xss_payload_is_inert(browser: Any, live_site: LiveSite) -> None:
