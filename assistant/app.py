@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
     @app.before_request
     def refresh_indexes() -> None:
         # another worker may have published a curated answer: reload its index (throttled to once a second)
-        svc.refresh_indexes()
+        svc.indexes.refresh()
 
     @app.get("/healthz")
     def healthz() -> Any:

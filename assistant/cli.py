@@ -122,7 +122,7 @@ def ask(question: str, as_json: bool, include_repealed: bool | None, kinds: tupl
         _echo_json(out.answer.as_dict())
     else:
         click.echo(out.answer.as_text())
-        if svc.vector_state != "ready":
+        if svc.indexes.vectors.state != "ready":
             click.echo("（当前仅使用关键词检索；运行 assistant index build 生成向量后启用混合检索）", err=True)
 
 
@@ -139,8 +139,8 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
              no_vectors: bool, no_ranker: bool, as_json: bool) -> None:
     from .evaluation import build_eval_index, corpus_items_from_jsonl, eval_memory, load_queries, run_eval
     from .search.corpus import curated_items, passage_items, regulation_items
+    from .search.lifecycle import fusion_params
     from .search.ranker import RankerUnavailable, load_ranking
-    from .service import fusion_params
 
     svc = _service()
     s = svc.settings
@@ -154,9 +154,9 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
         if not p.exists():
             raise click.BadParameter(f"找不到语料文件：{corpus}", param_hint="--corpus")
         items = corpus_items_from_jsonl(p)
-    enc = None if no_vectors else svc.encoder
-    enc2 = svc.encoder2 if (enc is not None and not no_ranker) else None
-    idx = build_eval_index(items, enc, svc.cache() if enc else None, tf, s.bm25_engine, progress=not as_json,
+    enc = None if no_vectors else svc.indexes.encoders.encoder
+    enc2 = svc.indexes.encoders.encoder2 if (enc is not None and not no_ranker) else None
+    idx = build_eval_index(items, enc, svc.indexes.encoders.cache() if enc else None, tf, s.bm25_engine, progress=not as_json,
                            encoder2=enc2)
     params = fusion_params(s, fusion)
     # --split dev|test selects those rows; --split all selects rows without a split field; no --split: every row
@@ -171,7 +171,7 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
             with svc.Session() as sess:
                 cur, replies = curated_items(sess), passage_items(sess, ["官方答复"])
             # the memory of answered questions never holds a test-split record; each query leaves its own group out
-            memory = eval_memory(idx, enc, svc.cache(), cur, replies, queries.parent)
+            memory = eval_memory(idx, enc, svc.indexes.encoders.cache(), cur, replies, queries.parent)
     result = run_eval(idx, qs, enc, tf, params, ranking, memory)
     if as_json:
         _echo_json(result)
@@ -442,7 +442,7 @@ def agenda_build(month: str, district: str, size: int, as_json: bool) -> None:
         pass
     with svc.Session() as s:
         day = ensure_day(s, svc.settings, month, district or CITY, _cli_actor())
-        res = ag.build(s, day, svc, size=size, actor=_cli_actor())
+        res = ag.build(s, day, svc.indexes, size=size, actor=_cli_actor())
         data = ag.as_json(day, res)
         s.commit()
     _echo_json(data) if as_json else _print_agenda(data)
@@ -569,7 +569,7 @@ def consult_followup(today: str, as_json: bool) -> None:
     from .consult.outcomes import issue_followups
 
     svc = _service()
-    issued = issue_followups(svc, today=date.fromisoformat(today) if today else None)
+    issued = issue_followups(svc.session, svc.settings, today=date.fromisoformat(today) if today else None)
     by_channel: dict[str, int] = {}
     for f in issued:
         by_channel[f.channel] = by_channel.get(f.channel, 0) + 1

@@ -166,14 +166,14 @@ def publish_to_searchable(port: int, master: int, env: dict[str, str], limit: fl
 
         svc = AssistantService(Settings.from_env())
         svc.load_indexes(background=False, build_vectors=False)
-        _ = svc.encoder  # loaded before the clock starts
+        _ = svc.indexes.encoders.encoder  # loaded before the clock starts
         nonce = str(int(time.time() * 1000))[-6:]
         question = f"基准测试{nonce}号：海岛民宿的餐饮油烟净化设备需要多久清洗一次并留存记录？"
         entry = CuratedEntry(id=f"bench-{nonce}", question=question, paraphrases=[],
                              answer="（基准测试条目）", citations=[], category="测试", origin="bench_api")
         pids = workers_of(master)
         t0 = time.perf_counter()
-        svc.add_curated(entry)
+        svc.indexes.publish_curated(entry)
         t_pub = time.perf_counter()
         seen: dict[int, float] = {}
         polls = 0

@@ -61,7 +61,7 @@ def main() -> None:
         times = []
         for i in range(5):
             t0 = time.perf_counter()
-            svc.add_curated(CuratedEntry(id=f"bench-build-{i}", question=f"基准测试问题{i}：排污许可证延续要提前多久申请？",
+            svc.indexes.publish_curated(CuratedEntry(id=f"bench-build-{i}", question=f"基准测试问题{i}：排污许可证延续要提前多久申请？",
                                          answer="应在有效期届满前申请延续。", citations=["排污许可管理条例#14"],
                                          category="排污许可", origin="bench"))
             times.append(time.perf_counter() - t0)

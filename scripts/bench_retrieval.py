@@ -108,9 +108,9 @@ def main() -> None:
         sample = items[:: max(1, len(items) // 300)][:300]
         with tempfile.TemporaryDirectory() as d:
             cache = EmbeddingCache(Path(d) / "e.sqlite")
-            assert svc.encoder is not None
+            assert svc.indexes.encoders.encoder is not None
             t = time.perf_counter()
-            embed_passages(svc.encoder, [it.embed_text() for it in sample], cache)
+            embed_passages(svc.indexes.encoders.encoder, [it.embed_text() for it in sample], cache)
             per = (time.perf_counter() - t) / len(sample)
         out["cold_embed_per_passage_s"] = round(per, 4)
         out["cold_full_build_estimate_s"] = round(per * len(items) + out["bm25_build_s"], 0)

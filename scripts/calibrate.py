@@ -90,10 +90,10 @@ def main() -> None:
     s = Settings.from_env()
     svc = AssistantService(s)
     svc.migrate()
-    enc = svc.encoder
-    cache = svc.cache()
+    enc = svc.indexes.encoders.encoder
+    cache = svc.indexes.encoders.cache()
     ev = s.shared_data.parent / "eval"
-    from assistant.service import fusion_params
+    from assistant.search.lifecycle import fusion_params
 
     fusion = fusion_params(s)
     oos = [(q.query, set()) for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]

@@ -24,7 +24,8 @@ from assistant.evaluation import (
     rank_targets,
 )
 from assistant.search.index import SearchIndex
-from assistant.service import AssistantService, fusion_params
+from assistant.search.lifecycle import fusion_params
+from assistant.service import AssistantService
 from assistant.text import synonyms as syn_mod
 from assistant.text import tokenize as tok_mod
 
@@ -53,7 +54,7 @@ def use_dictionary(folder: Path) -> None:
 
 def run(svc: AssistantService) -> dict[str, object]:
     s = svc.settings
-    enc, cache, params = svc.encoder, svc.cache(), fusion_params(s)
+    enc, cache, params = svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), fusion_params(s)
     ev = s.shared_data.parent / "eval"
     out: dict[str, object] = {}
     for name, corpus, qfile, metric in TASKS:

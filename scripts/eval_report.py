@@ -25,10 +25,11 @@ from assistant.evaluation import (
 )
 from assistant.search.corpus import curated_items, passage_items
 from assistant.search.letter import is_long
+from assistant.search.lifecycle import fusion_params
 from assistant.search.memory import AnswerMemory
 from assistant.search.ranker import RankerUnavailable, load_ranking, ranker_thresholds
 from assistant.search.retriever import Retriever, SearchResult
-from assistant.service import AssistantService, fusion_params
+from assistant.service import AssistantService
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,15 +45,15 @@ def main() -> None:
     s = Settings.from_env()
     svc = AssistantService(s)
     svc.migrate()
-    enc = svc.encoder
-    cache = svc.cache()
+    enc = svc.indexes.encoders.encoder
+    cache = svc.indexes.encoders.cache()
     ev = s.shared_data.parent / "eval"
     params = fusion_params(s)
     report: dict[str, object] = {"settings": {"token_field": s.token_field, "fusion": s.fusion,
                                               "bm25_weight": s.bm25_weight, "reference_weight": s.reference_weight,
                                               "encoder": enc.id if enc else None, "bm25_engine": s.bm25_engine}}
     try:
-        ranking = load_ranking(enc, params, s.ranker_file, svc.encoder2) if enc is not None else None
+        ranking = load_ranking(enc, params, s.ranker_file, svc.indexes.encoders.encoder2) if enc is not None else None
     except RankerUnavailable as exc:
         print(f"排序模型不可用：{exc}", file=sys.stderr)
         ranking = None
@@ -71,7 +72,7 @@ def main() -> None:
                 items = regulation_items(sess)
         else:
             items = corpus_items_from_jsonl(ev / corpus)
-        idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine, encoder2=svc.encoder2)
+        idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine, encoder2=svc.indexes.encoders.encoder2)
         if corpus == "corpus_mee_records.jsonl":
             records_index = idx
         memory = eval_memory(idx, enc, cache, cur_items, replies, ev) if (ranking and enc) else None

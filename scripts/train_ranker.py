@@ -45,11 +45,12 @@ from assistant.search.entries import ENTRY_FEATURES, ENTRY_GROUPS, EntryScorer, 
 from assistant.search.features import FEATURES, GROUPS, feature_mask
 from assistant.search.index import SearchIndex, fingerprint
 from assistant.search.letter import analyse
+from assistant.search.lifecycle import fusion_params
 from assistant.search.memory import AnswerMemory, curated_sources, letter_sources, record_group, reply_sources
 from assistant.search.query import prepare
 from assistant.search.ranker import RANKER_FILE, RankerModel, RankingStage, write_model_file
 from assistant.search.retriever import REPEAL_WORDS, default_mask
-from assistant.service import AssistantService, fusion_params
+from assistant.service import AssistantService
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -456,10 +457,10 @@ def main() -> None:
     svc = AssistantService(s)
     svc.migrate()
     svc.ensure_corpus()
-    enc0 = svc.encoder
+    enc0 = svc.indexes.encoders.encoder
     if enc0 is None:
         raise SystemExit("需要向量编码器（ASSISTANT_ENCODER）")
-    cache = svc.cache()
+    cache = svc.indexes.encoders.cache()
     enc = QueryVectorCache(enc0, 200000, cache)
     fusion = fusion_params(s)
     ev = s.shared_data.parent / "eval"

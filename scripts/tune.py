@@ -44,8 +44,8 @@ def main() -> None:
 
     svc = AssistantService(Settings.from_env())
     svc.migrate()
-    enc = svc.encoder
-    cache = svc.cache()
+    enc = svc.indexes.encoders.encoder
+    cache = svc.indexes.encoders.cache()
     eval_dir = svc.settings.shared_data.parent / "eval"
     out: dict[str, dict[str, object]] = {}
     for task in args.tasks.split(","):

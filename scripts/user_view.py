@@ -39,7 +39,7 @@ def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str
     res = r.search(q.query, exclude_group=q.group)
     t = ranker_thresholds(r.ranking) if r.ranker_active else None
     thresholds = Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long")) \
-        if t else svc.thresholds
+        if t else svc.answerer.thresholds
     with svc.Session() as s:
         ans = compose(res, thresholds, "", session=s, curated_rows=entries, index=r.passages)
     shown = {c.id for c in ans.citations}
@@ -68,9 +68,9 @@ def main() -> None:
     with svc.Session() as sess:
         reg_items, cur_items = regulation_items(sess), curated_items(sess)
         replies = passage_items(sess, ["官方答复"])
-        entries = svc._curated_entries(sess, prod.curated)
-    reg = build_eval_index(reg_items, svc.encoder, svc.cache(), s.token_field, s.bm25_engine,
-                           encoder2=svc.encoder2)
+        entries = svc.answerer.curated_entries(sess, prod.curated)
+    reg = build_eval_index(reg_items, svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), s.token_field, s.bm25_engine,
+                           encoder2=svc.indexes.encoders.encoder2)
     cites = {it.target: [c for c in it.meta.get("citations") or [] if c in reg.pos] for it in wording_rows(cur_items)}
     rows = [json.loads(x) for x in HELDOUT.read_text("utf-8").splitlines() if x.strip()]
     sets: dict[str, list[EvalQuery]] = {
@@ -86,8 +86,8 @@ def main() -> None:
         if mode == "ranker":
             if ranking is None:
                 continue
-            ranking.memory = eval_memory(reg, enc, svc.cache(), cur_items, replies, ev)  # type: ignore[arg-type]
-        r = Retriever(reg, prod.curated, enc, s.token_field, svc.fusion, ranking=ranking)
+            ranking.memory = eval_memory(reg, enc, svc.indexes.encoders.cache(), cur_items, replies, ev)  # type: ignore[arg-type]
+        r = Retriever(reg, prod.curated, enc, s.token_field, svc.indexes.fusion, ranking=ranking)
         report[mode] = {name: share([outcome(svc, r, q, entries) for q in qs]) for name, qs in sets.items()}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))

@@ -50,7 +50,7 @@ def test_publish_in_one_worker_is_answered_by_another_within_2s(
     passages_b = b.retriever.passages
     assert "fx-ship-001" not in {it.target for it in before.items}  # type: ignore[union-attr]
 
-    a.add_curated(CuratedEntry(id="fx-ship-001", question=Q, paraphrases=[PARA],
+    a.indexes.publish_curated(CuratedEntry(id="fx-ship-001", question=Q, paraphrases=[PARA],
                                answer="接收单位应如实记录，记录保存不少于两年。",
                                citations=["舟山市船舶污染物管理条例#3"], category="海洋", origin="console"))
     t0 = time.monotonic()
@@ -68,7 +68,7 @@ def test_publish_in_one_worker_is_answered_by_another_within_2s(
     assert b.retriever.curated is not before
     assert ans.citations[0].id == "舟山市船舶污染物管理条例#3"
     # checks are throttled: a second answer right away does not query the versions again
-    assert b.refresh_indexes() == []
+    assert b.indexes.refresh() == []
 
 
 def test_full_build_in_one_worker_reloads_passages_in_another(
@@ -78,9 +78,9 @@ def test_full_build_in_one_worker_reloads_passages_in_another(
     p_before, c_before = b.retriever.passages, b.retriever.curated
     a.build_indexes()
     assert _versions(a) == {"passages": 2, "curated": 2}
-    assert sorted(b.refresh_indexes(force=True)) == ["curated", "passages"]
+    assert sorted(b.indexes.refresh(force=True)) == ["curated", "passages"]
     assert b.retriever.passages is not p_before and b.retriever.curated is not c_before
-    assert b.refresh_indexes(force=True) == []  # nothing new
+    assert b.indexes.refresh(force=True) == []  # nothing new
     assert b.answer("排污许可证能用几年").curated is not None
 
 
@@ -89,11 +89,11 @@ def test_unreadable_index_keeps_serving(workers: tuple[AssistantService, Assista
     a, b = workers
     b.answer(PARA)
     before = b.retriever.curated
-    a._publish("curated", before)  # type: ignore[arg-type]
+    a.indexes.versions.publish("curated", before)  # type: ignore[arg-type]
     import shutil
 
     shutil.rmtree(b.settings.index_dir / "curated")
-    assert b.refresh_indexes(force=True) == []
+    assert b.indexes.refresh(force=True) == []
     assert b.retriever.curated is before
     assert b.answer("排污许可证能用几年").curated is not None
 
@@ -200,11 +200,11 @@ def test_one_vector_builder_for_all_workers(db_settings: Settings) -> None:
     setup.engine.dispose()
     a = AssistantService(db_settings)
     b = AssistantService(db_settings)
-    b.index_check_seconds = 0.0
-    b.index_verify_seconds = 0.0
+    b.indexes.refresher.check_seconds = 0.0
+    b.indexes.refresher.verify_seconds = 0.0
     encoded = [0]
-    enc = a.encoder
-    assert enc is not None and b.encoder is enc  # one encoder object per process
+    enc = a.indexes.encoders.encoder
+    assert enc is not None and b.indexes.encoders.encoder is enc  # one encoder object per process
     orig = enc.encode_passages
 
     def counting(texts: list[str]) -> object:
@@ -220,18 +220,18 @@ def test_one_vector_builder_for_all_workers(db_settings: Settings) -> None:
         a.load_indexes(background=False)
         b.load_indexes(background=False)
         for svc in (a, b):
-            assert svc.vector_state == "building_elsewhere" and svc.status()["retrieval_mode"] == "bm25"
+            assert svc.indexes.vectors.state == "building_elsewhere" and svc.status()["retrieval_mode"] == "bm25"
         assert encoded[0] == 0
         lock.close()  # that builder died before finishing: the next check of A takes over
-        a.index_check_seconds = a.index_verify_seconds = 0.0
-        a.refresh_indexes()
-        assert a._bg is not None
-        a._bg.join(60)
-        assert a.vector_state == "ready" and a.status()["retrieval_mode"] == "hybrid" and encoded[0] > 0
+        a.indexes.refresher.check_seconds = a.indexes.refresher.verify_seconds = 0.0
+        a.indexes.refresh()
+        assert a.indexes.vectors._thread is not None
+        a.indexes.vectors._thread.join(60)
+        assert a.indexes.vectors.state == "ready" and a.status()["retrieval_mode"] == "hybrid" and encoded[0] > 0
         done = encoded[0]
         b._next_check = b._next_verify = 0.0
-        assert b.refresh_indexes() == ["curated", "passages"]  # A published its vectors: B loads them from disk
-        assert b.vector_state == "ready" and b.status()["retrieval_mode"] == "hybrid"
+        assert b.indexes.refresh() == ["curated", "passages"]  # A published its vectors: B loads them from disk
+        assert b.indexes.vectors.state == "ready" and b.status()["retrieval_mode"] == "hybrid"
         assert b.retriever.search("危险废物转移联单保存期限").passages.mode == "hybrid"
         assert encoded[0] == done
     finally:
@@ -254,7 +254,7 @@ def test_concurrent_publications_in_two_workers_keep_every_answer(
     def publish(svc: AssistantService) -> None:
         try:
             for i, entry_id in enumerate(ids[svc]):
-                svc.add_curated(CuratedEntry(id=entry_id, question=f"并发发布测试问题{entry_id}第{i}条", answer="测试答复。",
+                svc.indexes.publish_curated(CuratedEntry(id=entry_id, question=f"并发发布测试问题{entry_id}第{i}条", answer="测试答复。",
                                              category="测试", origin="console"))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -266,9 +266,9 @@ def test_concurrent_publications_in_two_workers_keep_every_answer(
         t.join(60)
     assert not errors
     want = set(ids[a]) | set(ids[b])
-    enc_id = a.encoder.id  # type: ignore[union-attr]
+    enc_id = a.indexes.encoders.encoder.id  # type: ignore[union-attr]
     saved = {it.target for it in SearchIndex.load(a.settings.index_dir / "curated", enc_id).items}
     assert want <= saved
     for svc in (a, b):
-        svc.refresh_indexes(force=True)
+        svc.indexes.refresh(force=True)
         assert want <= {it.target for it in svc.retriever.curated.items}  # type: ignore[union-attr]

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from assistant.answer.decide import Decision, Thresholds
 from assistant.config import Settings
 from assistant.db.models import Question
+from assistant.errors import QuestionError
 from assistant.ingest.curated import CuratedEntry
+from assistant.questions import MAX_QUESTION_CHARS
 from assistant.search.index import SearchIndex
-from assistant.service import MAX_QUESTION_CHARS, AssistantService, QuestionError
+from assistant.service import AssistantService
 
 # The hash encoder is not semantic and the shipped confidence model is fitted for e5, so tests about which
 # articles are *cited* lower the thresholds; tests about decisions use the defaults.
@@ -26,7 +28,7 @@ def _questions(svc: AssistantService) -> list[Question]:
 
 
 def test_right_article_is_cited(service: AssistantService) -> None:
-    service.thresholds = LOW
+    service.answerer.thresholds = LOW
     ans = service.answer("危险废物转移联单保存期限")
     assert ans.decision is Decision.ANSWER
     assert ans.citations[0].id == f"{WFZY}#6"
@@ -47,7 +49,7 @@ def test_curated_answer_first_for_paraphrase(service: AssistantService) -> None:
 
 
 def test_repealed_excluded_by_default_and_flagged_when_included(service: AssistantService) -> None:
-    service.thresholds = LOW
+    service.answerer.thresholds = LOW
     q = "环境噪声污染超标准排污费"
     default = service.answer(q)
     assert all(c.status != "已废止" for c in default.citations)
@@ -59,7 +61,7 @@ def test_repealed_excluded_by_default_and_flagged_when_included(service: Assista
 
 
 def test_kinds_filter_in_answers(service: AssistantService) -> None:
-    service.thresholds = LOW
+    service.answerer.thresholds = LOW
     ans = service.answer("排污许可证怎么申请", kinds=["官方答复"])
     assert ans.citations and {c.kind for c in ans.citations} == {"官方答复"}
 
@@ -93,7 +95,7 @@ def test_ask_stores_question_when_answering_fails(service: AssistantService,
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("retrieval exploded")
 
-    monkeypatch.setattr(service, "answer", boom)
+    monkeypatch.setattr(service.answerer, "answer", boom)
     with pytest.raises(RuntimeError, match="exploded"):
         service.ask("排污许可证能用几年")
     [row] = _questions(service)
@@ -124,15 +126,15 @@ def test_client_message_id_deduplicates(service: AssistantService) -> None:
 
 def test_retry_after_error_with_same_client_message_id(service: AssistantService,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    real = service.answer
+    real = service.answerer.answer
 
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("temporary failure")
 
-    monkeypatch.setattr(service, "answer", boom)
+    monkeypatch.setattr(service.answerer, "answer", boom)
     with pytest.raises(RuntimeError):
         service.ask("排污许可证能用几年", channel="wechat", client_msg_id="m-2")
-    monkeypatch.setattr(service, "answer", real)
+    monkeypatch.setattr(service.answerer, "answer", real)
     out = service.ask("排污许可证能用几年", channel="wechat", client_msg_id="m-2")
     assert out.answer.curated is not None
     assert len(_questions(service)) == 1
@@ -143,7 +145,7 @@ def test_add_curated_is_findable_without_touching_passages(service: AssistantSer
     passages_before = r.passages
     q = "船舶垃圾接收记录要保存几年？"
     assert "fx-ship-001" not in [h.item.target for h in r.search(q).curated.hits]  # type: ignore[union-attr]
-    service.add_curated(CuratedEntry(id="fx-ship-001", question=q, paraphrases=["船舶污染物接收台账保存多久"],
+    service.indexes.publish_curated(CuratedEntry(id="fx-ship-001", question=q, paraphrases=["船舶污染物接收台账保存多久"],
                                      answer="接收单位应如实记录，记录保存不少于两年。",
                                      citations=["舟山市船舶污染物管理条例#3"], category="海洋", origin="console"))
     assert service.retriever.passages is passages_before
@@ -153,13 +155,13 @@ def test_add_curated_is_findable_without_touching_passages(service: AssistantSer
     ans = service.answer("船舶污染物接收台账保存多久")
     assert ans.curated is not None and ans.curated["id"] == "fx-ship-001"
     assert ans.citations[0].id == "舟山市船舶污染物管理条例#3"
-    saved = SearchIndex.load(service.settings.index_dir / "curated", service.encoder.id)  # type: ignore[union-attr]
+    saved = SearchIndex.load(service.settings.index_dir / "curated", service.indexes.encoders.encoder.id)  # type: ignore[union-attr]
     assert "fx-ship-001" in {it.target for it in saved.items}
 
 
 def test_add_curated_draft_not_searchable(service: AssistantService) -> None:
     n = len(service.retriever.curated.items)  # type: ignore[union-attr]
-    service.add_curated(CuratedEntry(id="fx-d-2", question="草稿问题", answer="草稿", category="x", status="draft"))
+    service.indexes.publish_curated(CuratedEntry(id="fx-d-2", question="草稿问题", answer="草稿", category="x", status="draft"))
     assert len(service.retriever.curated.items) == n  # type: ignore[union-attr]
 
 
@@ -170,7 +172,7 @@ def test_status_and_saved_index_reused(service: AssistantService, db_settings: S
     again = AssistantService(db_settings)
     try:
         again.load_indexes()
-        assert again.status()["retrieval_mode"] == "hybrid" and again.vector_state == "ready"
+        assert again.status()["retrieval_mode"] == "hybrid" and again.indexes.vectors.state == "ready"
         assert [it.id for it in again.retriever.passages.items] == [it.id for it in service.retriever.passages.items]
     finally:
         again.engine.dispose()
@@ -190,7 +192,7 @@ def test_index_of_another_encoder_is_rebuilt(service: AssistantService, db_setti
 def test_bm25_only_service(settings: Settings) -> None:
     svc = build_service(replace(settings, encoder="none"))
     try:
-        assert svc.status()["retrieval_mode"] == "bm25" and svc.vector_state != "ready"
+        assert svc.status()["retrieval_mode"] == "bm25" and svc.indexes.vectors.state != "ready"
         res = svc.retriever.search("危险废物转移联单保存期限")
         assert res.passages.mode == "bm25" and res.passages.hits[0].dense is None
         assert res.passages.hits[0].item.id == f"{WFZY}#6"

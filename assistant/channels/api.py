@@ -12,8 +12,9 @@ from flask import Blueprint, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ApiError, AppError
+from ..questions import MAX_QUESTION_CHARS
 from ..security import limiter
-from ..service import MAX_QUESTION_CHARS, AssistantService
+from ..service import AssistantService
 from ..text.contact import contact_rules, valid_email, valid_phone, valid_uscc
 from .openapi import OPENAPI
 
@@ -157,7 +158,7 @@ def ask() -> Any:
 @limiter.limit(lambda: _svc().settings.ratelimit_write)
 def feedback() -> Any:
     body: FeedbackIn = _parse(FeedbackIn)
-    return jsonify(_svc().feedback(body.question_id, body.token, body.helpful, body.reason))
+    return jsonify(_svc().questions.feedback(body.question_id, body.token, body.helpful, body.reason))
 
 
 @bp.post("/handoff")
@@ -167,7 +168,7 @@ def handoff() -> Any:
     if not body.token:
         _check_question(body.question)
     contact = body.contact.model_dump() if body.contact else {}
-    out = _svc().handoff(body.question or None, body.question_id, body.token or None, contact, body.consent,
+    out = _svc().questions.handoff(body.question or None, body.question_id, body.token or None, contact, body.consent,
                          channel=body.channel, session_id=body.session, district=body.district)
     return jsonify(out), 201
 
@@ -177,12 +178,12 @@ def handoff() -> Any:
 def question_status(token: str) -> Any:
     if not token or len(token) > 64:
         raise ApiError("question_not_found", "找不到该问题，请检查查询凭证。", 404)
-    return jsonify(_svc().question_status(token))
+    return jsonify(_svc().questions.status(token))
 
 
 @bp.get("/suggestions")
 def suggestions() -> Any:
-    return jsonify({"questions": _svc().suggestions()})
+    return jsonify({"questions": _svc().questions.suggestions()})
 
 
 @bp.get("/contact-rules")

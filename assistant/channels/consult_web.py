@@ -59,7 +59,7 @@ def consult_register() -> Any:
     form["questions"] = questions  # type: ignore[assignment]
     try:
         day_id = int(form["day_id"]) if form["day_id"].isdigit() else -1
-        reg = register(_svc(), day_id, form["company"], form["contact"], form["phone"], questions,
+        reg = register(_svc().session, _svc().clusterer, day_id, form["company"], form["contact"], form["phone"], questions,
                        uscc=form["uscc"], consent=f.get("consent") == "1")
     except WorkflowError as e:
         return render_template("consult.html", **_ctx(days=_days(), form=form, max_q=MAX_QUESTIONS,
@@ -75,7 +75,7 @@ def consult_register() -> Any:
 @bp.get("/followup/<token>")
 def followup_page(token: str) -> Any:
     try:
-        data = followup_for(_svc(), token)
+        data = followup_for(_svc().session, token)
     except WorkflowError as e:
         return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), e.status
     return render_template("followup.html", **_ctx(data=data, token=token, SOLVED=SOLVED, form={}))
@@ -90,11 +90,11 @@ def followup_submit(token: str) -> Any:
     form = {"solved": request.form.get("solved") or "", "score": raw,
             "comment": (request.form.get("comment") or "")[:1000]}
     try:
-        submit_followup(_svc(), token, form["solved"], score, form["comment"])
+        submit_followup(_svc().session, token, form["solved"], score, form["comment"])
     except WorkflowError as e:
         if e.code.startswith("followup_"):  # the link itself is unusable: no form to show again
             return render_template("followup.html", **_ctx(error=e.message, error_code=e.code)), e.status
-        data = followup_for(_svc(), token)
+        data = followup_for(_svc().session, token)
         return render_template("followup.html", **_ctx(data=data, token=token, SOLVED=SOLVED, form=form,
                                                        error=e.message, error_code=e.code)), 400
     return render_template("followup.html", **_ctx(done=True, solved=form["solved"]))

@@ -109,7 +109,7 @@ def consult_build(day_id: int) -> Any:
         size = ag.DEFAULT_SIZE
     with svc().Session() as s:
         day = _day(s, day_id, manage=True)
-        res = ag.build(s, day, svc(), size=size, actor=actor())
+        res = ag.build(s, day, svc().indexes, size=size, actor=actor())
         s.commit()
         if day.status != "planned":
             flash("议程已冻结，未作改变", "info")
@@ -136,7 +136,7 @@ def consult_add(day_id: int) -> Any:
         day = _day(s, day_id, manage=True)
         if not raw.isdigit():
             raise WorkflowError("invalid_item", "请输入问题编号（数字）")
-        ag.add_item(s, actor(), day, int(raw), svc())
+        ag.add_item(s, actor(), day, int(raw), svc().indexes)
         s.commit()
     flash(f"已把问题 #{raw} 加入议程", "ok")
     return redirect_to("console.consult_day", day_id=day_id, _anchor="agenda")
@@ -213,7 +213,7 @@ def consult_outcome(day_id: int, agenda_id: int) -> Any:
     bad = [c for c in citations if not CITATION_RE.match(c)]
     if bad:
         raise WorkflowError("bad_citation", f"引用格式应为“文件名#条号”：{'、'.join(bad)}")
-    a = oc.record_outcome(svc(), actor(), day_id, agenda_id, request.form.get("answer") or "", citations,
+    a = oc.record_outcome(svc().indexes, actor(), day_id, agenda_id, request.form.get("answer") or "", citations,
                           question=_form("question", 500))
     flash(f"现场答复已发布为咨询日答复（{a.curated_id}），企业现在即可检索到", "ok")
     return redirect_to("console.consult_day", day_id=day_id, _anchor=f"outcome-{agenda_id}")

@@ -114,7 +114,7 @@ def curated_save(curated_id: str) -> Any:
         raise WorkflowError("invalid_status", "状态应为草稿、已发布或已停用")
     raw = (request.form.get("paraphrases") or "").replace("\r", "")
     paraphrases = list(dict.fromkeys(p.strip()[:500] for p in raw.split("\n") if p.strip()))[:30]
-    row = cur.edit_curated(svc(), actor(), curated_id, question=question, answer=answer, paraphrases=paraphrases,
+    row = cur.edit_curated(svc().indexes, actor(), curated_id, question=question, answer=answer, paraphrases=paraphrases,
                            citations=_citations(), category=_form("category", 50), lead_unit=_form("lead_unit", 50),
                            status=status)
     flash(f"已保存（第 {row.version} 版）" + ("，条目已停用" if status == "retired" else ""), "ok")

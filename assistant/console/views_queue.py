@@ -174,7 +174,7 @@ def item(item_id: int) -> Any:
                 "curated_id": it.curated_id, "first_asked": it.first_asked, "last_asked": it.last_asked,
                 "age": cur.age_days(it)}
         categories = _categories(s)
-        suggestion = cur.suggest(svc(), it)
+        suggestion = cur.suggest(svc().indexes, it)
         draft = _drafts().get(str(it.id), {})
         editor = {
             "question": draft.get("question") or (entry.question if entry is not None else it.title),
@@ -235,7 +235,7 @@ def publish(item_id: int) -> Any:
     question, answer = _form("question", 500), (request.form.get("answer") or "").strip()
     if len(answer) > 5000:
         raise WorkflowError("answer_too_long", "答复不能超过 5000 字")
-    _, elapsed = cur.publish(svc(), a, item_id, question, answer, citations, _form("category", 50),
+    _, elapsed = cur.publish(svc().indexes, a, item_id, question, answer, citations, _form("category", 50),
                              _form("lead_unit", 50))
     _drop_draft(item_id)
     flash(f"已发布，检索生效用时 {elapsed:.2f} 秒", "ok")

@@ -38,7 +38,7 @@ from ..text.normalize import normalize
 from .schedule import CITY, can_manage
 
 if TYPE_CHECKING:
-    from ..service import AssistantService
+    from ..queue.curation import Library
 
 #: queue items that can go on an agenda: the open ones
 CANDIDATE_STATUSES = OPEN
@@ -171,14 +171,14 @@ def rank(session: Session, day: ConsultationDay, now: datetime | None = None) ->
     return ranked
 
 
-def _topic(svc: AssistantService | None, item: QueueItem) -> tuple[str, str]:
+def _topic(library: Library | None, item: QueueItem) -> tuple[str, str]:
     """Topic (category) and lead unit: the item's own, else suggested from retrieval, else 未分类."""
     topic, unit = item.category, item.lead_unit or item.assigned_unit
-    if (not topic or not unit) and svc is not None:
+    if (not topic or not unit) and library is not None:
         from ..queue.curation import suggest
 
         try:
-            s = suggest(svc, item)
+            s = suggest(library, item)
         except Exception:  # no index loaded (CLI before a build): leave unclassified
             s = {"category": "", "lead_unit": ""}
         topic, unit = topic or s["category"], unit or s["lead_unit"]
@@ -197,7 +197,7 @@ def visible(day: ConsultationDay) -> list[AgendaItem]:
     return sorted((a for a in day.items if a.state != "excluded"), key=lambda a: (a.position, a.id))
 
 
-def build(session: Session, day: ConsultationDay, svc: AssistantService | None = None, size: int = DEFAULT_SIZE,
+def build(session: Session, day: ConsultationDay, library: Library | None = None, size: int = DEFAULT_SIZE,
           now: datetime | None = None, actor: Actor | None = None) -> BuildResult:
     """Propose (or re-propose) the day's agenda. A frozen or held day is returned unchanged."""
     if actor is not None and not can_manage(actor, day.organiser):
@@ -214,7 +214,7 @@ def build(session: Session, day: ConsultationDay, svc: AssistantService | None =
     for a in kept:
         pair = by_id.get(a.queue_item_id)
         if pair is not None:
-            _fill(a, pair[0], pair[1], svc, keep_topic=True)
+            _fill(a, pair[0], pair[1], library, keep_topic=True)
     taken = {a.position for a in kept}
     proposals = [(it, f) for it, f in ranked
                  if it.id not in existing or existing[it.id].state == "proposed"]
@@ -232,7 +232,7 @@ def build(session: Session, day: ConsultationDay, svc: AssistantService | None =
             row = AgendaItem(queue_item_id=it.id, state="proposed")
             day.items.append(row)
         row.position = pos
-        _fill(row, it, f, svc, keep_topic=False)
+        _fill(row, it, f, library, keep_topic=False)
     session.flush()
     session.expire(day, ["items"])
     after = [(a.queue_item_id, a.position, a.state, round(a.score, 6)) for a in visible(day)]
@@ -243,12 +243,12 @@ def build(session: Session, day: ConsultationDay, svc: AssistantService | None =
     return BuildResult(day, changed, visible(day), len(ranked))
 
 
-def _fill(a: AgendaItem, it: QueueItem, f: Features, svc: AssistantService | None, keep_topic: bool) -> None:
+def _fill(a: AgendaItem, it: QueueItem, f: Features, library: Library | None, keep_topic: bool) -> None:
     a.title = it.title
     a.score, a.askers, a.enterprises = f.score, f.askers, f.enterprises
     a.reasons = f.as_dict()
     if not (keep_topic and a.topic):
-        a.topic, a.lead_unit = _topic(svc, it)
+        a.topic, a.lead_unit = _topic(library, it)
 
 
 def _editable(day: ConsultationDay, actor: Actor) -> None:
@@ -303,7 +303,7 @@ def adjust(session: Session, actor: Actor, day: ConsultationDay, agenda_item_id:
 
 
 def add_item(session: Session, actor: Actor, day: ConsultationDay, queue_item_id: int,
-             svc: AssistantService | None = None, now: datetime | None = None) -> AgendaItem:
+             library: Library | None = None, now: datetime | None = None) -> AgendaItem:
     """Staff add a queue item by its number (it must be in the organiser's scope)."""
     _editable(day, actor)
     item = session.get(QueueItem, queue_item_id)
@@ -317,7 +317,7 @@ def add_item(session: Session, actor: Actor, day: ConsultationDay, queue_item_id
     f = features(session, [item], reference_time(day, now))[item.id]
     a = AgendaItem(queue_item_id=item.id, state="added",
                    position=max((r.position for r in visible(day)), default=0) + 1)
-    _fill(a, item, f, svc, keep_topic=False)
+    _fill(a, item, f, library, keep_topic=False)
     day.items.append(a)
     audit(session, actor, "agenda_add", f"consult:{day.id}:{item.id}", {}, {"position": a.position})
     session.flush()

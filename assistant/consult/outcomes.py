@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,11 @@ from .agenda import visible
 from .schedule import can_manage
 
 if TYPE_CHECKING:
-    from ..service import AssistantService
+    from ..config import Settings
+    from ..queue.curation import Library
 
+#: opens a database session (``AssistantService.session``)
+Sessions = Callable[[], Session]
 KIND = "咨询日答复"
 SOLVED = {"yes": "已解决", "partly": "部分解决", "no": "未解决"}
 
@@ -49,10 +53,10 @@ def entry_id(day: ConsultationDay, a: AgendaItem) -> str:
     return f"zxr-{day.month}-{day.id}-{a.queue_item_id}"
 
 
-def record_outcome(svc: AssistantService, actor: Actor, day_id: int, agenda_item_id: int, answer: str,
+def record_outcome(lib: Library, actor: Actor, day_id: int, agenda_item_id: int, answer: str,
                    citations: list[str], question: str = "") -> AgendaItem:
     """Record the answer given on the day and publish it as a 咨询日答复 entry (searchable at once)."""
-    with svc.Session() as s:
+    with lib.Session() as s:
         day = s.get(ConsultationDay, day_id)
         if day is None:
             raise WorkflowError("not_found", "咨询日不存在")
@@ -73,9 +77,9 @@ def record_outcome(svc: AssistantService, actor: Actor, day_id: int, agenda_item
         cid = entry_id(day, a)
         queue_item_id, topic, unit = a.queue_item_id, a.topic, a.lead_unit
         origin = f"consult:{day.id}:{day.organiser}:{day.day.isoformat()}"
-    publish(svc, actor, queue_item_id, q, text, citations, "" if topic == "未分类" else topic, unit,
+    publish(lib, actor, queue_item_id, q, text, citations, "" if topic == "未分类" else topic, unit,
             kind=KIND, origin=origin, entry_id=cid)
-    with svc.Session() as s:
+    with lib.Session() as s:
         day = s.get(ConsultationDay, day_id)
         assert day is not None
         a = next(r for r in day.items if r.id == agenda_item_id)
@@ -121,7 +125,7 @@ class IssuedFollowUp:
     channel: str
 
 
-def issue_followups(svc: AssistantService, today: date | None = None, day_id: int | None = None,
+def issue_followups(sessions: Sessions, settings: Settings, today: date | None = None, day_id: int | None = None,
                     base_url: str = "") -> list[IssuedFollowUp]:
     """Create (once) the follow-ups that are due: days held at least ``followup_days`` ago, every participant of
     every discussed item. Each gets a delivery by its channel: WeChat message, web status notice, or the phone
@@ -129,11 +133,11 @@ def issue_followups(svc: AssistantService, today: date | None = None, day_id: in
     from .agenda import today_cst
 
     today = today or today_cst()
-    st = svc.settings
+    st = settings
     due_before = today - timedelta(days=st.consult_followup_days)
     base = (base_url or st.public_base_url or "").rstrip("/")
     issued: list[IssuedFollowUp] = []
-    with svc.Session() as s:
+    with sessions() as s:
         q = select(ConsultationDay).where(ConsultationDay.status.in_(("held", "closed")),
                                           ConsultationDay.day <= due_before)
         if day_id is not None:
@@ -168,12 +172,12 @@ def issue_followups(svc: AssistantService, today: date | None = None, day_id: in
     return issued
 
 
-def followup_for(svc: AssistantService, token: str, now: datetime | None = None) -> dict[str, Any]:
+def followup_for(sessions: Sessions, token: str, now: datetime | None = None) -> dict[str, Any]:
     """What the follow-up page shows for a token (raises ``followup_*`` errors for unknown / used / expired)."""
     now = now or datetime.now(UTC)
     if not token or len(token) > 100:
         raise WorkflowError("followup_not_found", "链接无效，请检查短信或消息中的完整链接")
-    with svc.Session() as s:
+    with sessions() as s:
         f = s.scalar(select(FollowUp).where(FollowUp.token_hash == token_hash(token)))
         if f is None:
             raise WorkflowError("followup_not_found", "链接无效，请检查短信或消息中的完整链接")
@@ -190,7 +194,7 @@ def followup_for(svc: AssistantService, token: str, now: datetime | None = None)
                 "company": part.company, "expires_at": exp.isoformat()}
 
 
-def submit_followup(svc: AssistantService, token: str, solved: str, score: int | None, comment: str = "",
+def submit_followup(sessions: Sessions, token: str, solved: str, score: int | None, comment: str = "",
                     now: datetime | None = None) -> dict[str, Any]:
     """Store the answer once (the token is consumed atomically); unresolved → back in the queue."""
     now = now or datetime.now(UTC)
@@ -201,8 +205,8 @@ def submit_followup(svc: AssistantService, token: str, solved: str, score: int |
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise WorkflowError("comment_too_long", "补充说明请控制在 1000 字以内")
-    followup_for(svc, token, now)  # unknown / used / expired → error
-    with svc.Session() as s:
+    followup_for(sessions, token, now)  # unknown / used / expired → error
+    with sessions() as s:
         h = token_hash(token)
         # single use even under concurrent submissions: only one UPDATE finds used_at still empty
         res = s.execute(update(FollowUp).where(FollowUp.token_hash == h, FollowUp.used_at.is_(None))

@@ -11,6 +11,7 @@ consented phone number — and web askers who left one — is on the list to pho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from .agenda import asker_key, visible
 from .schedule import CITY, can_manage
 
 if TYPE_CHECKING:
-    from ..service import AssistantService
+    from ..queue.cluster import QuestionClusterer
 
 MAX_QUESTIONS = 5
 MAX_QUESTION_CHARS = 1000
@@ -55,7 +56,7 @@ def open_days(session: Session, today: Any) -> list[ConsultationDay]:
                                 .order_by(ConsultationDay.day, ConsultationDay.organiser)))
 
 
-def register(svc: AssistantService, day_id: int, company: str, contact: str, phone: str, questions: list[str],
+def register(sessions: Callable[[], Session], clusterer: QuestionClusterer, day_id: int, company: str, contact: str, phone: str, questions: list[str],
              uscc: str = "", consent: bool = False, today: Any = None) -> Registration:
     """An enterprise registers for a day with its questions. Validates everything before storing anything."""
     import secrets
@@ -80,7 +81,7 @@ def register(svc: AssistantService, day_id: int, company: str, contact: str, pho
         raise WorkflowError("question_too_long", f"每个问题请控制在 {MAX_QUESTION_CHARS} 字以内")
     if not consent:
         raise WorkflowError("consent_required", "报名需要您同意我们保存联系方式，仅用于咨询日通知和跟踪回访")
-    with svc.Session() as s:
+    with sessions() as s:
         day = s.get(ConsultationDay, day_id)
         if day is None or day.status not in ("planned", "frozen") or day.day < (today or today_cst()):
             raise WorkflowError("day_closed", "该场咨询日不存在或已截止报名")
@@ -104,7 +105,7 @@ def register(svc: AssistantService, day_id: int, company: str, contact: str, pho
             s.flush()
             # the contact left with the registration, as a consented handoff: staff see it on the queue item
             s.add(Handoff(question_id=q.id, name=contact, company=company, uscc=uscc, phone=phone, consent=True))
-            enqueue(s, q, "registration", svc.clusterer)
+            enqueue(s, q, "registration", clusterer)
             qids.append(q.id)
             tokens.append(q.token)
         part.question_ids = qids

@@ -3,8 +3,9 @@ and the audit trail. Used by the console blueprint; no Flask imports here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,22 @@ from ..ingest.curated import CuratedEntry
 from ..text.normalize import normalize
 
 if TYPE_CHECKING:
-    from ..service import AssistantService
+    from ..search.retriever import SearchResult
+
+
+
+class Library(Protocol):
+    """What curation and the consultation day need of the corpus and its indexes, and nothing more
+    (:class:`~assistant.search.lifecycle.IndexLifecycle` is one)."""
+
+    Session: Callable[[], Session]
+
+    def search(self, question: str, k: int = 10) -> SearchResult: ...
+
+    def known_article(self, passage_id: str) -> bool: ...
+
+    def publish_curated(self, entry: CuratedEntry) -> CuratedAnswer: ...
+
 
 STATUSES = QUEUE_STATUS_LABELS
 #: how a question reached us, as staff read it (queue, dashboard, exports)
@@ -140,11 +156,11 @@ def members(session: Session, item: QueueItem, with_contacts: bool) -> list[dict
     return rows
 
 
-def suggest(svc: AssistantService, item: QueueItem) -> dict[str, str]:
+def suggest(lib: Library, item: QueueItem) -> dict[str, str]:
     """Suggested category and lead unit from what retrieval finds for the item's question."""
-    res = svc.retriever.search(item.title, k=5)
+    res = lib.search(item.title, k=5)
     if res.curated is not None and res.curated.hits:
-        with svc.Session() as s:
+        with lib.Session() as s:
             e = s.get(CuratedAnswer, res.curated.hits[0].item.target)
             if e is not None:
                 return {"category": e.category, "lead_unit": e.lead_unit}
@@ -196,7 +212,7 @@ def save_answer(session: Session, actor: Actor, item_id: int, answer: str, categ
     return item
 
 
-def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, answer: str, citations: list[str],
+def publish(lib: Library, actor: Actor, item_id: int, question: str, answer: str, citations: list[str],
             category: str, lead_unit: str, kind: str = "curated", origin: str = "console",
             entry_id: str = "") -> tuple[QueueItem, float]:
     """Turn the item's answer into a curated entry, searchable at once; notify every asker. Returns
@@ -206,13 +222,13 @@ def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, an
 
     from ..text.markup import sanitize
 
-    with svc.Session() as s:
+    with lib.Session() as s:
         item = get_item(s, actor, item_id, edit=True)
         if actor.role == "expert" and item.assigned_to != actor.username:
             raise WorkflowError("forbidden", "只能发布分派给您的问题")
         if not answer.strip() or not question.strip():
             raise WorkflowError("empty_answer", "问题和答复都不能为空")
-        missing = [c for c in citations if svc.retriever.passages.pos.get(c) is None]
+        missing = [c for c in citations if not lib.known_article(c)]
         if missing:
             raise WorkflowError("bad_citation", f"引用的条文不存在：{'、'.join(missing)}")
         rows = members(s, item, False)
@@ -235,9 +251,9 @@ def publish(svc: AssistantService, actor: Actor, item_id: int, question: str, an
         audit(s, actor, "publish", f"queue:{item.id}", before, snapshot(item))
         s.commit()
     t0 = time.perf_counter()
-    row = svc.add_curated(entry)
+    row = lib.publish_curated(entry)
     elapsed = time.perf_counter() - t0
-    with svc.Session() as s:
+    with lib.Session() as s:
         save_version(s, row.id, actor.username)
         s.commit()
         done = s.get(QueueItem, item_id)
@@ -337,10 +353,10 @@ def save_version(session: Session, curated_id: str, editor: str) -> None:
         "category": e.category, "lead_unit": e.lead_unit, "status": e.status}))
 
 
-def edit_curated(svc: AssistantService, actor: Actor, curated_id: str, **changes: Any) -> CuratedAnswer:
+def edit_curated(lib: Library, actor: Actor, curated_id: str, **changes: Any) -> CuratedAnswer:
     if actor.role not in ("admin", "district", "expert"):
         raise WorkflowError("forbidden", "您没有编辑精选问答的权限")
-    with svc.Session() as s:
+    with lib.Session() as s:
         e = s.get(CuratedAnswer, curated_id)
         if e is None:
             raise WorkflowError("not_found", "条目不存在")
@@ -354,14 +370,14 @@ def edit_curated(svc: AssistantService, actor: Actor, curated_id: str, **changes
                              lead_unit=changes.get("lead_unit", e.lead_unit), audience=e.audience,
                              reviewed=datetime.now(UTC).date(), status=changes.get("status", e.status),
                              kind=e.kind, origin=e.origin)
-        missing = [c for c in entry.citations if svc.retriever.passages.pos.get(c) is None]
+        missing = [c for c in entry.citations if not lib.known_article(c)]
         if missing:
             raise WorkflowError("bad_citation", f"引用的条文不存在：{'、'.join(missing)}")
         audit(s, actor, "retire_curated" if entry.status == "retired" else "edit_curated", f"curated:{e.id}",
               before, {k: getattr(entry, k) for k in before})
         s.commit()
-    row = svc.add_curated(entry)
-    with svc.Session() as s:
+    row = lib.publish_curated(entry)
+    with lib.Session() as s:
         save_version(s, row.id, actor.username)
         s.commit()
     return row

@@ -218,7 +218,7 @@ def test_curated_markup_is_sanitised_on_save(settings: Settings) -> None:
     svc.migrate()
     svc.ensure_corpus()
     svc.load_indexes(background=False)
-    svc.add_curated(CuratedEntry(id="x-1", question="测试条目的问题是什么", category="测试",
+    svc.indexes.publish_curated(CuratedEntry(id="x-1", question="测试条目的问题是什么", category="测试",
                                  answer='<b>要点</b><img src=x onerror=alert(1)><script>alert(2)</script>'
                                         '<a href="javascript:alert(3)">链接</a>'))
     from assistant.db.models import CuratedAnswer

@@ -113,7 +113,7 @@ def test_public_registration_form(console_env: ConsoleEnv) -> None:  # noqa: F81
     with env.svc.Session() as s:
         qs = list(s.scalars(select(Question).where(Question.text == "贻贝加工废水能否排入市政管网？")))
         assert len(qs) == 1 and qs[0].channel == "consult" and qs[0].district == "嵊泗县"
-    assert env.svc.question_status(token.group(1))["queued"] is True
+    assert env.svc.questions.status(token.group(1))["queued"] is True
 
 
 def test_followup_link_single_use_and_expiry(console_env: ConsoleEnv) -> None:  # noqa: F811
@@ -131,7 +131,7 @@ def test_followup_link_single_use_and_expiry(console_env: ConsoleEnv) -> None:  
         aid = s.scalar(select(AgendaItem.id).where(AgendaItem.day_id == day.id))
     _post(admin, f"{page}/items/{aid}/outcome", {"answer": "氨制冷冷库按名录判断，一般填报登记表。",
                                                  "citations": f"{PWXK}#14"}, page)
-    issued = oc.issue_followups(env.svc, today=date(2030, 2, 20), day_id=day.id)
+    issued = oc.issue_followups(env.svc.session, env.svc.settings, today=date(2030, 2, 20), day_id=day.id)
     assert len(issued) == 1  # the two questions came from one asker (same chat session)
     c = env.app.test_client()
     url = f"/followup/{issued[0].token}"

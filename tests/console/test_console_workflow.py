@@ -220,7 +220,7 @@ def test_hit_test_page_and_fragment(console_env: ConsoleEnv) -> None:  # noqa: F
 def test_curated_edit_versions_retire_and_review(console_env: ConsoleEnv) -> None:  # noqa: F811
     env = console_env
     c = env.client("expert")
-    env.svc.add_curated(CuratedEntry(id="t-edit-1", question="海水养殖尾水排放要办什么手续？",
+    env.svc.indexes.publish_curated(CuratedEntry(id="t-edit-1", question="海水养殖尾水排放要办什么手续？",
                                      answer="海水养殖尾水排放应符合地方排放标准，规模以上养殖场按规定办理排污登记。",
                                      paraphrases=["养殖尾水排放手续"], citations=["排污许可管理条例#14"],
                                      category="水污染", lead_unit="水处"))
@@ -252,7 +252,7 @@ def test_curated_edit_versions_retire_and_review(console_env: ConsoleEnv) -> Non
     assert c.get("/console/curated/nope").status_code == 404
     # review: an entry citing a text that is no longer in force
     assert repealed is not None
-    env.svc.add_curated(CuratedEntry(id="t-old-1", question="夜间施工噪声有什么规定？", answer="见旧法。",
+    env.svc.indexes.publish_curated(CuratedEntry(id="t-old-1", question="夜间施工噪声有什么规定？", answer="见旧法。",
                                      citations=[repealed], category="噪声"))
     review = _html(c, "/console/curated/review")
     assert "t-old-1" in review and repealed in review and "已废止" in review

@@ -70,7 +70,7 @@ def make_day(svc: AssistantService) -> Day:
         _ask(s, svc, T_NOISE, days_ago=1)
         day = ensure_day(s, svc.settings, MONTH)
         day.topics = ["排污许可", "船舶污染防治"]
-        res = agenda.build(s, day, svc)
+        res = agenda.build(s, day, svc.indexes)
         assert len(res.items) == 3
         agenda.freeze(s, ADMIN, day)
         people.invite(s, ADMIN, day)
@@ -81,16 +81,16 @@ def make_day(svc: AssistantService) -> Day:
         day_id = day.id
         titles = [a.title for a in agenda.visible(day)]
         ids = {a.title: a.id for a in agenda.visible(day)}
-    outcomes.record_outcome(svc, ADMIN, day_id, ids[T_PERMIT], ANSWER_PERMIT, [CITE])
-    outcomes.record_outcome(svc, ADMIN, day_id, ids[T_SHIP], ANSWER_SHIP, [CITE])
-    issued = outcomes.issue_followups(svc, today=date(2027, 1, 15))
+    outcomes.record_outcome(svc.indexes, ADMIN, day_id, ids[T_PERMIT], ANSWER_PERMIT, [CITE])
+    outcomes.record_outcome(svc.indexes, ADMIN, day_id, ids[T_SHIP], ANSWER_SHIP, [CITE])
+    issued = outcomes.issue_followups(svc.session, svc.settings, today=date(2027, 1, 15))
     with svc.Session() as s:
         from assistant.db.models import Participant
 
         company = {p.id: p.company for p in s.scalars(select(Participant).where(Participant.day_id == day_id))}
     tokens = {company[f.participant_id]: f.token for f in issued}
-    outcomes.submit_followup(svc, tokens["舟山海洋化工有限公司"], "yes", 5, "已按期延续")
-    res2 = outcomes.submit_followup(svc, tokens["普陀渔业船舶修造厂"], "partly", 3, "接收单位联系不上")
+    outcomes.submit_followup(svc.session, tokens["舟山海洋化工有限公司"], "yes", 5, "已按期延续")
+    res2 = outcomes.submit_followup(svc.session, tokens["普陀渔业船舶修造厂"], "partly", 3, "接收单位联系不上")
     return Day(day_id, titles, tokens, res2["requeued_item_id"])
 
 

@@ -84,7 +84,7 @@ def test_agenda_ranks_biggest_real_clusters_first_and_explains(month: Any) -> No
     gold = gold_clusters()
     with svc.Session() as s:
         day = ensure_day(s, svc.settings, "2026-12", "市本级", ADMIN)
-        res = ag.build(s, day, svc, size=10, now=NOW, actor=ADMIN)
+        res = ag.build(s, day, svc.indexes, size=10, now=NOW, actor=ADMIN)
         s.commit()
         rows = res.items
         assert len(rows) == 10 and res.changed and res.ranked > 50
@@ -129,18 +129,18 @@ def test_rebuild_keeps_staff_decisions_and_frozen_agenda_never_changes(month: An
     svc, _ = month
     with svc.Session() as s:
         day = ensure_day(s, svc.settings, "2026-12", "定海区", ADMIN)
-        first = ag.build(s, day, svc, size=5, now=NOW, actor=ADMIN)
+        first = ag.build(s, day, svc.indexes, size=5, now=NOW, actor=ADMIN)
         assert first.items and all(
             s.get(QueueItem, a.queue_item_id).district == "定海区" for a in first.items)  # type: ignore[union-attr]
         # a rebuild with nothing new changes nothing
-        assert not ag.build(s, day, svc, size=5, now=NOW, actor=ADMIN).changed
+        assert not ag.build(s, day, svc.indexes, size=5, now=NOW, actor=ADMIN).changed
         top, second = first.items[0], first.items[1]
         ag.adjust(s, ADMIN, day, second.id, "up")
         ag.adjust(s, ADMIN, day, top.id, "exclude")
         extra = next(it for it, _ in ag.rank(s, day, NOW) if it.id not in {a.queue_item_id for a in day.items})
-        added = ag.add_item(s, ADMIN, day, extra.id, svc, now=NOW)
+        added = ag.add_item(s, ADMIN, day, extra.id, svc.indexes, now=NOW)
         s.commit()
-        again = ag.build(s, day, svc, size=5, now=NOW + timedelta(hours=1), actor=ADMIN)
+        again = ag.build(s, day, svc.indexes, size=5, now=NOW + timedelta(hours=1), actor=ADMIN)
         ids = [a.queue_item_id for a in again.items]
         assert ids[0] == second.queue_item_id  # moved up by staff, kept first
         assert top.queue_item_id not in ids  # excluded by staff, not re-proposed
@@ -161,7 +161,7 @@ def test_rebuild_keeps_staff_decisions_and_frozen_agenda_never_changes(month: An
     with svc.Session() as s:
         day2 = s.scalar(select(ConsultationDay).where(ConsultationDay.organiser == "定海区"))
         assert day2 is not None
-        res = ag.build(s, day2, svc, size=10, now=NOW + timedelta(days=3), actor=ADMIN)
+        res = ag.build(s, day2, svc.indexes, size=10, now=NOW + timedelta(days=3), actor=ADMIN)
         assert res.changed is False
         assert ag.freeze(s, ADMIN, day2) is False
         s.commit()
@@ -179,7 +179,7 @@ def test_district_staff_cannot_build_another_districts_agenda(month: Any) -> Non
     with svc.Session() as s:
         day = ensure_day(s, svc.settings, "2026-12", "岱山县", ADMIN)
         with pytest.raises(WorkflowError) as e:
-            ag.build(s, day, svc, actor=putuo)
+            ag.build(s, day, svc.indexes, actor=putuo)
         assert e.value.code == "forbidden"
         own = ensure_day(s, svc.settings, "2026-12", "普陀区", putuo)
         assert ag.build(s, own, svc, now=NOW, actor=putuo).items

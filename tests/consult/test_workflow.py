@@ -99,14 +99,14 @@ def test_registration_validates_then_stores_each_question_once_in_the_queue(serv
                                 questions=["水产加工废水排放执行什么标准？"], uscc=_uscc(), consent=True)
     for b in bad:
         with pytest.raises(WorkflowError):
-            people.register(service, day_id, **{**base, **b}, today=TODAY)
+            people.register(service.session, service.clusterer, day_id, **{**base, **b}, today=TODAY)
     with service.Session() as s:
         assert s.scalar(select(func.count()).select_from(Question)) == 0  # nothing half-stored
-    reg = people.register(service, day_id, **{**base, "questions": ["水产加工废水排放执行什么标准？", "污泥算危废吗？"]},
+    reg = people.register(service.session, service.clusterer, day_id, **{**base, "questions": ["水产加工废水排放执行什么标准？", "污泥算危废吗？"]},
                           today=TODAY)
     assert len(reg.tokens) == 2 and reg.participant.key == f"uscc:{_uscc()}"
     # registering again adds the new question to the same participant
-    people.register(service, day_id, **{**base, "questions": ["排污许可证到期怎么延续？"]}, today=TODAY)
+    people.register(service.session, service.clusterer, day_id, **{**base, "questions": ["排污许可证到期怎么延续？"]}, today=TODAY)
     with service.Session() as s:
         qs = list(s.scalars(select(Question).where(Question.channel == "consult")))
         assert len(qs) == 3 and {q.district for q in qs} == {"普陀区"}
@@ -114,10 +114,10 @@ def test_registration_validates_then_stores_each_question_once_in_the_queue(serv
         parts = list(s.scalars(select(Participant)))
         assert len(parts) == 1 and len(parts[0].question_ids) == 3 and parts[0].phone == "13800001234"
         assert s.scalar(select(func.count()).select_from(Handoff).where(Handoff.consent.is_(True))) == 3
-    status = service.question_status(reg.tokens[0])
+    status = service.questions.status(reg.tokens[0])
     assert status["queued"] and status["status"] == "pending"
     with pytest.raises(WorkflowError) as e:
-        people.register(service, day_id, **base, today=date(2026, 12, 11))  # after the day
+        people.register(service.session, service.clusterer, day_id, **base, today=date(2026, 12, 11))  # after the day
     assert e.value.code == "day_closed"
 
 
@@ -157,7 +157,7 @@ def test_invitations_by_channel_once_and_phone_list(service: AssistantService) -
         assert again.messages == 0 and again.already == 4
         assert s.scalar(select(func.count()).select_from(Notification)) == 4
     # the web asker sees the invitation on the status page of the question
-    notices = service.question_status(asks[1].token)["notices"]
+    notices = service.questions.status(asks[1].token)["notices"]
     assert len(notices) == 1 and notices[0]["kind"] == "consult_invitation"
 
 
@@ -173,9 +173,9 @@ def test_outcome_is_published_as_consultation_answer_and_followups_work_once(ser
         top_id, queue_id = top.id, top.queue_item_id
     answer = "船舶和码头含油污水应交港口接收设施或有资质的单位处理，禁止直接排放。"
     with pytest.raises(WorkflowError) as e:
-        oc.record_outcome(service, PUTUO, day_id, top_id, answer, [f"{PWXK}#999"])
+        oc.record_outcome(service.indexes, PUTUO, day_id, top_id, answer, [f"{PWXK}#999"])
     assert e.value.code == "bad_citation"
-    a = oc.record_outcome(service, PUTUO, day_id, top_id, answer, [f"{PWXK}#14"])
+    a = oc.record_outcome(service.indexes, PUTUO, day_id, top_id, answer, [f"{PWXK}#14"])
     with service.Session() as s:
         e_row = s.get(CuratedAnswer, a.curated_id)
         assert e_row is not None and e_row.kind == "咨询日答复" and e_row.status == "published"
@@ -190,26 +190,26 @@ def test_outcome_is_published_as_consultation_answer_and_followups_work_once(ser
     res = service.answer("码头油污水怎么处理才合规？")
     assert res.curated is not None and res.curated["id"] == a.curated_id
     # follow-ups: not before 30 days; then once per (item, enterprise) that took part
-    assert oc.issue_followups(service, today=date(2027, 1, 8)) == []
-    issued = oc.issue_followups(service, today=date(2027, 1, 9), base_url="https://zx.example.cn")
+    assert oc.issue_followups(service.session, service.settings, today=date(2027, 1, 8)) == []
+    issued = oc.issue_followups(service.session, service.settings, today=date(2027, 1, 9), base_url="https://zx.example.cn")
     assert len(issued) == 3  # the three askers of the discussed item (the other item had no outcome)
-    assert oc.issue_followups(service, today=date(2027, 1, 20)) == []
+    assert oc.issue_followups(service.session, service.settings, today=date(2027, 1, 20)) == []
     with service.Session() as s:
         bodies = [n.body for n in s.scalars(select(Notification).where(Notification.kind == "consult_followup"))]
         assert len(bodies) == 3 and all("https://zx.example.cn/followup/" in b for b in bodies)
         stored = {f.token_hash for f in s.scalars(select(FollowUp))}
     assert all(f.token not in stored and oc.token_hash(f.token) in stored for f in issued)  # only hashes stored
     yes, no, late = issued
-    page = oc.followup_for(service, yes.token)
+    page = oc.followup_for(service.session, yes.token)
     assert page["answer"] == answer and page["organiser"] == "普陀区"
     for bad in [("maybe", 3), ("yes", 0), ("yes", 6), ("yes", None)]:
         with pytest.raises(WorkflowError):
-            oc.submit_followup(service, yes.token, bad[0], bad[1])  # type: ignore[arg-type]
-    assert oc.submit_followup(service, yes.token, "yes", 5)["requeued_item_id"] is None
+            oc.submit_followup(service.session, yes.token, bad[0], bad[1])  # type: ignore[arg-type]
+    assert oc.submit_followup(service.session, yes.token, "yes", 5)["requeued_item_id"] is None
     with pytest.raises(WorkflowError) as e:
-        oc.submit_followup(service, yes.token, "no", 1)
+        oc.submit_followup(service.session, yes.token, "no", 1)
     assert e.value.code == "followup_used"  # single use
-    r = oc.submit_followup(service, no.token, "no", 2, "还是不清楚接收单位名单")
+    r = oc.submit_followup(service.session, no.token, "no", 2, "还是不清楚接收单位名单")
     with service.Session() as s:
         back = s.get(QueueItem, r["requeued_item_id"])
         assert back is not None and back.status == "new" and back.reopened_from == queue_id
@@ -219,13 +219,13 @@ def test_outcome_is_published_as_consultation_answer_and_followups_work_once(ser
         assert member_q is not None and "接收单位名单" in member_q.text
     # expiry: 30 days after issue by default
     with pytest.raises(WorkflowError) as e:
-        oc.followup_for(service, late.token, now=datetime.now(UTC) + timedelta(days=31))
+        oc.followup_for(service.session, late.token, now=datetime.now(UTC) + timedelta(days=31))
     assert e.value.code == "followup_expired"
     with pytest.raises(WorkflowError) as e:
-        oc.submit_followup(service, late.token, "yes", 4, now=datetime.now(UTC) + timedelta(days=31))
+        oc.submit_followup(service.session, late.token, "yes", 4, now=datetime.now(UTC) + timedelta(days=31))
     assert e.value.code == "followup_expired"
     with pytest.raises(WorkflowError) as e:
-        oc.followup_for(service, "not-a-token")
+        oc.followup_for(service.session, "not-a-token")
     assert e.value.code == "followup_not_found"
     with service.Session() as s:
         rows = oc.results(s, s.get(ag.ConsultationDay, day_id))  # type: ignore[arg-type]
@@ -241,12 +241,12 @@ def test_outcome_needs_a_frozen_agenda_and_the_organisers_staff(service: Assista
         s.commit()
         day_id, aid = day.id, ag.visible(day)[0].id
     with pytest.raises(WorkflowError) as e:
-        oc.record_outcome(service, PUTUO, day_id, aid, "答复", [])
+        oc.record_outcome(service.indexes, PUTUO, day_id, aid, "答复", [])
     assert e.value.code == "agenda_not_frozen"
     with service.Session() as s:
         day = s.get(ag.ConsultationDay, day_id)
         ag.freeze(s, PUTUO, day)  # type: ignore[arg-type]
         s.commit()
     with pytest.raises(WorkflowError) as e:
-        oc.record_outcome(service, Actor("dh", "district", "定海区"), day_id, aid, "答复", [])
+        oc.record_outcome(service.indexes, Actor("dh", "district", "定海区"), day_id, aid, "答复", [])
     assert e.value.code == "forbidden"

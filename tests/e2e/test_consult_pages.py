@@ -71,11 +71,11 @@ def test_agenda_and_dashboard_pages(browser: Any, live: Live) -> None:
             people.set_attendance(s, admin, past, p.id, True)
         s.commit()
         past_id, first = past.id, ag.visible(past)[0].id
-    oc.record_outcome(live.svc, admin, past_id, first, "按所在区域的声环境功能区执行相应排放限值，夜间施工须依法办理手续。",
+    oc.record_outcome(live.svc.indexes, admin, past_id, first, "按所在区域的声环境功能区执行相应排放限值，夜间施工须依法办理手续。",
                       [])
-    issued = oc.issue_followups(live.svc, today=date(2026, 12, 11), day_id=past_id)
+    issued = oc.issue_followups(live.svc.session, live.svc.settings, today=date(2026, 12, 11), day_id=past_id)
     for n, f in enumerate(issued):
-        oc.submit_followup(live.svc, f.token, "yes" if n % 3 else "no", 3 + n % 3)
+        oc.submit_followup(live.svc.session, f.token, "yes" if n % 3 else "no", 3 + n % 3)
 
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = ctx.new_page()

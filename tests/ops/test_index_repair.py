@@ -59,7 +59,7 @@ def test_load_refuses_damaged_files(saved: Path, name: str, damage: str) -> None
 
 def _fresh(s: Settings) -> AssistantService:
     svc = build_service(s)
-    svc.repair_grace_seconds = 0.0
+    svc.indexes.repair.grace_seconds = 0.0
     return svc
 
 
@@ -76,22 +76,22 @@ def test_running_service_rebuilds_broken_index_and_keeps_answering(db_settings: 
         else:
             v = folder / "vectors.faiss"
             v.write_bytes(v.read_bytes()[:100])
-        assert "passages" in a.index_problems()
+        assert "passages" in a.indexes.repair.problems()
         served = a.retriever.passages
         assert a.answer(Q).citations[0].id == before.citations[0].id  # memory still serves
 
-        a.refresh_indexes(force=True)  # the periodic check notices and repairs in the background
-        assert a._repair is not None
-        a._repair.join(timeout=60)
-        assert a.index_health["state"] == "repaired" and "passages" in a.index_health["problem"]
+        a.indexes.refresh(force=True)  # the periodic check notices and repairs in the background
+        assert a.indexes.repair._thread is not None
+        a.indexes.repair._thread.join(timeout=60)
+        assert a.indexes.repair.health["state"] == "repaired" and "passages" in a.indexes.repair.health["problem"]
         assert a.status()["index_health"]["state"] == "repaired"
-        assert a.index_problems() == {}
+        assert a.indexes.repair.problems() == {}
         back = SearchIndex.load(folder, "hash:256")
         assert back.has_vectors and back.manifest["fingerprint"] == served.manifest["fingerprint"]
         assert a.retriever.passages is not served and a.retriever.mode == "hybrid"
         assert a.answer(Q).citations[0].id == before.citations[0].id
 
-        assert b.refresh_indexes(force=True) == ["passages"]  # the rebuild was published to the other worker
+        assert b.indexes.refresh(force=True) == ["passages"]  # the rebuild was published to the other worker
         assert b.answer(Q).citations[0].id == before.citations[0].id
     finally:
         for svc in (a, b):
@@ -105,10 +105,10 @@ def test_only_one_process_repairs(settings: Settings) -> None:
         shutil.rmtree(settings.index_dir / "curated")
         with (settings.index_dir / ".repair.lock").open("a") as held:  # another worker is repairing
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            assert a.repair_indexes() == []
-            assert a.index_health["state"] == "repaired_elsewhere"
-        assert a.repair_indexes() == ["curated"]
-        assert a.index_problems() == {}
+            assert a.indexes.repair.run() == []
+            assert a.indexes.repair.health["state"] == "repaired_elsewhere"
+        assert a.indexes.repair.run() == ["curated"]
+        assert a.indexes.repair.problems() == {}
     finally:
         a.engine.dispose()
 
@@ -122,7 +122,7 @@ def test_restart_on_corrupt_files_rebuilds_from_database(settings: Settings) -> 
     b = AssistantService(settings)
     try:
         b.load_indexes(background=False)  # must not crash the worker: rebuilt from the database
-        assert b.index_health["state"] == "repaired" and "bm25.pkl" in b.index_health["problem"]
+        assert b.indexes.repair.health["state"] == "repaired" and "bm25.pkl" in b.indexes.repair.health["problem"]
         assert b.retriever.mode == "hybrid" and b.answer(Q).citations[0].id == expected
         assert SearchIndex.load(settings.index_dir / "passages", "hash:256").has_vectors
     finally:

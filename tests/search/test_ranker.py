@@ -163,7 +163,7 @@ def test_auto_second_encoder_follows_the_model_file(settings: Settings, tmp_path
                      encoder2_id="hash:32")
     svc = build_service(replace(settings, ranker_file=with_d2, encoder2="auto"))
     try:
-        assert svc.encoder2 is not None and svc.encoder2.id == "hash:32"
+        assert svc.indexes.encoders.encoder2 is not None and svc.indexes.encoders.encoder2.id == "hash:32"
         assert svc.status()["ranking"] == "learned" and svc.status()["vectors2"] == "ready"
     finally:
         svc.engine.dispose()
@@ -171,7 +171,7 @@ def test_auto_second_encoder_follows_the_model_file(settings: Settings, tmp_path
     write_model_file(_linear({"fused_z": 1.0}), _entries(), "hash:256", "fp", {}, plain)
     svc = build_service(replace(settings, ranker_file=plain, encoder2="auto"))
     try:
-        assert svc.encoder2 is None and svc.status()["vectors2"] == "off"
+        assert svc.indexes.encoders.encoder2 is None and svc.status()["vectors2"] == "off"
         assert svc.status()["ranking"] == "learned" and svc.retriever.ranking is not None
         assert svc.retriever.ranking.stage.encoder2 is None
     finally:

@@ -73,13 +73,13 @@ def slow(wx_db: WxEnv, monkeypatch: pytest.MonkeyPatch) -> WxEnv:  # noqa: F811
     svc = wx_db.svc
     svc.settings = replace(svc.settings, wechat_reply_budget=0.3)
     wx_db.channel.settings = svc.settings
-    real = svc.answer
+    real = svc.answerer.answer
 
     def sleepy(*a: Any, **kw: Any) -> Any:
         time.sleep(1.0)
         return real(*a, **kw)
 
-    monkeypatch.setattr(svc, "answer", sleepy)
+    monkeypatch.setattr(svc.answerer, "answer", sleepy)
     return wx_db
 
 
@@ -127,13 +127,13 @@ def test_answer_finished_after_a_retry_deferred_it_goes_through_the_api(wx: WxEn
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     svc, ch = wx.svc, wx.channel
     gate = threading.Event()
-    real = svc.answer
+    real = svc.answerer.answer
 
     def gated(*a: Any, **kw: Any) -> Any:
         gate.wait(5)
         return real(*a, **kw)
 
-    monkeypatch.setattr(svc, "answer", gated)
+    monkeypatch.setattr(svc.answerer, "answer", gated)
     msg = parse(sample("text.xml", Content="排污许可证能用几年", MsgId=99003, FromUserName=OPENID))
     acc = ch.accounts["default"]
     result: list[str] = []

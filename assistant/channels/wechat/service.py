@@ -32,7 +32,8 @@ from ...consult.schedule import next_day
 from ...db.models import Notification, Question, WechatMessage, WechatUser
 from ...domain import CHINA_TZ, today_cn
 from ...errors import QuestionError
-from ...service import AssistantService, answer_from_dict
+from ...questions import answer_from_dict
+from ...service import AssistantService
 from ...text.contact import valid_uscc
 from .accounts import WechatAccount, load_accounts
 from .format import (
@@ -476,7 +477,7 @@ class WechatChannel:
     def _handoff(self, account: WechatAccount, msg: Inbound, user: WechatUser, body: str) -> Outcome:
         self._user(account, msg.source, awaiting_handoff=False)
         try:
-            res = self.svc.handoff(body, None, None, {}, False, channel=CHANNEL, session_id=msg.source)
+            res = self.svc.questions.handoff(body, None, None, {}, False, channel=CHANNEL, session_id=msg.source)
         except QuestionError as exc:
             return Outcome(exc.message)
         qid = int(res["question_id"])
@@ -521,7 +522,7 @@ class WechatChannel:
             return "您还没有咨询记录。直接发送文字即可提问，例如：“排污许可证有效期几年？”"
         lines = [header]
         for i, q in enumerate(rows, 1):
-            st = self.svc.question_status(q.token)
+            st = self.svc.questions.status(q.token)
             when = q.asked_at.astimezone(CHINA_TZ).strftime("%m-%d") if q.asked_at.tzinfo else \
                 q.asked_at.replace(tzinfo=UTC).astimezone(CHINA_TZ).strftime("%m-%d")
             title = q.text if len(q.text) <= 40 else q.text[:40] + "…"

@@ -1,0 +1,81 @@
+"""Retrieve and compose one answer (nothing stored): the step between the indexes and the question workflow."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..db.models import CuratedAnswer
+from ..search.index import SearchIndex
+from ..search.lifecycle import IndexLifecycle
+from ..search.ranker import ranker_thresholds
+from .compose import Answer, compose
+from .decide import Thresholds
+
+log = logging.getLogger(__name__)
+
+
+class Answerer:
+    """Answers with the indexes of ``indexes`` and the decision thresholds that go with the ranking serving now."""
+
+    def __init__(self, settings: Settings, session_factory: Callable[[], Session], indexes: IndexLifecycle) -> None:
+        self.settings = settings
+        self.Session = session_factory
+        self.indexes = indexes
+        self.thresholds = Thresholds(settings.answer_threshold, settings.caution_threshold,
+                                     settings.curated_threshold)
+        self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
+
+    def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
+               include_repealed: bool | None = None) -> Answer:
+        self.indexes.refresh()
+        r = self.indexes.retriever
+        curated = r.curated
+        res = r.search(question, k=k, kinds=kinds, include_repealed=include_repealed)
+        with self.Session() as s:
+            ans = compose(res, self.decision_thresholds(), self.settings.contact_text, session=s, index=r.passages,
+                          curated_rows=self.curated_entries(s, curated))
+        ans.meta["vectors"] = self.indexes.vectors.state
+        ans.meta["ranking"] = "learned" if r.ranker_active else "fusion"
+        return ans
+
+    def decision_thresholds(self) -> Thresholds:
+        """The thresholds that go with the ranking that answers now: those chosen with the learned stage (stored in
+        its model file, fitted on out-of-fold scores), else the configured ones (fusion)."""
+        r = self.indexes.current
+        if r is not None and r.ranker_active:
+            t = ranker_thresholds(r.ranking)
+            if t is not None:
+                return Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"))
+        return self.thresholds
+
+    def curated_entries(self, s: Session, index: SearchIndex | None) -> dict[str, CuratedAnswer]:
+        """The curated answers behind ``index`` (loaded once per curated index: every change of a curated answer goes
+        through :meth:`IndexLifecycle.publish_curated` or a full build, which replace that index), so composing an
+        answer does not query the database entry by entry."""
+        cached_index, entries = self._curated_cache
+        if index is None or cached_index is index:
+            return entries
+        ids = sorted({it.target for it in index.items})
+        entries = {}
+        for i in range(0, len(ids), 500):
+            for e in s.scalars(select(CuratedAnswer).where(CuratedAnswer.id.in_(ids[i:i + 500]))):
+                entries[e.id] = e
+        s.expunge_all()  # detached, read-only copies shared by the request threads
+        self._curated_cache = (index, entries)
+        return entries
+
+    def warm_up(self) -> float:
+        """Answer one question without storing it, so the first enterprise is not the one who waits for the encoder,
+        jieba's dictionary, the filter masks and the curated rows to load (seconds; a failure is only logged)."""
+        t0 = time.perf_counter()
+        try:
+            self.answer("排污许可证的有效期是几年？")
+        except Exception as exc:  # the service still starts: readiness and requests report real problems
+            log.warning("warm-up failed: %s", exc)
+        return time.perf_counter() - t0

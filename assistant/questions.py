@@ -1,0 +1,209 @@
+"""The question workflow every channel shares: ask (stored exactly once), 有帮助/没帮助, 转人工, and what the asker
+may see later."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .answer.compose import Answer, Citation
+from .answer.decide import Decision
+from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
+from .errors import QuestionError
+from .queue.cluster import QuestionClusterer
+from .queue.intake import enqueue
+from .text.normalize import normalize
+
+MAX_QUESTION_CHARS = 2000
+TOKEN_RE = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # what secrets.token_urlsafe issues
+
+
+def valid_token(token: str | None) -> bool:
+    """Only a token of the issued shape is looked up (never NUL or other bytes PostgreSQL refuses)."""
+    return bool(token) and TOKEN_RE.fullmatch(token or "") is not None
+
+
+def checked_text(question: str | None) -> str:
+    """The question without surrounding space; empty or too long → :class:`QuestionError`."""
+    text = (question or "").strip()
+    if not text:
+        raise QuestionError("empty_question", "问题不能为空，请输入您要咨询的内容。")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError("question_too_long", f"问题过长（{len(text)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
+    return text
+
+
+@dataclass
+class AskOutcome:
+    answer: Answer
+    question_id: int
+    token: str
+
+
+def answer_from_dict(d: dict[str, Any]) -> Answer:
+    """An answer as stored with its question (``Question.result``)."""
+    cits = [Citation(id=c["id"], title=c["title"], article=c["article"], status=c["status"], kind=c.get("kind", ""),
+                     snippet=c["snippet"], highlights=c.get("highlights", []), score=c.get("score"))
+            for c in d.get("citations", [])]
+    return Answer(question=d.get("question", ""), decision=Decision(d["decision"]), confidence=d["confidence"],
+                  mode=d.get("meta", {}).get("retrieval_mode", ""), curated=d.get("curated"), citations=cits,
+                  related=d.get("related", []), notice=d.get("notice", ""), footer=d.get("footer", ""),
+                  meta={k: v for k, v in d.get("meta", {}).items() if k != "retrieval_mode"})
+
+
+class Answers(Protocol):
+    """What the workflow needs to answer: retrieve and compose, nothing stored (:class:`~assistant.answer.answerer.Answerer`)."""
+
+    def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
+               include_repealed: bool | None = None) -> Answer: ...
+
+
+class QuestionWorkflow:
+    """``answers`` retrieves and composes; ``clusterer`` gives the clusterer that joins queued questions to open
+    items (built on first use)."""
+
+    def __init__(self, session_factory: Callable[[], Session], answers: Answers,
+                 clusterer: Callable[[], QuestionClusterer]) -> None:
+        self.Session = session_factory
+        self.answers = answers
+        self.clusterer = clusterer
+
+    def ask(self, question: str, channel: str = "cli", session_id: str = "", district: str = "",
+            enterprise: str = "", client_msg_id: str | None = None, **kw: Any) -> AskOutcome:
+        """Store the question (exactly once), answer it, store the decision. Errors still leave the question stored."""
+        text = checked_text(question)
+        for _attempt in range(2):
+            with self.Session() as s:
+                prev = None
+                if client_msg_id:
+                    prev = s.scalar(select(Question).where(Question.channel == channel,
+                                                           Question.client_msg_id == client_msg_id))
+                    if prev is not None and prev.result:
+                        return AskOutcome(answer_from_dict(prev.result), prev.id, prev.token)
+                if prev is not None:  # a retry of a message whose answer failed or is under way: same row
+                    qid, token = prev.id, prev.token
+                    break
+                q = Question(token=secrets.token_urlsafe(24), text=text, normalized=normalize(text), channel=channel,
+                             client_msg_id=client_msg_id, session_id=session_id, district=district,
+                             enterprise=enterprise)
+                s.add(q)
+                try:
+                    s.commit()
+                except IntegrityError:
+                    # the same client_msg_id arrived at the same moment (a client retry racing the original):
+                    # that row is the question; look it up again
+                    s.rollback()
+                    if not client_msg_id:
+                        raise
+                    continue
+                qid, token = q.id, q.token
+                break
+        else:  # pragma: no cover - the unique row was there, then gone
+            raise RuntimeError("question row vanished while resolving a duplicate client_msg_id")
+        try:
+            ans = self.answers.answer(text, **kw)
+        except Exception:
+            with self.Session() as s:
+                row = s.get(Question, qid)
+                if row is not None:
+                    row.decision = "error"
+                    s.commit()
+            raise
+        with self.Session() as s:
+            row = s.get(Question, qid)
+            assert row is not None
+            if ans.decision is Decision.ABSTAIN:
+                # before touching the row: the queue lookup (clustering, e5) reads only, so SQLite's database-wide
+                # write lock is taken by the short writes that follow, not held through the clustering
+                enqueue(s, row, "abstain", self.clusterer())  # the assistant does not know: staff will
+            row.decision = ans.decision.value
+            row.confidence = ans.confidence
+            row.top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
+            row.result = ans.as_dict()
+            s.commit()
+        ans.meta["question_id"] = qid
+        return AskOutcome(ans, qid, token)
+
+    @staticmethod
+    def _by_token(s: Session, question_id: int | None, token: str) -> Question:
+        q = s.scalar(select(Question).where(Question.token == token)) if valid_token(token) else None
+        if q is None or (question_id is not None and q.id != question_id):
+            raise QuestionError("question_not_found", "找不到该问题（编号或凭证不正确）。")
+        return q
+
+    def feedback(self, question_id: int | None, token: str, helpful: bool, reason: str = "") -> dict[str, Any]:
+        """Store 有帮助/没帮助; 没帮助 puts the question in the staff queue."""
+        with self.Session() as s:
+            q = self._by_token(s, question_id, token)
+            item = None if helpful else enqueue(s, q, "not_helpful", self.clusterer())  # clustering before any write
+            s.add(Feedback(question_id=q.id, helpful=helpful, reason=reason.strip()))
+            s.commit()
+            return {"ok": True, "queued": item is not None, "queue_item_id": item.id if item else None}
+
+    def handoff(self, text: str | None, question_id: int | None, token: str | None, contact: dict[str, str],
+                consent: bool, channel: str = "api", session_id: str = "", district: str = "") -> dict[str, Any]:
+        """转人工: leave a question (an asked one, or a new one stored exactly once) for staff, with optional
+        contact data that is stored only with consent."""
+        contact = {k: (v or "").strip() for k, v in contact.items() if (v or "").strip()}
+        if contact and not consent:
+            raise QuestionError("consent_required", "留下联系方式需要勾选同意本局保存联系方式。")
+        with self.Session() as s:
+            if token:
+                q = self._by_token(s, question_id, token)
+            else:
+                body = checked_text(text)
+                q = Question(token=secrets.token_urlsafe(24), text=body, normalized=normalize(body),
+                             channel=channel, session_id=session_id, district=district, decision="handoff")
+                s.add(q)
+                s.flush()
+            s.add(Handoff(question_id=q.id, consent=bool(consent and contact), **contact))
+            item = enqueue(s, q, "handoff", self.clusterer())
+            s.commit()
+            return {"ok": True, "question_id": q.id, "token": q.token, "queue_item_id": item.id}
+
+    def status(self, token: str) -> dict[str, Any]:
+        """What the asker may see: the question and, once staff published an answer, that answer."""
+        if not valid_token(token):
+            raise QuestionError("question_not_found", "找不到该问题，请检查查询凭证。")
+        with self.Session() as s:
+            q = s.scalar(select(Question).where(Question.token == token))
+            if q is None:
+                raise QuestionError("question_not_found", "找不到该问题，请检查查询凭证。")
+            member = s.scalar(select(QueueMember).where(QueueMember.question_id == q.id))
+            item = member.item if member is not None else None
+            answered = item is not None and item.status in ("answered", "published") and bool(item.answer)
+            # consultation-day invitations and follow-up links addressed to this (web) asker
+            notices = [{"kind": n.kind, "text": n.body, "at": n.created_at.isoformat() if n.created_at else None}
+                       for n in s.scalars(select(Notification).where(Notification.channel == "web",
+                                                                     Notification.recipient == q.token)
+                                          .order_by(Notification.id))]
+            return {
+                "notices": notices,
+                "question": q.text, "asked_at": q.asked_at.isoformat() if q.asked_at else None,
+                "decision": q.decision, "queued": item is not None,
+                "status": "answered" if answered else ("pending" if item is not None else "answered_by_assistant"),
+                "answer": {"text": item.answer, "answered_at": item.answered_at.isoformat() if item.answered_at
+                           else None} if answered and item is not None else None,
+            }
+
+    def suggestions(self, n: int = 4) -> list[str]:
+        """Questions to offer when a chat opens: curated questions of the most common categories."""
+        with self.Session() as s:
+            rows = s.execute(select(CuratedAnswer.category, CuratedAnswer.question)
+                             .where(CuratedAnswer.status == "published").order_by(CuratedAnswer.id)).all()
+        seen: set[str] = set()
+        out: list[str] = []
+        for cat, q in rows:
+            if cat not in seen:
+                seen.add(cat)
+                out.append(q)
+            if len(out) == n:
+                break
+        return out
