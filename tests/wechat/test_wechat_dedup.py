@@ -116,7 +116,7 @@ def test_retry_while_first_is_still_processing(slow: WxEnv) -> None:
     msg = parse(sample("text.xml", Content="排污许可证能用几年", MsgId=99002, FromUserName=OPENID))
     ch = slow.channel
     acc = ch.accounts["default"]
-    row, created = ch._claim(acc, msg)  # as if another process had claimed it and stalled
+    row, created = ch.inbox.claim(acc, msg)  # as if another process had claimed it and stalled
     assert created
     assert ch.respond(acc, msg) == "success"
     with slow.svc.Session() as s:
@@ -140,7 +140,7 @@ def test_answer_finished_after_a_retry_deferred_it_goes_through_the_api(wx: WxEn
     t = threading.Thread(target=lambda: result.append(ch.respond(acc, msg)))
     t.start()
     row = wait_for(lambda: _row_for(wx, "msg:99003"))
-    assert ch._finish(row.id, "deferred", "success")  # what a retry does after waiting in vain
+    assert ch.inbox.finish(row.id, "deferred", "success")  # what a retry does after waiting in vain
     gate.set()
     t.join(10)
     assert result == ["success"]

@@ -56,8 +56,8 @@ class FakeOutbound:
 
 
 def _with_outbound(env: WxEnv, out: Any) -> None:
-    env.channel._outbound.clear()
-    env.channel.outbound_factory = lambda _acc: out
+    env.channel.outbox.adapters.clear()
+    env.channel.outbox.factory = lambda _acc: out
 
 
 def test_deliver_pending_disabled_records(wx_db: WxEnv) -> None:  # noqa: F811

@@ -9,8 +9,9 @@ import time
 from sqlalchemy import func, select
 from wechat_support import OPENID, WxEnv, sample, wx_db  # noqa: F401
 
+from assistant.channels.wechat.dialogue import Outcome
 from assistant.channels.wechat.protocol import parse
-from assistant.channels.wechat.service import RESEND_TEXT, Outcome
+from assistant.channels.wechat.recovery import RESEND_TEXT
 from assistant.db.models import Notification, Question, WechatMessage
 
 
@@ -19,9 +20,9 @@ def _stalled(env: WxEnv, msg_id: int, text: str = "排污许可证能用几年")
     msg = parse(sample("text.xml", Content=text, MsgId=msg_id, FromUserName=OPENID, CreateTime=int(time.time())))
     ch = env.channel
     acc = ch.accounts["default"]
-    row, created = ch._claim(acc, msg)
+    row, created = ch.inbox.claim(acc, msg)
     assert created
-    assert ch._finish(row.id, "deferred", "success")
+    assert ch.inbox.finish(row.id, "deferred", "success")
     return msg, acc
 
 
@@ -61,7 +62,7 @@ def test_stored_answer_is_sent_and_a_late_handler_sends_nothing_more(wx_db: WxEn
     [n] = _notifications(wx_db)
     assert n.question_id == out.question_id and "《排污许可管理条例》" in n.body
     # the original handler was only slow, not dead: its answer arrives after the recovery took over
-    wx_db.channel._deliver_later(acc, msg, Outcome("迟到的回答", out.question_id))  # type: ignore[arg-type]
+    wx_db.channel.outbox.deliver_later(acc, msg, Outcome("迟到的回答", out.question_id))  # type: ignore[arg-type]
     assert len(_notifications(wx_db)) == 1
     with wx_db.svc.Session() as s:
         assert s.scalar(select(func.count()).select_from(Question)) == 1
@@ -85,7 +86,7 @@ def test_stored_question_without_answer_is_answered_again(wx_db: WxEnv) -> None:
 def test_events_are_not_answered_later(wx_db: WxEnv) -> None:  # noqa: F811
     msg = parse(sample("subscribe.xml", FromUserName=OPENID, CreateTime=123))
     ch = wx_db.channel
-    row, _ = ch._claim(ch.accounts["default"], msg)
+    row, _ = ch.inbox.claim(ch.accounts["default"], msg)
     counts = ch.recover_deferred(older_than=0)
     assert counts["skipped"] == 1 and not _notifications(wx_db)
     with wx_db.svc.Session() as s:

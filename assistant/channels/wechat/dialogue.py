@@ -1,0 +1,217 @@
+"""What the assistant says back to a WeChat user: questions answered like web questions (channel ``wechat``,
+session_id = openid, client_msg_id = MsgId), menu clicks, 转人工, binding an enterprise, "我的问题"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...config import Settings
+from ...consult.schedule import next_day
+from ...db.models import Question, WechatUser
+from ...domain import CHINA_TZ, today_cn
+from ...errors import QuestionError
+from ...questions import QuestionWorkflow
+from ...text.contact import valid_uscc
+from .accounts import WechatAccount
+from .format import (
+    BIND_USAGE,
+    HANDOFF_DONE,
+    HANDOFF_PROMPT,
+    NON_TEXT,
+    VOICE_UNRECOGNIZED,
+    fit_reply,
+    format_answer,
+    register_day_text,
+    welcome_text,
+)
+from .protocol import Inbound
+
+CHANNEL = "wechat"
+_BIND = re.compile(r"^(?:绑定|绑定企业)[\s:：]*(?P<name>.+?)[\s,，、;；:：]+(?P<code>[0-9A-Za-z]{18})$")
+_UNBIND = {"解绑", "解除绑定", "取消绑定"}
+_HANDOFF_WORDS = {"转人工", "人工", "人工客服", "人工服务", "转人工服务"}
+_TRAILING_PUNCT = "。！？!?.，, "
+
+
+@dataclass
+class Outcome:
+    """What handling a message produced: a text to send (None: nothing, reply ``success``) and the question."""
+
+    text: str | None
+    question_id: int | None = None
+
+
+class Dialogue:
+    """Handles one message of one user (in a worker thread of the channel)."""
+
+    def __init__(self, sessions: Callable[[], Session], settings: Settings, questions: QuestionWorkflow) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.questions = questions
+
+    def user(self, account: WechatAccount, openid: str, **changes: Any) -> WechatUser:
+        with self.sessions() as s:
+            u = s.scalar(select(WechatUser).where(WechatUser.account == account.name, WechatUser.openid == openid))
+            if u is None:
+                u = WechatUser(account=account.name, openid=openid[:100], enterprise="", uscc="",
+                               awaiting_handoff=False, subscribed=True)
+                s.add(u)
+                try:
+                    s.flush()
+                except IntegrityError:
+                    s.rollback()
+                    u = s.scalar(select(WechatUser).where(WechatUser.account == account.name,
+                                                          WechatUser.openid == openid))
+                    assert u is not None
+            for k, v in changes.items():
+                setattr(u, k, v)
+            u.updated_at = datetime.now(UTC)
+            s.commit()
+            return u
+
+    def handle(self, account: WechatAccount, msg: Inbound, base_url: str) -> Outcome:
+        """What to answer to ``msg`` (runs in a worker thread)."""
+        if msg.msg_type == "event":
+            return self._event(account, msg, base_url)
+        if msg.msg_type == "text":
+            return self._text(account, msg, msg.content.strip(), base_url)
+        if msg.msg_type == "voice":
+            said = msg.recognition.strip().rstrip(_TRAILING_PUNCT).strip()
+            if not said:
+                return Outcome(VOICE_UNRECOGNIZED)
+            return self._text(account, msg, said, base_url)
+        return Outcome(NON_TEXT)
+
+    def next_day(self) -> date:
+        """The city bureau's next consultation day, as the console schedules it (stored day or holiday shift)."""
+        with self.sessions() as s:
+            return next_day(self.settings, today_cn(), s)
+
+    def _event(self, account: WechatAccount, msg: Inbound, base_url: str) -> Outcome:
+        ev = msg.event
+        if ev in ("subscribe", "subscribe_scan"):
+            self.user(account, msg.source, subscribed=True)
+            return Outcome(welcome_text(base_url, self.next_day(), self.settings.consult_day_of_month))
+        if ev == "unsubscribe":
+            self.user(account, msg.source, subscribed=False, awaiting_handoff=False)
+            return Outcome(None)
+        if ev == "click":
+            key = msg.event_key.strip()
+            if key == "MY_QUESTIONS":
+                return Outcome(self.my_questions(account, msg.source, base_url))
+            if key == "REGISTER_DAY":
+                return Outcome(register_day_text(base_url, self.next_day(), self.settings.consult_day_of_month))
+            if key == "HANDOFF":
+                self.user(account, msg.source, awaiting_handoff=True)
+                return Outcome(HANDOFF_PROMPT)
+            return Outcome(None)
+        return Outcome(None)  # view, location, scan, template job reports …: acknowledged silently
+
+    def _text(self, account: WechatAccount, msg: Inbound, text: str, base_url: str) -> Outcome:
+        openid = msg.source
+        user = self.user(account, openid)
+        if not text:
+            return Outcome(NON_TEXT)
+        if text in _UNBIND:
+            self.user(account, openid, enterprise="", uscc="", bound_at=None)
+            return Outcome("已解除企业绑定。")
+        if text.startswith("绑定"):
+            return Outcome(self._bind(account, openid, text))
+        if text in _HANDOFF_WORDS:
+            self.user(account, openid, awaiting_handoff=True)
+            return Outcome(HANDOFF_PROMPT)
+        if text == "我的问题":
+            return Outcome(self.my_questions(account, openid, base_url))
+        if user.awaiting_handoff and text in ("取消", "退出"):
+            self.user(account, openid, awaiting_handoff=False)
+            return Outcome("已取消转人工。您可以继续直接提问。")
+        direct = re.match(r"^(?:转人工|人工)[\s:：,，]+(.+)$", text, re.S)
+        if user.awaiting_handoff or direct:
+            body = direct.group(1).strip() if direct else text
+            return self._handoff(account, msg, user, body)
+        try:
+            out = self.questions.ask(text, channel=CHANNEL, session_id=openid, client_msg_id=self.client_msg_id(account,
+                               msg), enterprise=user.enterprise)
+        except QuestionError as exc:
+            return Outcome(exc.message)
+        return Outcome(format_answer(out.answer, text, base_url), out.question_id)
+
+    @staticmethod
+    def client_msg_id(account: WechatAccount, msg: Inbound) -> str:
+        key = msg.msg_id or f"{msg.source}:{msg.create_time}"
+        return key if account.name == "default" else f"{account.name}:{key}"[:100]
+
+    def _handoff(self, account: WechatAccount, msg: Inbound, user: WechatUser, body: str) -> Outcome:
+        self.user(account, msg.source, awaiting_handoff=False)
+        try:
+            res = self.questions.handoff(body, None, None, {}, False, channel=CHANNEL, session_id=msg.source)
+        except QuestionError as exc:
+            return Outcome(exc.message)
+        qid = int(res["question_id"])
+        with self.sessions() as s:
+            q = s.get(Question, qid)
+            if q is not None:
+                q.enterprise = user.enterprise
+                q.client_msg_id = self.client_msg_id(account, msg)
+                try:
+                    s.commit()
+                except IntegrityError:  # the same MsgId was already asked: keep the question without the id
+                    s.rollback()
+        return Outcome(HANDOFF_DONE.format(qid=qid), qid)
+
+    def _bind(self, account: WechatAccount, openid: str, text: str) -> str:
+        m = _BIND.match(text.replace("\u3000", " ").strip())
+        if not m:
+            return BIND_USAGE
+        name, code = m.group("name").strip(), m.group("code").upper()
+        if len(name) < 2 or len(name) > 100:
+            return "企业名称应为 2–100 字。\n" + BIND_USAGE
+        if not valid_uscc(code):
+            return f"统一社会信用代码“{code}”无效（应为 18 位且校验位正确），请核对后重新发送。\n" + BIND_USAGE
+        self.user(account, openid, enterprise=name, uscc=code, bound_at=datetime.now(UTC))
+        return (f"已绑定企业：{name}（统一社会信用代码 {code}）。此后的咨询将记录在该企业名下，"
+                "同一企业绑定的微信可在“我的问题”中看到企业的咨询记录。发送“解除绑定”可取消。")
+
+    def my_questions(self, account: WechatAccount, openid: str, base_url: str, n: int = 5) -> str:
+        """The user's (or the bound enterprise's) recent questions and their status."""
+        with self.sessions() as s:
+            me = s.scalar(select(WechatUser).where(WechatUser.account == account.name, WechatUser.openid == openid))
+            openids = {openid}
+            header = "您最近的咨询："
+            if me is not None and me.uscc:
+                openids |= set(s.scalars(select(WechatUser.openid).where(WechatUser.account == account.name,
+                                                                         WechatUser.uscc == me.uscc)))
+                header = f"{me.enterprise} 最近的咨询："
+            rows = list(s.scalars(select(Question).where(Question.channel == CHANNEL,
+                                                         Question.session_id.in_(openids))
+                                  .order_by(Question.asked_at.desc(), Question.id.desc()).limit(n)))
+        if not rows:
+            return "您还没有咨询记录。直接发送文字即可提问，例如：“排污许可证有效期几年？”"
+        lines = [header]
+        for i, q in enumerate(rows, 1):
+            st = self.questions.status(q.token)
+            when = q.asked_at.astimezone(CHINA_TZ).strftime("%m-%d") if q.asked_at.tzinfo else \
+                q.asked_at.replace(tzinfo=UTC).astimezone(CHINA_TZ).strftime("%m-%d")
+            title = q.text if len(q.text) <= 40 else q.text[:40] + "…"
+            if st["status"] == "answered":
+                ans = (st.get("answer") or {}).get("text") or ""
+                state = "工作人员已答复：" + (ans if len(ans) <= 80 else ans[:80] + "…")
+            elif st["status"] == "pending":
+                state = "已转人工，等待工作人员答复"
+            elif q.decision == "error":
+                state = "处理出错，请重新发送"
+            elif q.decision == "caution":
+                state = "已由助手答复（仅供参考）"
+            else:
+                state = "已由助手答复"
+            lines.append(f"{i}. {title}（{when}）\n   {state}")
+        tail = f"更多内容：{base_url.rstrip('/')}/chat"
+        return fit_reply("\n".join(lines), tail)
