@@ -1,0 +1,5 @@
+"""``python -m assistant.cli``."""
+
+from . import main
+
+main()
