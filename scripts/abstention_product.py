@@ -27,7 +27,7 @@ def main() -> None:
     svc.migrate()
     svc.ensure_corpus()
     svc.load_indexes(background=False)
-    ev = s.shared_data.parent / "eval"
+    ev = s.corpus.shared_data.parent / "eval"
     out: dict[str, object] = {"retrieval_mode": svc.retriever.mode}
     oos = load_queries(ev / "queries_out_of_scope.jsonl", args.split)
     c = collections.Counter(svc.answer(q.query).decision.value for q in oos)

@@ -19,7 +19,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from assistant.ops.bench import copy_sqlite
@@ -51,7 +50,7 @@ def main() -> None:
         copy_sqlite(src_db, tmp / "assistant.db")
         (tmp / "index").mkdir()
         copy_sqlite(src_index / "embeddings.sqlite", tmp / "index" / "embeddings.sqlite")
-        settings = replace(Settings.from_env(), database_url=f"sqlite:///{tmp / 'assistant.db'}",
+        settings = Settings.from_env().evolve(database_url=f"sqlite:///{tmp / 'assistant.db'}",
                            index_dir=tmp / "index", background_vectors=False, warm_up=False)
         svc = AssistantService(settings)
         svc.migrate()
@@ -69,7 +68,7 @@ def main() -> None:
         svc.engine.dispose()
         if args.cold:
             (tmp / "index").rename(tmp / "index-warm")
-            cold_settings = replace(settings, index_dir=tmp / "index-cold")
+            cold_settings = settings.evolve(index_dir=tmp / "index-cold")
             cold = AssistantService(cold_settings)
             res = cold.build_indexes(progress=not args.json)
             out["cold_full_build_s"] = res["seconds"]

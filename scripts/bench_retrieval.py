@@ -60,16 +60,15 @@ def main() -> None:
     args = ap.parse_args()
     s = Settings.from_env()
     if args.no_ranker:
-        from dataclasses import replace
 
-        s = replace(s, ranker=False)
+        s = s.evolve(ranker=False)
     svc = AssistantService(s)
     svc.migrate()
     svc.ensure_corpus()
     t0 = time.perf_counter()
     svc.load_indexes(background=False)
     load_s = time.perf_counter() - t0
-    ev = s.shared_data.parent / "eval"
+    ev = s.corpus.shared_data.parent / "eval"
     qs = [q.query for q in load_queries(ev / "queries_mee_title2record.jsonl", "dev")]
     qs += [q.query for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
     qs = (qs * (args.queries // len(qs) + 1))[: args.queries]
@@ -100,7 +99,7 @@ def main() -> None:
     with svc.Session() as sess:
         items = passage_items(sess)
     t = time.perf_counter()
-    SearchIndex.build(items, s.token_field, s.bm25_engine)
+    SearchIndex.build(items, s.search.token_field, s.search.bm25_engine)
     out["bm25_build_s"] = round(time.perf_counter() - t, 2)
     if args.cold:
         from assistant.search.encoders import EmbeddingCache, embed_passages

@@ -49,7 +49,7 @@ def main() -> None:
     svc = AssistantService()
     svc.migrate()
     svc.ensure_corpus()
-    tf = svc.settings.token_field
+    tf = svc.settings.search.token_field
     out: dict[str, object] = {"split": args.split, "token_field": tf, "tasks": {}}
     full_tokens: list[list[str]] = []
     timing_queries: list[list[str]] = []

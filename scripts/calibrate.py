@@ -92,7 +92,7 @@ def main() -> None:
     svc.migrate()
     enc = svc.indexes.encoders.encoder
     cache = svc.indexes.encoders.cache()
-    ev = s.shared_data.parent / "eval"
+    ev = s.corpus.shared_data.parent / "eval"
     from assistant.search.lifecycle import fusion_params
 
     fusion = fusion_params(s)
@@ -101,8 +101,8 @@ def main() -> None:
     report: dict[str, object] = {}
     # passages ----------------------------------------------------------------------------------------------------
     items = corpus_items_from_jsonl(ev / "corpus_mee_records.jsonl")
-    idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine)
-    r = Retriever(idx, None, enc, s.token_field, fusion, calibration={})
+    idx = build_eval_index(items, enc, cache, s.search.token_field, s.search.bm25_engine)
+    r = Retriever(idx, None, enc, s.search.token_field, fusion, calibration={})
     qs = [(q.query, set(q.relevant)) for q in load_queries(ev / "queries_mee_title2record.jsonl", "dev")] + oos
     for mode in ("hybrid", "bm25"):
         x, y, ans = collect(r, "passages", qs, mode)
@@ -118,8 +118,8 @@ def main() -> None:
         from assistant.search.corpus import curated_items
 
         c_items = curated_items(sess)
-    cidx = SearchIndex.build(c_items, s.token_field, s.bm25_engine, enc, cache)
-    rc = Retriever(idx, cidx, enc, s.token_field, fusion, calibration={})
+    cidx = SearchIndex.build(c_items, s.search.token_field, s.search.bm25_engine, enc, cache)
+    rc = Retriever(idx, cidx, enc, s.search.token_field, fusion, calibration={})
     words = [it for it in c_items if is_wording(it)]
     cq = [(it.text, {it.target}) for it in words] + oos
     excl = [{it.id} | {x.id for x in c_items if not is_wording(x)} for it in words] + \

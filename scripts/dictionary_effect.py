@@ -55,7 +55,7 @@ def use_dictionary(folder: Path) -> None:
 def run(svc: AssistantService) -> dict[str, object]:
     s = svc.settings
     enc, cache, params = svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), fusion_params(s)
-    ev = s.shared_data.parent / "eval"
+    ev = s.corpus.shared_data.parent / "eval"
     out: dict[str, object] = {}
     for name, corpus, qfile, metric in TASKS:
         if corpus == "regulations":
@@ -65,9 +65,9 @@ def run(svc: AssistantService) -> dict[str, object]:
                 items = regulation_items(sess)
         else:
             items = corpus_items_from_jsonl(ev / corpus)
-        idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine)
+        idx = build_eval_index(items, enc, cache, s.search.token_field, s.search.bm25_engine)
         qs = load_queries(ev / qfile, "dev")
-        sig = compute_signals(idx, qs, enc, s.token_field, params.doc_prior)
+        sig = compute_signals(idx, qs, enc, s.search.token_field, params.doc_prior)
         out[name] = {"bm25": metrics_for([rank_targets(idx, x) for x in sig.single("bm25")], qs)[metric],
                      "fused": metrics_for([rank_targets(idx, x) for x in sig.fused(params)], qs)[metric]}
     # curated leave-one-out
@@ -76,8 +76,8 @@ def run(svc: AssistantService) -> dict[str, object]:
 
     with svc.Session() as sess:
         c_items = curated_items(sess)
-    cidx = SearchIndex.build(c_items, s.token_field, s.bm25_engine, enc, cache)
-    r = Retriever(cidx, cidx, enc, s.token_field, params)
+    cidx = SearchIndex.build(c_items, s.search.token_field, s.search.bm25_engine, enc, cache)
+    r = Retriever(cidx, cidx, enc, s.search.token_field, params)
     hits1 = hits3 = 0
     from assistant.search.query import prepare
 

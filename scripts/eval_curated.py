@@ -94,17 +94,17 @@ def article_task(svc: AssistantService, rows: list[dict[str, str]]) -> dict[str,
         reg_items = regulation_items(sess)
         cur_items = curated_items(sess)
         replies = passage_items(sess, ["官方答复"])
-    reg = build_eval_index(reg_items, svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), s.token_field, s.bm25_engine,
+    reg = build_eval_index(reg_items, svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), s.search.token_field, s.search.bm25_engine,
                            encoder2=svc.indexes.encoders.encoder2)
     cites = {it.target: [c for c in it.meta.get("citations") or [] if c in reg.pos] for it in wording_rows(cur_items)}
     qs = [EvalQuery(f"heldout-{i}", row["query"], cites.get(row["entry_id"], []), "test", row["entry_id"])
           for i, row in enumerate(rows)]
     qs = [q for q in qs if q.relevant]
-    sig = compute_signals(reg, qs, enc, s.token_field, svc.indexes.fusion.doc_prior)
+    sig = compute_signals(reg, qs, enc, s.search.token_field, svc.indexes.fusion.doc_prior)
     out: dict[str, Any] = {"n": len(qs), **evaluate_signals(reg, sig, svc.indexes.fusion)}
     if r.ranking is not None and enc is not None:
-        memory = eval_memory(reg, enc, svc.indexes.encoders.cache(), cur_items, replies, s.shared_data.parent / "eval")
-        out["ranker"] = metrics_for(ranker_rankings(reg, qs, enc, s.token_field, r.ranking, memory), qs)
+        memory = eval_memory(reg, enc, svc.indexes.encoders.cache(), cur_items, replies, s.corpus.shared_data.parent / "eval")
+        out["ranker"] = metrics_for(ranker_rankings(reg, qs, enc, s.search.token_field, r.ranking, memory), qs)
     return out
 
 

@@ -47,13 +47,13 @@ def main() -> None:
     svc.migrate()
     enc = svc.indexes.encoders.encoder
     cache = svc.indexes.encoders.cache()
-    ev = s.shared_data.parent / "eval"
+    ev = s.corpus.shared_data.parent / "eval"
     params = fusion_params(s)
-    report: dict[str, object] = {"settings": {"token_field": s.token_field, "fusion": s.fusion,
-                                              "bm25_weight": s.bm25_weight, "reference_weight": s.reference_weight,
-                                              "encoder": enc.id if enc else None, "bm25_engine": s.bm25_engine}}
+    report: dict[str, object] = {"settings": {"token_field": s.search.token_field, "fusion": s.search.fusion,
+                                              "bm25_weight": s.search.bm25_weight, "reference_weight": s.search.reference_weight,
+                                              "encoder": enc.id if enc else None, "bm25_engine": s.search.bm25_engine}}
     try:
-        ranking = load_ranking(enc, params, s.ranker_file, svc.indexes.encoders.encoder2) if enc is not None else None
+        ranking = load_ranking(enc, params, s.search.ranker_file, svc.indexes.encoders.encoder2) if enc is not None else None
     except RankerUnavailable as exc:
         print(f"排序模型不可用：{exc}", file=sys.stderr)
         ranking = None
@@ -72,11 +72,11 @@ def main() -> None:
                 items = regulation_items(sess)
         else:
             items = corpus_items_from_jsonl(ev / corpus)
-        idx = build_eval_index(items, enc, cache, s.token_field, s.bm25_engine, encoder2=svc.indexes.encoders.encoder2)
+        idx = build_eval_index(items, enc, cache, s.search.token_field, s.search.bm25_engine, encoder2=svc.indexes.encoders.encoder2)
         if corpus == "corpus_mee_records.jsonl":
             records_index = idx
         memory = eval_memory(idx, enc, cache, cur_items, replies, ev) if (ranking and enc) else None
-        res = run_eval(idx, load_queries(ev / qfile), enc, s.token_field, params, ranking, memory)
+        res = run_eval(idx, load_queries(ev / qfile), enc, s.search.token_field, params, ranking, memory)
         report[name] = res
         for split in ("dev", "test", "all"):
             if split not in res:
@@ -91,8 +91,8 @@ def main() -> None:
     assert records_index is not None
     if ranking is not None and enc is not None:
         ranking.memory = AnswerMemory.build([], records_index, enc, cache)  # no articles in this corpus
-    r = Retriever(records_index, None, enc, s.token_field, params, ranking=ranking)
-    thr = Thresholds(s.answer_threshold, s.caution_threshold, s.curated_threshold)
+    r = Retriever(records_index, None, enc, s.search.token_field, params, ranking=ranking)
+    thr = Thresholds(s.answer.answer_threshold, s.answer.caution_threshold, s.answer.curated_threshold)
     t = ranker_thresholds(ranking) if r.ranker_active else None
     if t is not None:  # the thresholds chosen with the learned stage (what ask uses with it)
         thr = Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"))

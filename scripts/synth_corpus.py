@@ -30,7 +30,6 @@ import re
 import shutil
 import sqlite3
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -65,16 +64,16 @@ def main() -> None:
     (out / "index").mkdir(parents=True)
     t0 = time.perf_counter()
 
-    real = SearchIndex.load(base.index_dir / "passages")
+    real = SearchIndex.load(base.search.index_dir / "passages")
     if not real.has_vectors:
         raise SystemExit("the real passage index has no vectors: run `assistant index build` first")
     assert real.vectors is not None
     enc_id = str(real.manifest["encoder"])
     real_vecs = real.vectors._matrix
-    with sqlite3.connect(base.database_url.split("///", 1)[1]) as a, sqlite3.connect(out / "assistant.db") as b:
+    with sqlite3.connect(base.db.url.split("///", 1)[1]) as a, sqlite3.connect(out / "assistant.db") as b:
         a.backup(b)
-    shutil.copy(base.index_dir / "embeddings.sqlite", out / "index" / "embeddings.sqlite")
-    s = replace(base, database_url=f"sqlite:///{out / 'assistant.db'}", index_dir=out / "index",
+    shutil.copy(base.search.index_dir / "embeddings.sqlite", out / "index" / "embeddings.sqlite")
+    s = base.evolve(database_url=f"sqlite:///{out / 'assistant.db'}", index_dir=out / "index",
                 background_vectors=False)
     svc = AssistantService(s)
     svc.migrate()

@@ -463,7 +463,7 @@ def main() -> None:
     cache = svc.indexes.encoders.cache()
     enc = QueryVectorCache(enc0, 200000, cache)
     fusion = fusion_params(s)
-    ev = s.shared_data.parent / "eval"
+    ev = s.corpus.shared_data.parent / "eval"
     with svc.Session() as sess:
         reg_items = regulation_items(sess)
         cur_items = curated_items(sess)
@@ -474,7 +474,7 @@ def main() -> None:
         from assistant.search.encoders import get_encoder
 
         enc2 = QueryVectorCache(get_encoder(args.encoder2), 200000, cache)
-    reg = build_eval_index(reg_items, enc0, cache, "both", s.bm25_engine, progress=not args.json, encoder2=enc2)
+    reg = build_eval_index(reg_items, enc0, cache, "both", s.search.bm25_engine, progress=not args.json, encoder2=enc2)
     exclude = held_out_record_ids(ev)
     memory = AnswerMemory.build([*curated_sources(cur_items), *letter_sources(), *reply_sources(reply_items, reg,
                                                                                                  exclude)],
@@ -504,7 +504,7 @@ def main() -> None:
     for q in load_queries(ev / "queries_mee_letter2article.jsonl", "dev"):
         examples.append(make_example(stage, reg, enc, "letter", q.group or q.id, q.id, q.query, q.relevant, memory))
     for task, corpus, qfile in MAIL_TASKS:
-        idx = build_eval_index(corpus_items_from_jsonl(ev / corpus), enc0, cache, "both", s.bm25_engine,
+        idx = build_eval_index(corpus_items_from_jsonl(ev / corpus), enc0, cache, "both", s.search.bm25_engine,
                                progress=not args.json, encoder2=enc2)
         for q in load_queries(ev / qfile, "dev"):
             examples.append(make_example(stage, idx, enc, task, record_group(q.id) or q.id, q.id, q.query,

@@ -46,7 +46,7 @@ def main() -> None:
     svc.migrate()
     enc = svc.indexes.encoders.encoder
     cache = svc.indexes.encoders.cache()
-    eval_dir = svc.settings.shared_data.parent / "eval"
+    eval_dir = svc.settings.corpus.shared_data.parent / "eval"
     out: dict[str, dict[str, object]] = {}
     for task in args.tasks.split(","):
         corpus, qfile = TASKS[task]
@@ -60,7 +60,7 @@ def main() -> None:
             items = corpus_items_from_jsonl(eval_dir / corpus)
         qs = load_queries(eval_dir / qfile, "dev")
         for field in args.fields.split(","):
-            idx = build_eval_index(items, enc, cache, field, svc.settings.bm25_engine)
+            idx = build_eval_index(items, enc, cache, field, svc.settings.search.bm25_engine)
             sig = compute_signals(idx, qs, enc, field, args.doc_prior)
             metric = "recall@10" if task == "letter2article" else "mrr@10"
             row: dict[str, object] = {}

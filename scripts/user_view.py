@@ -64,12 +64,12 @@ def main() -> None:
     svc.load_indexes(background=False)
     prod = svc.retriever
     enc = prod.encoder
-    ev = s.shared_data.parent / "eval"
+    ev = s.corpus.shared_data.parent / "eval"
     with svc.Session() as sess:
         reg_items, cur_items = regulation_items(sess), curated_items(sess)
         replies = passage_items(sess, ["官方答复"])
         entries = svc.answerer.curated_entries(sess, prod.curated)
-    reg = build_eval_index(reg_items, svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), s.token_field, s.bm25_engine,
+    reg = build_eval_index(reg_items, svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), s.search.token_field, s.search.bm25_engine,
                            encoder2=svc.indexes.encoders.encoder2)
     cites = {it.target: [c for c in it.meta.get("citations") or [] if c in reg.pos] for it in wording_rows(cur_items)}
     rows = [json.loads(x) for x in HELDOUT.read_text("utf-8").splitlines() if x.strip()]
@@ -87,7 +87,7 @@ def main() -> None:
             if ranking is None:
                 continue
             ranking.memory = eval_memory(reg, enc, svc.indexes.encoders.cache(), cur_items, replies, ev)  # type: ignore[arg-type]
-        r = Retriever(reg, prod.curated, enc, s.token_field, svc.indexes.fusion, ranking=ranking)
+        r = Retriever(reg, prod.curated, enc, s.search.token_field, svc.indexes.fusion, ranking=ranking)
         report[mode] = {name: share([outcome(svc, r, q, entries) for q in qs]) for name, qs in sets.items()}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))

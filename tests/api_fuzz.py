@@ -15,7 +15,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -117,7 +116,7 @@ doc_idents = st.one_of(texts, st.builds(lambda t, k: f"{t}#{k}", st.sampled_from
 # -- the app under test ------------------------------------------------------------------------------------------
 def fuzz_app(settings: Settings) -> Flask:
     """The app on ``settings`` with rate limits raised (each request also comes from its own client address)."""
-    s = replace(settings, ratelimit_ask="1000000/minute", ratelimit_write="1000000/minute")
+    s = settings.evolve(ratelimit_ask="1000000/minute", ratelimit_write="1000000/minute")
     app = create_app(s)
     app.config["TESTING"] = True
     return app

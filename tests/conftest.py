@@ -12,7 +12,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -137,7 +136,7 @@ def _copy_fixtures(root: Path) -> tuple[Path, Path]:
 
 def make_settings(root: Path, database_url: str) -> Settings:
     shared, corpus = _copy_fixtures(root)
-    return replace(Settings(), database_url=database_url, index_dir=root / "index", corpus_dir=corpus,
+    return Settings().evolve(database_url=database_url, index_dir=root / "index", corpus_dir=corpus,
                    shared_data=shared, encoder="hash", encoder2="none", background_vectors=False)
 
 
@@ -150,12 +149,12 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def db_settings(settings: Settings, db_url: str) -> Settings:
     """``settings`` on the parametrised database (SQLite and PostgreSQL)."""
-    return replace(settings, database_url=db_url)
+    return settings.evolve(database_url=db_url)
 
 
 def fixture_paths(s: Settings) -> list[Path]:
-    return [s.shared_data / "laws", s.shared_data / "zhejiang", s.shared_data / "official_replies",
-            s.corpus_dir / "curated"]
+    return [s.corpus.shared_data / "laws", s.corpus.shared_data / "zhejiang", s.corpus.shared_data / "official_replies",
+            s.corpus.corpus_dir / "curated"]
 
 
 def login_session(client: Any, user_id: int) -> None:
@@ -201,10 +200,10 @@ def search_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assista
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Environment for the CLI pointing at ``settings`` (the CLI reads ``Settings.from_env()``)."""
     env = {
-        "DATABASE_URL": settings.database_url,
-        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
-        "ASSISTANT_SHARED_DATA": str(settings.shared_data),
-        "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
+        "DATABASE_URL": settings.db.url,
+        "ASSISTANT_INDEX_DIR": str(settings.search.index_dir),
+        "ASSISTANT_SHARED_DATA": str(settings.corpus.shared_data),
+        "ASSISTANT_CORPUS_DIR": str(settings.corpus.corpus_dir),
         "ASSISTANT_ENCODER": "hash",
         "ASSISTANT_BACKGROUND_VECTORS": "0",
     }

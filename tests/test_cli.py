@@ -23,8 +23,8 @@ def _json(result) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_ingest_index_ask(runner: CliRunner, settings: Settings) -> None:
-    paths = [str(settings.shared_data / "laws"), str(settings.shared_data / "zhejiang"),
-             str(settings.corpus_dir / "curated")]
+    paths = [str(settings.corpus.shared_data / "laws"), str(settings.corpus.shared_data / "zhejiang"),
+             str(settings.corpus.corpus_dir / "curated")]
     first = _json(runner.invoke(main, ["ingest", *paths, "--json"]))
     assert first["documents"] == {"added": 4, "updated": 0, "unchanged": 0}
     assert first["passages_written"] == 21 and first["curated"]["added"] == 4 and first["errors"] == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from conftest import build_service
@@ -92,7 +91,7 @@ def test_unreadable_index_keeps_serving(workers: tuple[AssistantService, Assista
     a.indexes.versions.publish("curated", before)  # type: ignore[arg-type]
     import shutil
 
-    shutil.rmtree(b.settings.index_dir / "curated")
+    shutil.rmtree(b.settings.search.index_dir / "curated")
     assert b.indexes.refresh(force=True) == []
     assert b.retriever.curated is before
     assert b.answer("排污许可证能用几年").curated is not None
@@ -107,7 +106,7 @@ def test_readyz(settings: Settings) -> None:
         assert r.status_code == 200 and r.get_json()["status"] == "ready"
         good = svc.engine
         svc.engine.dispose()
-        svc.engine = create_engine(f"sqlite:///{settings.index_dir / 'no' / 'such' / 'dir' / 'x.db'}")
+        svc.engine = create_engine(f"sqlite:///{settings.search.index_dir / 'no' / 'such' / 'dir' / 'x.db'}")
         r = client.get("/readyz")
         assert r.status_code == 503
         body = r.get_json()
@@ -121,7 +120,7 @@ def test_readyz(settings: Settings) -> None:
 
 
 def test_readyz_before_index_loaded(settings: Settings) -> None:
-    app = create_app(replace(settings), start=False)
+    app = create_app(settings.evolve(), start=False)
     svc = app.extensions["assistant"]
     try:
         r = app.test_client().get("/readyz")
@@ -215,7 +214,7 @@ def test_one_vector_builder_for_all_workers(db_settings: Settings) -> None:
         enc.encode_passages = counting  # type: ignore[method-assign]
         import fcntl
 
-        lock = (db_settings.index_dir / ".vectors.lock").open("a")
+        lock = (db_settings.search.index_dir / ".vectors.lock").open("a")
         fcntl.flock(lock, fcntl.LOCK_EX)  # a third process (another worker) is embedding right now
         a.load_indexes(background=False)
         b.load_indexes(background=False)
@@ -267,7 +266,7 @@ def test_concurrent_publications_in_two_workers_keep_every_answer(
     assert not errors
     want = set(ids[a]) | set(ids[b])
     enc_id = a.indexes.encoders.encoder.id  # type: ignore[union-attr]
-    saved = {it.target for it in SearchIndex.load(a.settings.index_dir / "curated", enc_id).items}
+    saved = {it.target for it in SearchIndex.load(a.settings.search.index_dir / "curated", enc_id).items}
     assert want <= saved
     for svc in (a, b):
         svc.indexes.refresh(force=True)

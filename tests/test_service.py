@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from conftest import NOISE_OLD, PWXK, WFZY, build_service
 from sqlalchemy import func, select
@@ -155,7 +153,7 @@ def test_add_curated_is_findable_without_touching_passages(service: AssistantSer
     ans = service.answer("船舶污染物接收台账保存多久")
     assert ans.curated is not None and ans.curated["id"] == "fx-ship-001"
     assert ans.citations[0].id == "舟山市船舶污染物管理条例#3"
-    saved = SearchIndex.load(service.settings.index_dir / "curated", service.indexes.encoders.encoder.id)  # type: ignore[union-attr]
+    saved = SearchIndex.load(service.settings.search.index_dir / "curated", service.indexes.encoders.encoder.id)  # type: ignore[union-attr]
     assert "fx-ship-001" in {it.target for it in saved.items}
 
 
@@ -179,7 +177,7 @@ def test_status_and_saved_index_reused(service: AssistantService, db_settings: S
 
 
 def test_index_of_another_encoder_is_rebuilt(service: AssistantService, db_settings: Settings) -> None:
-    other = AssistantService(replace(db_settings, encoder="hash:32"))
+    other = AssistantService(db_settings.evolve(encoder="hash:32"))
     try:
         other.load_indexes(background=False)
         assert other.retriever.passages.manifest["encoder"] == "hash:32"
@@ -190,7 +188,7 @@ def test_index_of_another_encoder_is_rebuilt(service: AssistantService, db_setti
 
 
 def test_bm25_only_service(settings: Settings) -> None:
-    svc = build_service(replace(settings, encoder="none"))
+    svc = build_service(settings.evolve(encoder="none"))
     try:
         assert svc.status()["retrieval_mode"] == "bm25" and svc.indexes.vectors.state != "ready"
         res = svc.retriever.search("危险废物转移联单保存期限")

@@ -27,8 +27,8 @@ class Answerer:
         self.settings = settings
         self.Session = session_factory
         self.indexes = indexes
-        self.thresholds = Thresholds(settings.answer_threshold, settings.caution_threshold,
-                                     settings.curated_threshold)
+        self.thresholds = Thresholds(settings.answer.answer_threshold, settings.answer.caution_threshold,
+                                     settings.answer.curated_threshold)
         self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
 
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
@@ -38,7 +38,7 @@ class Answerer:
         curated = r.curated
         res = r.search(question, k=k, kinds=kinds, include_repealed=include_repealed)
         with self.Session() as s:
-            ans = compose(res, self.decision_thresholds(), self.settings.contact_text, session=s, index=r.passages,
+            ans = compose(res, self.decision_thresholds(), self.settings.answer.contact_text, session=s, index=r.passages,
                           curated_rows=self.curated_entries(s, curated))
         ans.meta["vectors"] = self.indexes.vectors.state
         ans.meta["ranking"] = "learned" if r.ranker_active else "fusion"

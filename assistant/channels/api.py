@@ -142,7 +142,7 @@ def _app_error(e: AppError) -> Any:
 
 
 @bp.post("/ask")
-@limiter.limit(lambda: _svc().settings.ratelimit_ask)
+@limiter.limit(lambda: _svc().settings.web.ratelimit_ask)
 def ask() -> Any:
     body: AskIn = _parse(AskIn)
     _check_question(body.question)
@@ -155,14 +155,14 @@ def ask() -> Any:
 
 
 @bp.post("/feedback")
-@limiter.limit(lambda: _svc().settings.ratelimit_write)
+@limiter.limit(lambda: _svc().settings.web.ratelimit_write)
 def feedback() -> Any:
     body: FeedbackIn = _parse(FeedbackIn)
     return jsonify(_svc().questions.feedback(body.question_id, body.token, body.helpful, body.reason))
 
 
 @bp.post("/handoff")
-@limiter.limit(lambda: _svc().settings.ratelimit_write)
+@limiter.limit(lambda: _svc().settings.web.ratelimit_write)
 def handoff() -> Any:
     body: HandoffIn = _parse(HandoffIn)
     if not body.token:

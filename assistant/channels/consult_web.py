@@ -50,7 +50,7 @@ def consult_page() -> Any:
 
 
 @bp.post("/consult/register")
-@limiter.limit(lambda: _svc().settings.ratelimit_write)
+@limiter.limit(lambda: _svc().settings.web.ratelimit_write)
 def consult_register() -> Any:
     csrf.protect()
     f = request.form
@@ -82,7 +82,7 @@ def followup_page(token: str) -> Any:
 
 
 @bp.post("/followup/<token>")
-@limiter.limit(lambda: _svc().settings.ratelimit_write)
+@limiter.limit(lambda: _svc().settings.web.ratelimit_write)
 def followup_submit(token: str) -> Any:
     csrf.protect()
     raw = (request.form.get("score") or "").strip()

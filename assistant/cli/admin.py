@@ -132,7 +132,7 @@ def backup_create(out: Path) -> None:
 
     svc = load_service(migrate=False)
     try:
-        info = create_backup(svc.engine, svc.settings.corpus_dir / "curated", out)
+        info = create_backup(svc.engine, svc.settings.corpus.corpus_dir / "curated", out)
     except BackupError as exc:
         click.echo(exc.message, err=True)
         sys.exit(EXIT_CODE)
@@ -152,7 +152,7 @@ def backup_restore(file: Path, yes: bool) -> None:
 
     svc = load_service()
     try:
-        info = restore_backup(svc.engine, file, svc.settings.corpus_dir / "curated", force=yes)
+        info = restore_backup(svc.engine, file, svc.settings.corpus.corpus_dir / "curated", force=yes)
     except BackupError as exc:
         click.echo(exc.message, err=True)
         sys.exit(EXIT_CODE)
@@ -164,7 +164,7 @@ def backup_restore(file: Path, yes: bool) -> None:
     click.echo("数据表：" + "，".join(f"{k} {v}" for k, v in info.counts.items()))
     curated = {"unchanged": "与备份一致，未改动", "written": "已写入",
                "replaced": f"已替换（原目录保存在 {info.curated_backup_dir}）"}[info.curated]
-    click.echo(f"精选问答目录 {svc.settings.corpus_dir / 'curated'}：{curated}")
+    click.echo(f"精选问答目录 {svc.settings.corpus.corpus_dir / 'curated'}：{curated}")
     click.echo("索引未重建：请运行 assistant index build，然后重启服务")
 
 

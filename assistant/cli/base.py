@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..config import Settings
 from ..errors import EXIT_CODE, AppError
 
+if TYPE_CHECKING:
+    from ..service import AssistantService
 
-def load_service(migrate: bool = True) -> Any:
+
+def load_service(migrate: bool = True) -> AssistantService:
     from ..service import AssistantService
 
     svc = AssistantService(Settings.from_env())

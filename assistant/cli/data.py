@@ -37,13 +37,12 @@ def ingest(paths: tuple[Path, ...], bundled: bool, as_json: bool) -> None:
     if as_json:
         echo_json(report.as_dict())
     else:
-        d = report.as_dict()
         click.echo(f"文档：新增 {report.added}，更新 {report.updated}，未变 {report.unchanged}；"
                    f"写入条文/段落 {report.passages}；精选问答：新增 {report.curated_added}，"
                    f"更新 {report.curated_updated}，未变 {report.curated_unchanged}")
-        for e in d["errors"]:  # type: ignore[union-attr]
-            where = f"{e['file']}:{e['line']}" if e["line"] else e["file"]
-            click.echo(f"  错误 [{e['code']}] {where}: {e['message']}", err=True)
+        for e in report.errors:
+            where = f"{e.path}:{e.line}" if e.line else e.path
+            click.echo(f"  错误 [{e.code}] {where}: {e.message}", err=True)
         if report.status_changed:
             click.echo("以下文件效力状态发生变化，引用它们的精选问答需要复核：" + "、".join(report.status_changed))
     if report.errors and not (report.added or report.updated or report.unchanged or report.curated_added
@@ -113,7 +112,7 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
 
     svc = load_service()
     s = svc.settings
-    tf = token_field or s.token_field
+    tf = token_field or s.search.token_field
     if corpus == "regulations":
         svc.ensure_corpus()
         with svc.Session() as sess:
@@ -125,7 +124,7 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
         items = corpus_items_from_jsonl(p)
     enc = None if no_vectors else svc.indexes.encoders.encoder
     enc2 = svc.indexes.encoders.encoder2 if (enc is not None and not no_ranker) else None
-    idx = build_eval_index(items, enc, svc.indexes.encoders.cache() if enc else None, tf, s.bm25_engine, progress=not as_json,
+    idx = build_eval_index(items, enc, svc.indexes.encoders.cache() if enc else None, tf, s.search.bm25_engine, progress=not as_json,
                            encoder2=enc2)
     params = fusion_params(s, fusion)
     # --split dev|test selects those rows; --split all selects rows without a split field; no --split: every row
@@ -133,7 +132,7 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
     ranking = memory = None
     if enc is not None and not no_ranker:
         try:
-            ranking = load_ranking(enc, fusion_params(s), s.ranker_file, enc2)
+            ranking = load_ranking(enc, fusion_params(s), s.search.ranker_file, enc2)
         except RankerUnavailable as exc:
             click.echo(f"排序模型不可用，只评测融合：{exc}", err=True)
         if ranking is not None:
@@ -163,7 +162,7 @@ def corpus_check(folder: Path | None, as_json: bool) -> None:
 
     svc = load_service()
     svc.ensure_corpus()
-    target = folder or (svc.settings.corpus_dir / "curated")
+    target = folder or (svc.settings.corpus.corpus_dir / "curated")
     if not target.is_dir():
         raise click.BadParameter(f"目录不存在：{target}", param_hint="--dir")
     with svc.Session() as s:

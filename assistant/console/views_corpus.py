@@ -47,7 +47,7 @@ def _review(s: Any) -> list[dict[str, Any]]:
     """Entries to re-review: ``check_corpus`` review hits (cited document changed after the entry was reviewed)
     and live entries citing documents that are not 现行有效 (or citing passages that no longer exist)."""
     out: list[dict[str, Any]] = []
-    folder = svc().settings.corpus_dir / "curated"
+    folder = svc().settings.corpus.corpus_dir / "curated"
     if folder.exists():
         for r in check_corpus(s, folder).review:
             out.append({"entry": r["entry"], "citation": r["citation"],

@@ -134,8 +134,8 @@ def issue_followups(sessions: Sessions, settings: Settings, today: date | None =
 
     today = today or today_cst()
     st = settings
-    due_before = today - timedelta(days=st.consult_followup_days)
-    base = (base_url or st.public_base_url or "").rstrip("/")
+    due_before = today - timedelta(days=st.consult.followup_days)
+    base = (base_url or st.web.public_base_url or "").rstrip("/")
     issued: list[IssuedFollowUp] = []
     with sessions() as s:
         q = select(ConsultationDay).where(ConsultationDay.status.in_(("held", "closed")),
@@ -157,7 +157,7 @@ def issue_followups(sessions: Sessions, settings: Settings, today: date | None =
                     now = datetime.now(UTC)
                     f = FollowUp(day_id=day.id, agenda_item_id=aid, participant_id=part.id,
                                  token_hash=token_hash(token), channel=part.channel or "phone", created_at=now,
-                                 expires_at=now + timedelta(days=st.consult_followup_valid_days))
+                                 expires_at=now + timedelta(days=st.consult.followup_valid_days))
                     s.add(f)
                     s.flush()
                     link = f"{base}/followup/{token}"

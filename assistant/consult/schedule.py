@@ -48,7 +48,7 @@ class Calendar:
 def load_calendar(settings: Settings) -> Calendar:
     holidays: set[date] = set()
     workdays: set[date] = set()
-    path = Path(settings.corpus_dir) / "calendar" / "holidays.txt"
+    path = Path(settings.corpus.corpus_dir) / "calendar" / "holidays.txt"
     if path.exists():
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             line = line.split("#", 1)[0].strip()
@@ -60,7 +60,7 @@ def load_calendar(settings: Settings) -> Calendar:
             except ValueError as e:
                 raise ValueError(f"{path}:{n}: 日期格式应为 YYYY-MM-DD：{parts[0]}") from e
             (workdays if len(parts) > 1 and parts[1] == "workday" else holidays).add(d)
-    for x in settings.consult_holidays:
+    for x in settings.consult.holidays:
         holidays.add(date.fromisoformat(x))
     return Calendar(frozenset(holidays), frozenset(workdays))
 
@@ -83,7 +83,7 @@ def default_date(settings: Settings, month: str, calendar: Calendar | None = Non
     """The month's day and, if it moved, why (e.g. ``12月10日为星期六，顺延至12月12日``)."""
     y, m = parse_month(month)
     cal = calendar or load_calendar(settings)
-    nominal = date(y, m, max(1, min(28, settings.consult_day_of_month)))
+    nominal = date(y, m, max(1, min(28, settings.consult.day_of_month)))
     actual = cal.next_working_day(nominal)
     if actual == nominal:
         return actual, ""

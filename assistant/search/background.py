@@ -54,7 +54,7 @@ class VectorBuilder:
         # one builder for all the workers of a machine (a lock file): the others serve BM25 meanwhile and load the
         # builder's published index through the refresher; if the builder dies, the lock is free again and the
         # next check of another worker takes over (the embedding cache keeps what was already encoded)
-        with index_lock(lc.settings.index_dir, "vectors", wait=False) as held:
+        with index_lock(lc.settings.search.index_dir, "vectors", wait=False) as held:
             if not held:
                 self.state = "building_elsewhere"
                 return
@@ -104,7 +104,7 @@ class IndexRepair:
         self._lock = threading.Lock()
 
     def problems(self) -> dict[str, str]:
-        return index_problems(self.indexes.settings.index_dir)
+        return index_problems(self.indexes.settings.search.index_dir)
 
     def start(self) -> bool:
         """Repair in a background thread (False if a repair already runs)."""
@@ -122,7 +122,7 @@ class IndexRepair:
         r = lc.current
         if r is None:
             return []
-        with index_lock(lc.settings.index_dir, "repair", wait=False) as held:
+        with index_lock(lc.settings.search.index_dir, "repair", wait=False) as held:
             if not held:
                 self.health = {**self.health, "state": "repaired_elsewhere"}
                 return []  # another process repairs; its publish reaches this one through the refresher
@@ -139,13 +139,13 @@ class IndexRepair:
                     if name not in problems:
                         continue
                     items, old = (p_items, r.passages) if name == "passages" else (c_items, r.curated)
-                    idx = SearchIndex.build(items, lc.settings.token_field, lc.settings.bm25_engine)
+                    idx = SearchIndex.build(items, lc.settings.search.token_field, lc.settings.search.bm25_engine)
                     enc = lc.encoders.encoder
                     if enc is not None and old is not None and old.has_vectors:
                         idx.attach_vectors(lc.encoders.vectors_for(items, old, enc), enc)
                         if name == "passages" and old.has_vectors2():
                             lc.encoders.attach_vectors2(idx, stop=lc.vectors.stop_event)
-                    idx.save(lc.settings.index_dir / name)
+                    idx.save(lc.settings.search.index_dir / name)
                     lc.swap(**{name: idx})
                     lc.refresh_memory()
                     lc.versions.publish(name, idx)

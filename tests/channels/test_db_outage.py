@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ MESSAGE = "数据库暂时无法连接，请稍后重试"
 
 @pytest.fixture
 def app(db_settings: Settings) -> Iterator[Flask]:
-    s = replace(db_settings, ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
+    s = db_settings.evolve(ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
     app = create_app(s)
     yield app
     app.extensions["assistant"].engine.dispose()
@@ -136,7 +135,7 @@ def test_postgres_restart_is_survived_without_restarting_the_service(settings: S
     schemas = pg_schema()
     url = next(schemas)
     name = f"outage_{uuid.uuid4().hex[:8]}"
-    app = create_app(replace(settings, database_url=f"{url}&application_name={name}", ratelimit_ask="1000/minute"))
+    app = create_app(settings.evolve(database_url=f"{url}&application_name={name}", ratelimit_ask="1000/minute"))
     svc = app.extensions["assistant"]
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:

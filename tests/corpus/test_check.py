@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ def test_faulty_corpus_is_reported(service: AssistantService) -> None:
 
 def test_fixture_corpus_citations_resolve_and_short_answers_are_flagged(service: AssistantService) -> None:
     with service.Session() as s:
-        rep = check_corpus(s, service.settings.corpus_dir / "curated")
+        rep = check_corpus(s, service.settings.corpus.corpus_dir / "curated")
     # every fixture citation resolves to an in-force article; the two deliberately terse answers break the bound
     assert {p.code for p in rep.errors} == {"answer_length"}
     assert len(rep.errors) == 2 and all("40–1200" in p.message for p in rep.errors)
@@ -44,7 +43,7 @@ def test_fixture_corpus_citations_resolve_and_short_answers_are_flagged(service:
 
 def test_cli_fails_with_message_and_json(cli_env: dict[str, str], settings: Settings) -> None:
     runner = CliRunner()
-    runner.invoke(main, ["ingest", str(settings.shared_data / "laws"), "--json"])
+    runner.invoke(main, ["ingest", str(settings.corpus.shared_data / "laws"), "--json"])
     res = runner.invoke(main, ["corpus", "check", "--dir", str(BAD), "--json"])
     assert res.exit_code == 1
     body = json.loads(res.stdout)
@@ -64,7 +63,7 @@ def test_amended_document_lists_entries_for_review(service: AssistantService, tm
         "  citations: ['排污许可管理条例#14']\n  category: 排污许可\n  reviewed: 2020-01-01\n", "utf-8")
     with service.Session() as s:
         assert check_corpus(s, folder).review == []
-    law = service.settings.shared_data / "laws" / "排污许可管理条例.md"
+    law = service.settings.corpus.shared_data / "laws" / "排污许可管理条例.md"
     law.write_text(law.read_text("utf-8").replace("有效期为五年", "有效期为五年（修订）"), "utf-8")
     import time
 
@@ -78,7 +77,7 @@ def test_amended_document_lists_entries_for_review(service: AssistantService, tm
 
 @pytest.mark.skipif(not REAL_SHARED.exists(), reason="../shared/data not present")
 def test_shipped_corpus_passes_against_real_regulations(tmp_path: Path) -> None:
-    s = replace(Settings(), database_url=f"sqlite:///{tmp_path / 'a.db'}", index_dir=tmp_path / "ix",
+    s = Settings().evolve(database_url=f"sqlite:///{tmp_path / 'a.db'}", index_dir=tmp_path / "ix",
                 corpus_dir=REPO / "corpus", shared_data=REAL_SHARED, encoder="none")
     svc = AssistantService(s)
     svc.migrate()

@@ -5,7 +5,7 @@ on a phone. Screenshots go to build/e2e/ (looked at by hand; described in the is
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     if not PETITIONS.exists():
         pytest.skip("shared petitions file missing")
     root = tmp_path_factory.mktemp("consult-e2e")
-    s = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), ratelimit_write="1000/minute")
+    s = make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(ratelimit_write="1000/minute")
     svc = build_service(s)
     simulate(svc, PETITIONS, datetime(2026, 11, 1, tzinfo=UTC), limit=260)
     with svc.Session() as sess:

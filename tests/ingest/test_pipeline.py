@@ -62,7 +62,7 @@ def test_first_ingest_stores_everything(svc: AssistantService, db_settings: Sett
 
 
 def test_mailbox_bad_line_reported_with_file_and_line(svc: AssistantService, db_settings: Settings) -> None:
-    mailbox = db_settings.shared_data / "official_replies" / "mee_mailbox.jsonl"
+    mailbox = db_settings.corpus.shared_data / "official_replies" / "mee_mailbox.jsonl"
     report = svc.ingest([mailbox])
     assert report.added == 3
     [err] = report.errors
@@ -92,7 +92,7 @@ def test_reingest_is_idempotent(svc: AssistantService, db_settings: Settings) ->
 
 def test_changed_file_replaces_its_passages(svc: AssistantService, db_settings: Settings) -> None:
     svc.ingest(fixture_paths(db_settings))
-    law = db_settings.shared_data / "laws" / f"{PWXK}.md"
+    law = db_settings.corpus.shared_data / "laws" / f"{PWXK}.md"
     text = law.read_text(encoding="utf-8")
     text = text.replace("排污许可证的有效期为五年。", "排污许可证的有效期为三年。")
     text = text[: text.index("第一百二十一条")]  # drop the last article
@@ -110,7 +110,7 @@ def test_changed_file_replaces_its_passages(svc: AssistantService, db_settings: 
 
 def test_status_change_is_reported(svc: AssistantService, db_settings: Settings) -> None:
     svc.ingest(fixture_paths(db_settings))
-    laws = db_settings.shared_data / "laws"
+    laws = db_settings.corpus.shared_data / "laws"
     (laws / f"{PWXK}.md").rename(laws / f"{PWXK}(已废止2030修订).md")
     report = svc.ingest(fixture_paths(db_settings))
     assert report.status_changed == [PWXK]
@@ -124,7 +124,7 @@ def test_status_change_is_reported(svc: AssistantService, db_settings: Settings)
 
 def test_curated_change_bumps_version(svc: AssistantService, db_settings: Settings) -> None:
     svc.ingest(fixture_paths(db_settings))
-    f = db_settings.corpus_dir / "curated" / "pwxk.yaml"
+    f = db_settings.corpus.corpus_dir / "curated" / "pwxk.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("至少保存十年", "至少保存十五年"), encoding="utf-8")
     report = svc.ingest([f])
     assert (report.curated_added, report.curated_updated, report.curated_unchanged) == (0, 1, N_CURATED - 1)
@@ -145,13 +145,13 @@ def test_curated_missing_field_reported_rest_stored(svc: AssistantService) -> No
 
 
 def test_broken_yaml_reported(svc: AssistantService, db_settings: Settings) -> None:
-    report = svc.ingest([INVALID / "broken.yaml", db_settings.corpus_dir / "curated"])
+    report = svc.ingest([INVALID / "broken.yaml", db_settings.corpus.corpus_dir / "curated"])
     assert report.curated_added == N_CURATED
     assert [(e.path, e.line) for e in report.errors] == [(str(INVALID / "broken.yaml"), 4)]
 
 
 def test_duplicate_curated_id_across_files(svc: AssistantService, db_settings: Settings) -> None:
-    first = db_settings.corpus_dir / "curated" / "pwxk.yaml"
+    first = db_settings.corpus.corpus_dir / "curated" / "pwxk.yaml"
     dup = INVALID / "duplicate_id.yaml"
     report = svc.ingest([first, dup])
     [err] = report.errors
@@ -194,7 +194,7 @@ def test_scanned_pdf_in_ingest_path(settings: Settings, tmp_path: Path) -> None:
     if not scan.is_file():
         pytest.skip(f"{scan} missing")
     folder = tmp_path / "mixed"
-    shutil.copytree(settings.shared_data / "laws", folder)
+    shutil.copytree(settings.corpus.shared_data / "laws", folder)
     shutil.copy(scan, folder / scan.name)
     svc = AssistantService(settings)
     svc.migrate()

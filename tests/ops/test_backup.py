@@ -6,7 +6,6 @@ import io
 import json
 import tarfile
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -91,17 +90,17 @@ def _snapshot(svc: AssistantService) -> dict[str, object]:
 
 
 def _round_trip(src_url: str, dst_url: str, tmp_path: Path, settings: Settings) -> None:
-    src = _seed(replace(settings, database_url=src_url))
+    src = _seed(settings.evolve(database_url=src_url))
     archive = tmp_path / "b.tar.gz"
-    info = create_backup(src.engine, settings.corpus_dir / "curated", archive)
+    info = create_backup(src.engine, settings.corpus.corpus_dir / "curated", archive)
     assert info.counts["questions"] == 2 and info.counts["queue_members"] == 2 and info.curated_files > 0
     before_counts, before = row_counts(src.engine), _snapshot(src)
     src.engine.dispose()
 
-    dst = AssistantService(replace(settings, database_url=dst_url))
+    dst = AssistantService(settings.evolve(database_url=dst_url))
     dst.migrate()
     try:
-        restored = restore_backup(dst.engine, archive, settings.corpus_dir / "curated")
+        restored = restore_backup(dst.engine, archive, settings.corpus.corpus_dir / "curated")
         assert restored.curated == "unchanged" and not restored.truncated
         assert row_counts(dst.engine) == before_counts
         assert all(before_counts[t] > 0 for t in ("documents", "passages", "curated_answers", "questions",
@@ -129,7 +128,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.mark.postgres
 def test_sqlite_backup_restores_into_postgresql(settings: Settings, pg_url: str, tmp_path: Path) -> None:
-    _round_trip(settings.database_url, pg_url, tmp_path, settings)
+    _round_trip(settings.db.url, pg_url, tmp_path, settings)
 
 
 @pytest.mark.postgres
@@ -138,7 +137,7 @@ def test_postgresql_backup_restores_into_sqlite(settings: Settings, pg_url: str,
 
 
 def test_sqlite_to_sqlite_round_trip(settings: Settings, tmp_path: Path) -> None:
-    _round_trip(settings.database_url, f"sqlite:///{tmp_path / 'restored.db'}", tmp_path, settings)
+    _round_trip(settings.db.url, f"sqlite:///{tmp_path / 'restored.db'}", tmp_path, settings)
 
 
 def _rewrite_manifest(archive: Path, out: Path, **changes: object) -> None:
@@ -156,13 +155,13 @@ def _rewrite_manifest(archive: Path, out: Path, **changes: object) -> None:
 def test_revision_mismatch_is_refused(settings: Settings, tmp_path: Path) -> None:
     src = _seed(settings)
     archive = tmp_path / "b.tar.gz"
-    create_backup(src.engine, settings.corpus_dir / "curated", archive)
+    create_backup(src.engine, settings.corpus.corpus_dir / "curated", archive)
     old = tmp_path / "old.tar.gz"
     _rewrite_manifest(archive, old, alembic_revision="0004")
-    dst = AssistantService(replace(settings, database_url=f"sqlite:///{tmp_path / 'dst.db'}"))
+    dst = AssistantService(settings.evolve(database_url=f"sqlite:///{tmp_path / 'dst.db'}"))
     dst.migrate()
     with pytest.raises(BackupError) as exc:
-        restore_backup(dst.engine, old, settings.corpus_dir / "curated")
+        restore_backup(dst.engine, old, settings.corpus.corpus_dir / "curated")
     assert exc.value.code == "revision_mismatch"
     assert "0004" in exc.value.message and "不一致" in exc.value.message
     assert sum(row_counts(dst.engine).values()) == 0
@@ -174,7 +173,7 @@ def test_backup_of_an_old_schema_is_refused(settings: Settings, tmp_path: Path) 
 
     upgrade(svc.engine, "0002")
     with pytest.raises(BackupError) as exc:
-        create_backup(svc.engine, settings.corpus_dir / "curated", tmp_path / "b.tar.gz")
+        create_backup(svc.engine, settings.corpus.corpus_dir / "curated", tmp_path / "b.tar.gz")
     assert exc.value.code == "not_head" and "assistant db upgrade" in exc.value.message
     assert not (tmp_path / "b.tar.gz").exists()
 
@@ -182,18 +181,18 @@ def test_backup_of_an_old_schema_is_refused(settings: Settings, tmp_path: Path) 
 def test_non_empty_target_needs_yes(settings: Settings, tmp_path: Path) -> None:
     src = _seed(settings)
     archive = tmp_path / "b.tar.gz"
-    create_backup(src.engine, settings.corpus_dir / "curated", archive)
+    create_backup(src.engine, settings.corpus.corpus_dir / "curated", archive)
     counts = row_counts(src.engine)
     with src.Session() as s:  # a row the backup does not have
         s.add(Question(token="tok-later", text="备份之后的问题"))
         s.commit()
     with pytest.raises(BackupError) as exc:
-        restore_backup(src.engine, archive, settings.corpus_dir / "curated")
+        restore_backup(src.engine, archive, settings.corpus.corpus_dir / "curated")
     assert exc.value.code == "target_not_empty" and "--yes" in exc.value.message
     assert row_counts(src.engine)["questions"] == counts["questions"] + 1
 
     # a curated folder that differs is also refused, then replaced (the old one kept aside) with force
-    curated = settings.corpus_dir / "curated"
+    curated = settings.corpus.corpus_dir / "curated"
     (curated / "extra.yaml").write_text("- id: x\n", encoding="utf-8")
     info = restore_backup(src.engine, archive, curated, force=True)
     assert info.truncated and info.curated == "replaced"
@@ -228,7 +227,7 @@ def test_cli_round_trip(cli_env: dict[str, str], settings: Settings, tmp_path: P
     assert res.exit_code == 0, res.output
     assert "已先清空目标数据库" in res.output
 
-    dst = AssistantService(replace(settings, database_url=f"sqlite:///{tmp_path / 'cli-restored.db'}"))
+    dst = AssistantService(settings.evolve(database_url=f"sqlite:///{tmp_path / 'cli-restored.db'}"))
     try:
         assert row_counts(dst.engine) == counts
         with dst.Session() as s:

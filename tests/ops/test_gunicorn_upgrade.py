@@ -62,7 +62,7 @@ def _insert_filled(conn: Any, table: str, **values: Any) -> Any:
 
 
 def test_previous_release_database_upgrades_under_gunicorn(db_settings: Settings, tmp_path: Path) -> None:
-    url = db_settings.database_url
+    url = db_settings.db.url
     eng = make_engine(url)
     upgrade(eng, PREVIOUS_RELEASE)
     with eng.begin() as conn:
@@ -72,8 +72,8 @@ def test_previous_release_database_upgrades_under_gunicorn(db_settings: Settings
         conn.execute(_insert_filled(conn, "queue_items", title="旧版本的待办", normalized="旧版本的待办", status="new",
                                     count=1))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "ASSISTANT_INDEX_DIR": str(db_settings.index_dir),
-           "ASSISTANT_CORPUS_DIR": str(db_settings.corpus_dir), "ASSISTANT_SHARED_DATA": str(db_settings.shared_data),
+    env = {**os.environ, "DATABASE_URL": url, "ASSISTANT_INDEX_DIR": str(db_settings.search.index_dir),
+           "ASSISTANT_CORPUS_DIR": str(db_settings.corpus.corpus_dir), "ASSISTANT_SHARED_DATA": str(db_settings.corpus.shared_data),
            "ASSISTANT_ENCODER": "hash", "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
            "ASSISTANT_RATELIMIT_STORAGE": "memory://", "ASSISTANT_RATELIMIT_ASK": "1000/minute"}
     log = tmp_path / "gunicorn.log"

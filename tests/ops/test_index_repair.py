@@ -70,7 +70,7 @@ def test_running_service_rebuilds_broken_index_and_keeps_answering(db_settings: 
     b.load_indexes(background=False)
     try:
         before = a.answer(Q)
-        folder = db_settings.index_dir / "passages"
+        folder = db_settings.search.index_dir / "passages"
         if damage == "delete_folder":
             shutil.rmtree(folder)
         else:
@@ -102,8 +102,8 @@ def test_running_service_rebuilds_broken_index_and_keeps_answering(db_settings: 
 def test_only_one_process_repairs(settings: Settings) -> None:
     a = _fresh(settings)
     try:
-        shutil.rmtree(settings.index_dir / "curated")
-        with (settings.index_dir / ".repair.lock").open("a") as held:  # another worker is repairing
+        shutil.rmtree(settings.search.index_dir / "curated")
+        with (settings.search.index_dir / ".repair.lock").open("a") as held:  # another worker is repairing
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
             assert a.indexes.repair.run() == []
             assert a.indexes.repair.health["state"] == "repaired_elsewhere"
@@ -117,14 +117,14 @@ def test_restart_on_corrupt_files_rebuilds_from_database(settings: Settings) -> 
     a = _fresh(settings)
     expected = a.answer(Q).citations[0].id
     a.engine.dispose()
-    bm = settings.index_dir / "passages" / "bm25.pkl"
+    bm = settings.search.index_dir / "passages" / "bm25.pkl"
     bm.write_bytes(bm.read_bytes()[:50])
     b = AssistantService(settings)
     try:
         b.load_indexes(background=False)  # must not crash the worker: rebuilt from the database
         assert b.indexes.repair.health["state"] == "repaired" and "bm25.pkl" in b.indexes.repair.health["problem"]
         assert b.retriever.mode == "hybrid" and b.answer(Q).citations[0].id == expected
-        assert SearchIndex.load(settings.index_dir / "passages", "hash:256").has_vectors
+        assert SearchIndex.load(settings.search.index_dir / "passages", "hash:256").has_vectors
     finally:
         b.stop_background()
         b.engine.dispose()

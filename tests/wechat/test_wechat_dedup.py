@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -71,7 +70,7 @@ def test_concurrent_retries_answer_once(wx: WxEnv) -> None:  # noqa: F811
 def slow(wx_db: WxEnv, monkeypatch: pytest.MonkeyPatch) -> WxEnv:  # noqa: F811
     """The reply budget is 0.3 s and retrieval takes 1 s."""
     svc = wx_db.svc
-    svc.settings = replace(svc.settings, wechat_reply_budget=0.3)
+    svc.settings = svc.settings.evolve(wechat_reply_budget=0.3)
     wx_db.channel.settings = svc.settings
     real = svc.answerer.answer
 

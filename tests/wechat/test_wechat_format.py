@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from urllib.parse import urlencode
 
 import pytest
@@ -68,22 +67,22 @@ def test_reply_xml_survives_cdata_terminator() -> None:
 
 def test_accounts_configuration(settings: Settings) -> None:
     assert load_accounts(settings) == {}
-    s = replace(settings, wechat_token="t", wechat_accounts=json.dumps(
+    s = settings.evolve(wechat_token="t", wechat_accounts=json.dumps(
         {"putuo": {"token": "pt", "appid": "wxp", "encoding_aes_key": AES_KEY, "mode": "safe"}}))
     accs = load_accounts(s)
     assert set(accs) == {"default", "putuo"}
     assert accs["default"].mode == "plain" and accs["putuo"].mode == "safe" and accs["putuo"].crypto is not None
-    assert load_accounts(replace(settings, wechat_token="t", wechat_encoding_aes_key=AES_KEY,
+    assert load_accounts(settings.evolve(wechat_token="t", wechat_encoding_aes_key=AES_KEY,
                                  wechat_appid="wx1"))["default"].mode == "compat"
     bad = [
-        replace(settings, wechat_accounts="{not json"),
-        replace(settings, wechat_accounts="[1]"),
-        replace(settings, wechat_accounts=json.dumps({"a b": {"token": "x"}})),
-        replace(settings, wechat_accounts=json.dumps({"x": {"appid": "wx"}})),
-        replace(settings, wechat_token="t", wechat_encoding_aes_key="short", wechat_appid="wx"),
-        replace(settings, wechat_token="t", wechat_encoding_aes_key=AES_KEY),  # no AppID
-        replace(settings, wechat_token="t", wechat_mode="safe"),  # no key
-        replace(settings, wechat_token="t", wechat_mode="strict"),
+        settings.evolve(wechat_accounts="{not json"),
+        settings.evolve(wechat_accounts="[1]"),
+        settings.evolve(wechat_accounts=json.dumps({"a b": {"token": "x"}})),
+        settings.evolve(wechat_accounts=json.dumps({"x": {"appid": "wx"}})),
+        settings.evolve(wechat_token="t", wechat_encoding_aes_key="short", wechat_appid="wx"),
+        settings.evolve(wechat_token="t", wechat_encoding_aes_key=AES_KEY),  # no AppID
+        settings.evolve(wechat_token="t", wechat_mode="safe"),  # no key
+        settings.evolve(wechat_token="t", wechat_mode="strict"),
     ]
     for b in bad:
         with pytest.raises(ConfigError):
@@ -109,7 +108,7 @@ def test_bad_configuration_fails_at_startup(settings: Settings) -> None:
     from assistant.app import create_app
 
     with pytest.raises(ConfigError):
-        create_app(replace(settings, wechat_accounts="{oops"), start=False)
+        create_app(settings.evolve(wechat_accounts="{oops"), start=False)
 
 
 def test_migration_creates_and_drops_wechat_tables(db_url: str) -> None:

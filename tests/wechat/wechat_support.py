@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -91,7 +91,7 @@ class WxEnv:
 
 
 def wx_settings(base: Settings, **overrides: Any) -> Settings:
-    return replace(base, wechat_token=TOKEN, wechat_appid=APPID, public_base_url="https://zixun.example.cn",
+    return base.evolve(wechat_token=TOKEN, wechat_appid=APPID, public_base_url="https://zixun.example.cn",
                    wechat_reply_budget=3.0, **overrides)
 
 

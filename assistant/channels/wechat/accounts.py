@@ -66,11 +66,11 @@ def _account(name: str, d: dict[str, Any]) -> WechatAccount:
 def load_accounts(settings: Settings) -> dict[str, WechatAccount]:
     """The configured accounts by name (raises :class:`ConfigError` on a bad configuration)."""
     out: dict[str, WechatAccount] = {}
-    if settings.wechat_token:
-        out["default"] = _account("default", {"token": settings.wechat_token, "appid": settings.wechat_appid,
-                                              "encoding_aes_key": settings.wechat_encoding_aes_key,
-                                              "appsecret": settings.wechat_appsecret, "mode": settings.wechat_mode})
-    raw = (settings.wechat_accounts or "").strip()
+    if settings.wechat.token:
+        out["default"] = _account("default", {"token": settings.wechat.token, "appid": settings.wechat.appid,
+                                              "encoding_aes_key": settings.wechat.encoding_aes_key,
+                                              "appsecret": settings.wechat.appsecret, "mode": settings.wechat.mode})
+    raw = (settings.wechat.accounts or "").strip()
     if raw:
         try:
             extra = json.loads(raw)

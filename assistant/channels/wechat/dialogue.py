@@ -99,7 +99,7 @@ class Dialogue:
         ev = msg.event
         if ev in ("subscribe", "subscribe_scan"):
             self.user(account, msg.source, subscribed=True)
-            return Outcome(welcome_text(base_url, self.next_day(), self.settings.consult_day_of_month))
+            return Outcome(welcome_text(base_url, self.next_day(), self.settings.consult.day_of_month))
         if ev == "unsubscribe":
             self.user(account, msg.source, subscribed=False, awaiting_handoff=False)
             return Outcome(None)
@@ -108,7 +108,7 @@ class Dialogue:
             if key == "MY_QUESTIONS":
                 return Outcome(self.my_questions(account, msg.source, base_url))
             if key == "REGISTER_DAY":
-                return Outcome(register_day_text(base_url, self.next_day(), self.settings.consult_day_of_month))
+                return Outcome(register_day_text(base_url, self.next_day(), self.settings.consult.day_of_month))
             if key == "HANDOFF":
                 self.user(account, msg.source, awaiting_handoff=True)
                 return Outcome(HANDOFF_PROMPT)

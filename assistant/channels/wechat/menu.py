@@ -21,8 +21,8 @@ MENU_FILE = "wechat_menu.json"
 # -- menu ------------------------------------------------------------------------------------------------------
 def load_menu(settings: Settings, path: Path | None = None) -> dict[str, Any]:
     """``corpus/wechat_menu.json`` with ``{public_base_url}`` filled in, validated against WeChat's limits."""
-    p = path or (settings.corpus_dir / MENU_FILE)
-    text = p.read_text(encoding="utf-8").replace("{public_base_url}", (settings.public_base_url or "").rstrip("/"))
+    p = path or (settings.corpus.corpus_dir / MENU_FILE)
+    text = p.read_text(encoding="utf-8").replace("{public_base_url}", (settings.web.public_base_url or "").rstrip("/"))
     menu = json.loads(text)
     problems = check_menu(menu)
     if problems:

@@ -40,7 +40,7 @@ class Outbox:
         self.factory: Callable[[WechatAccount], Outbound] = self._make_outbound
 
     def _make_outbound(self, account: WechatAccount) -> Outbound:
-        if self.settings.wechat_outbound and account.appid and account.appsecret:
+        if self.settings.wechat.outbound and account.appid and account.appsecret:
             return WechatApiOutbound(account.appid, account.appsecret, self.token_store)
         return DisabledOutbound(account.name)
 

@@ -43,7 +43,7 @@ class WechatChannel:
         self.outbox = Outbox(svc.session, svc.settings, self.accounts, DbTokenStore(svc), self.base_url)
 
     def base_url(self, fallback: str = "") -> str:
-        return (self.settings.public_base_url or fallback or "http://127.0.0.1:8000").rstrip("/")
+        return (self.settings.web.public_base_url or fallback or "http://127.0.0.1:8000").rstrip("/")
 
     def outbound(self, account: WechatAccount) -> Outbound:
         return self.outbox.outbound(account)
@@ -56,7 +56,7 @@ class WechatChannel:
     def respond(self, account: WechatAccount, msg: Inbound, base_url: str = "",
                 encrypt: Callable[[str], str] | None = None) -> str:
         """The bytes to send back for ``msg`` (the same for every retry of it)."""
-        budget = float(self.settings.wechat_reply_budget)
+        budget = float(self.settings.wechat.reply_budget)
         row, created = self.inbox.claim(account, msg)
         if not created:
             done = self.inbox.wait_existing(row, budget)

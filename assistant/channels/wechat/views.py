@@ -42,7 +42,7 @@ def _plain(text: str, status: int) -> Response:
 def _timestamp_ok(ts: str) -> bool:
     if not ts.isdigit() or len(ts) > 12:
         return False
-    window = int(current_app.extensions["assistant"].settings.wechat_timestamp_window)
+    window = int(current_app.extensions["assistant"].settings.wechat.timestamp_window)
     return abs(time.time() - int(ts)) <= window
 
 
