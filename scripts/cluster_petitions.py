@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.queue.cluster import AGGREGATES, QuestionClusterer
+from assistant.queue.cluster import QuestionClusterer
+from assistant.queue.grouping import AGGREGATES
 from assistant.search.encoders import EmbeddingCache, get_encoder
 
 REPO = Path(__file__).resolve().parents[1]

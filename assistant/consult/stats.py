@@ -14,16 +14,8 @@ Definitions:
 * **跟踪问效** = follow-ups sent in the window, and those answered in the window: solved rate (已解决 ÷ answered)
   and average satisfaction (1–5).
 
-Scope — who sees what (the same rules as the queue, :func:`assistant.queue.curation.can_view`):
-
-* **admin** — everything; may filter by district; sees the per-district table.
-* **viewer without a district** — like the admin (such viewers already see every queue item), read-only anyway.
-* **district staff, viewer with a district** — their district only: ``Question.district``,
-  ``QueueItem.district`` and ``ConsultationDay.organiser`` (its participants and follow-ups) equal to it. The
-  filter is applied in the queries, not after. No district table, no district filter.
-* **expert** — queue numbers (open items, median age, hot topics) over the items assigned to them only, as in their
-  queue. Question volume, rates, consultation days and follow-ups are shown city-wide: they are counts without any
-  question text or contact data, and experts answer for the whole city. No district table, no district filter.
+Who sees what and the windows: :mod:`assistant.consult.stats_scope`; the tables, charts and CSV downloads made
+from these numbers: :mod:`assistant.consult.stats_tables`.
 """
 
 from __future__ import annotations
@@ -31,7 +23,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,93 +31,17 @@ from sqlalchemy.orm import Session
 
 from ..auth import DISTRICTS
 from ..db.models import ConsultationDay, CuratedAnswer, FollowUp, Participant, Question, QueueItem
-from ..domain import CHINA_TZ, OPEN, Actor
-from ..queue.curation import CHANNELS
+from ..domain import OPEN, Actor
 from .schedule import DAY_STATUSES
+from .stats_scope import DEFAULT_DAYS, Scope, Window, as_aware, cst_date, scope_for, window
 
-WINDOWS = (7, 30, 90)
-DEFAULT_DAYS = 30
-OPEN_LABELS = {"new": "新问题", "assigned": "已分派", "answered": "已答复"}
 DECIDED = ("answer", "caution", "abstain")
 NO_TOPIC = "未分类"
-NO_DISTRICT = "未标明区县"
 TOP_TOPICS = 10
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What an actor's dashboard covers. ``district`` None = every district; ``expert`` limits the queue."""
-
-    label: str
-    district: str | None = None
-    expert: str = ""
-    city_wide: bool = False  # may see the per-district table and filter by district
-    filter: str = ""  # the district a city-wide user chose ("" = all)
-
-
-def scope_for(actor: Actor, district: str = "") -> Scope:
-    district = (district or "").strip()
-    if actor.role == "admin" or (actor.role == "viewer" and not actor.district):
-        if district in DISTRICTS:
-            return Scope(district, district=district, city_wide=True, filter=district)
-        return Scope("全市", city_wide=True)
-    if actor.role == "expert":
-        return Scope("全市（待办问题仅含分派给您的问题）", expert=actor.username)
-    if actor.role in ("district", "viewer") and actor.district:
-        return Scope(actor.district, district=actor.district)
-    return Scope("无权限范围", district="\x00none")  # unknown role: nothing
-
-
-@dataclass(frozen=True)
-class Window:
-    days: int
-    start: date
-    end: date  # inclusive
-
-    @property
-    def start_utc(self) -> datetime:
-        return datetime.combine(self.start, time(0), CHINA_TZ).astimezone(UTC)
-
-    @property
-    def end_utc(self) -> datetime:  # exclusive
-        return datetime.combine(self.end + timedelta(days=1), time(0), CHINA_TZ).astimezone(UTC)
-
-    def dates(self) -> list[date]:
-        return [self.start + timedelta(days=i) for i in range(self.days)]
-
-
-def window(days: int | str | None, today: date | None = None) -> Window:
-    try:
-        n = int(days) if days is not None else DEFAULT_DAYS
-    except (TypeError, ValueError):
-        n = DEFAULT_DAYS
-    n = n if n in WINDOWS else DEFAULT_DAYS
-    today = today or datetime.now(CHINA_TZ).date()
-    return Window(n, today - timedelta(days=n - 1), today)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-def _cst_date(dt: datetime) -> date:
-    aware = _aware(dt)
-    assert aware is not None
-    return aware.astimezone(CHINA_TZ).date()
 
 
 def ratio(num: int, den: int) -> float | None:
     return num / den if den else None
-
-
-def pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.1f}%"
-
-
-def num(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
 
 
 # -- the numbers -------------------------------------------------------------------------------------------------
@@ -196,10 +112,10 @@ def _district_key(d: str | None) -> str:
 
 def dashboard(session: Session, actor: Actor, days: int | str | None = DEFAULT_DAYS, district: str = "",
               today: date | None = None, now: datetime | None = None) -> Dashboard:
-    """Every number of the page for ``actor`` (see the module docstring for the scope rules)."""
+    """Every number of the page for ``actor`` (see :mod:`assistant.consult.stats_scope` for the scope rules)."""
     scope = scope_for(actor, district)
     win = window(days, today)
-    now = _aware(now) or datetime.now(UTC)
+    now = as_aware(now) or datetime.now(UTC)
     # a city-wide scope reads every district once (the table needs them all) and filters the totals in Python;
     # a district scope is filtered in the queries themselves
     sql_district = None if scope.city_wide else scope.district
@@ -228,7 +144,7 @@ def dashboard(session: Session, actor: Actor, days: int | str | None = DEFAULT_D
             continue
         total.questions += 1
         total.decisions[decision] += 1
-        d = _cst_date(asked_at)
+        d = cst_date(asked_at)
         if d in per_day:
             per_day[d][channel or "cli"] += 1
         chan_total[channel or "cli"] += 1
@@ -247,12 +163,12 @@ def dashboard(session: Session, actor: Actor, days: int | str | None = DEFAULT_D
     topic_questions: Counter[str] = Counter()
     for status, first, last, idist, category, count in session.execute(iq):
         key = _district_key(idist)
-        age = max(0.0, (now - (_aware(first) or now)).total_seconds() / 86400)
+        age = max(0.0, (now - (as_aware(first) or now)).total_seconds() / 86400)
         for b in (blocks[key], total) if counts(key) else (blocks[key],):
             if status in OPEN:
                 b.open_items[status] += 1
                 b.ages.append(age)
-        last_a = _aware(last)
+        last_a = as_aware(last)
         if counts(key) and last_a is not None and win.start_utc <= last_a < win.end_utc:
             topic_items[category or NO_TOPIC] += 1
             topic_questions[category or NO_TOPIC] += int(count or 0)
@@ -294,7 +210,7 @@ def dashboard(session: Session, actor: Actor, days: int | str | None = DEFAULT_D
     if sql_district is not None:
         fq = fq.where(ConsultationDay.organiser == sql_district)
     for created, used, solved, score, organiser in session.execute(fq):
-        c, u = _aware(created), _aware(used)
+        c, u = as_aware(created), as_aware(used)
         for b in (blocks[organiser], total) if counts(organiser) else (blocks[organiser],):
             if c is not None and win.start_utc <= c < win.end_utc:
                 b.fu_sent += 1
@@ -325,123 +241,3 @@ def dashboard(session: Session, actor: Actor, days: int | str | None = DEFAULT_D
                      topics=topics[:TOP_TOPICS], answered_topics=sorted(answered.items(),
                                                                         key=lambda x: (-x[1], x[0]))[:TOP_TOPICS],
                      consult_days=consult_days, districts=districts)
-
-
-# -- tables (the page and the CSV downloads render the same rows) ------------------------------------------------
-@dataclass
-class Table:
-    name: str
-    title: str
-    headers: list[str]
-    rows: list[list[Any]]
-    numeric: set[int] = field(default_factory=set)  # right-aligned columns
-
-
-def channel_label(c: str) -> str:
-    return CHANNELS.get(c, c)
-
-
-def district_label(d: str) -> str:
-    return d or NO_DISTRICT
-
-
-DISTRICT_HEADERS = ["区县", "提问数", "已判定", "答复率", "拒答率", "待办问题", "待办中位等待（天）", "咨询日场次",
-                    "参会企业", "已邀请", "网上报名", "到场", "回访发出", "回访已反馈", "已解决率", "平均满意度"]
-
-
-def _district_row(label: str, b: Block) -> list[Any]:
-    return [label, b.questions, b.decided, pct(b.answer_rate), pct(b.abstain_rate), b.open_total,
-            num(b.median_age, 1), b.days, b.participants, b.invited, b.registered, b.attended, b.fu_sent,
-            b.fu_answered, pct(b.solved_rate), num(b.avg_score)]
-
-
-def tables(dash: Dashboard) -> dict[str, Table]:
-    t = dash.total
-    out: dict[str, Table] = {}
-    out["summary"] = Table("summary", "总体指标", ["指标", "数值"], [
-        ["提问数", t.questions],
-        ["已判定（直接答复、提示性答复、拒答）", t.decided],
-        ["直接答复", t.decisions["answer"]],
-        ["提示性答复", t.decisions["caution"]],
-        ["拒答（转人工处理）", t.decisions["abstain"]],
-        ["答复率", pct(t.answer_rate)],
-        ["拒答率", pct(t.abstain_rate)],
-        *[[f"待办问题：{label}", t.open_items[k]] for k, label in OPEN_LABELS.items()],
-        ["待办问题合计", t.open_total],
-        ["待办问题中位等待（天）", num(t.median_age, 1)],
-        ["咨询日场次", t.days],
-        ["咨询日参会企业", t.participants],
-        ["咨询日到场企业", t.attended],
-        ["跟踪问效：发出", t.fu_sent],
-        ["跟踪问效：已反馈", t.fu_answered],
-        ["跟踪问效：已解决率", pct(t.solved_rate)],
-        ["跟踪问效：平均满意度（1—5 分）", num(t.avg_score)],
-    ], {1})
-    chans = dash.channels
-    out["daily"] = Table("daily", "每日提问（按渠道）", ["日期", *[channel_label(c) for c in chans], "合计"],
-                         [[d.isoformat(), *[dash.per_day[d][c] for c in chans], sum(dash.per_day[d].values())]
-                          for d in dash.window.dates()], set(range(1, len(chans) + 2)))
-    out["topics"] = Table("topics", "热点主题（期间内有提问的队列问题）", ["主题", "问题数", "累计提问次数"],
-                          [[c, n, q] for c, n, q in dash.topics], {1, 2})
-    out["answered_topics"] = Table("answered_topics", "已答问题主题（命中精选问答的分类）", ["主题", "答复次数"],
-                                   [[c, n] for c, n in dash.answered_topics], {1})
-    out["consult"] = Table("consult", "咨询日参会情况", ["日期", "组织单位", "状态", "参会企业", "已邀请", "网上报名",
-                                                  "现场登记", "到场"],
-                           [[d["date"].isoformat(), d["organiser"], d["status"], d["participants"], d["invited"],
-                             d["registered"], d["walk_in"], d["attended"]] for d in dash.consult_days],
-                           {3, 4, 5, 6, 7})
-    if dash.scope.city_wide:
-        rows = [_district_row(district_label(d), b) for d, b in dash.districts.items()]
-        total = Block()
-        for b in dash.districts.values():
-            _add(total, b)
-        rows.append(_district_row("合计", total))
-        out["districts"] = Table("districts", "分区县统计", DISTRICT_HEADERS, rows, set(range(1, len(DISTRICT_HEADERS))))
-    return out
-
-
-def _add(into: Block, b: Block) -> None:
-    into.questions += b.questions
-    into.decisions.update(b.decisions)
-    into.open_items.update(b.open_items)
-    into.ages.extend(b.ages)
-    for f in ("days", "participants", "invited", "registered", "walk_in", "attended", "fu_sent", "fu_answered",
-              "fu_solved"):
-        setattr(into, f, getattr(into, f) + getattr(b, f))
-    into.fu_scores.extend(b.fu_scores)
-
-
-def chart_data(dash: Dashboard) -> dict[str, Any]:
-    """What dashboard.js draws (plain JSON: labels and numbers only)."""
-    dates = dash.window.dates()
-    return {
-        "questions": {"labels": [f"{d.month}/{d.day}" for d in dates],
-                      "datasets": [{"label": channel_label(c), "data": [dash.per_day[d][c] for d in dates]}
-                                   for c in dash.channels]},
-        "consult": {"labels": [f"{d['date'].month}/{d['date'].day} {d['organiser']}" for d in dash.consult_days],
-                    "datasets": [{"label": label, "data": [d[k] for d in dash.consult_days]}
-                                 for k, label in (("participants", "参会企业"), ("invited", "已邀请"),
-                                                  ("registered", "网上报名"), ("attended", "到场"))]},
-        "topics": {"labels": [t[0] for t in dash.topics],
-                   "datasets": [{"label": "问题数", "data": [t[1] for t in dash.topics]}]},
-    }
-
-
-def csv_bytes(table: Table) -> bytes:
-    """UTF-8 with a BOM (Excel then reads the Chinese correctly); cells that a spreadsheet would take for a formula
-    are prefixed with an apostrophe."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(table.headers)
-    for r in table.rows:
-        w.writerow([_csv_cell(v) for v in r])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def _csv_cell(v: Any) -> Any:
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v

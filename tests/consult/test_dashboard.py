@@ -31,7 +31,7 @@ from flask.testing import FlaskClient
 
 from assistant.app import create_app
 from assistant.auth import create_user
-from assistant.consult import stats
+from assistant.consult import stats, stats_tables
 from assistant.db.models import (
     AgendaItem,
     ConsultationDay,
@@ -168,7 +168,7 @@ def test_admin_totals(env: Env) -> None:
     assert t.questions == 7 and t.decided == 6
     assert (t.decisions["answer"], t.decisions["caution"], t.decisions["abstain"]) == (3, 1, 2)
     assert t.answer_rate == pytest.approx(4 / 6) and t.abstain_rate == pytest.approx(2 / 6)
-    assert stats.pct(t.answer_rate) == "66.7%" and stats.pct(t.abstain_rate) == "33.3%"
+    assert stats_tables.pct(t.answer_rate) == "66.7%" and stats_tables.pct(t.abstain_rate) == "33.3%"
     # per channel: widget 5 (incl. the handoff), wechat 2; the daily chart adds up
     assert d.channels == ["widget", "wechat"]
     assert sum(c["widget"] for c in d.per_day.values()) == 5 and sum(c["wechat"] for c in d.per_day.values()) == 2
@@ -185,7 +185,7 @@ def test_admin_totals(env: Env) -> None:
 
 
 def test_district_table(env: Env) -> None:
-    tabs = stats.tables(dash(env, ADMIN))
+    tabs = stats_tables.tables(dash(env, ADMIN))
     rows = {r[0]: r for r in tabs["districts"].rows}
     h = tabs["districts"].headers
     assert h[:6] == ["区县", "提问数", "已判定", "答复率", "拒答率", "待办问题"]
@@ -210,7 +210,7 @@ def test_admin_filter(env: Env) -> None:
     d = dash(env, ADMIN, district="定海区")
     assert d.scope.filter == "定海区" and d.total.questions == 3 and d.total.answer_rate == pytest.approx(0.5)
     assert d.total.open_total == 1 and not d.consult_days and d.total.fu_answered == 0
-    assert "districts" in stats.tables(d)  # the comparison stays visible
+    assert "districts" in stats_tables.tables(d)  # the comparison stays visible
     assert dash(env, ADMIN, district="火星区").scope.filter == ""  # unknown district: all
 
 
@@ -219,7 +219,7 @@ def test_district_scope(env: Env) -> None:
     assert d.scope.district == "普陀区" and not d.scope.city_wide
     assert d.total.questions == 4 and d.total.answer_rate == pytest.approx(0.75)
     assert d.total.open_total == 2 and len(d.consult_days) == 1 and d.total.fu_answered == 2
-    assert "districts" not in stats.tables(d)
+    assert "districts" not in stats_tables.tables(d)
     dh = dash(env, Actor("dinghai", "district", "定海区"), days=90)
     assert dh.total.questions == 3 and [c["organiser"] for c in dh.consult_days] == ["定海区"]
     assert dh.total.fu_sent == 0
@@ -227,14 +227,14 @@ def test_district_scope(env: Env) -> None:
 
 def test_viewer_and_expert_scope(env: Env) -> None:
     v = dash(env, Actor("viewer_pt", "viewer", "普陀区"))
-    assert v.scope.district == "普陀区" and v.total.questions == 4 and "districts" not in stats.tables(v)
+    assert v.scope.district == "普陀区" and v.total.questions == 4 and "districts" not in stats_tables.tables(v)
     assert dash(env, Actor("viewer", "viewer")).scope.city_wide
     e = dash(env, Actor("expert", "expert"), district="普陀区")
     assert not e.scope.city_wide and e.scope.filter == ""
     assert e.total.open_total == 1 and e.total.open_items["assigned"] == 1  # only the item assigned to them
     assert [t[0] for t in e.topics] == ["未分类"]
     assert e.total.questions == 7  # city-wide counts (documented)
-    assert "districts" not in stats.tables(e)
+    assert "districts" not in stats_tables.tables(e)
 
 
 # -- page --------------------------------------------------------------------------------------------------------
@@ -313,7 +313,7 @@ def test_csv_admin(env: Env) -> None:
     cd = r.headers["Content-Disposition"]
     assert cd.startswith("attachment;") and 'filename="dashboard-districts-30d-' in cd and "filename*=UTF-8''" in cd
     rows = _csv(r)
-    assert rows[0] == stats.DISTRICT_HEADERS
+    assert rows[0] == stats_tables.DISTRICT_HEADERS
     by = {row[0]: row for row in rows[1:]}
     assert by["普陀区"][1:6] == ["4", "4", "75.0%", "25.0%", "2"]
     assert by["合计"][1:6] == ["7", "6", "66.7%", "33.3%", "3"]

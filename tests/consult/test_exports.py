@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from assistant.consult import agenda, exports, outcomes, people
+from assistant.consult import agenda, export_common, export_xlsx, exports, outcomes, people
 from assistant.consult.schedule import ensure_day
 from assistant.db.models import AgendaItem, ConsultationDay, Handoff, Question
 from assistant.domain import CHINA_TZ
@@ -224,7 +224,7 @@ def test_followup_xlsx(made: tuple[AssistantService, Day]) -> None:
     wb = load_workbook(io.BytesIO(_export(svc, d.id, "followup", "xlsx")))
     assert wb.sheetnames == ["跟踪问效", "汇总"]
     rows = _rows(wb["跟踪问效"])
-    assert rows[0] == list(exports.FOLLOWUP_HEADERS)
+    assert rows[0] == list(export_xlsx.FOLLOWUP_HEADERS)
     body = rows[1:]
     # permit item: two attendees linked (化工 + 港务); ship item: 修造厂 → three follow-ups
     assert len(body) == 3
@@ -272,8 +272,8 @@ def test_empty_day_exports(service: AssistantService) -> None:
 
 
 def test_mask_phone_and_clean() -> None:
-    assert exports.mask_phone("13812341234") == "138****1234"
-    assert exports.mask_phone("0580-2281234") == "058****1234"
-    assert exports.mask_phone("") == ""
-    assert "1234" not in exports.mask_phone("1234")
-    assert exports.clean("a\x0bb\x00c") == "abc"
+    assert export_common.mask_phone("13812341234") == "138****1234"
+    assert export_common.mask_phone("0580-2281234") == "058****1234"
+    assert export_common.mask_phone("") == ""
+    assert "1234" not in export_common.mask_phone("1234")
+    assert export_common.clean("a\x0bb\x00c") == "abc"

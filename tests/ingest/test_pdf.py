@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.ingest.base import IngestError, NoTextLayer
-from assistant.ingest.pdf import NO_TEXT_LAYER_MESSAGE, parse_pdf
+from assistant.ingest.pdf import parse_pdf
+from assistant.ingest.pdf.extract import NO_TEXT_LAYER_MESSAGE
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 STANDARDS = DATA / "standards"

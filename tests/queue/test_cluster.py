@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.queue.cluster import QuestionClusterer, strip_placeholders
+from assistant.queue.cluster import QuestionClusterer
+from assistant.queue.cluster_settings import strip_placeholders
 
 REPO = Path(__file__).resolve().parents[2]
 PAIRS = REPO / "tests" / "data" / "petition_pairs.jsonl"
