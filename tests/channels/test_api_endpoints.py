@@ -247,8 +247,8 @@ def test_rate_limit_with_redis_storage(settings: Settings) -> None:
 
 
 def _uscc_by_rules(code: str, rules: dict) -> bool:
-    """The chat page's USCC check (web/static/chat.js: blanks removed and upper-cased, then usccValid), from the
-    served rules."""
+    """The chat page's USCC check (web/static/chat/handoff.js: blanks removed and upper-cased, then usccValid in
+    chat/contact.js), from the served rules."""
     code = "".join(code.split()).upper()
     chars, weights = rules["uscc_chars"], rules["uscc_weights"]
     if len(code) != 18 or any(c not in chars for c in code):

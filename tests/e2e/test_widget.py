@@ -80,6 +80,9 @@ def _open_widget(browser: Any, site: LiveSite, viewport: dict[str, int]) -> tupl
     page.get_by_test_id("zsenv-launcher").click()
     frame = page.frame_locator("[data-testid=zsenv-frame]")
     frame.get_by_test_id("chat-input").wait_for()
+    # the input is in the page's HTML, the greeting comes from the chat script (ES modules, run once the frame is
+    # parsed and the modules are loaded): _ask counts the messages, so wait for the script to have started
+    frame.locator(".msg-greeting").wait_for()
     return page, frame, dialogs
 
 

@@ -1,0 +1,100 @@
+/*
+ * 环保咨询助手 — chat client: asking a question (POST /ask): the question and its answer go into the log and the
+ * history; a failed request shows the error and leaves the question out of the stored history.
+ */
+
+import { api, NET_MSG } from "./api.js";
+import { CHANNEL, MAX_CHARS } from "./config.js";
+import { str } from "./dom.js";
+import { renderBot, simpleBotMessage, userMessage } from "./render.js";
+import { history, saveHistory, sessionId } from "./store.js";
+import { removeSuggestions } from "./suggestions.js";
+import { appendMessage, entryNodes, loading, log, scrollToBottom, scrollToMessage, sendBtn } from "./view.js";
+
+var busy = false;
+var SESSION = null;
+
+/** Reads (or makes) the session id sent with every question; called once at start-up. */
+export function startSession() {
+  SESSION = sessionId();
+}
+
+export function isBusy() {
+  return busy;
+}
+
+function setBusy(on) {
+  busy = on;
+  sendBtn.disabled = on;
+  log.setAttribute("aria-busy", on ? "true" : "false");
+  if (loading) {
+    loading.hidden = !on;
+    loading.setAttribute("aria-busy", on ? "true" : "false");
+  }
+  if (on) {
+    scrollToBottom();
+  }
+}
+
+function summaryText(a) {
+  if (a.curated && a.curated.question) {
+    return "■ " + str(a.curated.question);
+  }
+  if (a.notice) {
+    return str(a.notice);
+  }
+  if (Array.isArray(a.citations) && a.citations.length) {
+    return a.citations.map(function (c) {
+      return str(c && c.label);
+    }).join("；");
+  }
+  return "";
+}
+
+export function ask(question) {
+  var q = str(question).trim();
+  if (!q || busy) {
+    return;
+  }
+  if (q.length > MAX_CHARS) {
+    q = q.slice(0, MAX_CHARS);
+  }
+  removeSuggestions();
+  var userEntry = { role: "user", text: q, ts: Date.now() };
+  history.push(userEntry);
+  saveHistory();
+  appendMessage(userMessage(q, userEntry.ts));
+  scrollToBottom();
+  setBusy(true);
+  api("POST", "/ask", { question: q, session: SESSION, channel: CHANNEL }).then(function (res) {
+    var entry = {
+      role: "bot",
+      text: summaryText(res),
+      answer: res,
+      question: q,
+      question_id: typeof res.question_id === "number" || typeof res.question_id === "string" ? res.question_id : null,
+      token: typeof res.token === "string" ? res.token : null,
+      handoff: res.decision === "abstain",
+      ts: Date.now()
+    };
+    history.push(entry);
+    saveHistory();
+    var node = renderBot(entry, ask);
+    entryNodes.set(entry, node);
+    setBusy(false);
+    appendMessage(node);
+    scrollToMessage(node);
+  }, function (err) {
+    setBusy(false);
+    // An unanswered question is not kept in the stored history (it would reappear without its answer).
+    var at = history.indexOf(userEntry);
+    if (at >= 0) {
+      history.splice(at, 1);
+      saveHistory();
+    }
+    var node = simpleBotMessage(err.message || NET_MSG, "msg-error");
+    node.setAttribute("data-error-code", str(err.code));
+    appendMessage(node);
+    scrollToBottom();
+  });
+}

@@ -1,0 +1,193 @@
+/*
+ * 环保咨询助手 — chat client: rendering of messages — the user's questions, simple bot messages, staff answers, and
+ * bot answers (notice, curated answer, citation cards with status badges, related questions, footer, actions).
+ * All text goes in as text; the curated answer's markup goes through the allowlist (sanitize.js).
+ */
+
+import { el, formatTime, str } from "./dom.js";
+import { renderActions } from "./feedback.js";
+import { appendHighlighted } from "./highlight.js";
+import { safeHref, sanitizeInto } from "./sanitize.js";
+
+export function userMessage(text, ts) {
+  var time = formatTime(ts);
+  return el("div", { className: "msg msg-user", "data-testid": "user-message" }, [
+    el("div", { className: "bubble" }, [
+      el("span", { className: "visually-hidden", text: "我：" }),
+      el("p", { className: "msg-text", text: text }),
+      time ? el("span", { className: "msg-meta", text: time }) : null
+    ])
+  ]);
+}
+
+export function simpleBotMessage(text, extraClass) {
+  return el("div", { className: "msg msg-bot msg-simple" + (extraClass ? " " + extraClass : ""), "data-testid": "bot-message" }, [
+    el("div", { className: "bubble" }, [
+      el("span", { className: "visually-hidden", text: "助手：" }),
+      el("p", { className: "msg-text", text: text })
+    ])
+  ]);
+}
+
+export function staffMessage(staff) {
+  var time = str(staff.answered_at);
+  var shown = formatTime(time) || time;
+  return el("div", { className: "msg msg-bot msg-simple msg-staff", "data-testid": "bot-message", "data-kind": "staff" }, [
+    el("div", { className: "bubble" }, [
+      el("p", { className: "msg-text" }, [
+        el("span", { className: "staff-label", text: "工作人员答复：" }),
+        str(staff.text)
+      ]),
+      shown ? el("span", { className: "msg-meta", text: "答复时间：" + shown }) : null
+    ])
+  ]);
+}
+
+// ------------------------------------------------------------------ status badges
+
+function statusClass(status) {
+  if (status === "现行有效") {
+    return "badge-ok";
+  }
+  if (/废止|失效/.test(status)) {
+    return "badge-bad";
+  }
+  if (/修改|修订|修正/.test(status)) {
+    return "badge-warn";
+  }
+  return "badge-other";
+}
+
+function statusBadge(status) {
+  status = str(status).trim();
+  if (!status) {
+    return null;
+  }
+  return el("span", { className: "badge " + statusClass(status), text: status });
+}
+
+// ------------------------------------------------------------------ bot answer rendering
+
+function renderCitation(c) {
+  var status = str(c.status);
+  var label = str(c.label) || (c.title ? "《" + str(c.title) + "》" : str(c.id));
+  var repealed = /废止/.test(status);
+  var details = el("details", {
+    className: "citation" + (repealed ? " is-repealed" : ""),
+    "data-testid": "citation-card",
+    "data-citation-id": str(c.id)
+  });
+  var summary = el("summary", null, [el("span", { className: "citation-label", text: label }), statusBadge(status)]);
+  details.appendChild(summary);
+  var bodyEl = el("div", { className: "citation-body" });
+  var snippet = el("p", { className: "citation-snippet" });
+  appendHighlighted(snippet, str(c.snippet), c.highlights);
+  bodyEl.appendChild(snippet);
+  var foot = el("div");
+  if (c.kind) {
+    foot.appendChild(el("span", { className: "citation-kind", text: str(c.kind) }));
+  }
+  var url = safeHref(c.url);
+  if (url) {
+    foot.appendChild(el("a", {
+      className: "citation-link",
+      href: url,
+      target: "_blank",
+      rel: "noopener",
+      "data-testid": "citation-link",
+      text: "查看原文"
+    }));
+  }
+  if (foot.childNodes.length) {
+    bodyEl.appendChild(foot);
+  }
+  details.appendChild(bodyEl);
+  return details;
+}
+
+function renderCurated(cur) {
+  var box = el("div", { className: "curated", "data-testid": "curated-answer" });
+  box.appendChild(el("p", { className: "curated-q" }, [
+    el("span", { className: "curated-mark", "aria-hidden": "true", text: "■" }),
+    str(cur.question)
+  ]));
+  var ans = el("div", { className: "curated-a" });
+  if (typeof cur.answer_html === "string" && cur.answer_html.trim()) {
+    sanitizeInto(ans, cur.answer_html);
+  } else {
+    ans.className += " plain";
+    ans.textContent = str(cur.answer);
+  }
+  box.appendChild(ans);
+  if (cur.lead_unit) {
+    box.appendChild(el("p", { className: "curated-unit", text: "答复部门：" + str(cur.lead_unit) }));
+  }
+  return box;
+}
+
+function renderRelated(related, onAsk) {
+  var items = related.filter(function (r) {
+    return r && typeof r.question === "string" && r.question.trim();
+  });
+  if (!items.length) {
+    return null;
+  }
+  var wrap = el("div", { className: "related" }, [el("p", { className: "section-title", text: "相关问题" })]);
+  var chips = el("div", { className: "chips" });
+  items.forEach(function (r) {
+    var chip = el("button", { type: "button", className: "chip", "data-testid": "related-chip", text: r.question });
+    chip.addEventListener("click", function () {
+      onAsk(r.question);
+    });
+    chips.appendChild(chip);
+  });
+  wrap.appendChild(chips);
+  return wrap;
+}
+
+export function renderBot(entry, onAsk) {
+  var a = entry.answer && typeof entry.answer === "object" ? entry.answer : {};
+  var decision = str(a.decision);
+  var msg = el("div", {
+    className: "msg msg-bot",
+    "data-testid": "bot-message",
+    "data-decision": decision || null,
+    "data-question-id": entry.question_id !== undefined && entry.question_id !== null ? String(entry.question_id) : null
+  });
+  var bubble = el("div", { className: "bubble" }, [el("span", { className: "visually-hidden", text: "助手：" })]);
+  msg.appendChild(bubble);
+
+  if (a.notice) {
+    bubble.appendChild(el("p", {
+      className: "notice" + (decision === "caution" ? " notice-caution" : ""),
+      "data-testid": "answer-notice",
+      text: str(a.notice)
+    }));
+  }
+  if (a.curated && typeof a.curated === "object") {
+    bubble.appendChild(renderCurated(a.curated));
+  }
+  var cites = Array.isArray(a.citations) ? a.citations.filter(function (c) {
+    return c && typeof c === "object";
+  }) : [];
+  if (cites.length) {
+    bubble.appendChild(el("p", { className: "section-title", text: a.curated ? "依据" : "相关法规条文" }));
+    cites.forEach(function (c) {
+      bubble.appendChild(renderCitation(c));
+    });
+  }
+  if (!a.notice && !a.curated && !cites.length) {
+    bubble.appendChild(el("p", { className: "msg-text", text: entry.text || "暂未找到相关内容。" }));
+  }
+  var rel = Array.isArray(a.related) ? renderRelated(a.related, onAsk) : null;
+  if (rel) {
+    bubble.appendChild(rel);
+  }
+  if (a.footer) {
+    bubble.appendChild(el("p", { className: "footer-note", text: str(a.footer) }));
+  }
+  if (entry.question_id !== undefined && entry.question_id !== null && entry.token) {
+    bubble.appendChild(renderActions(entry));
+  }
+  return msg;
+}
