@@ -40,6 +40,17 @@ def database_unavailable_response() -> Any:
     return resp
 
 
+#: errors Flask raises before any view runs, answered as JSON with a stable code and a Chinese message
+HTTP_ERRORS = ((400, "bad_request", "请求格式不正确"), (405, "method_not_allowed", "不支持该请求方法"),
+               (413, "payload_too_large", "请求体过大"), (429, "rate_limited", "请求过于频繁，请稍后再试。"))
+
+
+def _json_error(status: int, code: str, message: str) -> Any:
+    def handler(_e: Any) -> Any:
+        return jsonify({"error_code": code, "message": message}), status
+    return handler
+
+
 def create_app(settings: Settings | None = None, service: AssistantService | None = None,
                start: bool = True) -> Flask:
     """Create the app; with ``start`` the database is migrated, the bundled corpus ingested when empty and the
@@ -98,21 +109,8 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
         return Response("<!doctype html><html lang=zh-CN><meta charset=utf-8><title>页面不存在</title>"
                         "<p>页面不存在。<a href=/chat>返回咨询页面</a></p></html>", 404, mimetype="text/html")
 
-    @app.errorhandler(405)
-    def bad_method(_e: Any) -> Any:
-        return jsonify({"error_code": "method_not_allowed", "message": "不支持该请求方法"}), 405
-
-    @app.errorhandler(413)
-    def too_large(_e: Any) -> Any:
-        return jsonify({"error_code": "payload_too_large", "message": "请求体过大"}), 413
-
-    @app.errorhandler(429)
-    def rate_limited(_e: Any) -> Any:
-        return jsonify({"error_code": "rate_limited", "message": "请求过于频繁，请稍后再试。"}), 429
-
-    @app.errorhandler(400)
-    def bad_request(_e: Any) -> Any:
-        return jsonify({"error_code": "bad_request", "message": "请求格式不正确"}), 400
+    for status, code, message in HTTP_ERRORS:
+        app.register_error_handler(status, _json_error(status, code, message))
 
     @app.errorhandler(AppError)
     def app_error(e: AppError) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Blueprint, current_app, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from ..errors import ApiError, AppError
 from ..questions import MAX_QUESTION_CHARS
@@ -64,6 +64,12 @@ class FeedbackIn(_Strict):
     reason: str = Field(default="", max_length=500)
 
 
+_CONTACT_CHECKS = {
+    "phone": (valid_phone, "invalid_phone", "电话号码格式不正确（手机 11 位，或带区号的固定电话）"),
+    "email": (valid_email, "invalid_email", "电子邮箱格式不正确"),
+}
+
+
 class ContactIn(_Strict):
     name: str = Field(default="", max_length=50)
     company: str = Field(default="", max_length=200)
@@ -78,18 +84,12 @@ class ContactIn(_Strict):
             raise ApiError("invalid_uscc", "统一社会信用代码无效（应为 18 位且校验位正确）")
         return v.upper()
 
-    @field_validator("phone")
+    @field_validator("phone", "email")
     @classmethod
-    def _phone(cls, v: str) -> str:
-        if v and not valid_phone(v):
-            raise ApiError("invalid_phone", "电话号码格式不正确（手机 11 位，或带区号的固定电话）")
-        return v
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        if v and not valid_email(v):
-            raise ApiError("invalid_email", "电子邮箱格式不正确")
+    def _reachable(cls, v: str, info: ValidationInfo) -> str:
+        valid, code, message = _CONTACT_CHECKS[str(info.field_name)]
+        if v and not valid(v):
+            raise ApiError(code, message)
         return v
 
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from .base import cli_actor, echo_json, load_service, main
 
+F = TypeVar("F", bound=Any)
 
-def _existing_day(session: Any, month: str, district: str) -> Any:
-    """The organiser's day of ``month``; a clear error when it has not been scheduled."""
+
+@contextmanager
+def _existing_day(month: str, district: str) -> Iterator[tuple[Any, Any]]:
+    """A session and the organiser's day of ``month``; a clear error when it has not been scheduled."""
     from ..consult.schedule import CITY, get_day
     from ..errors import WorkflowError
 
-    day = get_day(session, month, district or CITY)
-    if day is None:
-        raise WorkflowError("not_found", f"{district or CITY} {month} 尚未安排咨询日")
-    return day
+    with load_service().Session() as s:
+        day = get_day(s, month, district or CITY)
+        if day is None:
+            raise WorkflowError("not_found", f"{district or CITY} {month} 尚未安排咨询日")
+        yield s, day
 
 
 def _print_agenda(data: dict[str, Any]) -> None:
@@ -43,13 +49,14 @@ def agenda() -> None:
     pass
 
 
-_month_opt = click.option("--month", required=True, help="月份，如 2026-12")
-_district_opt = click.option("--district", default="", help="区县/功能区（不填为市本级，即市局）")
+def _one_day(fn: F) -> F:
+    """The options that name one consultation day: --month and --district."""
+    fn = click.option("--district", default="", help="区县/功能区（不填为市本级，即市局）")(fn)
+    return click.option("--month", required=True, help="月份，如 2026-12")(fn)
 
 
 @agenda.command("build", help="从问题队列生成（或刷新）某月咨询日议程；已冻结的议程不会改变")
-@_month_opt
-@_district_opt
+@_one_day
 @click.option("--size", default=10, show_default=True, type=int, help="议题数量")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出议题、提问人数与排序理由")
 def agenda_build(month: str, district: str, size: int, as_json: bool) -> None:
@@ -70,29 +77,23 @@ def agenda_build(month: str, district: str, size: int, as_json: bool) -> None:
 
 
 @agenda.command("show", help="显示某月咨询日议程")
-@_month_opt
-@_district_opt
+@_one_day
 @click.option("--json", "as_json", is_flag=True)
 def agenda_show(month: str, district: str, as_json: bool) -> None:
     from ..consult import agenda as ag
 
-    svc = load_service()
-    with svc.Session() as s:
-        day = _existing_day(s, month, district)
+    with _existing_day(month, district) as (s, day):
         data = ag.as_json(day)
     echo_json(data) if as_json else _print_agenda(data)
 
 
 @agenda.command("freeze", help="冻结议程（可重复执行，不会改变已冻结的议程）")
-@_month_opt
-@_district_opt
+@_one_day
 def agenda_freeze(month: str, district: str) -> None:
     from ..consult import agenda as ag
     from ..consult.people import registered_items
 
-    svc = load_service()
-    with svc.Session() as s:
-        day = _existing_day(s, month, district)
+    with _existing_day(month, district) as (s, day):
         changed = ag.freeze(s, cli_actor(), day)
         registered_items(s, day)
         s.commit()
@@ -100,17 +101,14 @@ def agenda_freeze(month: str, district: str) -> None:
 
 
 @agenda.command("export", help="导出议程或咨询日记录：DOCX / XLSX")
-@_month_opt
-@_district_opt
+@_one_day
 @click.option("--what", type=click.Choice(["agenda", "record", "followup"]), default="agenda", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["docx", "xlsx"]), default="docx", show_default=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def agenda_export(month: str, district: str, what: str, fmt: str, out: Path) -> None:
     from ..consult import exports
 
-    svc = load_service()
-    with svc.Session() as s:
-        day = _existing_day(s, month, district)
+    with _existing_day(month, district) as (s, day):
         data = exports.export(s, day, what, fmt)
     out.write_bytes(data)
     click.echo(f"已导出：{out}（{len(data)} 字节）")
@@ -122,8 +120,7 @@ def consult() -> None:
 
 
 @consult.command("schedule", help="安排（或调整）某月咨询日：默认每月10日，遇周末、节假日顺延")
-@_month_opt
-@_district_opt
+@_one_day
 @click.option("--date", "new_date", default="", help="改到本月的某一天，如 2026-12-11")
 @click.option("--reason", default="", help="改期原因")
 @click.option("--place", default=None)
@@ -154,15 +151,12 @@ def consult_schedule(month: str, district: str, new_date: str, reason: str, plac
 
 
 @consult.command("invite", help="向已冻结议程中各问题的提问企业发送邀请（微信/网页消息；其余列入电话通知名单）")
-@_month_opt
-@_district_opt
+@_one_day
 @click.option("--json", "as_json", is_flag=True)
 def consult_invite(month: str, district: str, as_json: bool) -> None:
     from ..consult.people import invite
 
-    svc = load_service()
-    with svc.Session() as s:
-        day = _existing_day(s, month, district)
+    with _existing_day(month, district) as (s, day):
         rep = invite(s, cli_actor(), day)
         s.commit()
     data = {"participants": rep.participants, "messages": rep.messages, "already_invited": rep.already,

@@ -5,11 +5,13 @@ and exports. The workflows live in :mod:`assistant.consult`; the views parse for
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, flash, render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..consult import agenda as ag
 from ..consult import outcomes as oc
@@ -18,6 +20,8 @@ from ..consult.schedule import CITY, DAY_STATUSES, ORGANISERS, can_manage, can_v
 from ..db.models import ConsultationDay
 from ..errors import WorkflowError
 from .common import actor, bp, fail, redirect_to, svc
+
+T = TypeVar("T")
 
 CITATION_RE = re.compile(r"^.+#[0-9A-Za-z.\-~]+$")
 
@@ -30,6 +34,15 @@ def _day(s: Any, day_id: int, manage: bool = False) -> ConsultationDay:
     if manage and not can_manage(a, day.organiser):
         fail(403, "您只能管理本辖区的咨询日")
     return day
+
+
+def _on_day(day_id: int, act: Callable[[Session, ConsultationDay], T]) -> T:
+    """Run one staff action on a day the actor manages, in one transaction; returns what the action returned."""
+    with svc().Session() as s:
+        day = _day(s, day_id, manage=True)
+        out = act(s, day)
+        s.commit()
+    return out
 
 
 def _form(name: str, limit: int = 200) -> str:
@@ -122,10 +135,8 @@ def consult_build(day_id: int) -> Any:
 def consult_adjust(day_id: int, agenda_id: int, action: str) -> Any:
     if action not in ("pin", "exclude", "restore", "up", "down", "topic"):
         fail(404, "不支持的操作")
-    with svc().Session() as s:
-        day = _day(s, day_id, manage=True)
-        ag.adjust(s, actor(), day, agenda_id, action, topic=_form("topic", 50), lead_unit=_form("lead_unit", 50))
-        s.commit()
+    topic, unit = _form("topic", 50), _form("lead_unit", 50)
+    _on_day(day_id, lambda s, day: ag.adjust(s, actor(), day, agenda_id, action, topic=topic, lead_unit=unit))
     return redirect_to("console.consult_day", day_id=day_id, _anchor="agenda")
 
 
@@ -153,55 +164,40 @@ def consult_freeze(day_id: int) -> Any:
     return redirect_to("console.consult_day", day_id=day_id)
 
 
-@bp.post("/consult/<int:day_id>/unfreeze")
-def consult_unfreeze(day_id: int) -> Any:
-    with svc().Session() as s:
-        day = _day(s, day_id, manage=True)
-        ag.unfreeze(s, actor(), day)
-        s.commit()
-    flash("已解除冻结，可以调整议程", "ok")
+#: a day's state changes that take nothing but the day: what to do, what to tell the staff member
+_DAY_STEPS = {"unfreeze": (ag.unfreeze, "已解除冻结，可以调整议程"),
+              "held": (oc.mark_held, "已标记为已举办，请记录各议题的现场答复")}
+
+
+@bp.post("/consult/<int:day_id>/<any(unfreeze, held):step>")
+def consult_step(day_id: int, step: str) -> Any:
+    act, done = _DAY_STEPS[step]
+    _on_day(day_id, lambda s, day: act(s, actor(), day))
+    flash(done, "ok")
     return redirect_to("console.consult_day", day_id=day_id)
 
 
 @bp.post("/consult/<int:day_id>/invite")
 def consult_invite(day_id: int) -> Any:
-    with svc().Session() as s:
-        day = _day(s, day_id, manage=True)
-        rep = people.invite(s, actor(), day)
-        s.commit()
+    rep = _on_day(day_id, lambda s, day: people.invite(s, actor(), day))
     flash(f"已邀请：消息 {rep.messages} 条，需电话通知 {len(rep.phone_list)} 家；此前已邀请 {rep.already} 家", "ok")
     return redirect_to("console.consult_day", day_id=day_id, _anchor="participants")
 
 
 @bp.post("/consult/<int:day_id>/attendance/<int:participant_id>")
 def consult_attendance(day_id: int, participant_id: int) -> Any:
-    with svc().Session() as s:
-        day = _day(s, day_id, manage=True)
-        people.set_attendance(s, actor(), day, participant_id, request.form.get("attended") == "1")
-        s.commit()
+    attended = request.form.get("attended") == "1"
+    _on_day(day_id, lambda s, day: people.set_attendance(s, actor(), day, participant_id, attended))
     return redirect_to("console.consult_day", day_id=day_id, _anchor="participants")
 
 
 @bp.post("/consult/<int:day_id>/walk-in")
 def consult_walk_in(day_id: int) -> Any:
     ids = [int(x) for x in request.form.getlist("agenda_item_ids") if x.isdigit()]
-    with svc().Session() as s:
-        day = _day(s, day_id, manage=True)
-        people.walk_in(s, actor(), day, _form("company"), _form("contact", 100), _form("phone", 30),
-                       _form("uscc", 18), ids)
-        s.commit()
+    who = (_form("company"), _form("contact", 100), _form("phone", 30), _form("uscc", 18))
+    _on_day(day_id, lambda s, day: people.walk_in(s, actor(), day, *who, ids))
     flash("已登记到场企业", "ok")
     return redirect_to("console.consult_day", day_id=day_id, _anchor="participants")
-
-
-@bp.post("/consult/<int:day_id>/held")
-def consult_held(day_id: int) -> Any:
-    with svc().Session() as s:
-        day = _day(s, day_id, manage=True)
-        oc.mark_held(s, actor(), day)
-        s.commit()
-    flash("已标记为已举办，请记录各议题的现场答复", "ok")
-    return redirect_to("console.consult_day", day_id=day_id)
 
 
 @bp.post("/consult/<int:day_id>/items/<int:agenda_id>/outcome")

@@ -16,6 +16,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from ..text.dates import ymd
 from ..text.numerals import CN_NUMERAL_CHARS, cn_to_int
 from .base import IngestError, ParsedDocument, ParsedPassage
 
@@ -44,13 +45,7 @@ def _clean_inline(text: str) -> str:
 
 
 def _parse_date(text: str) -> date | None:
-    m = _DATE.search(text) or _ISO_DATE.search(text)
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+    return ymd(_DATE.search(text) or _ISO_DATE.search(text))
 
 
 #: document kinds a front matter ``kind:`` may set

@@ -109,14 +109,9 @@ def store_document(session: Session, parsed: ParsedDocument, report: IngestRepor
         report.updated += 1
         doc.passages.clear()
         session.flush()
-    doc.kind = parsed.kind
-    doc.issuer = parsed.issuer
-    doc.doc_number = parsed.doc_number
-    doc.promulgated = parsed.promulgated
-    doc.effective = parsed.effective
-    doc.status = parsed.status
-    doc.revision_note = parsed.revision_note
-    doc.source_path = parsed.source_path
+    for name in ("kind", "issuer", "doc_number", "promulgated", "effective", "status", "revision_note",
+                 "source_path"):
+        setattr(doc, name, getattr(parsed, name))
     doc.fingerprint = fp
     doc.extra = {k: v for k, v in parsed.extra.items()}
     for i, p in enumerate(parsed.passages):
@@ -141,17 +136,11 @@ def store_curated(session: Session, entry: CuratedEntry, report: IngestReport) -
     else:
         row.version = (row.version or 1) + 1
         report.curated_updated += 1
-    row.question = entry.question
+    for name in ("question", "category", "lead_unit", "audience", "reviewed", "status", "kind", "origin"):
+        setattr(row, name, getattr(entry, name))
     row.paraphrases = list(entry.paraphrases)
     row.answer = sanitize(entry.answer)  # stored answers are always safe markup
     row.citations = list(entry.citations)
-    row.category = entry.category
-    row.lead_unit = entry.lead_unit
-    row.audience = entry.audience
-    row.reviewed = entry.reviewed
-    row.status = entry.status
-    row.kind = entry.kind
-    row.origin = entry.origin
     row.fingerprint = fp
     session.flush()
     return row

@@ -167,10 +167,7 @@ class SearchIndex:
 
     def attach_vectors2(self, matrix: np.ndarray, encoder: Encoder) -> None:
         """Install the second encoder's vectors for exactly these items."""
-        v = self._vector_index(matrix, encoder)
-        with self._lock:
-            self.vectors2 = v
-            self.manifest.update(vectors2=True, encoder2=encoder.id, dim2=encoder.dim)
+        self._attach("2", matrix, encoder)
 
     @classmethod
     def build(cls, items: list[Item], token_field: str = "both", engine: str = "rank_bm25",
@@ -195,10 +192,14 @@ class SearchIndex:
 
     def attach_vectors(self, matrix: np.ndarray, encoder: Encoder) -> None:
         """Install vectors computed for exactly these items (e.g. by a background build)."""
+        self._attach("", matrix, encoder)
+
+    def _attach(self, suffix: str, matrix: np.ndarray, encoder: Encoder) -> None:
+        """``vectors`` (suffix "") or ``vectors2`` (suffix "2") and their manifest entries, swapped in at once."""
         v = self._vector_index(matrix, encoder)
         with self._lock:
-            self.vectors = v
-            self.manifest.update(vectors=True, encoder=encoder.id, dim=encoder.dim)
+            setattr(self, "vectors" + suffix, v)
+            self.manifest.update({"vectors" + suffix: True, "encoder" + suffix: encoder.id, "dim" + suffix: encoder.dim})
 
     # -- persistence -------------------------------------------------------------------------------------------
     def save(self, folder: Path) -> None:

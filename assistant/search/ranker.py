@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,20 +185,20 @@ class RankingStage:
         self._lock = threading.Lock()
 
     def resolver(self, index: SearchIndex) -> MentionResolver:
-        r = self._resolvers.get(id(index))
-        if r is None or r.index is not index:
-            r = MentionResolver(index)
-            with self._lock:
-                self._resolvers = {id(index): r, **dict(list(self._resolvers.items())[:3])}
-        return r
+        return self._for_index("_resolvers", index, MentionResolver)
 
     def matcher(self, index: SearchIndex) -> ReferenceMatcher:
-        m = self._matchers.get(id(index))
-        if m is None or m.index is not index:
-            m = ReferenceMatcher(index)
+        return self._for_index("_matchers", index, ReferenceMatcher)
+
+    def _for_index(self, attr: str, index: SearchIndex, make: Callable[[SearchIndex], Any]) -> Any:
+        """One ``make(index)`` per index, kept for the four most recent indexes (``attr`` names the store)."""
+        known = getattr(self, attr)
+        obj = known.get(id(index))
+        if obj is None or obj.index is not index:
+            obj = make(index)
             with self._lock:
-                self._matchers = {id(index): m, **dict(list(self._matchers.items())[:3])}
-        return m
+                setattr(self, attr, {id(index): obj, **dict(list(getattr(self, attr).items())[:3])})
+        return obj
 
     def signals(self, index: SearchIndex, pq: PreparedQuery, parts: QueryParts, encoder: Encoder | None,
                 allow: np.ndarray | None, dense2_vectors: np.ndarray | None = None) -> QuerySignals:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ...text.dates import ymd
 from .patterns import BOILERPLATE, CJK, CLAUSE, ISSUERS, PAGE_NUMBER
 
 
@@ -35,13 +36,7 @@ def standard_code(stem: str) -> str | None:
 
 def find_date(text: str, word: str) -> date | None:
     compact = re.sub(r"\s+", "", text)
-    m = re.search(rf"(\d{{4}})[-－—.年]?(\d{{1,2}})[-－—.月]?(\d{{1,2}})日?(?:起)?{word}", compact)
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+    return ymd(re.search(rf"(\d{{4}})[-－—.年]?(\d{{1,2}})[-－—.月]?(\d{{1,2}})日?(?:起)?{word}", compact))
 
 
 def issuers(text: str) -> str:
