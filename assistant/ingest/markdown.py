@@ -22,16 +22,14 @@ from .base import IngestError, ParsedDocument, ParsedPassage
 
 _ARTICLE = re.compile(rf"^第([{CN_NUMERAL_CHARS}]+)条(?:之[{CN_NUMERAL_CHARS}]+)?[\s\u3000]*(.*)$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_TAG = re.compile(r"<[^>]+>")
-_ATTR = re.compile(r"\{[^{}]*\}\s*$")
-_CAPTION = re.compile(r"^【[^】]{1,20}】")
-_P_ID = re.compile(r'^<p id="t\d+">')
 _CHAPTER = re.compile(rf"^第[{CN_NUMERAL_CHARS}]+[章编]")
 _SECTION = re.compile(rf"^第[{CN_NUMERAL_CHARS}]+节")
 _LOCAL_PREFIXES = ("浙江省", "杭州市", "宁波市", "温州市", "嘉兴市", "湖州市", "绍兴市", "金华市", "衢州市", "舟山市",
                    "台州市", "丽水市")
+
+
+_TAG = re.compile(r"<[^>]+>")
+_ATTR = re.compile(r"\{[^{}]*\}\s*$")
 
 
 def _clean_inline(text: str) -> str:
@@ -42,6 +40,10 @@ def _clean_inline(text: str) -> str:
     text = _ATTR.sub("", text)
     lines = [re.sub(r"[ \u3000]+", " ", ln).strip() for ln in text.split("\n")]
     return "\n".join(ln for ln in lines if ln)
+
+
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
 def _parse_date(text: str) -> date | None:
@@ -75,6 +77,9 @@ def _new_doc(path: Path, title: str, local: bool, category: str = "") -> ParsedD
     status = "已废止" if "已废止" in path.name or "失效" in path.name else "现行有效"
     title = re.sub(r"\(.*?已废止.*?\)|（.*?已废止.*?）", "", title).strip()
     return ParsedDocument(title=title, kind=infer_kind(title, local, category), source_path=str(path), status=status)
+
+
+_CAPTION = re.compile(r"^【[^】]{1,20}】")
 
 
 class _Splitter:
@@ -226,6 +231,9 @@ def _front_matter(path: Path, lines: list[str]) -> tuple[dict[str, object], int]
                 raise IngestError(str(path), "YAML 头信息不是键值表", line=2)
             return meta, i + 1
     raise IngestError(str(path), "YAML 头信息缺少结束的“---”", line=1)
+
+
+_P_ID = re.compile(r'^<p id="t\d+">')
 
 
 def parse_vuepress(path: Path, text: str, local: bool) -> ParsedDocument:

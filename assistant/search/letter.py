@@ -20,17 +20,6 @@ QUESTION_CUES = (
     "如何", "怎么", "怎样", "怎么办", "哪些", "哪个", "哪里", "哪儿", "哪种", "什么", "多少", "多久", "几年", "几天",
     "为何", "为什么", "何时", "何种", "咨询", "请教", "求解", "疑问", "还是", "吗", "呢", "么",
 )
-#: a sentence that only greets, thanks or signs off carries no content
-_COURTESY = re.compile(r"^(您好|你好|尊敬的[^，,:：]{0,12}|此致|敬礼|谢谢|感谢|万分感谢|盼复|望回复|期待回复|特此请示)[!！。.,，]*$")
-#: salutations and greetings at the start of a sentence ("尊敬的领导:您好!"), thanks at its end
-_LEAD = re.compile(r"^(?:(?:尊敬的[^，,:：!！。]{0,12}|[^，,:：!！。]{0,8}领导|[^，,:：!！。]{0,10}(?:厅|局|部))[:：,，]\s*|"
-                   r"(?:您好|你好|领导好|各位领导好|领导您好)[!！,，。.]*\s*)+")
-_TAIL = re.compile(r"(?:[,，]?\s*(?:谢谢|感谢|万分感谢|盼复|望回复|期待回复|此致|敬礼)[!！。.,，]*)+$")
-_SPLIT = re.compile(r"(?<=[。！？!?；;\n])|(?=(?:^|\s)(?:[1-9一二三四五六七八九十][、.．)）]|[（(][1-9一二三四五六七八九十][)）]))")
-_ENUM_HEAD = re.compile(r"^\s*(?:[1-9一二三四五六七八九十][、.．)）]|[（(][1-9一二三四五六七八九十][)）])\s*")
-_QUOTE = re.compile(r"[“\"「『]([^”\"」』]{4,})[”\"」』]")
-_TITLE = re.compile(r"《([^《》]{2,60})》")
-_STANDARD = re.compile(r"\b((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+)?)(?:\s*[-—–]\s*((?:19|20)\d{2}))?")
 
 #: a letter longer than this is read sentence by sentence (shorter questions are one sentence in effect)
 LONG_QUERY_CHARS = 80
@@ -99,10 +88,22 @@ def _is_question(text: str) -> bool:
     return any(c in body for c in QUESTION_CUES if len(c) > 1) or body.rstrip("。.!！ ").endswith(("吗", "呢"))
 
 
+_QUOTE = re.compile(r"[“\"「『]([^”\"」』]{4,})[”\"」』]")
+
+
 def _is_quoted(text: str) -> bool:
     quoted = sum(len(m.group(1)) for m in _QUOTE.finditer(text))
     return quoted >= 0.6 * max(1, len(text)) or bool(re.search(r"》第[^，。]{1,12}条(?:规定|明确|指出)", text)
                                                        and not _is_question(_QUOTE.sub("", text)))
+
+
+#: a sentence that only greets, thanks or signs off carries no content
+_COURTESY = re.compile(r"^(您好|你好|尊敬的[^，,:：]{0,12}|此致|敬礼|谢谢|感谢|万分感谢|盼复|望回复|期待回复|特此请示)[!！。.,，]*$")
+#: salutations and greetings at the start of a sentence ("尊敬的领导:您好!"), thanks at its end
+_LEAD = re.compile(r"^(?:(?:尊敬的[^，,:：!！。]{0,12}|[^，,:：!！。]{0,8}领导|[^，,:：!！。]{0,10}(?:厅|局|部))[:：,，]\s*|"
+                   r"(?:您好|你好|领导好|各位领导好|领导您好)[!！,，。.]*\s*)+")
+_TAIL = re.compile(r"(?:[,，]?\s*(?:谢谢|感谢|万分感谢|盼复|望回复|期待回复|此致|敬礼)[!！。.,，]*)+$")
+_SPLIT = re.compile(r"(?<=[。！？!?；;\n])|(?=(?:^|\s)(?:[1-9一二三四五六七八九十][、.．)）]|[（(][1-9一二三四五六七八九十][)）]))")
 
 
 def split_sentences(text: str) -> list[tuple[int, str]]:
@@ -122,6 +123,11 @@ def split_sentences(text: str) -> list[tuple[int, str]]:
         if s and not _COURTESY.match(s):
             out.append((start + len(part) - len(part.lstrip()) + (lead.end() if lead else 0), s))
     return out
+
+
+_ENUM_HEAD = re.compile(r"^\s*(?:[1-9一二三四五六七八九十][、.．)）]|[（(][1-9一二三四五六七八九十][)）])\s*")
+_TITLE = re.compile(r"《([^《》]{2,60})》")
+_STANDARD = re.compile(r"\b((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+)?)(?:\s*[-—–]\s*((?:19|20)\d{2}))?")
 
 
 def analyse(raw: str, normalized: str | None = None) -> QueryParts:
