@@ -1,5 +1,5 @@
 """Property-based fuzzing of the public API and pages (Hypothesis), shared by ``tests/channels/test_api_fuzz.py``
-(bounded, derandomised) and ``scripts/fuzz_api.py`` (≥ 10 000 inputs).
+(bounded, derandomised) and ``tests/fuzz_api_long.py`` (≥ 10 000 inputs).
 
 Properties, for every generated request:
 

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the public API and pages (bounded: ~300 derandomised examples per endpoint).
 
-The properties live in ``tests/api_fuzz.py``; ``scripts/fuzz_api.py --examples 10000`` runs them at length.
+The properties live in ``tests/api_fuzz.py``; ``tests/fuzz_api_long.py --examples 10000`` runs them at length.
 """
 
 from __future__ import annotations

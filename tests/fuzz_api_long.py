@@ -3,20 +3,18 @@ JSON errors with ``error_code`` and a Chinese message, ``/ask`` stores exactly o
 fixture corpus with the hash encoder, in-process (Flask test client). Prints the count of responses per endpoint
 and status; exits 1 on the first property violation (with Hypothesis' minimal failing input).
 
-    .venv/bin/python scripts/fuzz_api.py --examples 10000 [--db sqlite|postgresql] [--seed 0]
+    .venv/bin/python tests/fuzz_api_long.py --examples 10000 [--db sqlite|postgresql] [--seed 0]
+
+It lives beside the tests because it runs their properties and fixtures (scripts/ import only ``assistant``).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def _runner(strategy: Any, send: Any, n: int, rnd: int, given: Any, seed: Any, hsettings: Any, hc: Any) -> Any:
