@@ -12,9 +12,11 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .search.corpus import regulation_items
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
 from .search.fusion import FusionMode, FusionParams, apply_references, fuse
 from .search.index import Item, SearchIndex
@@ -23,6 +25,9 @@ from .search.query import prepare
 from .search.ranker import Ranking, ranked_positions
 from .search.references import ReferenceMatcher, reference_vector
 from .search.retriever import REPEAL_WORDS, default_mask
+
+if TYPE_CHECKING:
+    from .service import AssistantService
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,46 @@ def corpus_items_from_jsonl(path: Path) -> list[Item]:
                 items.append(Item(id=str(r["id"]), title=str(r.get("title") or ""), text=str(r["text"]),
                                   kind=str(r.get("kind") or ""), target=str(r["id"])))
     return items
+
+
+def task_items(svc: AssistantService, eval_dir: Path, corpus: str) -> list[Item]:
+    """The corpus of an evaluation task: ``regulations`` — the regulation articles in the service's database (the
+    bundled corpus ingested first when the database is empty); else the corpus file of that name in ``eval_dir``."""
+    if corpus != "regulations":
+        return corpus_items_from_jsonl(eval_dir / corpus)
+    svc.ensure_corpus()
+    with svc.Session() as s:
+        return regulation_items(s)
+
+
+class EvalSetup(NamedTuple):
+    """What the evaluation scripts measure with: the (migrated) service, its encoder and embedding cache, the eval
+    folder (``../shared/eval``, next to the shared data) and the fusion settings the service uses."""
+
+    svc: AssistantService
+    encoder: Encoder | None
+    cache: EmbeddingCache
+    eval_dir: Path
+    params: FusionParams
+
+
+def eval_setup(svc: AssistantService) -> EvalSetup:
+    """Migrate the service's database, then gather what an evaluation measures with (see :class:`EvalSetup`)."""
+    from .search.lifecycle import fusion_params
+
+    svc.migrate()
+    s = svc.settings
+    return EvalSetup(svc, svc.indexes.encoders.encoder, svc.indexes.encoders.cache(),
+                     s.corpus.shared_data.parent / "eval", fusion_params(s))
+
+
+def loaded_service(svc: AssistantService) -> AssistantService:
+    """The service as ``ask`` runs it: database migrated, the bundled corpus ingested when the database is empty, the
+    indexes loaded (in the foreground)."""
+    svc.migrate()
+    svc.ensure_corpus()
+    svc.load_indexes(background=False)
+    return svc
 
 
 @dataclass
@@ -233,5 +278,6 @@ def run_eval(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | No
     return out
 
 
-__all__ = ["EvalQuery", "load_queries", "corpus_items_from_jsonl", "compute_signals", "evaluate_signals",
-           "run_eval", "metrics_for", "FusionMode", "FusionParams", "build_eval_index"]
+__all__ = ["EvalQuery", "load_queries", "corpus_items_from_jsonl", "task_items", "EvalSetup", "eval_setup",
+           "loaded_service", "compute_signals", "evaluate_signals", "run_eval", "metrics_for", "FusionMode",
+           "FusionParams", "build_eval_index"]

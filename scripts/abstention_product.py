@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.evaluation import load_queries
+from assistant.evaluation import load_queries, loaded_service
 from assistant.service import AssistantService
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,12 +22,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="dev")
     args = ap.parse_args()
-    s = Settings.from_env()
-    svc = AssistantService(s)
-    svc.migrate()
-    svc.ensure_corpus()
-    svc.load_indexes(background=False)
-    ev = s.corpus.shared_data.parent / "eval"
+    svc = loaded_service(AssistantService(Settings.from_env()))
+    ev = svc.settings.corpus.shared_data.parent / "eval"
     out: dict[str, object] = {"retrieval_mode": svc.retriever.mode}
     oos = load_queries(ev / "queries_out_of_scope.jsonl", args.split)
     c = collections.Counter(svc.answer(q.query).decision.value for q in oos)

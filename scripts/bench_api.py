@@ -100,22 +100,36 @@ def _send(conn: http.client.HTTPConnection, port: int, body: bytes) -> tuple[htt
         return http.client.HTTPConnection("127.0.0.1", port, timeout=30), type(exc).__name__
 
 
+class Client:
+    """One client thread's keep-alive connection; its latencies (ms) and errors go to a :class:`Load` at the end."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.lat: list[float] = []
+        self.errs: list[str] = []
+
+    def ask(self, body: bytes, since: float) -> None:
+        """Send one question; its latency counts from ``since`` (a ``time.perf_counter()`` reading)."""
+        self.conn, err = _send(self.conn, self.port, body)
+        if err is None:
+            self.lat.append((time.perf_counter() - since) * 1000)
+        else:
+            self.errs.append(err)
+
+    def close(self, load: Load) -> None:
+        self.conn.close()
+        load.add(self.lat, self.errs)
+
+
 def closed_client(port: int, qs: list[str], offset: int, deadline: float, load: Load) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    client = Client(port)
     i = offset
-    lat: list[float] = []
-    errs: list[str] = []
     while time.monotonic() < deadline:
         body = json.dumps({"question": qs[i % len(qs)]}, ensure_ascii=False).encode("utf-8")
         i += 1
-        t0 = time.perf_counter()
-        conn, err = _send(conn, port, body)
-        if err is None:
-            lat.append((time.perf_counter() - t0) * 1000)
-        else:
-            errs.append(err)
-    conn.close()
-    load.add(lat, errs)
+        client.ask(body, time.perf_counter())
+    client.close(load)
 
 
 def open_loop(port: int, qs: list[str], rate: float, seconds: float, senders: int, load: Load) -> None:
@@ -123,18 +137,11 @@ def open_loop(port: int, qs: list[str], rate: float, seconds: float, senders: in
     jobs: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
 
     def sender() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        lat: list[float] = []
-        errs: list[str] = []
+        client = Client(port)
         while (job := jobs.get()) is not None:
             scheduled, body = job
-            conn, err = _send(conn, port, body)
-            if err is None:
-                lat.append((time.perf_counter() - scheduled) * 1000)
-            else:
-                errs.append(err)
-        conn.close()
-        load.add(lat, errs)
+            client.ask(body, scheduled)
+        client.close(load)
 
     ts = [threading.Thread(target=sender) for _ in range(senders)]
     for t in ts:

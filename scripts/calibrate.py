@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import Settings
-from assistant.evaluation import build_eval_index, corpus_items_from_jsonl, load_queries
+from assistant.evaluation import build_eval_index, corpus_items_from_jsonl, eval_setup, load_queries
 from assistant.search.corpus import is_wording
 from assistant.search.index import SearchIndex
 from assistant.search.retriever import CALIBRATION_FILE, Retriever
@@ -87,15 +87,8 @@ def choose(rows: list[dict[str, float]], min_precision: float = 0.9, max_oos: fl
 def main() -> None:
     from assistant.service import AssistantService
 
-    s = Settings.from_env()
-    svc = AssistantService(s)
-    svc.migrate()
-    enc = svc.indexes.encoders.encoder
-    cache = svc.indexes.encoders.cache()
-    ev = s.corpus.shared_data.parent / "eval"
-    from assistant.search.lifecycle import fusion_params
-
-    fusion = fusion_params(s)
+    svc, enc, cache, ev, fusion = eval_setup(AssistantService(Settings.from_env()))
+    s = svc.settings
     oos = [(q.query, set()) for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
     out: dict[str, object] = {"encoder": enc.id if enc else None}
     report: dict[str, object] = {}

@@ -16,15 +16,15 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.evaluation import (
+    EvalSetup,
     build_eval_index,
     compute_signals,
-    corpus_items_from_jsonl,
+    eval_setup,
+    evaluate_signals,
     load_queries,
-    metrics_for,
-    rank_targets,
+    task_items,
 )
 from assistant.search.index import SearchIndex
-from assistant.search.lifecycle import fusion_params
 from assistant.service import AssistantService
 from assistant.text import synonyms as syn_mod
 from assistant.text import tokenize as tok_mod
@@ -52,24 +52,16 @@ def use_dictionary(folder: Path) -> None:
             m.default_synonyms = lambda: table  # type: ignore[attr-defined]
 
 
-def run(svc: AssistantService) -> dict[str, object]:
+def run(setup: EvalSetup) -> dict[str, object]:
+    svc, enc, cache, ev, params = setup
     s = svc.settings
-    enc, cache, params = svc.indexes.encoders.encoder, svc.indexes.encoders.cache(), fusion_params(s)
-    ev = s.corpus.shared_data.parent / "eval"
     out: dict[str, object] = {}
     for name, corpus, qfile, metric in TASKS:
-        if corpus == "regulations":
-            from assistant.search.corpus import regulation_items
-
-            with svc.Session() as sess:
-                items = regulation_items(sess)
-        else:
-            items = corpus_items_from_jsonl(ev / corpus)
+        items = task_items(svc, ev, corpus)
         idx = build_eval_index(items, enc, cache, s.search.token_field, s.search.bm25_engine)
         qs = load_queries(ev / qfile, "dev")
-        sig = compute_signals(idx, qs, enc, s.search.token_field, params.doc_prior)
-        out[name] = {"bm25": metrics_for([rank_targets(idx, x) for x in sig.single("bm25")], qs)[metric],
-                     "fused": metrics_for([rank_targets(idx, x) for x in sig.fused(params)], qs)[metric]}
+        res = evaluate_signals(idx, compute_signals(idx, qs, enc, s.search.token_field, params.doc_prior), params)
+        out[name] = {"bm25": res["bm25"][metric], "fused": res["fused"][metric]}
     # curated leave-one-out
     from assistant.search.corpus import curated_items
     from assistant.search.retriever import Retriever
@@ -97,14 +89,13 @@ def run(svc: AssistantService) -> dict[str, object]:
 
 
 def main() -> None:
-    svc = AssistantService(Settings.from_env())
-    svc.migrate()
-    svc.ensure_corpus()
+    setup = eval_setup(AssistantService(Settings.from_env()))
+    setup.svc.ensure_corpus()
     with tempfile.TemporaryDirectory() as empty:
         use_dictionary(Path(empty))
-        before = run(svc)
+        before = run(setup)
     use_dictionary(ROOT / "corpus" / "dictionary")
-    after = run(svc)
+    after = run(setup)
     print(json.dumps({"without_dictionary": before, "with_dictionary": after}, ensure_ascii=False, indent=1))
 
 

@@ -16,16 +16,9 @@ import numpy as np
 
 from assistant.answer.decide import Decision, Thresholds
 from assistant.config import Settings
-from assistant.evaluation import (
-    build_eval_index,
-    corpus_items_from_jsonl,
-    eval_memory,
-    load_queries,
-    run_eval,
-)
+from assistant.evaluation import build_eval_index, eval_memory, eval_setup, load_queries, run_eval, task_items
 from assistant.search.corpus import curated_items, passage_items
 from assistant.search.letter import is_long
-from assistant.search.lifecycle import fusion_params
 from assistant.search.memory import AnswerMemory
 from assistant.search.ranker import RankerUnavailable, load_ranking, ranker_thresholds
 from assistant.search.retriever import Retriever, SearchResult
@@ -42,13 +35,8 @@ TASKS = [
 
 
 def main() -> None:
-    s = Settings.from_env()
-    svc = AssistantService(s)
-    svc.migrate()
-    enc = svc.indexes.encoders.encoder
-    cache = svc.indexes.encoders.cache()
-    ev = s.corpus.shared_data.parent / "eval"
-    params = fusion_params(s)
+    svc, enc, cache, ev, params = eval_setup(AssistantService(Settings.from_env()))
+    s = svc.settings
     report: dict[str, object] = {"settings": {"token_field": s.search.token_field, "fusion": s.search.fusion,
                                               "bm25_weight": s.search.bm25_weight, "reference_weight": s.search.reference_weight,
                                               "encoder": enc.id if enc else None, "bm25_engine": s.search.bm25_engine}}
@@ -64,14 +52,7 @@ def main() -> None:
              "ranker nDCG@10 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     records_index = None
     for name, corpus, qfile, metric in TASKS:
-        if corpus == "regulations":
-            from assistant.search.corpus import regulation_items
-
-            svc.ensure_corpus()
-            with svc.Session() as sess:
-                items = regulation_items(sess)
-        else:
-            items = corpus_items_from_jsonl(ev / corpus)
+        items = task_items(svc, ev, corpus)
         idx = build_eval_index(items, enc, cache, s.search.token_field, s.search.bm25_engine, encoder2=svc.indexes.encoders.encoder2)
         if corpus == "corpus_mee_records.jsonl":
             records_index = idx

@@ -136,31 +136,38 @@ def make_example(stage: RankingStage, index: SearchIndex, enc: Any, source: str,
 
 # -- models ------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class SourceWeights:
+    """Training weight of a question by its source: the mailbox letters, the team's labelled questions, the other
+    mail tasks (:data:`MAIL_TASKS`); any other source weighs 1."""
+
+    letter: float = 5.0
+    team: float = 2.0
+    mail: float = 0.5
+
+    def of(self, source: str) -> float:
+        if source == "letter":
+            return self.letter
+        if source.startswith("team"):
+            return self.team
+        if source in {t for t, _, _ in MAIL_TASKS}:
+            return self.mail
+        return 1.0
+
+
+@dataclass(frozen=True)
 class Config:
     kind: str = "lgbm"
     rounds: int = 200
     init: float = 0.5         # boost from the fused score: trees learn corrections to the pipeline before them
-    letter_weight: float = 5.0
-    team_weight: float = 2.0
-    mail_weight: float = 0.5
+    weights: SourceWeights = SourceWeights()
     leaves: int = 15
     min_leaf: int = 20
 
     def label(self) -> str:
         if self.kind == "linear":
             return "logistic regression"
-        return (f"lgbm lambdarank rounds={self.rounds} init={self.init} letter_w={self.letter_weight} "
+        return (f"lgbm lambdarank rounds={self.rounds} init={self.init} letter_w={self.weights.letter} "
                 f"leaves={self.leaves}")
-
-
-def query_weight(cfg: Config, source: str) -> float:
-    if source == "letter":
-        return cfg.letter_weight
-    if source.startswith("team"):
-        return cfg.team_weight
-    if source in {t for t, _, _ in MAIL_TASKS}:
-        return cfg.mail_weight
-    return 1.0
 
 
 def fit(cfg: Config, train: list[Example], cols: np.ndarray) -> RankerModel:
@@ -171,7 +178,7 @@ def fit(cfg: Config, train: list[Example], cols: np.ndarray) -> RankerModel:
 
         X = np.vstack([e.X[:, cols] for e in train]).astype(np.float64)
         y = np.concatenate([e.y for e in train])
-        w = np.concatenate([np.full(len(e.y), query_weight(cfg, e.source) / max(1, int(e.y.sum()))) for e in train])
+        w = np.concatenate([np.full(len(e.y), cfg.weights.of(e.source) / max(1, int(e.y.sum()))) for e in train])
         mu, sd = X.mean(0), X.std(0) + 1e-6
         m = LogisticRegression(C=1.0, max_iter=3000).fit((X - mu) / sd, y, sample_weight=w)
         return RankerModel("linear", names, None, payload={"w": m.coef_[0].tolist(), "b": float(m.intercept_[0]),
@@ -189,7 +196,7 @@ def fit(cfg: Config, train: list[Example], cols: np.ndarray) -> RankerModel:
                   monotone_constraints_method="advanced")
     init = np.concatenate([e.X[:, fi] for e in tr]) * cfg.init if cfg.init else None
     ds = lgb.Dataset(X, y, group=groups, init_score=init, free_raw_data=False)
-    ds.set_weight(np.concatenate([np.full(g, query_weight(cfg, e.source)) for g, e in zip(groups, tr)]))
+    ds.set_weight(np.concatenate([np.full(g, cfg.weights.of(e.source)) for g, e in zip(groups, tr)]))
     booster = lgb.train(params, ds, num_boost_round=cfg.rounds)
     return RankerModel("lgbm", names, None, payload={"model": booster.model_to_string(), "init": cfg.init,
                                                       "init_feature": "fused_ref_z"})
@@ -529,7 +536,7 @@ def main() -> None:
     configs = [Config()] if args.quick else [
         Config(kind="linear"),
         Config(init=0.0, rounds=200), Config(init=0.5, rounds=100), Config(init=0.5, rounds=200),
-        Config(init=0.5, rounds=400), Config(init=0.5, rounds=200, letter_weight=10.0),
+        Config(init=0.5, rounds=400), Config(init=0.5, rounds=200, weights=SourceWeights(letter=10.0)),
         Config(init=1.0, rounds=200), Config(init=0.5, rounds=200, leaves=7),
     ]
     best: tuple[float, Config] | None = None

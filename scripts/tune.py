@@ -14,10 +14,11 @@ from assistant.config import Settings
 from assistant.evaluation import (
     build_eval_index,
     compute_signals,
-    corpus_items_from_jsonl,
+    eval_setup,
     load_queries,
     metrics_for,
     rank_targets,
+    task_items,
 )
 from assistant.search.fusion import FusionMode, FusionParams
 
@@ -42,22 +43,11 @@ def main() -> None:
     args = ap.parse_args()
     from assistant.service import AssistantService
 
-    svc = AssistantService(Settings.from_env())
-    svc.migrate()
-    enc = svc.indexes.encoders.encoder
-    cache = svc.indexes.encoders.cache()
-    eval_dir = svc.settings.corpus.shared_data.parent / "eval"
+    svc, enc, cache, eval_dir, _shipped = eval_setup(AssistantService(Settings.from_env()))
     out: dict[str, dict[str, object]] = {}
     for task in args.tasks.split(","):
         corpus, qfile = TASKS[task]
-        if corpus == "regulations":
-            from assistant.search.corpus import regulation_items
-
-            svc.ensure_corpus()
-            with svc.Session() as s:
-                items = regulation_items(s)
-        else:
-            items = corpus_items_from_jsonl(eval_dir / corpus)
+        items = task_items(svc, eval_dir, corpus)
         qs = load_queries(eval_dir / qfile, "dev")
         for field in args.fields.split(","):
             idx = build_eval_index(items, enc, cache, field, svc.settings.search.bm25_engine)

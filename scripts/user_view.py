@@ -24,7 +24,7 @@ from typing import Any
 from assistant.answer.compose import compose
 from assistant.answer.decide import Decision, Thresholds
 from assistant.config import Settings
-from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries
+from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries, loaded_service
 from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows
 from assistant.search.ranker import ranker_thresholds
 from assistant.search.retriever import Retriever
@@ -58,10 +58,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     s = Settings.from_env()
-    svc = AssistantService(s)
-    svc.migrate()
-    svc.ensure_corpus()
-    svc.load_indexes(background=False)
+    svc = loaded_service(AssistantService(s))
     prod = svc.retriever
     enc = prod.encoder
     ev = s.corpus.shared_data.parent / "eval"

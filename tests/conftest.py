@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -31,6 +35,7 @@ INVALID = DATA / "invalid"
 EVAL = DATA / "eval"
 REPO = Path(__file__).resolve().parents[1]
 REAL_SHARED = REPO.parent / "shared" / "data"
+E2E_ARTIFACTS = REPO / "build" / "e2e"  # screenshots of the browser tests
 
 PG_URL = os.environ.get("DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -39,6 +44,21 @@ PWXK = "排污许可管理条例"
 WFZY = "危险废物转移管理办法"
 NOISE_OLD = "中华人民共和国环境噪声污染防治法"
 ZS_SHIP = "舟山市船舶污染物管理条例"
+
+#: ``params`` of a fixture that runs its tests on SQLite and on PostgreSQL
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+T = TypeVar("T")
+
+
+def hold(resource: T, *release: Callable[[], object]) -> Iterator[T]:
+    """Body of a fixture (``yield from hold(...)``): yield ``resource``, then call ``release`` in order, however
+    the test ended."""
+    try:
+        yield resource
+    finally:
+        for done in release:
+            done()
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +98,7 @@ def pg_schema() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a tmp SQLite file, or a new PostgreSQL schema dropped afterwards."""
     if request.param == "sqlite":
@@ -111,11 +131,16 @@ def serve_in_thread(app: object, port: int | None = None) -> tuple[str, object]:
     return f"http://127.0.0.1:{port}", server
 
 
+def require_chromium() -> None:
+    """Skip unless Debian's chromium is installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium through Playwright (never `playwright install`)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+    require_chromium()
     pw_mod = pytest.importorskip("playwright.sync_api")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     with pw_mod.sync_playwright() as pw:
@@ -178,11 +203,7 @@ def build_service(s: Settings) -> AssistantService:
 def service(db_settings: Settings) -> Iterator[AssistantService]:
     """A migrated service with the fixture corpus ingested and both indexes built (hash vectors: hybrid mode)."""
     svc = build_service(db_settings)
-    try:
-        yield svc
-    finally:
-        svc.stop_background()
-        svc.engine.dispose()
+    yield from hold(svc, svc.stop_background, svc.engine.dispose)
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +231,77 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
+
+
+# -- an app with staff accounts, module-wide on both databases ---------------------------------------------------
+@dataclass
+class AppEnv:
+    """A service (fixture corpus, indexes built) and its app (CSRF on, nothing started), with the ids of the staff
+    accounts by username."""
+
+    svc: AssistantService
+    app: Flask
+    user_ids: dict[str, int] = field(default_factory=dict)
+
+    def client(self, username: str | None = None) -> FlaskClient:
+        """A test client, logged in as ``username`` when given."""
+        c = self.app.test_client()
+        if username:
+            login_session(c, self.user_ids[username])
+        return c
+
+
+def make_app_env(root: Path, url: str) -> AppEnv:
+    from assistant.app import create_app
+
+    svc = build_service(make_settings(root / "env", url))
+    app = create_app(service=svc, start=False)
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=True)
+    return AppEnv(svc, app)
+
+
+def app_env_per_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str,
+                         setup: Callable[[AppEnv], None]) -> Iterator[AppEnv]:
+    """Body of a module-wide fixture with ``params=DATABASES``: an :class:`AppEnv` on a SQLite file or on a new
+    PostgreSQL schema (dropped afterwards), ``setup`` (accounts, rows) run on it first."""
+    root = tmp_path_factory.mktemp(name)
+    if request.param == "sqlite":
+        env = make_app_env(root, f"sqlite:///{root / 'env' / 'a.db'}")
+        setup(env)
+        yield env
+        env.svc.engine.dispose()
+        return
+    gen = pg_schema()
+    env = make_app_env(root, next(gen))
+    setup(env)
+    yield from hold(env, env.svc.stop_background, env.svc.engine.dispose, gen.close)
+
+
+# -- the app served on loopback for the browser tests ------------------------------------------------------------
+@dataclass
+class LiveApp:
+    base: str  # the assistant, e.g. http://127.0.0.1:5xxxx
+    svc: AssistantService
+    root: Path  # the tmp folder of its settings, free for more files
+
+
+@contextmanager
+def live_app(tmp_path_factory: pytest.TempPathFactory, name: str,
+             setup: Callable[[AssistantService], object] | None = None, port: int | None = None, start: bool = False,
+             **changes: Any) -> Iterator[LiveApp]:
+    """A service on a tmp SQLite database (``changes`` to the test settings; ``setup`` run on it before the app is
+    made) served in a thread; shut down and disposed afterwards. Skips when Debian's chromium is missing."""
+    from assistant.app import create_app
+
+    require_chromium()
+    root = tmp_path_factory.mktemp(name)
+    svc = build_service(make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(**changes))
+    if setup is not None:
+        setup(svc)
+    base, server = serve_in_thread(create_app(service=svc, start=start), port)
+    E2E_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield LiveApp(base, svc, root)
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+        svc.engine.dispose()

@@ -10,18 +10,14 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_service, login_session, make_settings, pg_schema
-from flask import Flask
+from conftest import DATABASES, AppEnv, app_env_per_database, login_session  # noqa: F401 (login_session: for the tests)
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from assistant.app import create_app
 from assistant.auth import create_user
 from assistant.db.models import Question, QueueItem, QueueMember, StaffUser
 from assistant.service import AssistantService
@@ -39,17 +35,7 @@ USERS = {  # username: (role, district)
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@dataclass
-class ConsoleEnv:
-    svc: AssistantService
-    app: Flask
-    user_ids: dict[str, int] = field(default_factory=dict)
-
-    def client(self, username: str | None = None) -> FlaskClient:
-        c = self.app.test_client()
-        if username:
-            login_session(c, self.user_ids[username])
-        return c
+ConsoleEnv = AppEnv  # a service and its app, with the ids of the accounts of ``USERS``
 
 
 def csrf_token(client: FlaskClient, path: str = "/console/login") -> str:
@@ -102,28 +88,11 @@ def add_users(svc: AssistantService) -> dict[str, int]:
     return ids
 
 
-def _env(root: Path, url: str, **config: Any) -> ConsoleEnv:
-    svc = build_service(make_settings(root / "env", url))
-    app = create_app(service=svc, start=False)
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=True, **config)
-    return ConsoleEnv(svc, app, add_users(svc))
+def _add_users(env: ConsoleEnv) -> None:
+    env.user_ids.update(add_users(env.svc))
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def console_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleEnv]:
     """One app per module and database (SQLite, PostgreSQL), with the fixture corpus and the staff accounts."""
-    root = tmp_path_factory.mktemp("console")
-    if request.param == "sqlite":
-        env = _env(root, f"sqlite:///{root / 'env' / 'a.db'}")
-        yield env
-        env.svc.engine.dispose()
-        return
-    gen = pg_schema()
-    url = next(gen)
-    env = _env(root, url)
-    try:
-        yield env
-    finally:
-        env.svc.stop_background()
-        env.svc.engine.dispose()
-        gen.close()
+    yield from app_env_per_database(request, tmp_path_factory, "console", _add_users)

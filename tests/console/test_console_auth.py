@@ -71,12 +71,16 @@ def test_anonymous_page_redirects_to_login_with_next(env: ConsoleEnv) -> None:
     assert r.status_code == 401 and r.get_json()["error_code"] == "login_required"
 
 
-def test_bad_password_is_refused_in_chinese(env: ConsoleEnv) -> None:
-    c = env.client()
-    r = _login(c, "admin", "wrong-password")
-    assert r.status_code == 401  # type: ignore[attr-defined]
-    assert "用户名或密码错误" in r.get_data(as_text=True)  # type: ignore[attr-defined]
+def _assert_refused(c: FlaskClient, username: str, password: str, status: int, message: str) -> None:
+    """The login answers ``status`` with ``message`` on the page, and the client is still logged out."""
+    r = _login(c, username, password)
+    assert r.status_code == status  # type: ignore[attr-defined]
+    assert message in r.get_data(as_text=True)  # type: ignore[attr-defined]
     assert c.get("/console/").status_code == 302
+
+
+def test_bad_password_is_refused_in_chinese(env: ConsoleEnv) -> None:
+    _assert_refused(env.client(), "admin", "wrong-password", 401, "用户名或密码错误")
 
 
 def test_lockout_after_five_bad_passwords(env: ConsoleEnv) -> None:
@@ -84,10 +88,7 @@ def test_lockout_after_five_bad_passwords(env: ConsoleEnv) -> None:
     c = env.client()
     for _ in range(5):
         assert _login(c, "lockme", "not-the-password").status_code == 401  # type: ignore[attr-defined]
-    r = _login(c, "lockme", PASSWORD)  # right password, but locked now
-    assert r.status_code == 423  # type: ignore[attr-defined]
-    assert "账号已锁定" in r.get_data(as_text=True)  # type: ignore[attr-defined]
-    assert c.get("/console/").status_code == 302
+    _assert_refused(c, "lockme", PASSWORD, 423, "账号已锁定")  # right password, but locked now
 
 
 def test_inactive_user_cannot_log_in_and_loses_session(env: ConsoleEnv) -> None:

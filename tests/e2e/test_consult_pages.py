@@ -5,15 +5,13 @@ on a phone. Screenshots go to build/e2e/ (looked at by hand; described in the is
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, REPO, build_service, make_settings, serve_in_thread
+from conftest import E2E_ARTIFACTS as ARTIFACTS
+from conftest import REPO, LiveApp, live_app, require_chromium
 
-from assistant.app import create_app
 from assistant.auth import create_user
 from assistant.consult import agenda as ag
 from assistant.consult import outcomes as oc
@@ -23,42 +21,28 @@ from assistant.consult.simulate import simulate
 from assistant.queue.curation import Actor
 from assistant.service import AssistantService
 
-ARTIFACTS = REPO / "build" / "e2e"
 PETITIONS = REPO.parent / "shared" / "eval" / "taidi_env_petitions_unanswered.jsonl"
 PASSWORD = "correct-horse-42"
 
 
-@dataclass
-class Live:
-    base: str
-    svc: AssistantService
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    if not PETITIONS.exists():
-        pytest.skip("shared petitions file missing")
-    root = tmp_path_factory.mktemp("consult-e2e")
-    s = make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(ratelimit_write="1000/minute")
-    svc = build_service(s)
+def _simulated_month(svc: AssistantService) -> None:
     simulate(svc, PETITIONS, datetime(2026, 11, 1, tzinfo=UTC), limit=260)
     with svc.Session() as sess:
         create_user(sess, "admin", PASSWORD, "admin", display_name="市局管理员")
         sess.commit()
-    app = create_app(service=svc, start=False)
-    base, server = serve_in_thread(app)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
-        yield Live(base, svc)
-    finally:
-        server.shutdown()  # type: ignore[attr-defined]
-        svc.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    require_chromium()
+    if not PETITIONS.exists():
+        pytest.skip("shared petitions file missing")
+    with live_app(tmp_path_factory, "consult-e2e", _simulated_month, ratelimit_write="1000/minute") as served:
+        yield served
 
 
 @pytest.mark.e2e
-def test_agenda_and_dashboard_pages(browser: Any, live: Live) -> None:
+def test_agenda_and_dashboard_pages(browser: Any, live: LiveApp) -> None:
     admin = Actor("admin", "admin")
     # a past day with outcomes and follow-up answers, so the dashboard has consultation-day numbers
     with live.svc.Session() as s:
@@ -114,7 +98,7 @@ def test_agenda_and_dashboard_pages(browser: Any, live: Live) -> None:
 
 
 @pytest.mark.e2e
-def test_registration_and_followup_on_a_phone(browser: Any, live: Live) -> None:
+def test_registration_and_followup_on_a_phone(browser: Any, live: LiveApp) -> None:
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                               has_touch=True, locale="zh-CN")
     page = ctx.new_page()

