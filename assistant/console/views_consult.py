@@ -169,7 +169,8 @@ _DAY_STEPS = {"unfreeze": (ag.unfreeze, "已解除冻结，可以调整议程"),
               "held": (oc.mark_held, "已标记为已举办，请记录各议题的现场答复")}
 
 
-@bp.post("/consult/<int:day_id>/<any(unfreeze, held):step>")
+@bp.post("/consult/<int:day_id>/unfreeze", defaults={"step": "unfreeze"})
+@bp.post("/consult/<int:day_id>/held", defaults={"step": "held"})
 def consult_step(day_id: int, step: str) -> Any:
     act, done = _DAY_STEPS[step]
     _on_day(day_id, lambda s, day: act(s, actor(), day))
