@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .answer.context import Earlier, search_text
 from .search.corpus import regulation_items
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
 from .search.fusion import FusionMode, FusionParams, apply_references, fuse
@@ -278,6 +279,55 @@ def run_eval(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | No
     return out
 
 
+
+#: how a conversation's last turn is searched: as ``ask`` does (``product``), or the two baselines of the protocol
+DIALOGUE_HANDLING = ("product", "alone", "concat")
+
+
+def dialogue_queries(path: Path, split: str | None = None, handling: str = "product") -> list[EvalQuery]:
+    """The last turn of each conversation of ``queries_dialogues.jsonl`` as the text that would be searched for it
+    after the earlier turns in one session; ``split`` is ``<split>/carry`` or ``<split>/switch``."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if split is not None and r.get("split") != split:
+            continue
+        turns = [str(t) for t in r["turns"]]
+        if handling == "alone":
+            text = turns[-1]
+        elif handling == "concat":
+            text = "".join(t if t[-1:] in "？?。！!" else t + "。" for t in turns)
+        else:
+            earlier: Earlier | None = None
+            for t in turns:  # each turn asked in order, as the chat asks them
+                text, _used = search_text(t, earlier)
+                earlier = Earlier(t, text)
+        kind = "carry" if r.get("carry") else "switch"
+        out.append(EvalQuery(str(r["id"]), text, [str(x) for x in r["relevant"]], f"{r.get('split') or 'all'}/{kind}"))
+    return out
+
+
+def run_dialogues(index: SearchIndex, path: Path, split: str | None, encoder: Encoder | None, token_field: str,
+                  params: FusionParams, ranking: Ranking | None = None, memory: AnswerMemory | None = None
+                  ) -> dict[str, dict[str, object]]:
+    """``{split: {"carry": M, "switch": M, "baselines": {"alone": {...}, "concat": {...}}}}`` — M the metrics of what
+    ``ask`` ships (the learned stage when given, else fused) for the last turn, asked after the earlier ones."""
+    product: dict[str, dict[str, object]] = defaultdict(dict)
+    baselines: dict[str, dict[str, dict[str, object]]] = defaultdict(lambda: defaultdict(dict))
+    for handling in DIALOGUE_HANDLING:
+        res = run_eval(index, dialogue_queries(path, split, handling), encoder, token_field, params, ranking, memory)
+        for key, signals in res.items():
+            sp, kind = key.split("/")
+            m = signals.get("ranker", signals["fused"])
+            if handling == "product":
+                product[sp][kind] = m
+            else:
+                baselines[sp][handling][kind] = m
+    return {sp: {**product[sp], "baselines": {h: dict(v) for h, v in baselines[sp].items()}} for sp in sorted(product)}
+
+
 __all__ = ["EvalQuery", "load_queries", "corpus_items_from_jsonl", "task_items", "EvalSetup", "eval_setup",
            "loaded_service", "compute_signals", "evaluate_signals", "run_eval", "metrics_for", "FusionMode",
-           "FusionParams", "build_eval_index"]
+           "FusionParams", "build_eval_index", "dialogue_queries", "run_dialogues"]

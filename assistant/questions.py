@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .answer.compose import Answer, Citation
+from .answer.context import IDLE, Earlier
 from .answer.decide import Decision
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError
@@ -62,7 +64,7 @@ class Answers(Protocol):
     """What the workflow needs to answer: retrieve and compose, nothing stored (:class:`~assistant.answer.answerer.Answerer`)."""
 
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
-               include_repealed: bool | None = None) -> Answer: ...
+               include_repealed: bool | None = None, earlier: Earlier | None = None) -> Answer: ...
 
 
 class QuestionWorkflow:
@@ -107,8 +109,10 @@ class QuestionWorkflow:
                 break
         else:  # pragma: no cover - the unique row was there, then gone
             raise RuntimeError("question row vanished while resolving a duplicate client_msg_id")
+        with self.Session() as s:
+            earlier = self._earlier(s, channel, session_id, qid)
         try:
-            ans = self.answers.answer(text, **kw)
+            ans = self.answers.answer(text, earlier=earlier, **kw)
         except Exception:
             with self.Session() as s:
                 row = s.get(Question, qid)
@@ -130,6 +134,19 @@ class QuestionWorkflow:
             s.commit()
         ans.meta["question_id"] = qid
         return AskOutcome(ans, qid, token)
+
+    @staticmethod
+    def _earlier(s: Session, channel: str, session_id: str, before: int) -> Earlier | None:
+        """The conversation's previous question (same channel and session, asked within :data:`IDLE`), if any."""
+        if not session_id:
+            return None
+        prev = s.scalar(select(Question).where(Question.channel == channel, Question.session_id == session_id,
+                                               Question.id < before, Question.asked_at >= datetime.now(UTC) - IDLE)
+                        .order_by(Question.id.desc()).limit(1))
+        if prev is None:
+            return None
+        searched = ((prev.result or {}).get("meta") or {}).get("searched") or prev.text
+        return Earlier(prev.text, str(searched))
 
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:

@@ -15,6 +15,7 @@ from ..search.index import SearchIndex
 from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from .compose import Answer, compose
+from .context import Earlier, search_text
 from .decide import Thresholds
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,20 @@ class Answerer:
         self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
 
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
-               include_repealed: bool | None = None) -> Answer:
+               include_repealed: bool | None = None, earlier: Earlier | None = None) -> Answer:
+        """``earlier``: the conversation's previous question; a follow-up is searched together with it
+        (:mod:`.context`), and the answer says so in ``meta.context``."""
         self.indexes.refresh()
         r = self.indexes.retriever
         curated = r.curated
-        res = r.search(question, k=k, kinds=kinds, include_repealed=include_repealed)
+        text, used = search_text(question, earlier)
+        res = r.search(text, k=k, kinds=kinds, include_repealed=include_repealed)
         with self.Session() as s:
-            ans = compose(res, self.decision_thresholds(), self.settings.answer.contact_text, session=s, index=r.passages,
-                          curated_rows=self.curated_entries(s, curated))
+            ans = compose(res, self.decision_thresholds(), self.settings.answer.contact_text, session=s,
+                          index=r.passages, curated_rows=self.curated_entries(s, curated))
+        ans.question = question
+        ans.meta["context"] = {"used": True, "turn": used.question} if used is not None else {"used": False}
+        ans.meta["searched"] = text
         ans.meta["vectors"] = self.indexes.vectors.state
         ans.meta["ranking"] = "learned" if r.ranker_active else "fusion"
         return ans

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -95,21 +96,35 @@ def ask(question: str, as_json: bool, include_repealed: bool | None, kinds: tupl
 
 
 @main.command("eval", help="按 ../shared/eval 协议评测：BM25、向量、融合")
-@click.option("--corpus", "corpus", required=True, help="regulations（已导入的法规库）或评测语料 JSONL 路径")
-@click.option("--queries", "queries", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--corpus", "corpus", default="regulations", show_default=True,
+              help="regulations（已导入的法规库）或评测语料 JSONL 路径")
+@click.option("--queries", "queries", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--dialogues", "dialogues", type=click.Path(exists=True, path_type=Path), default=None,
+              help="多轮对话（queries_dialogues.jsonl）：按会话依次提问，评测最后一轮（carry / switch）")
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default=None)
 @click.option("--fusion", type=click.Choice(["zscore", "rrf"]), default=None, help="覆盖配置中的融合方法")
 @click.option("--token-field", type=click.Choice(["words", "bigrams", "both"]), default=None)
 @click.option("--no-vectors", is_flag=True, help="只评测 BM25")
 @click.option("--no-ranker", is_flag=True, help="不评测排序模型（ranker 信号）")
 @click.option("--json", "as_json", is_flag=True)
-def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, token_field: str | None,
-             no_vectors: bool, no_ranker: bool, as_json: bool) -> None:
-    from ..evaluation import build_eval_index, corpus_items_from_jsonl, eval_memory, load_queries, run_eval
+def eval_cmd(corpus: str, queries: Path | None, dialogues: Path | None, split: str | None, fusion: str | None,
+             token_field: str | None, no_vectors: bool, no_ranker: bool, as_json: bool) -> None:
+    from ..evaluation import (
+        build_eval_index,
+        corpus_items_from_jsonl,
+        eval_memory,
+        load_queries,
+        run_dialogues,
+        run_eval,
+    )
     from ..search.corpus import curated_items, passage_items, regulation_items
     from ..search.lifecycle import fusion_params
     from ..search.ranker import RankerUnavailable, load_ranking
 
+    if (queries is None) == (dialogues is None):
+        raise click.UsageError("请给出 --queries 或 --dialogues 之一")
+    source = queries or dialogues
+    assert source is not None
     svc = load_service()
     s = svc.settings
     tf = token_field or s.search.token_field
@@ -128,7 +143,6 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
                            encoder2=enc2)
     params = fusion_params(s, fusion)
     # --split dev|test selects those rows; --split all selects rows without a split field; no --split: every row
-    qs = load_queries(queries, split)
     ranking = memory = None
     if enc is not None and not no_ranker:
         try:
@@ -139,8 +153,20 @@ def eval_cmd(corpus: str, queries: Path, split: str | None, fusion: str | None, 
             with svc.Session() as sess:
                 cur, replies = curated_items(sess), passage_items(sess, ["官方答复"])
             # the memory of answered questions never holds a test-split record; each query leaves its own group out
-            memory = eval_memory(idx, enc, svc.indexes.encoders.cache(), cur, replies, queries.parent)
-    result = run_eval(idx, qs, enc, tf, params, ranking, memory)
+            memory = eval_memory(idx, enc, svc.indexes.encoders.cache(), cur, replies, source.parent)
+    if dialogues is not None:
+        result: dict[str, Any] = run_dialogues(idx, dialogues, split, enc, tf, params, ranking, memory)
+        if not as_json:
+            for sp, res in result.items():
+                for kind in ("carry", "switch"):
+                    if kind in res:
+                        click.echo(f"{sp:5s} {kind:6s} " + "  ".join(f"{k}={v}" for k, v in res[kind].items()))
+                for handling, by_kind in res["baselines"].items():
+                    for kind, m in by_kind.items():
+                        click.echo(f"{sp:5s} {kind:6s} ({handling}) " + "  ".join(f"{k}={v}" for k, v in m.items()))
+            return
+    else:
+        result = run_eval(idx, load_queries(source, split), enc, tf, params, ranking, memory)
     if as_json:
         echo_json(result)
     else:

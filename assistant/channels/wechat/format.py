@@ -64,6 +64,15 @@ def chat_link(base_url: str, question: str) -> str:
     return f"{base_url.rstrip('/')}/chat?q={quote(q, safe='')}"
 
 
+def context_line(ans: Answer) -> str:
+    """"结合您上一个问题：…" when the answer used the conversation's earlier question (else "")."""
+    ctx = ans.meta.get("context") or {}
+    if not ctx.get("used"):
+        return ""
+    turn = str(ctx.get("turn") or "")
+    return f"（结合您上一个问题：{turn[:30]}{'…' if len(turn) > 30 else ''}）\n"
+
+
 def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_REPLY_BYTES) -> str:
     """The assistant's answer as a WeChat text: short answer, cited article labels, link to the full answer."""
     if ans.decision is Decision.ABSTAIN:
@@ -79,6 +88,7 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         head = "（以下内容与您的问题相关度一般，请结合原文核实）\n" + head
     if any(c.status == "已废止" for c in ans.citations):
         head += "\n注意：部分引用的文件已废止，仅供对照。"
+    head = context_line(ans) + head
     tail_lines = []
     labels = []
     for c in ans.citations[:3]:

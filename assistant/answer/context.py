@@ -1,0 +1,59 @@
+"""Conversation context: a follow-up that cannot stand alone ("那罚多少？", "个体户也要吗？") is searched together with
+the question before it; a new topic ("另外问一下，…") is searched on its own.
+
+The rule is lexical and explainable (measured on the dev dialogues of ``../shared/eval``, README): a turn follows on
+from the previous one unless it announces a new topic, and only when it is short or opens with a word that points
+back (那/要是/这个 …) — a long self-contained question is its own topic. The search text is the previous question and
+the follow-up; a previous question that was itself a short follow-up brings its own context along.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ..text.normalize import normalize
+
+#: context is kept this long after the conversation's last question, and never crosses conversations
+IDLE = timedelta(minutes=30)
+#: a follow-up longer than this (normalised characters) is read as a new question unless it points back
+MAX_FOLLOWUP_CHARS = 30
+#: a previous question shorter than this was itself a follow-up: its own search text carries the topic
+MIN_TOPIC_CHARS = 10
+#: "another question": the turn opens a new topic ("另外问下，…", "换个话题，…", "对了，…", "还有，…")
+_SWITCH = re.compile(r"^(?:另外|另有|另一|此外|对了|顺便|换个|换一个|再问|再咨询|再请教|还想|想再|还有[,，、:：\s]|"
+                     r"还有[个一件]|问个|问一个|咨询个|咨询一个|请教个|请教一个|其他|其它|别的|我还有|我们还有|"
+                     r"新问题|另外一个)")
+#: words that point back to what was said before
+_BACK = re.compile(r"^(?:那|那么|要是|如果|假如|假设|这个|这种|这样|这些|这|上述|上面|刚才|它|其|还要|还需|还得|也)")
+_END = "？?。！!"
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The conversation's previous question: the user's words and the text that was searched for it."""
+
+    question: str
+    query: str
+
+
+def follows_on(question: str) -> bool:
+    """Whether ``question`` continues the previous turn (rather than standing alone)."""
+    q = normalize(question).strip()
+    if not q or _SWITCH.match(q):
+        return False
+    return len(q) <= MAX_FOLLOWUP_CHARS or bool(_BACK.match(q))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text[-1:] in _END else text + "。"
+
+
+def search_text(question: str, earlier: Earlier | None) -> tuple[str, Earlier | None]:
+    """What to search for ``question``, and the earlier question it uses (None: the question stands alone)."""
+    if earlier is None or not follows_on(question):
+        return question, None
+    prev = earlier.query if len(normalize(earlier.question)) < MIN_TOPIC_CHARS else earlier.question
+    return _sentence(prev) + question.strip(), earlier

@@ -1,0 +1,46 @@
+"""Conversation context: which turns follow on, what is searched, and how the service finds the earlier turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.context import Earlier, follows_on, search_text
+
+#: team-written turns (not from ../shared/eval): follow-ups that cannot stand alone …
+FOLLOW_UPS = ["那罚多少？", "个体户也要吗？", "要多久？", "去哪办？", "要是拉到上海去呢", "这个要备案吗", "那有效期呢",
+              "超标了一般罚多少钱？", "最晚什么时候之前要提？", "交给养殖户拿去做饲料的话，要签合同吗？",
+              "要是我们在定海新城的门店也这样，同样适用这些规定吗？需要另外申请吗？", "还要交什么材料？"]
+#: … and turns that open a new topic (with or without saying so)
+NEW_TOPICS = ["另外问下，我们准备新上一条小生产线，只要填环境影响登记表，这个备案是网上办还是要跑窗口？",
+              "换个话题，车间的边角料这种工业固体废物，可以直接扔进小区的生活垃圾桶吗？",
+              "对了，危废仓库的标识牌有统一样式吗？", "还有，排污许可证延续要提前多久申请？", "再问一下，环保税按月报还是按季报？",
+              "问个噪声的问题，法律上的夜间是指几点到几点？", "顺便咨询一下，油烟净化器多久要清洗一次？",
+              "我们公司在普陀新建一个冷库项目，使用氨制冷，占地约两千平方米，请问需要编制环境影响报告表还是登记表？",
+              "还有一个问题：工业用地改成住宅用地，变更前必须做土壤污染状况调查吗？", "其他问题：危废转移联单怎么填？"]
+
+
+@pytest.mark.parametrize("turn", FOLLOW_UPS)
+def test_follow_ups_follow_on(turn: str) -> None:
+    assert follows_on(turn)
+
+
+@pytest.mark.parametrize("turn", NEW_TOPICS)
+def test_new_topics_stand_alone(turn: str) -> None:
+    assert not follows_on(turn)
+
+
+def test_a_follow_up_is_searched_with_the_question_before_it() -> None:
+    first = Earlier("排污许可证有效期是几年？", "排污许可证有效期是几年？")
+    text, used = search_text("那没办证就排污罚多少？", first)
+    assert used is first and text == "排污许可证有效期是几年？那没办证就排污罚多少？"
+    # a short follow-up brings its own context to the next one
+    second = Earlier("个体户也要吗？", "后厨污水接到市政管网要办什么证？个体户也要吗？")
+    text, used = search_text("那罚多少？", second)
+    assert text.startswith("后厨污水接到市政管网") and text.endswith("那罚多少？")
+
+
+def test_no_earlier_turn_or_a_new_topic_is_searched_alone() -> None:
+    assert search_text("那罚多少？", None) == ("那罚多少？", None)
+    first = Earlier("危废仓库门口要贴什么标志？", "危废仓库门口要贴什么标志？")
+    q = "换个话题，车间的边角料可以直接扔进生活垃圾桶吗？"
+    assert search_text(q, first) == (q, None)

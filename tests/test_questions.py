@@ -1,0 +1,53 @@
+"""The question workflow's conversation context on both databases: a follow-up in one session is answered with
+the question before it (and says so); other sessions, other channels and stale conversations are not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from assistant.db.models import Question
+from assistant.service import AssistantService
+
+FIRST = "排污许可证的有效期是几年"
+FOLLOW = "那到期了没延续还排污，罚多少？"
+
+
+def test_a_follow_up_uses_the_previous_question_of_its_session(service: AssistantService) -> None:
+    service.ask(FIRST, channel="widget", session_id="s-1")
+    out = service.ask(FOLLOW, channel="widget", session_id="s-1")
+    meta = out.answer.as_dict()["meta"]
+    assert meta["context"] == {"used": True, "turn": FIRST}
+    assert meta["searched"].startswith(FIRST) and meta["searched"].endswith(FOLLOW)
+    assert out.answer.question == FOLLOW  # the answer is to the user's words
+    with service.Session() as s:
+        row = s.get(Question, out.question_id)
+        assert row is not None and row.text == FOLLOW and row.result["meta"]["context"]["used"] is True
+
+
+def test_context_never_crosses_sessions_or_channels(service: AssistantService) -> None:
+    service.ask(FIRST, channel="widget", session_id="s-a")
+    assert service.ask(FOLLOW, channel="widget", session_id="s-b").answer.meta["context"] == {"used": False}
+    assert service.ask(FOLLOW, channel="wechat", session_id="s-a").answer.meta["context"] == {"used": False}
+    assert service.ask(FOLLOW, channel="cli").answer.meta["context"] == {"used": False}  # no session at all
+
+
+def test_a_new_topic_or_a_stale_conversation_stands_alone(service: AssistantService) -> None:
+    first = service.ask(FIRST, channel="chat", session_id="s-2")
+    switch = service.ask("另外问一下，危险废物转移联单要保存几年？", channel="chat", session_id="s-2")
+    assert switch.answer.meta["context"] == {"used": False}
+    with service.Session() as s:  # the conversation went quiet for more than 30 minutes
+        s.execute(update(Question).where(Question.session_id == "s-2")
+                  .values(asked_at=datetime.now(UTC) - timedelta(minutes=31)))
+        s.commit()
+    assert service.ask(FOLLOW, channel="chat", session_id="s-2").answer.meta["context"] == {"used": False}
+    assert first.question_id < switch.question_id
+
+
+def test_a_chain_of_follow_ups_keeps_the_topic(service: AssistantService) -> None:
+    service.ask(FIRST, channel="api", session_id="s-3")
+    service.ask("个体户也要吗？", channel="api", session_id="s-3")
+    third = service.ask("那罚多少？", channel="api", session_id="s-3")
+    assert third.answer.meta["context"]["turn"] == "个体户也要吗？"
+    assert FIRST in third.answer.meta["searched"]  # the short follow-up brought its own context along

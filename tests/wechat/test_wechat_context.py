@@ -1,0 +1,30 @@
+"""A WeChat follow-up answered in the conversation's context says which earlier question it used."""
+
+from __future__ import annotations
+
+from wechat_support import WxEnv, wx_db  # noqa: F401
+
+from assistant.answer.compose import Answer
+from assistant.answer.decide import Decision
+from assistant.channels.wechat.format import format_answer
+
+
+def _answer(meta: dict[str, object]) -> Answer:
+    return Answer(question="那罚多少？", decision=Decision.ANSWER, confidence=0.9, mode="hybrid",
+                  curated={"question": "无证排污怎么处罚？", "answer": "责令改正，处罚款。"}, citations=[], related=[],
+                  meta=meta)
+
+
+def test_the_reply_names_the_earlier_question_only_when_it_was_used() -> None:
+    used = format_answer(_answer({"context": {"used": True, "turn": "排污许可证有效期是几年？"}}), "那罚多少？", "https://x")
+    assert used.startswith("（结合您上一个问题：排污许可证有效期是几年？）\n【无证排污怎么处罚？】")
+    alone = format_answer(_answer({"context": {"used": False}}), "那罚多少？", "https://x")
+    assert "结合您上一个问题" not in alone
+
+
+def test_two_messages_from_one_user_are_one_conversation(wx_db: WxEnv) -> None:  # noqa: F811
+    first = wx_db.ask("排污许可证的有效期是几年", msg_id=9101)
+    assert "结合您上一个问题" not in first
+    assert "结合您上一个问题：排污许可证的有效期是几年" in wx_db.ask("那到期了没延续还排污，罚多少？", msg_id=9102)
+    # another user's follow-up is answered on its own
+    assert "结合您上一个问题" not in wx_db.ask("那到期了没延续还排污，罚多少？", msg_id=9103, openid="o-other-user")
