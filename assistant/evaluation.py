@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -284,9 +285,11 @@ def run_eval(index: SearchIndex, queries: list[EvalQuery], encoder: Encoder | No
 DIALOGUE_HANDLING = ("product", "alone", "concat")
 
 
-def dialogue_queries(path: Path, split: str | None = None, handling: str = "product") -> list[EvalQuery]:
+def dialogue_queries(path: Path, split: str | None = None, handling: str = "product",
+                     context_helps: Callable[[str, str], bool] = lambda _a, _c: True) -> list[EvalQuery]:
     """The last turn of each conversation of ``queries_dialogues.jsonl`` as the text that would be searched for it
-    after the earlier turns in one session; ``split`` is ``<split>/carry`` or ``<split>/switch``."""
+    after the earlier turns in one session (``context_helps``: the service's choice for a short turn,
+    :func:`~assistant.answer.answerer.context_helps`); ``split`` is ``<split>/carry`` or ``<split>/switch``."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -302,7 +305,7 @@ def dialogue_queries(path: Path, split: str | None = None, handling: str = "prod
         else:
             earlier: Earlier | None = None
             for t in turns:  # each turn asked in order, as the chat asks them
-                text, _used = search_text(t, earlier)
+                text, _used = search_text(t, earlier, context_helps)
                 earlier = Earlier(t, text)
         kind = "carry" if r.get("carry") else "switch"
         out.append(EvalQuery(str(r["id"]), text, [str(x) for x in r["relevant"]], f"{r.get('split') or 'all'}/{kind}"))
@@ -310,14 +313,15 @@ def dialogue_queries(path: Path, split: str | None = None, handling: str = "prod
 
 
 def run_dialogues(index: SearchIndex, path: Path, split: str | None, encoder: Encoder | None, token_field: str,
-                  params: FusionParams, ranking: Ranking | None = None, memory: AnswerMemory | None = None
-                  ) -> dict[str, dict[str, object]]:
+                  params: FusionParams, ranking: Ranking | None = None, memory: AnswerMemory | None = None,
+                  context_helps: Callable[[str, str], bool] = lambda _a, _c: True) -> dict[str, dict[str, object]]:
     """``{split: {"carry": M, "switch": M, "baselines": {"alone": {...}, "concat": {...}}}}`` — M the metrics of what
     ``ask`` ships (the learned stage when given, else fused) for the last turn, asked after the earlier ones."""
     product: dict[str, dict[str, object]] = defaultdict(dict)
     baselines: dict[str, dict[str, dict[str, object]]] = defaultdict(lambda: defaultdict(dict))
     for handling in DIALOGUE_HANDLING:
-        res = run_eval(index, dialogue_queries(path, split, handling), encoder, token_field, params, ranking, memory)
+        qs = dialogue_queries(path, split, handling, context_helps)
+        res = run_eval(index, qs, encoder, token_field, params, ranking, memory)
         for key, signals in res.items():
             sp, kind = key.split("/")
             m = signals.get("ranker", signals["fused"])

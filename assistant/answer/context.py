@@ -1,15 +1,16 @@
 """Conversation context: a follow-up that cannot stand alone ("那罚多少？", "个体户也要吗？") is searched together with
 the question before it; a new topic ("另外问一下，…") is searched on its own.
 
-The rule is lexical and explainable (measured on the dev dialogues of ``../shared/eval``, README): a turn follows on
-from the previous one unless it announces a new topic, and only when it is short or opens with a word that points
-back (那/要是/这个 …) — a long self-contained question is its own topic. The search text is the previous question and
-the follow-up; a previous question that was itself a short follow-up brings its own context along.
+The rule is explainable (measured on the dev dialogues of ``../shared/eval``, README): a turn that announces a new
+topic stands alone; one that opens with a word pointing back (那/要是/这个 …) follows on; a short turn follows on
+when the earlier question makes the articles found more certain; a long self-contained question is its own topic. The search text is the previous question and the follow-up; a previous question that was itself a short
+follow-up brings its own context along.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,12 +39,14 @@ class Earlier:
     query: str
 
 
-def follows_on(question: str) -> bool:
-    """Whether ``question`` continues the previous turn (rather than standing alone)."""
-    q = normalize(question).strip()
-    if not q or _SWITCH.match(q):
-        return False
-    return len(q) <= MAX_FOLLOWUP_CHARS or bool(_BACK.match(q))
+def opens_new_topic(question: str) -> bool:
+    """The turn announces another question ("另外问下，…")."""
+    return bool(_SWITCH.match(normalize(question).strip()))
+
+
+def points_back(question: str) -> bool:
+    """The turn opens with a word that refers to what was said before ("那…", "要是…", "这个…")."""
+    return bool(_BACK.match(normalize(question).strip()))
 
 
 def _sentence(text: str) -> str:
@@ -51,9 +54,20 @@ def _sentence(text: str) -> str:
     return text if text[-1:] in _END else text + "。"
 
 
-def search_text(question: str, earlier: Earlier | None) -> tuple[str, Earlier | None]:
-    """What to search for ``question``, and the earlier question it uses (None: the question stands alone)."""
-    if earlier is None or not follows_on(question):
+def search_text(question: str, earlier: Earlier | None,
+                context_helps: Callable[[str, str], bool] = lambda _alone, _with: True
+                ) -> tuple[str, Earlier | None]:
+    """What to search for ``question``, and the earlier question it uses (None: the question stands alone).
+
+    A turn that announces a new topic stands alone, and so does a long one; one that points back uses the earlier
+    question; a short turn uses it when ``context_helps(question, with_context)`` — in the service: the articles
+    found with the earlier question are more certain than those found for the turn alone ("排污许可证能用几年"
+    after an unrelated question is its own topic, "超标了一般罚多少钱？" after a noise question is not)."""
+    q = normalize(question).strip()
+    if earlier is None or not q or opens_new_topic(question):
         return question, None
     prev = earlier.query if len(normalize(earlier.question)) < MIN_TOPIC_CHARS else earlier.question
-    return _sentence(prev) + question.strip(), earlier
+    combined = _sentence(prev) + question.strip()
+    if points_back(question) or (len(q) <= MAX_FOLLOWUP_CHARS and context_helps(question, combined)):
+        return combined, earlier
+    return question, None

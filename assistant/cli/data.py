@@ -155,7 +155,13 @@ def eval_cmd(corpus: str, queries: Path | None, dialogues: Path | None, split: s
             # the memory of answered questions never holds a test-split record; each query leaves its own group out
             memory = eval_memory(idx, enc, svc.indexes.encoders.cache(), cur, replies, source.parent)
     if dialogues is not None:
-        result: dict[str, Any] = run_dialogues(idx, dialogues, split, enc, tf, params, ranking, memory)
+        from ..answer.answerer import context_helps
+
+        # a short turn's context is chosen as the service chooses it (its indexes and confidence model)
+        svc.load_indexes(background=False, build_vectors=False)
+        search = svc.retriever.search
+        result: dict[str, Any] = run_dialogues(idx, dialogues, split, enc, tf, params, ranking, memory,
+                                               lambda alone, combined: context_helps(search(alone), search(combined)))
         if not as_json:
             for sp, res in result.items():
                 for kind in ("carry", "switch"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.context import Earlier, follows_on, search_text
+from assistant.answer.context import Earlier, search_text
 
 #: team-written turns (not from ../shared/eval): follow-ups that cannot stand alone …
 FOLLOW_UPS = ["那罚多少？", "个体户也要吗？", "要多久？", "去哪办？", "要是拉到上海去呢", "这个要备案吗", "那有效期呢",
@@ -19,14 +19,24 @@ NEW_TOPICS = ["另外问下，我们准备新上一条小生产线，只要填�
               "还有一个问题：工业用地改成住宅用地，变更前必须做土壤污染状况调查吗？", "其他问题：危废转移联单怎么填？"]
 
 
+EARLIER = Earlier("我们在沈家门开海鲜大排档，后厨污水接到市政管网，要办什么证吗？",
+                  "我们在沈家门开海鲜大排档，后厨污水接到市政管网，要办什么证吗？")
+
+
 @pytest.mark.parametrize("turn", FOLLOW_UPS)
-def test_follow_ups_follow_on(turn: str) -> None:
-    assert follows_on(turn)
+def test_follow_ups_that_cannot_be_answered_alone_follow_on(turn: str) -> None:
+    assert search_text(turn, EARLIER, lambda _a, _c: True)[1] is EARLIER
 
 
 @pytest.mark.parametrize("turn", NEW_TOPICS)
-def test_new_topics_stand_alone(turn: str) -> None:
-    assert not follows_on(turn)
+def test_new_topics_stand_alone_even_when_unanswerable_alone(turn: str) -> None:
+    assert search_text(turn, EARLIER, lambda _a, _c: True) == (turn, None)
+
+
+def test_a_short_question_that_context_does_not_help_is_its_own_topic() -> None:
+    assert search_text("排污许可证能用几年", EARLIER, lambda _a, _c: False) == ("排污许可证能用几年", None)
+    # … unless it points back to what was said
+    assert search_text("那排污许可证能用几年", EARLIER, lambda _a, _c: False)[1] is EARLIER
 
 
 def test_a_follow_up_is_searched_with_the_question_before_it() -> None:
