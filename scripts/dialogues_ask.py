@@ -1,0 +1,56 @@
+"""The dialogue set through ``ask`` as a user meets it: each conversation asked turn by turn in one session, the
+last turn's answer scored by its citations (first 5) — Recall@5 per split for carry / switch, beside the last turn
+asked alone in a fresh session. Runs on a throw-away copy of the database (the questions are stored as usual).
+
+    .venv/bin/python scripts/dialogues_ask.py [--split dev|test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.evaluation import loaded_service
+from assistant.service import AssistantService
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--split", choices=["dev", "test"], default=None)
+    args = ap.parse_args()
+    base = Settings.from_env()
+    if not base.db.url.startswith("sqlite:///"):
+        raise SystemExit("runs on a copy of the embedded SQLite database")
+    with tempfile.TemporaryDirectory(prefix="dialogues-") as tmp:
+        db = Path(tmp) / "assistant.db"
+        shutil.copy(base.db.url.split("///", 1)[1], db)
+        svc = loaded_service(AssistantService(base.evolve(database_url=f"sqlite:///{db}", warm_up=False)))
+        rows = [json.loads(x) for x in (base.corpus.shared_data.parent / "eval" / "queries_dialogues.jsonl")
+                .read_text(encoding="utf-8").splitlines() if x.strip()]
+        acc: dict[tuple[str, str, str], list[float]] = {}
+        for r in rows:
+            if args.split and r["split"] != args.split:
+                continue
+            rel = set(r["relevant"])
+            kind = "carry" if r["carry"] else "switch"
+            for t in r["turns"][:-1]:
+                svc.ask(t, channel="api", session_id=f"eval-{r['id']}")
+            for how, session in (("ask in session", f"eval-{r['id']}"), ("last turn alone", f"alone-{r['id']}")):
+                ans = svc.ask(r["turns"][-1], channel="api", session_id=session).answer
+                got = [c.id for c in ans.citations[:5]]
+                acc.setdefault((r["split"], kind, how), []).append(len(rel & set(got)) / len(rel))
+        print("| split | last turn | n | Recall@5, asked in its session | Recall@5, asked alone |")
+        print("|---|---|---|---|---|")
+        for split in ("dev", "test"):
+            for kind in ("carry", "switch"):
+                a, b = acc.get((split, kind, "ask in session")), acc.get((split, kind, "last turn alone"))
+                if a and b:
+                    print(f"| {split} | {kind} | {len(a)} | {sum(a) / len(a):.3f} | {sum(b) / len(b):.3f} |")
+
+
+if __name__ == "__main__":
+    main()
