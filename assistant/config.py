@@ -93,6 +93,9 @@ class AnswerSettings(_Group):
                                                      "brings its own, fitted on dev)")
     caution_threshold: float = Field(0.3, description="confidence to answer with a caution; below: routed to staff")
     curated_threshold: float = Field(0.55, description="confidence to show a curated answer first")
+    suggest_threshold: float = Field(0.5, description="confidence of the best curated entry, below the curated "
+                                                      "threshold, to offer it as 您是不是想问 (chosen on dev: "
+                                                      "scripts/suggest_band.py)")
     contact_text: str = Field("如需进一步确认，请联系舟山市生态环境局（工作日），或在每月10日企业环保咨询日现场咨询。",
                               description="the contact line under every answer")
 

@@ -57,7 +57,8 @@ def answer_from_dict(d: dict[str, Any]) -> Answer:
     return Answer(question=d.get("question", ""), decision=Decision(d["decision"]), confidence=d["confidence"],
                   mode=d.get("meta", {}).get("retrieval_mode", ""), curated=d.get("curated"), citations=cits,
                   related=d.get("related", []), notice=d.get("notice", ""), footer=d.get("footer", ""),
-                  meta={k: v for k, v in d.get("meta", {}).items() if k != "retrieval_mode"})
+                  meta={k: v for k, v in d.get("meta", {}).items() if k != "retrieval_mode"},
+                  suggestion=d.get("suggestion"))
 
 
 class Answers(Protocol):
@@ -78,7 +79,8 @@ class QuestionWorkflow:
         self.clusterer = clusterer
 
     def ask(self, question: str, channel: str = "cli", session_id: str = "", district: str = "",
-            enterprise: str = "", client_msg_id: str | None = None, **kw: Any) -> AskOutcome:
+            enterprise: str = "", client_msg_id: str | None = None, suggestion_of: int | None = None,
+            **kw: Any) -> AskOutcome:
         """Store the question (exactly once), answer it, store the decision. Errors still leave the question stored."""
         text = checked_text(question)
         for _attempt in range(2):
@@ -94,7 +96,7 @@ class QuestionWorkflow:
                     break
                 q = Question(token=secrets.token_urlsafe(24), text=text, normalized=normalize(text), channel=channel,
                              client_msg_id=client_msg_id, session_id=session_id, district=district,
-                             enterprise=enterprise)
+                             enterprise=enterprise, suggestion_of=suggestion_of)
                 s.add(q)
                 try:
                     s.commit()

@@ -51,3 +51,23 @@ def test_a_chain_of_follow_ups_keeps_the_topic(service: AssistantService) -> Non
     third = service.ask("那罚多少？", channel="api", session_id="s-3")
     assert third.answer.meta["context"]["turn"] == "个体户也要吗？"
     assert FIRST in third.answer.meta["searched"]  # the short follow-up brought its own context along
+
+
+def test_a_close_curated_entry_is_offered_and_taking_it_is_recorded(service: AssistantService) -> None:
+    # the fixture entry on the permit's validity, asked in words far enough from its wordings not to be shown
+    service.answerer.settings = service.settings.evolve(suggest_threshold=0.0)
+    out = service.ask("许可证到期时间", channel="widget", session_id="s-4")
+    sug = out.answer.suggestion
+    assert out.answer.curated is None and sug is not None and sug["id"] == "fx-pwxk-001"
+    assert out.answer.as_dict()["suggestion"] == sug
+    taken = service.ask(sug["question"], channel="widget", session_id="s-4", suggestion_of=out.question_id)
+    assert taken.answer.curated is not None and taken.answer.curated["id"] == "fx-pwxk-001"
+    assert taken.answer.suggestion is None  # shown, so not offered again
+    with service.Session() as s:
+        row = s.get(Question, taken.question_id)
+        assert row is not None and row.suggestion_of == out.question_id
+
+
+def test_no_suggestion_below_the_band(service: AssistantService) -> None:
+    service.answerer.settings = service.settings.evolve(suggest_threshold=1.0)
+    assert service.ask("许可证到期时间", channel="widget", session_id="s-5").answer.suggestion is None

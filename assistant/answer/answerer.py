@@ -60,11 +60,23 @@ class Answerer:
             ans = compose(res, self.decision_thresholds(), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=self.curated_entries(s, curated))
         ans.question = question
+        ans.suggestion = self.suggestion(res, ans)
         ans.meta["context"] = {"used": True, "turn": used.question} if used is not None else {"used": False}
         ans.meta["searched"] = text
         ans.meta["vectors"] = self.indexes.vectors.state
         ans.meta["ranking"] = "learned" if r.ranker_active else "fusion"
         return ans
+
+    def suggestion(self, res: SearchResult, ans: Answer) -> dict[str, str] | None:
+        """The best curated entry when it is not shown but close: confidence in [suggest_threshold, curated threshold)
+        (the band chosen on dev, ``scripts/suggest_band.py``) — offered as "您是不是想问"."""
+        cur = res.curated
+        if ans.curated is not None or cur is None or not cur.hits or \
+                cur.confidence < self.settings.answer.suggest_threshold:
+            entry = None
+        else:
+            entry = self._curated_cache[1].get(cur.hits[0].item.target)
+        return {"id": entry.id, "question": entry.question} if entry is not None else None
 
     def decision_thresholds(self) -> Thresholds:
         """The thresholds that go with the ranking that answers now: those chosen with the learned stage (stored in

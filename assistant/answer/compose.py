@@ -69,12 +69,14 @@ class Answer:
     notice: str = ""
     footer: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    #: "您是不是想问": a curated entry close to the question but below the curated threshold ({"id", "question"})
+    suggestion: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"question": self.question, "decision": self.decision.value, "confidence": round(self.confidence, 4),
                 "curated": self.curated, "citations": [c.as_dict() for c in self.citations],
                 "related": self.related, "notice": self.notice, "footer": self.footer,
-                "meta": {"retrieval_mode": self.mode, **self.meta}}
+                "meta": {"retrieval_mode": self.mode, **self.meta}, "suggestion": self.suggestion}
 
     def as_text(self) -> str:
         lines: list[str] = []

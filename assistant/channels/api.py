@@ -34,6 +34,7 @@ _FIELD_MESSAGES = {
     "channel": "channel 应为 widget、chat 或 api",
     "contact": "contact 应为对象",
     "client_msg_id": "client_msg_id 应为不超过 100 字的字符串",
+    "suggestion_of": "suggestion_of 应为正整数（提出建议的那个问题的 question_id）",
 }
 
 
@@ -55,6 +56,8 @@ class AskIn(_Strict):
     channel: Literal["widget", "chat", "api"] = "api"
     #: the client's id of this message: a retry with the same id (same channel) is stored and answered once
     client_msg_id: str = Field(default="", max_length=100)
+    #: the question whose "您是不是想问" suggestion this question takes (its question_id)
+    suggestion_of: int | None = Field(default=None, gt=0)
 
 
 class FeedbackIn(_Strict):
@@ -147,7 +150,8 @@ def ask() -> Any:
     body: AskIn = _parse(AskIn)
     _check_question(body.question)
     out = _svc().ask(body.question, channel=body.channel, session_id=body.session, district=body.district,
-                     enterprise=body.enterprise, client_msg_id=body.client_msg_id or None)
+                     enterprise=body.enterprise, client_msg_id=body.client_msg_id or None,
+                     suggestion_of=body.suggestion_of)
     data = out.answer.as_dict()
     data["question_id"] = out.question_id
     data["token"] = out.token

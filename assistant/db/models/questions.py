@@ -35,6 +35,8 @@ class Question(Base):
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     top_id: Mapped[str] = mapped_column(String(400), default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: the question whose "您是不是想问" suggestion the user took to ask this one
+    suggestion_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class QueueItem(Base):
