@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .answer.compose import Answer, Citation
 from .answer.context import IDLE, Earlier
 from .answer.decide import Decision
+from .answer.sources import part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError
 from .queue.cluster import QuestionClusterer
@@ -50,15 +51,35 @@ class AskOutcome:
 
 
 def answer_from_dict(d: dict[str, Any]) -> Answer:
-    """An answer as stored with its question (``Question.result``)."""
-    cits = [Citation(id=c["id"], title=c["title"], article=c["article"], status=c["status"], kind=c.get("kind", ""),
-                     snippet=c["snippet"], highlights=c.get("highlights", []), score=c.get("score"))
-            for c in d.get("citations", [])]
+    """An answer as stored with its question (``Question.result``), in the current shape or an older one: cards
+    stored before grouping have no ``parts`` (one passage each) and no ``part`` (their place is read again from the
+    passage id), a mailbox reply's stored title loses its record id in :class:`Citation`, and in an answer stored
+    before ``related_articles`` the cards a curated answer does not cite itself are moved there."""
+
+    def card(c: dict[str, Any]) -> Citation:
+        kind = c.get("kind", "")
+
+        def one(p: dict[str, Any]) -> Citation:
+            article = p.get("article")
+            return Citation(id=p["id"], title=c["title"], article=article, status=c["status"], kind=kind,
+                            snippet=p.get("snippet", ""), highlights=p.get("highlights", []), score=p.get("score"),
+                            part=p.get("part") or part_label(kind, p["id"], article))
+
+        head = one(c)
+        head.more = [one(p) for p in (c.get("parts") or [])[1:]]
+        return head
+
+    cards = [card(c) for c in d.get("citations", [])]
+    related_articles = [card(c) for c in d.get("related_articles", [])]
+    if "related_articles" not in d and isinstance(d.get("curated"), dict):
+        own = set(d["curated"].get("citations") or [])
+        related_articles = [c for c in cards if c.id not in own]
+        cards = [c for c in cards if c.id in own]
     return Answer(question=d.get("question", ""), decision=Decision(d["decision"]), confidence=d["confidence"],
-                  mode=d.get("meta", {}).get("retrieval_mode", ""), curated=d.get("curated"), citations=cits,
+                  mode=d.get("meta", {}).get("retrieval_mode", ""), curated=d.get("curated"), citations=cards,
                   related=d.get("related", []), notice=d.get("notice", ""), footer=d.get("footer", ""),
                   meta={k: v for k, v in d.get("meta", {}).items() if k != "retrieval_mode"},
-                  suggestion=d.get("suggestion"))
+                  suggestion=d.get("suggestion"), related_articles=related_articles)
 
 
 class Answers(Protocol):

@@ -42,7 +42,7 @@ def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str
         if t else svc.answerer.thresholds
     with svc.Session() as s:
         ans = compose(res, thresholds, "", session=s, curated_rows=entries, index=r.passages)
-    shown = {c.id for c in ans.citations}
+    shown = {i for c in ans.citations for i in c.ids}  # every passage of every card (one card per document)
     if ans.decision is Decision.ABSTAIN and not ans.curated:
         return "routed"
     return "relevant" if shown & set(q.relevant) else "wrong"

@@ -1,12 +1,16 @@
 """Compose the answer from retrieved material only — never generated text.
 
-Order: the best curated answer (if it matched above its threshold), then up to three cited articles (title, 第X条,
-status, snippet with the matched terms), related questions, and the standard footer.
+Order: the best curated answer (if it matched above its threshold) with the articles its staff cited, else up to
+three retrieved articles (title, where in the document — 第X条, a standard's 5.2.1 or 表1, a catalogue row —,
+status, snippet with the matched terms), related questions, and the standard footer. Under a curated answer, other
+retrieved articles are only offered apart, as ``related_articles`` (其他可能相关的条文): never as its 依据. Passages of
+one document make one card (:func:`group_by_document`); ministry mailbox replies are a section of their own.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +22,8 @@ from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
-from ..text.numerals import int_to_cn
 from .decide import Decision, Thresholds
+from .sources import article_label, document_of, is_reply, part_label, reply_topic, section_of
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
@@ -37,12 +41,42 @@ class Citation:
     snippet: str
     highlights: list[str]
     score: float | None = None
+    #: where the passage sits in its document: 第十四条, 5.2.1, 表1, 废物代码900-041-49 … ("": the article, if any)
+    part: str = ""
+    #: the further cited passages of the same document, shown on this card (:func:`group_by_document`)
+    more: list[Citation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if is_reply(self.kind):  # a mailbox reply is named by its topic, never by the mailbox's record id
+            self.title = reply_topic(self.title)
+
+    @property
+    def where(self) -> str:
+        return self.part or article_label(self.article)
+
+    @property
+    def passages(self) -> list[Citation]:
+        """This card's passages: this one first, then the further ones of the same document."""
+        return [self, *self.more]
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.passages]
+
+    @property
+    def section(self) -> str:
+        """``reply`` for a ministry mailbox reply, ``regulation`` for a regulation, standard or catalogue."""
+        return section_of(self.kind)
+
+    def _label(self, places: list[str]) -> str:
+        if is_reply(self.kind):
+            return f"部长信箱答复：{self.title}"
+        return f"《{self.title}》" + "、".join(dict.fromkeys(p for p in places if p))
 
     @property
     def label(self) -> str:
-        if self.article:
-            return f"《{self.title}》第{int_to_cn(self.article)}条"
-        return f"《{self.title}》"
+        """``《排污许可管理条例》第十四条``, ``《GB 37822-2019 …》5.2.1、表1`` (a card of several), ``部长信箱答复：…``."""
+        return self._label([p.where for p in self.passages])
 
     @property
     def url(self) -> str:
@@ -51,10 +85,31 @@ class Citation:
 
         return "/doc/" + quote(self.id, safe="")
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "article": self.article, "label": self.label, "url": self.url,
-                "status": self.status, "kind": self.kind, "snippet": self.snippet, "highlights": self.highlights,
+    def part_dict(self) -> dict[str, Any]:
+        """One passage of a card (an item of ``parts``)."""
+        return {"id": self.id, "article": self.article, "part": self.where, "label": self._label([self.where]),
+                "url": self.url, "snippet": self.snippet, "highlights": self.highlights,
                 "score": None if self.score is None else round(self.score, 4)}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The card: the fields of its first (best) passage, as before grouping, and every passage in ``parts``."""
+        return {"id": self.id, "title": self.title, "article": self.article, "label": self.label, "url": self.url,
+                "status": self.status, "kind": self.kind, "section": self.section, "part": self.where,
+                "snippet": self.snippet, "highlights": self.highlights,
+                "score": None if self.score is None else round(self.score, 4),
+                "parts": [p.part_dict() for p in self.passages]}
+
+
+def group_by_document(citations: list[Citation]) -> list[Citation]:
+    """One card per document, in the order of each document's first passage; its further passages go to ``more``."""
+    cards: dict[str, Citation] = {}
+    for c in citations:
+        head = cards.get(document_of(c.id))
+        if head is None:
+            cards[document_of(c.id)] = c
+        else:
+            head.more.extend(c.passages)
+    return list(cards.values())
 
 
 @dataclass
@@ -71,10 +126,13 @@ class Answer:
     meta: dict[str, Any] = field(default_factory=dict)
     #: "您是不是想问": a curated entry close to the question but below the curated threshold ({"id", "question"})
     suggestion: dict[str, str] | None = None
+    #: under a curated answer: retrieved articles it does not cite (其他可能相关的条文), never its 依据
+    related_articles: list[Citation] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"question": self.question, "decision": self.decision.value, "confidence": round(self.confidence, 4),
                 "curated": self.curated, "citations": [c.as_dict() for c in self.citations],
+                "related_articles": [c.as_dict() for c in self.related_articles],
                 "related": self.related, "notice": self.notice, "footer": self.footer,
                 "meta": {"retrieval_mode": self.mode, **self.meta}, "suggestion": self.suggestion}
 
@@ -88,19 +146,30 @@ class Answer:
             lines.append("")
             lines.append(f"■ {self.curated['question']}")
             lines.append(self.curated["answer"])
-        if self.citations:
-            lines.append("")
-            lines.append("依据：")
-            for i, c in enumerate(self.citations, 1):
-                flag = "" if c.status == "现行有效" else f"（{c.status}）"
-                lines.append(f"{i}. {c.label}{flag} [{c.id}]")
-                lines.append(f"   {c.snippet}")
+        regulations = [c for c in self.citations if not is_reply(c.kind)]
+        replies = [c for c in self.citations if is_reply(c.kind)]
+        for title, cards in (("依据：" if self.curated else "相关法规条文：", regulations), ("部长信箱答复：", replies),
+                             ("其他可能相关的条文（未经工作人员核对）：", self.related_articles)):
+            if cards:
+                lines.append("")
+                lines.append(title)
+                lines.extend(_card_lines(cards))
         if self.related:
             lines.append("")
             lines.append("相关问题：" + "；".join(r["question"] for r in self.related))
         lines.append("")
         lines.append(self.footer)
         return "\n".join(lines)
+
+
+def _card_lines(cards: list[Citation]) -> list[str]:
+    lines: list[str] = []
+    for i, c in enumerate(cards, 1):
+        flag = "" if c.status == "现行有效" else f"（{c.status}）"
+        lines.append(f"{i}. {c.label}{flag}" + ("" if is_reply(c.kind) else f" [{c.id}]"))
+        for p in c.passages:
+            lines.append(f"   {p.where + '：' if len(c.passages) > 1 and p.where else ''}{p.snippet}")
+    return lines
 
 
 def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
@@ -125,10 +194,14 @@ def _query_terms(result: SearchResult) -> list[str]:
     return [t for t in result.query.tokens if not t.startswith("§")]
 
 
-def citation_for_item(item: Item, terms: list[str], score: float | None = None) -> Citation:
+def citation_for_item(item: Item, terms: list[str], score: float | None = None,
+                      before: Iterable[str] = ()) -> Citation:
+    """``before``: the texts of the passages before this one in its document, nearest first (read only to locate a
+    passage whose key carries no clause or table number)."""
     snip, hl = snippet(item.text, terms)
     return Citation(id=item.id, title=item.title, article=item.article, status=item.status, kind=item.kind,
-                    snippet=snip, highlights=hl, score=score)
+                    snippet=snip, highlights=hl, score=score,
+                    part=part_label(item.kind, item.id, item.article, item.text, before))
 
 
 class _ItemLookup:
@@ -145,11 +218,25 @@ class _ItemLookup:
             return self.index.items[self.index.pos[pid]]
         return None
 
+    def before(self, item: Item, depth: int = 8) -> Iterator[str]:
+        """The texts of up to ``depth`` passages before ``item`` in its document, nearest first (lazily)."""
+        if self.index is None or item.id not in self.index.pos:
+            return
+        doc = document_of(item.id)
+        for j in range(self.index.pos[item.id] - 1, max(-1, self.index.pos[item.id] - 1 - depth), -1):
+            prev = self.index.items[j]
+            if document_of(prev.id) != doc:
+                return
+            yield prev.text
+
+    def citation(self, item: Item, terms: list[str], score: float | None = None) -> Citation:
+        return citation_for_item(item, terms, score, self.before(item))
+
 
 def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup: _ItemLookup) -> Citation | None:
     it = lookup.get(pid)
     if it is not None:
-        return citation_for_item(it, terms)
+        return lookup.citation(it, terms)
     if session is not None:
         p = session.get(Passage, pid)
         if p is not None:
@@ -192,26 +279,30 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             if e is not None and (not curated_block or e.id != curated_block["id"]):
                 related.append({"id": e.id, "question": e.question})
     decision = thresholds.decide(confidence, long=is_long(result.query.normalized))
+    retrieved: list[Citation] = []
     if decision is not Decision.ABSTAIN or curated_block:
         have = {c.id for c in citations}
         for h in result.passages.hits:
-            if len(citations) >= max(max_citations, len(curated_block["citations"]) if curated_block else 0):
+            if len(retrieved) >= max_citations:
                 break
             if h.item.id in have:
                 continue
             if h.item.status == "已废止" and not result.include_repealed:
                 continue
-            citations.append(citation_for_item(h.item, terms, h.fused))
+            retrieved.append(passages_by_id.citation(h.item, terms, h.fused))
             have.add(h.item.id)
+    # a curated answer's 依据 are the articles its staff cited; what retrieval found besides is only offered apart
+    related_articles = group_by_document(retrieved) if curated_block else []
+    citations = group_by_document(citations if curated_block else retrieved)
     notice = ""
     if decision is Decision.ABSTAIN:
         notice = ABSTAIN_TEXT
     elif decision is Decision.CAUTION:
         notice = CAUTION_TEXT
-    if any(c.status == "已废止" for c in citations):
+    if any(c.status == "已废止" for c in citations + related_articles):
         notice = (notice + " " if notice else "") + "注意：部分引用的文件已废止，仅供对照，不得作为现行依据。"
     return Answer(question=result.query.raw, decision=decision, confidence=confidence, mode=result.passages.mode,
                   curated=curated_block, citations=citations, related=related[:3], notice=notice,
-                  footer=f"{DISCLAIMER}{footer_contact}")
+                  footer=f"{DISCLAIMER}{footer_contact}", related_articles=related_articles)
 
 

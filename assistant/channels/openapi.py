@@ -14,6 +14,10 @@ def _resp(desc: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return out
 
 
+_KINDS = ["法律", "行政法规", "部门规章", "地方性法规", "司法解释", "规范性文件", "标准", "名录", "官方答复"]
+_CITATION = ("一张引用卡片：同一文件被检索到的多个片段（条、款、表、名录行）合为一张卡片，各片段见 parts；"
+             "id、title、article、status、kind、snippet、highlights、score 与未分组时含义相同（取第一个片段）。")
+
 _ERRORS = {"400": _resp("输入不合法", _ERR), "404": _resp("不存在", _ERR), "413": _resp("请求体过大", _ERR),
            "429": _resp("请求过于频繁", _ERR)}
 
@@ -85,16 +89,42 @@ OPENAPI: dict[str, Any] = {
     "components": {"schemas": {
         "Error": {"type": "object", "required": ["error_code", "message"],
                   "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}}},
-        "Citation": {"type": "object", "properties": {
-            "id": {"type": "string", "description": "<文件标题>#<条号>"}, "title": {"type": "string"},
-            "article": {"type": ["integer", "null"]}, "label": {"type": "string"}, "status": {"type": "string"},
-            "kind": {"type": "string"}, "snippet": {"type": "string"},
-            "highlights": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}}},
+        "Citation": {"type": "object", "description": _CITATION, "properties": {
+            "id": {"type": "string", "description": "第一个（最相关的）片段：<文件标题>#<位置键>，如 排污许可管理条例#14、"
+                                                    "GB 37822-2019 挥发性有机物无组织排放控制标准#5.2.1、…#表1、"
+                                                    "国家危险废物名录（2021年版）#row-900-041-49"},
+            "title": {"type": "string", "description": "文件标题；部长信箱答复为来信主题（不含信箱内部编号）"},
+            "article": {"type": ["integer", "null"], "description": "第一个片段的条号（法规条文；标准、名录为 null）"},
+            "label": {"type": "string", "description": "显示名称，列出本卡片的全部位置，如《排污许可管理条例》第十四条、"
+                                                       "《GB 37822-2019 挥发性有机物无组织排放控制标准》5.2.1、表1、"
+                                                       "部长信箱答复：关于…的回复"},
+            "status": {"type": "string", "description": "文件效力：现行有效、已修改、已废止"},
+            "kind": {"type": "string", "examples": _KINDS,
+                     "description": "文件类别：法律、行政法规……标准、名录；官方答复 = 生态环境部部长信箱答复"},
+            "section": {"type": "string", "enum": ["regulation", "reply"],
+                        "description": "regulation = 法规条文（含标准、名录）；reply = 部长信箱答复（单独成组显示）"},
+            "part": {"type": "string", "description": "第一个片段在文件中的位置：第十四条、5.2.1、表1、附录A、"
+                                                      "废物代码900-041-49、第12项；无法确定时为空"},
+            "snippet": {"type": "string"}, "highlights": {"type": "array", "items": {"type": "string"}},
+            "score": {"type": ["number", "null"]},
+            "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮第一个片段"},
+            "parts": {"type": "array", "minItems": 1, "description": "本卡片引用的同一文件的全部片段，第一个即卡片本身",
+                      "items": {"$ref": "#/components/schemas/CitationPart"}}}},
+        "CitationPart": {"type": "object", "properties": {
+            "id": {"type": "string"}, "article": {"type": ["integer", "null"]}, "part": {"type": "string"},
+            "label": {"type": "string", "description": "该片段的显示名称，如《…》表1"},
+            "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮该片段"},
+            "snippet": {"type": "string"}, "highlights": {"type": "array", "items": {"type": "string"}},
+            "score": {"type": ["number", "null"]}}},
         "Answer": {"type": "object", "properties": {
             "question_id": {"type": "integer"}, "token": {"type": "string"},
             "decision": {"type": "string", "enum": ["answer", "caution", "abstain"]},
             "confidence": {"type": "number"}, "curated": {"type": ["object", "null"]},
-            "citations": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}},
+            "citations": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}, "description":
+                          "有精选答复时：仅为该答复经工作人员核对的引用（依据）；无精选答复时：检索到的条文"},
+            "related_articles": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}, "description":
+                                 "仅在有精选答复时：检索到、但该答复未引用的条文（其他可能相关的条文，未经核对，"
+                                 "界面中默认折叠）；绝不作为依据。无精选答复时为空"},
             "related": {"type": "array"}, "notice": {"type": "string"}, "footer": {"type": "string"},
             "meta": {"type": "object"}}},
     }},

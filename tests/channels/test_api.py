@@ -43,6 +43,21 @@ def test_ask_returns_answer_json(client: FlaskClient, app: Flask) -> None:
     assert _n_questions(app) == 1
 
 
+def test_curated_answer_cites_only_its_own_articles(client: FlaskClient) -> None:
+    """Issue #15: under a curated answer, ``citations`` are the entry's own (staff-verified) ones; what retrieval found
+    besides is in ``related_articles`` (same item shape), documented in the OpenAPI description."""
+    body = client.post("/api/v1/ask", json={"question": "排污许可证能用几年"}).get_json()
+    assert body["curated"]["id"] == "fx-pwxk-001" and body["curated"]["citations"] == [f"{PWXK}#14"]
+    assert [p["id"] for c in body["citations"] for p in c["parts"]] == [f"{PWXK}#14"]
+    others = [p["id"] for c in body["related_articles"] for p in c["parts"]]
+    assert others and f"{PWXK}#14" not in others
+    assert set(body["related_articles"][0]) >= {"id", "title", "article", "status", "kind", "snippet", "highlights",
+                                                "score", "label", "url", "section", "parts"}
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["Answer"]["properties"]["related_articles"]["items"] == {"$ref": "#/components/schemas/Citation"}
+    assert {"parts", "section", "part"} <= set(schemas["Citation"]["properties"])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [({"data": "{not json", "content_type": "application/json"}, "invalid_json"),

@@ -60,6 +60,19 @@ def test_top_article_when_no_curated_answer_and_caution_notice() -> None:
     assert "《排污许可管理条例》第十四条：排污许可证有效期为5年" in text and "https://x.cn/chat?q=" in text
 
 
+def test_only_the_curated_answers_own_citations_and_replies_named_apart() -> None:
+    """Issue #15: the hits a curated answer does not cite stay out of 依据; a ministry reply is named by its topic,
+    on a line of its own, never with the mailbox's record id."""
+    reply = Citation(id="部长信箱·关于排污证延续的回复（mee-141）#1", title="部长信箱·关于排污证延续的回复（mee-141）",
+                     article=None, status="现行有效", kind="官方答复", snippet="来信：……", highlights=[])
+    ans = Answer(question="q", decision=Decision.ANSWER, confidence=0.9, mode="hybrid",
+                 curated={"id": "x", "question": "排污许可证的有效期是几年？", "answer": "五年。"},
+                 citations=[_cit(14), reply], related=[], related_articles=[_cit(30)])
+    text = format_answer(ans, "排污许可证能用几年", "https://x.cn")
+    assert "依据：《排污许可管理条例》第十四条\n部长信箱答复：关于排污证延续的回复\n" in text
+    assert "mee-141" not in text and "第三十条" not in text
+
+
 def test_reply_xml_survives_cdata_terminator() -> None:
     xml = text_reply(OPENID, "gh_1", "a]]>b", 1)
     assert reply_content(xml) == "a]]>b"

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from ...answer.compose import ABSTAIN_TEXT, Answer
 from ...answer.decide import Decision
+from ...answer.sources import is_reply
 from ...domain import cn_date
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,14 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         head += "\n注意：部分引用的文件已废止，仅供对照。"
     head = context_line(ans) + head
     tail_lines = []
-    labels = []
-    for c in ans.citations[:3]:
-        flag = "" if c.status == "现行有效" else f"（{c.status}）"
-        labels.append(c.label + flag)
+    # a curated answer's own citations only (compose keeps other hits apart); ministry replies on a line of their own
+    shown = ans.citations[:3]
+    labels = [c.label + ("" if c.status == "现行有效" else f"（{c.status}）") for c in shown if not is_reply(c.kind)]
+    replies = [c.title for c in shown if is_reply(c.kind)]  # the topic, never the mailbox record id
     if labels:
         tail_lines.append("依据：" + "；".join(labels))
+    if replies:
+        tail_lines.append("部长信箱答复：" + "；".join(replies))
     tail_lines.append("完整答复：" + chat_link(base_url, question))
     return fit_reply(head, "\n".join(tail_lines), limit)
 

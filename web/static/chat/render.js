@@ -68,41 +68,116 @@ function statusBadge(status) {
 
 // ------------------------------------------------------------------ bot answer rendering
 
+function isReply(c) {
+  return c.section === "reply" || c.kind === "官方答复";
+}
+
+function citationLink(url) {
+  url = safeHref(url);
+  return url ? el("a", {
+    className: "citation-link",
+    href: url,
+    target: "_blank",
+    rel: "noopener",
+    "data-testid": "citation-link",
+    text: "查看原文"
+  }) : null;
+}
+
+// One card per document: its passages (`parts`: 第十四条, 5.2.1, 表1 …), each with its snippet and its own link when
+// there are several. Answers stored before grouping have no `parts`: the card is its one passage.
 function renderCitation(c) {
   var status = str(c.status);
   var label = str(c.label) || (c.title ? "《" + str(c.title) + "》" : str(c.id));
+  if (isReply(c) && !c.section) { // a reply kept in the history from before: named by its topic, not its record id
+    label = "部长信箱答复：" + str(c.title).replace(/^部长信箱[·・:：]\s*/, "")
+      .replace(/\s*[（(][A-Za-z][A-Za-z0-9_]*-\d+[）)]\s*$/, "");
+  }
   var repealed = /废止/.test(status);
+  var parts = (Array.isArray(c.parts) ? c.parts : []).filter(function (p) {
+    return p && typeof p === "object";
+  });
+  if (!parts.length) {
+    parts = [c];
+  }
   var details = el("details", {
     className: "citation" + (repealed ? " is-repealed" : ""),
     "data-testid": "citation-card",
-    "data-citation-id": str(c.id)
+    "data-citation-id": str(c.id),
+    "data-section": isReply(c) ? "reply" : "regulation"
   });
   var summary = el("summary", null, [el("span", { className: "citation-label", text: label }), statusBadge(status)]);
   details.appendChild(summary);
   var bodyEl = el("div", { className: "citation-body" });
-  var snippet = el("p", { className: "citation-snippet" });
-  appendHighlighted(snippet, str(c.snippet), c.highlights);
-  bodyEl.appendChild(snippet);
+  parts.forEach(function (p) {
+    if (parts.length > 1) {
+      bodyEl.appendChild(el("p", { className: "citation-part", "data-testid": "citation-part" }, [
+        el("span", { className: "citation-part-name", text: str(p.part) || "相关段落" }), citationLink(p.url)
+      ]));
+    }
+    var snippet = el("p", { className: "citation-snippet" });
+    appendHighlighted(snippet, str(p.snippet), p.highlights);
+    bodyEl.appendChild(snippet);
+  });
   var foot = el("div");
   if (c.kind) {
     foot.appendChild(el("span", { className: "citation-kind", text: str(c.kind) }));
   }
-  var url = safeHref(c.url);
-  if (url) {
-    foot.appendChild(el("a", {
-      className: "citation-link",
-      href: url,
-      target: "_blank",
-      rel: "noopener",
-      "data-testid": "citation-link",
-      text: "查看原文"
-    }));
+  var link = parts.length > 1 ? null : citationLink(c.url);
+  if (link) {
+    foot.appendChild(link);
   }
   if (foot.childNodes.length) {
     bodyEl.appendChild(foot);
   }
   details.appendChild(bodyEl);
   return details;
+}
+
+function citationGroup(title, cards, testid) {
+  var box = el("div", { className: "citations", "data-testid": testid }, [el("p", { className: "section-title", text: title })]);
+  cards.forEach(function (c) {
+    box.appendChild(renderCitation(c));
+  });
+  return box;
+}
+
+// 依据 (a curated answer's own, staff-checked citations) or the retrieved articles; ministry replies apart; and,
+// under a curated answer, what retrieval found besides: collapsed, never as its 依据.
+function appendCitations(bubble, a, cites) {
+  var others = Array.isArray(a.related_articles) ? a.related_articles.filter(function (c) {
+    return c && typeof c === "object";
+  }) : [];
+  var own = a.curated && !Array.isArray(a.related_articles) && Array.isArray(a.curated.citations) ?
+    a.curated.citations : null;
+  if (own) { // an answer kept in the history from before related_articles: its appended cards move apart
+    others = cites.filter(function (c) {
+      return own.indexOf(c.id) < 0;
+    });
+    cites = cites.filter(function (c) {
+      return own.indexOf(c.id) >= 0;
+    });
+  }
+  var regs = cites.filter(function (c) {
+    return !isReply(c);
+  });
+  var replies = cites.filter(isReply);
+  if (regs.length) {
+    bubble.appendChild(citationGroup(a.curated ? "依据" : "相关法规条文", regs, "citations-basis"));
+  }
+  if (replies.length) {
+    bubble.appendChild(citationGroup("生态环境部答复（供参考）", replies, "citations-replies"));
+  }
+  if (others.length) {
+    var more = el("details", { className: "related-articles", "data-testid": "related-articles" }, [
+      el("summary", { className: "section-title", text: "其他可能相关的条文（" + others.length + "）" }),
+      el("p", { className: "related-articles-note", text: "系统检索所得，不是上述答复的依据，未经工作人员核对，仅供参考。" })
+    ]);
+    others.forEach(function (c) {
+      more.appendChild(renderCitation(c));
+    });
+    bubble.appendChild(more);
+  }
 }
 
 function renderCurated(cur) {
@@ -170,12 +245,7 @@ export function renderBot(entry, onAsk) {
   var cites = Array.isArray(a.citations) ? a.citations.filter(function (c) {
     return c && typeof c === "object";
   }) : [];
-  if (cites.length) {
-    bubble.appendChild(el("p", { className: "section-title", text: a.curated ? "依据" : "相关法规条文" }));
-    cites.forEach(function (c) {
-      bubble.appendChild(renderCitation(c));
-    });
-  }
+  appendCitations(bubble, a, cites);
   if (!a.notice && !a.curated && !cites.length) {
     bubble.appendChild(el("p", { className: "msg-text", text: entry.text || "暂未找到相关内容。" }));
   }

@@ -1,0 +1,133 @@
+"""Where a cited passage sits in its document, said the way people cite it, and how a ministry reply is named.
+
+A passage id is ``<document title>#<key>`` (:meth:`assistant.ingest.base.ParsedDocument.passage_id`). The key says
+where the passage is: the article number of a regulation (``#14``, with ``article`` set), a standard's clause
+(``#5.2.1``), table (``#表1``), appendix (``#附录A``) or 前言, a catalogue row (``#row-900-041-49`` by its waste code,
+``#row-12`` by its 序号), a split piece of one of those (``#5.2.1-2``, ``#表1~2``), or only a running number
+(``#p12``) where the source had no numbering the ingester could read (the Markdown standards): then the passage's
+own first line, or the last numbered line before it in the document, tells the clause or table.
+
+Ministry mailbox letters (kind 官方答复) are documents titled ``部长信箱·<topic>（<record id>）``: shown as
+``部长信箱答复：<topic>``, without the record id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..ingest.replies import MAILBOX_PREFIX
+from ..text.numerals import int_to_cn
+
+#: the document kind of the ministry mailbox replies
+REPLY_KIND = "官方答复"
+#: the sections a citation belongs to (API field ``section``): regulation texts, or ministry replies
+REGULATION, REPLY = "regulation", "reply"
+#: kinds whose passages are located by clause / table / row
+_NUMBERED_KINDS = ("标准", "名录")
+
+_SUFFIX = r"(?:~\d+)?(?:-\d+)?"  # a duplicate key (~2) and a piece of a split passage (-2)
+_WASTE_ROW = re.compile(r"^row-(\d{3}-\d{3}-\d{2})" + _SUFFIX + "$")
+_NUMBER_ROW = re.compile(r"^row-(\d{1,4})" + _SUFFIX + "$")
+_CLAUSE = re.compile(r"^((?:\d+|[A-Z])(?:\.\d+)+)" + _SUFFIX + "$")
+_CHAPTER = re.compile(r"^(\d{1,2})" + _SUFFIX + "$")
+_TABLE = re.compile(r"^(续?表)\s*([A-Z]?\d+(?:\.\d+)*)?" + _SUFFIX + "$")
+_APPENDIX = re.compile(r"^附录\s*([A-Z])" + _SUFFIX + "$")
+_FRONT = re.compile(r"^(前言|公告)" + _SUFFIX + "$")
+
+# numbered lines inside a passage's text (the Markdown standards, whose keys are running numbers)
+_LINE_CLAUSE = re.compile(r"^((?:\d+|[A-Z])(?:\.\d+)+)(?=\s|[\u4e00-\u9fff])")
+_LINE_CHAPTER = re.compile(r"^(\d{1,2})\s+[\u4e00-\u9fff]")
+_LINE_TABLE = re.compile(r"^(续?表)\s*([A-Z]?\d+(?:\.\d+)*)(?=\s|[\u4e00-\u9fff]|$)")
+_LINE_APPENDIX = re.compile(r"^附录\s*([A-Z])(?=\s|[\u4e00-\u9fff（(]|$)")
+
+_RECORD_ID = re.compile(r"\s*[（(][A-Za-z][A-Za-z0-9_]*-\d+[）)]\s*$")
+_MAILBOX = re.compile(rf"^{MAILBOX_PREFIX}\s*[·・:：]\s*")
+
+
+def document_of(pid: str) -> str:
+    """The document part of a passage id (its title): what the passages of one card share."""
+    return pid.rpartition("#")[0] if "#" in pid else pid
+
+
+def passage_key(pid: str) -> str:
+    """The key part of a passage id (``""`` when the id has none)."""
+    return pid.rpartition("#")[2] if "#" in pid else ""
+
+
+def is_reply(kind: str) -> bool:
+    return kind == REPLY_KIND
+
+
+def section_of(kind: str) -> str:
+    return REPLY if is_reply(kind) else REGULATION
+
+
+def reply_topic(title: str) -> str:
+    """``部长信箱·关于…的回复（mee-141）`` → ``关于…的回复`` (idempotent)."""
+    return _RECORD_ID.sub("", _MAILBOX.sub("", title.strip())).strip() or title.strip()
+
+
+def article_label(article: int | None) -> str:
+    return f"第{int_to_cn(article)}条" if article else ""
+
+
+def key_label(key: str) -> str:
+    """The place a passage key names (``""`` for a running number, which names none)."""
+    key = key.strip()
+    if m := _WASTE_ROW.match(key):
+        return f"废物代码{m.group(1)}"
+    if m := _NUMBER_ROW.match(key):
+        return f"第{int(m.group(1))}项"
+    if m := _CLAUSE.match(key):
+        return m.group(1)
+    if m := _CHAPTER.match(key):
+        return f"第{int(m.group(1))}章"
+    if m := _TABLE.match(key):
+        return m.group(1) + (m.group(2) or "")
+    if m := _APPENDIX.match(key):
+        return f"附录{m.group(1)}"
+    if m := _FRONT.match(key):
+        return m.group(1)
+    return ""
+
+
+def _line_label(line: str) -> str:
+    line = line.strip().lstrip("#").strip()
+    if m := _LINE_TABLE.match(line):
+        return m.group(1) + m.group(2)
+    if m := _LINE_APPENDIX.match(line):
+        return f"附录{m.group(1)}"
+    if m := _LINE_CLAUSE.match(line):
+        return m.group(1)
+    if m := _LINE_CHAPTER.match(line):
+        return f"第{int(m.group(1))}章"
+    return ""
+
+
+def text_label(text: str, before: Iterable[str] = ()) -> str:
+    """The clause or table a passage without a numbered key belongs to: its first line when that is numbered, else
+    the last numbered line of the text before it (``before``: the preceding passages of the same document, nearest
+    first) — a table's last caption for a passage of table rows, the last clause for a clause's continuation."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if lines and (own := _line_label(lines[0])):
+        return own
+    table_rows = bool(lines) and lines[0].lstrip().startswith("|")
+    for prev in before:
+        for line in reversed(prev.splitlines()):
+            if found := _line_label(line):
+                # rows under a clause heading, not under a table caption: a table without a number
+                return "" if table_rows and not found.startswith(("表", "续表")) else found
+    return ""
+
+
+def part_label(kind: str, pid: str, article: int | None, text: str = "", before: Iterable[str] = ()) -> str:
+    """Where the passage ``pid`` sits in its document: 第十四条, 5.2.1, 表1, 废物代码900-041-49, 第12项 … or ``""``."""
+    if article:
+        return article_label(article)
+    if is_reply(kind):
+        return ""
+    found = key_label(passage_key(pid))
+    if not found and kind in _NUMBERED_KINDS and text:
+        found = text_label(text, before)
+    return found

@@ -1,0 +1,173 @@
+"""Citation hygiene (issue #15): a curated answer cites only its own articles, the other hits are offered apart;
+standards and catalogues are cited by clause, table or row; passages of one document make one card; ministry
+mailbox replies are named by their topic, without the mailbox's record id; answers stored in the old shape load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.answer.compose import Citation, compose
+from assistant.answer.decide import Decision, Thresholds
+from assistant.db.models import CuratedAnswer
+from assistant.questions import answer_from_dict
+from assistant.search.index import Item, SearchIndex
+from assistant.search.query import prepare
+from assistant.search.retriever import Hit, RankedList, SearchResult
+
+T = Thresholds(answer=0.4, caution=0.3, curated=0.7)
+FUYI = "中华人民共和国行政复议法"
+LUYUAN = "中华人民共和国防治陆源污染物污染损害海洋环境管理条例"
+VOCS = "GB 37822-2019 挥发性有机物无组织排放控制标准"
+HW = "国家危险废物名录（2021年版）"
+EIA = "建设项目环境影响评价分类管理名录（2021年版）"
+WASTEWATER = "GB 8978-1996 污水综合排放标准"
+REPLY = "部长信箱·关于VOCs无组织排放监测的回复（mee-141）"
+
+
+def _item(title: str, key: str, text: str, kind: str = "法律", article: int | None = None) -> Item:
+    pid = f"{title}#{key}"
+    return Item(id=pid, title=title, text=text, kind=kind, article=article, target=pid)
+
+
+def _hits(items: list[Item]) -> list[Hit]:
+    return [Hit(item=it, fused=1.0 - i / 10, bm25=1.0, dense=0.9, rank=i + 1) for i, it in enumerate(items)]
+
+
+def _result(question: str, items: list[Item], confidence: float = 0.8,
+            curated: list[Item] | None = None, curated_confidence: float = 0.9) -> SearchResult:
+    cur = RankedList(_hits(curated), {}, curated_confidence, "hybrid") if curated else None
+    return SearchResult(query=prepare(question, "both", None), passages=RankedList(_hits(items), {}, confidence, "hybrid"),
+                        curated=cur)
+
+
+FUYI_9 = _item(FUYI, "20", "公民、法人或者其他组织认为行政行为侵犯其合法权益的，可以自知道该行政行为之日起六十日内提出行政复议申请。",
+               article=20)
+LUYUAN_15 = _item(LUYUAN, "15", "发生污染事故的单位，应当在十五日内向当地环境保护行政主管部门作出书面报告。", kind="行政法规",
+                  article=15)
+FUYI_OTHER = _item(FUYI, "21", "因不可抗力或者其他正当理由耽误法定申请期限的，申请期限自障碍消除之日起继续计算。", article=21)
+
+
+def _curated_entry() -> CuratedAnswer:
+    return CuratedAnswer(id="fx-fuyi-001", question="对环保处罚不服，申请复议和起诉的期限是多久？",
+                         answer="可以自知道处罚决定之日起六十日内申请行政复议，或者六个月内提起行政诉讼。",
+                         citations=[FUYI_9.id], category="执法", lead_unit="法规处", kind="curated")
+
+
+def _curated_answer() -> Any:
+    entry = _curated_entry()
+    wording = Item(id="fx-fuyi-001~0", title="", text=entry.question, kind="curated", target=entry.id)
+    res = _result("不服处罚复议期限多久", [LUYUAN_15, FUYI_9, FUYI_OTHER], confidence=0.5, curated=[wording])
+    return compose(res, T, "", curated_rows={entry.id: entry})
+
+
+def test_curated_answer_cites_only_its_own_articles_and_offers_the_rest_apart() -> None:
+    ans = _curated_answer()
+    assert ans.curated is not None and ans.curated["id"] == "fx-fuyi-001"
+    assert [c.ids for c in ans.citations] == [[FUYI_9.id]]  # exactly the staff-verified citation, nothing appended
+    related = [i for c in ans.related_articles for i in c.ids]
+    assert LUYUAN_15.id in related and FUYI_OTHER.id in related and FUYI_9.id not in related
+    d = ans.as_dict()
+    assert [c["id"] for c in d["citations"]] == [FUYI_9.id]
+    assert LUYUAN_15.id in [c["id"] for c in d["related_articles"]]
+    assert "十五日内" not in " ".join(c["snippet"] for c in d["citations"])
+    text = ans.as_text()
+    assert text.index("依据：") < text.index("其他可能相关的条文") and text.index("十五日内") > text.index("其他可能相关的条文")
+
+
+def test_without_a_curated_answer_the_retrieved_articles_stay_citations() -> None:
+    ans = compose(_result("污染事故报告期限", [LUYUAN_15, FUYI_9]), T, "")
+    assert ans.decision is Decision.ANSWER and ans.curated is None
+    assert [c.id for c in ans.citations] == [LUYUAN_15.id, FUYI_9.id]
+    assert ans.related_articles == [] and ans.as_dict()["related_articles"] == []
+
+
+def test_standard_and_catalogue_hits_are_labelled_with_clause_table_and_row() -> None:
+    items = [_item(VOCS, "5.2.1.1", "储存真实蒸气压≥76.6 kPa的挥发性有机液体应采用低压罐、压力罐或其他等效措施。", "标准"),
+             _item(HW, "row-900-041-49", "含有或沾染毒性、感染性危险废物的废弃的包装物、容器、过滤吸附介质。", "名录"),
+             _item(EIA, "row-12", "12 土砂石开采 101 | 报告表 | 其他", "名录")]
+    ans = compose(_result("挥发性有机液体储罐", items), T, "")
+    assert [c.label for c in ans.citations] == [f"《{VOCS}》5.2.1.1", f"《{HW}》废物代码900-041-49", f"《{EIA}》第12项"]
+    assert [c.as_dict()["part"] for c in ans.citations] == ["5.2.1.1", "废物代码900-041-49", "第12项"]
+    assert all(c.as_dict()["article"] is None for c in ans.citations)
+    table = compose(_result("VOCs 无组织排放", [_item(VOCS, "表1", "表1 厂区内VOCs无组织排放限值", "标准")]), T, "")
+    assert table.citations[0].label == f"《{VOCS}》表1"
+
+
+def test_a_markdown_standard_passage_is_located_by_its_text() -> None:
+    """The Markdown standards have running keys (#p12): the passage's first line, or the last table caption before
+    its rows, names the place."""
+    doc = [_item(WASTEWATER, "p14", "4.2.1.1 第一类污染物：一律在车间或车间处理设施排放口采样。", "标准"),
+           _item(WASTEWATER, "p15", "表1 第一类污染物最高允许排放浓度\n| 序号 | 污染物 | 最高允许排放浓度 |\n| 1 | 总汞 | 0.05 |", "标准"),
+           _item(WASTEWATER, "p16", "| 10 | 总铍 | 0.005 |\n| 11 | 总银 | 0.5 |", "标准")]
+    index = SearchIndex(doc, None, None, {})  # type: ignore[arg-type]
+    ans = compose(_result("总铍 排放浓度", [doc[2], doc[0]]), T, "", index=index)
+    assert ans.citations[0].label == f"《{WASTEWATER}》表1、4.2.1.1"
+    assert [p["part"] for p in ans.citations[0].as_dict()["parts"]] == ["表1", "4.2.1.1"]
+
+
+def test_several_hits_of_one_document_make_one_grouped_card() -> None:
+    items = [_item(VOCS, "5.2.1.1", "挥发性有机液体储罐应采用低压罐。", "标准"),
+             _item(VOCS, "表1", "表1 厂区内VOCs无组织排放限值", "标准"),
+             _item(VOCS, "10.2.1", "企业边界及周边VOCs监控要求执行有关排放标准的规定。", "标准")]
+    ans = compose(_result("VOCs 无组织排放", items), T, "")
+    assert len(ans.citations) == 1
+    card = ans.citations[0].as_dict()
+    assert card["label"] == f"《{VOCS}》5.2.1.1、表1、10.2.1"
+    # the fields clients read are those of the best passage, as before grouping
+    assert card["id"] == items[0].id and card["title"] == VOCS and card["kind"] == "标准" and card["article"] is None
+    assert card["snippet"] == "挥发性有机液体储罐应采用低压罐。" and card["url"] == card["parts"][0]["url"]
+    assert [p["id"] for p in card["parts"]] == [it.id for it in items]
+    assert [p["label"] for p in card["parts"]] == [f"《{VOCS}》5.2.1.1", f"《{VOCS}》表1", f"《{VOCS}》10.2.1"]
+    assert all(p["url"].startswith("/doc/GB%2037822-2019") for p in card["parts"])
+    laws = compose(_result("复议期限", [FUYI_9, LUYUAN_15, FUYI_OTHER]), T, "")
+    assert [c.label for c in laws.citations] == [f"《{FUYI}》第二十条、第二十一条", f"《{LUYUAN}》第十五条"]
+
+
+def test_a_mailbox_reply_is_labelled_by_its_topic_without_the_record_id() -> None:
+    reply = _item(REPLY, "1", "来信：VOCs无组织排放怎么监测？\n答复：按GB 37822-2019执行。", "官方答复")
+    ans = compose(_result("VOCs 无组织排放 监测", [_item(VOCS, "表1", "表1 厂区内VOCs无组织排放限值", "标准"), reply]), T, "")
+    c = ans.citations[1]
+    assert c.label == "部长信箱答复：关于VOCs无组织排放监测的回复"
+    d = c.as_dict()
+    assert "mee-141" not in d["label"] + d["title"] + d["parts"][0]["label"]
+    assert d["kind"] == "官方答复" and d["section"] == "reply" and ans.citations[0].as_dict()["section"] == "regulation"
+    assert d["url"].startswith("/doc/")  # the document page still opens by the passage id
+    assert "mee-141" not in ans.as_text()
+
+
+def test_old_stored_answers_still_load() -> None:
+    old: dict[str, Any] = {  # Question.result as stored before issue #15: no parts/part/section/related_articles
+        "question": "不服处罚复议期限多久", "decision": "answer", "confidence": 0.91,
+        "curated": {"id": "fx-fuyi-001", "question": "复议和起诉的期限？", "answer": "六十日内；六个月内。",
+                    "citations": [FUYI_9.id]},
+        "citations": [
+            {"id": FUYI_9.id, "title": FUYI, "article": 20, "label": f"《{FUYI}》第二十条", "url": "/doc/x",
+             "status": "现行有效", "kind": "法律", "snippet": "六十日内", "highlights": ["六十日"], "score": None},
+            {"id": LUYUAN_15.id, "title": LUYUAN, "article": 15, "label": f"《{LUYUAN}》第十五条", "url": "/doc/y",
+             "status": "现行有效", "kind": "行政法规", "snippet": "十五日内", "highlights": [], "score": 0.5},
+            {"id": f"{VOCS}#表1", "title": VOCS, "article": None, "label": f"《{VOCS}》", "status": "现行有效",
+             "kind": "标准", "snippet": "表1", "highlights": []},
+            {"id": f"{REPLY}#1", "title": REPLY, "article": None, "label": f"《{REPLY}》", "status": "现行有效",
+             "kind": "官方答复", "snippet": "来信", "highlights": []}],
+        "related": [], "notice": "", "footer": "f", "meta": {"retrieval_mode": "hybrid", "question_id": 3}}
+    ans = answer_from_dict(old)
+    assert ans.decision is Decision.ANSWER and ans.mode == "hybrid" and ans.meta == {"question_id": 3}
+    assert [c.id for c in ans.citations] == [FUYI_9.id]  # the curated answer's own; what was appended moves apart
+    assert [c.label for c in ans.related_articles] == [f"《{LUYUAN}》第十五条", f"《{VOCS}》表1",
+                                                       "部长信箱答复：关于VOCs无组织排放监测的回复"]
+    d = ans.as_dict()
+    assert d["citations"][0]["parts"][0]["id"] == FUYI_9.id
+    # an old answer without a curated block keeps every card as a citation
+    bare = answer_from_dict({**old, "curated": None})
+    assert [c.id for c in bare.citations] == [c["id"] for c in old["citations"]] and bare.related_articles == []
+
+
+def test_the_new_shape_round_trips() -> None:
+    ans = _curated_answer()
+    ans.citations.append(Citation(id=f"{VOCS}#表1", title=VOCS, article=None, status="现行有效", kind="标准",
+                                  snippet="s", highlights=[], part="表1",
+                                  more=[Citation(id=f"{VOCS}#5.2.1", title=VOCS, article=None, status="现行有效",
+                                                 kind="标准", snippet="t", highlights=["t"], part="5.2.1")]))
+    d = ans.as_dict()
+    again = answer_from_dict(d)
+    assert again.as_dict() == d
