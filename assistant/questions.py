@@ -67,6 +67,7 @@ def answer_from_dict(d: dict[str, Any]) -> Answer:
 
         head = one(c)
         head.more = [one(p) for p in (c.get("parts") or [])[1:]]
+        head.answer_sentence = str(c.get("answer_sentence") or "")
         return head
 
     cards = [card(c) for c in d.get("citations", [])]

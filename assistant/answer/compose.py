@@ -23,6 +23,7 @@ from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
 from .decide import Decision, Thresholds
+from .sentences import Embed, answering_sentence
 from .sources import article_label, document_of, is_reply, part_label, reply_topic, section_of
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
@@ -45,6 +46,8 @@ class Citation:
     part: str = ""
     #: the further cited passages of the same document, shown on this card (:func:`group_by_document`)
     more: list[Citation] = field(default_factory=list)
+    #: the sentence of this passage that answers the question, shown first (article answers; :mod:`.sentences`)
+    answer_sentence: str = ""
 
     def __post_init__(self) -> None:
         if is_reply(self.kind):  # a mailbox reply is named by its topic, never by the mailbox's record id
@@ -97,7 +100,7 @@ class Citation:
                 "status": self.status, "kind": self.kind, "section": self.section, "part": self.where,
                 "snippet": self.snippet, "highlights": self.highlights,
                 "score": None if self.score is None else round(self.score, 4),
-                "parts": [p.part_dict() for p in self.passages]}
+                "answer_sentence": self.answer_sentence, "parts": [p.part_dict() for p in self.passages]}
 
 
 def group_by_document(citations: list[Citation]) -> list[Citation]:
@@ -248,8 +251,11 @@ def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup:
 
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
-            index: SearchIndex | None = None) -> Answer:
-    """Build the answer for a search result (no generated text: curated answers and article passages only)."""
+            index: SearchIndex | None = None, embed: Embed | None = None) -> Answer:
+    """Build the answer for a search result (no generated text: curated answers and article passages only).
+
+    ``embed`` (texts → passage vectors): with the query's vector, picks the sentence of each cited article that
+    answers the question (article answers; without it, the sentence with the most query terms)."""
     terms = _query_terms(result)
     passages_by_id = _ItemLookup(index, result)
     cur = result.curated
@@ -294,6 +300,11 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     # a curated answer's 依据 are the articles its staff cited; what retrieval found besides is only offered apart
     related_articles = group_by_document(retrieved) if curated_block else []
     citations = group_by_document(citations if curated_block else retrieved)
+    if not curated_block:
+        for card in citations:
+            it = passages_by_id.get(card.id)
+            if it is not None:
+                card.answer_sentence = answering_sentence(it.text, terms, result.query.vector, embed)
     notice = ""
     if decision is Decision.ABSTAIN:
         notice = ABSTAIN_TEXT

@@ -54,3 +54,4 @@ def test_no_earlier_turn_or_a_new_topic_is_searched_alone() -> None:
     first = Earlier("危废仓库门口要贴什么标志？", "危废仓库门口要贴什么标志？")
     q = "换个话题，车间的边角料可以直接扔进生活垃圾桶吗？"
     assert search_text(q, first) == (q, None)
+

@@ -82,7 +82,7 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         head = f"【{ans.curated['question']}】\n{ans.curated['answer']}".strip()
     elif ans.citations:
         top = ans.citations[0]
-        head = f"{top.label}：{top.snippet}"
+        head = f"{top.label}：{top.answer_sentence or top.snippet}"
     else:
         head = ABSTAIN_TEXT
     if ans.decision is Decision.CAUTION:
