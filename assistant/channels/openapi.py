@@ -33,12 +33,15 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "required": ["question"], "additionalProperties": True,
                 "properties": {
                     "question": {"type": "string", "minLength": 1, "maxLength": 2000},
-                    "session": {"type": "string", "maxLength": 64},
+                    "session": {"type": "string", "maxLength": 64, "description":
+                                "会话编号（浏览器会话）：同一会话 30 分钟内的追问（如“那罚多少？”）结合上一个问题回答"},
                     "district": {"type": "string", "maxLength": 50},
                     "enterprise": {"type": "string", "maxLength": 200},
                     "channel": {"type": "string", "enum": ["widget", "chat", "api"]},
                     "client_msg_id": {"type": "string", "maxLength": 100, "description":
-                                      "客户端生成的消息编号（可选）：同一渠道内重发同一编号不会重复记录，返回同一回答"}}}}}},
+                                      "客户端生成的消息编号（可选）：同一渠道内重发同一编号不会重复记录，返回同一回答"},
+                    "suggestion_of": {"type": "integer", "minimum": 1, "description":
+                                      "点选“您是不是想问”建议提问时：提出该建议的回答的 question_id（记录建议被采纳）"}}}}}},
             "responses": {"200": _resp("回答", {"$ref": "#/components/schemas/Answer"}), **_ERRORS}}},
         "/feedback": {"post": {
             "summary": "有帮助 / 没帮助", "operationId": "feedback",
@@ -107,6 +110,8 @@ OPENAPI: dict[str, Any] = {
                                                       "废物代码900-041-49、第12项；无法确定时为空"},
             "snippet": {"type": "string"}, "highlights": {"type": "array", "items": {"type": "string"}},
             "score": {"type": ["number", "null"]},
+            "answer_sentence": {"type": "string", "description": "无精选答复时：该条文中回答问题的句子（加粗先显示）；"
+                                                                "条文只有一句或无从判断时为空"},
             "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮第一个片段"},
             "parts": {"type": "array", "minItems": 1, "description": "本卡片引用的同一文件的全部片段，第一个即卡片本身",
                       "items": {"$ref": "#/components/schemas/CitationPart"}}}},
@@ -126,6 +131,15 @@ OPENAPI: dict[str, Any] = {
                                  "仅在有精选答复时：检索到、但该答复未引用的条文（其他可能相关的条文，未经核对，"
                                  "界面中默认折叠）；绝不作为依据。无精选答复时为空"},
             "related": {"type": "array"}, "notice": {"type": "string"}, "footer": {"type": "string"},
-            "meta": {"type": "object"}}},
+            "suggestion": {"type": ["object", "null"], "description": "您是不是想问：未达到显示阈值但接近的精选问答；"
+                                                                     "点选后以其问题提问并带 suggestion_of",
+                           "properties": {"id": {"type": "string"}, "question": {"type": "string"}}},
+            "meta": {"type": "object", "properties": {
+                "context": {"type": "object", "description": "是否结合了本会话上一个问题：{\"used\": true, \"turn\": "
+                                                             "\"上一个问题\"}（界面显示“结合您上一个问题：…”）或 "
+                                                             "{\"used\": false}",
+                            "properties": {"used": {"type": "boolean"}, "turn": {"type": "string"}}},
+                "searched": {"type": "string", "description": "实际检索的文本（追问时含上一个问题）"},
+                "retrieval_mode": {"type": "string", "enum": ["hybrid", "bm25"]}}}}},
     }},
 }
