@@ -45,7 +45,10 @@ def test_console_consult_day_flow_and_scope(console_env: ConsoleEnv) -> None:  #
     assert r.status_code == 302
     html = admin.get(page).get_data(as_text=True)
     assert "岱山县船舶修造企业涂装废气怎么治理？" in html and "普陀区的问题" not in html
-    assert "4 位提问者（0 家企业）共提问 4 次" in html
+    # four chat askers, none an enterprise: said so, and never "多家企业" (was "4 位提问者（0 家企业）… 分布在多家企业")
+    assert "4 位提问者（均未留企业信息）共提问 4 次" in html and "分布在 4 位不同提问者" in html
+    reasons = " ".join(re.findall(r'data-testid="agenda-reasons">(.*?)</ul>', html, re.S))
+    assert "0 家企业" not in reasons and "多家企业" not in reasons
     assert "已等待" in html and 'data-testid="agenda-reasons"' in html
     # a district user of another district cannot see or act on it; a viewer sees but cannot change
     putuo = env.client("putuo")
