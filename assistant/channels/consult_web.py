@@ -91,7 +91,7 @@ def _beijing(iso: str | None) -> str:
 @bp.get("/consult/status")
 @limiter.limit("60/minute")
 def consult_status() -> Any:
-    """咨询进展查询: the 查询凭证 given at registration (or with a 转人工 message) → the question, the staff answer
+    """咨询进展查询: the 查询凭证 given at registration (any question token works) → the question, the staff answer
     once there is one, and the notices for the asker (consultation-day invitations)."""
     token = (request.args.get("token") or "").strip()[:100]
     if not token:
