@@ -58,13 +58,14 @@ def _open(page: Any, base: str, path: str = "/chat") -> None:
 
 
 def _ask(page: Any, text: str) -> Any:
-    """Sends ``text`` and returns the new answer (a bot message with actions: not the greeting or an error)."""
+    """Sends ``text`` and returns the new answer (a bot message with actions: not the greeting or an error); ``page``
+    is a page or the widget's frame."""
     answers = page.locator("[data-testid=bot-message][data-question-id]")
     n = answers.count()
     page.get_by_test_id("chat-input").fill(text)
     page.get_by_test_id("chat-send").click()
     answers.nth(n).wait_for(timeout=20_000)
-    page.wait_for_timeout(100)  # layout settled
+    page.get_by_test_id("chat-loading").wait_for(state="hidden")  # the answer is in and scrolled to
     return answers.nth(n)
 
 
@@ -291,4 +292,27 @@ def test_context_line_and_did_you_mean(browser: Any, live: LiveApp) -> None:
     assert page.get_by_test_id("answer-context").count() == 2 and page.get_by_test_id("did-you-mean").count() == 2
     page.wait_for_timeout(300)
     assert dialogs == [] and page.errors == []
+    page.context.close()
+
+
+def test_esc_in_the_clear_dialog_keeps_the_widget_open(browser: Any, live: LiveApp) -> None:
+    """In the widget, Esc closes the panel — but Esc in the confirmation only cancels the confirmation."""
+    page = _page(browser, DESKTOP)
+    page.goto(live.base + "/demo")
+    page.get_by_test_id("zsenv-launcher").click()
+    frame = page.frame_locator("[data-testid=zsenv-frame]")
+    frame.locator(".msg-greeting").wait_for()
+    answer = _ask(frame, "我们厂的锅炉烟气要装在线监测吗（挂件清空测试）")
+    answer.get_by_test_id("handoff-open").click()
+    answer.get_by_test_id("handoff-submit").click()
+    answer.get_by_test_id("handoff-status").wait_for()
+    frame.get_by_test_id("chat-clear").click()
+    dialog = frame.get_by_test_id("confirm-dialog")
+    dialog.wait_for()
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    assert page.locator(".zsenv-panel.zsenv-open").count() == 1  # the widget stayed open
+    assert frame.locator("[data-testid=bot-message][data-question-id]").count() == 1
+    page.keyboard.press("Escape")  # outside the dialog, Esc still closes the widget
+    page.locator(".zsenv-panel.zsenv-open").wait_for(state="detached")
     page.context.close()

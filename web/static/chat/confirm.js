@@ -34,6 +34,11 @@ export function confirmDialog(title, message, okText) {
     ok.addEventListener("click", function () {
       close(true);
     });
+    dlg.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape" || ev.key === "Esc") {
+        ev.stopPropagation();  // Esc closes the dialog (as 取消), not the widget around the chat
+      }
+    });
     dlg.addEventListener("close", function () {
       dlg.remove();
       resolve(answer);
