@@ -1,4 +1,5 @@
-"""Public pages of the consultation day: registration (``/consult``) and the 跟踪问效 link (``/followup/<token>``).
+"""Public pages of the consultation day: registration (``/consult``), 咨询进展查询 with the 查询凭证 the registration
+gives (``/consult/status``) and the 跟踪问效 link (``/followup/<token>``).
 
 Server-rendered forms (they work without JavaScript, on phones inside WeChat), CSRF-protected (Flask-WTF token in a
 session cookie), rate-limited like the API's write endpoints. Errors are shown in Chinese on the page with a status
@@ -7,6 +8,7 @@ code (400 bad input, 404 unknown link, 409 already answered, 410 expired); nothi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
@@ -16,7 +18,8 @@ from ..consult.agenda import today_cst
 from ..consult.outcomes import SOLVED, followup_for, submit_followup
 from ..consult.people import MAX_QUESTIONS, open_days, register
 from ..db.models import ConsultationDay
-from ..errors import WorkflowError
+from ..domain import CHINA_TZ
+from ..errors import AppError, WorkflowError
 from ..security import csp_nonce, csrf, limiter
 from ..service import AssistantService
 
@@ -70,6 +73,39 @@ def consult_register() -> Any:
         info = {"organiser": day.organiser, "date": day.day, "time": day.time_text, "place": day.place}
     return render_template("consult_done.html", **_ctx(day=info, company=reg.participant.company,
                                                        tokens=reg.tokens, questions=questions))
+
+
+def _beijing(iso: str | None) -> str:
+    """An ISO timestamp from the status (UTC; naive on SQLite) as Beijing time, 2026-12-03 13:05."""
+    if not iso:
+        return ""
+    try:
+        dt = datetime.fromisoformat(iso)
+    except ValueError:
+        return ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.get("/consult/status")
+@limiter.limit("60/minute")
+def consult_status() -> Any:
+    """咨询进展查询: the 查询凭证 given at registration (any question token works) → the question, the staff answer
+    once there is one, and the notices for the asker (consultation-day invitations)."""
+    token = (request.args.get("token") or "").strip()[:100]
+    if not token:
+        return render_template("consult_status.html", **_ctx(token=""))
+    try:
+        st = _svc().questions.status(token)
+    except AppError as e:
+        return render_template("consult_status.html", **_ctx(token=token, error=e.message, error_code=e.code)), \
+            e.status
+    answer = st.get("answer") or None
+    data = {"question": st["question"], "asked_at": _beijing(st.get("asked_at")), "status": st["status"],
+            "answer": answer["text"] if answer else "", "answered_at": _beijing(answer.get("answered_at"))
+            if answer else "", "notices": [n["text"] for n in st.get("notices") or [] if n.get("text")]}
+    return render_template("consult_status.html", **_ctx(token=token, data=data))
 
 
 @bp.get("/followup/<token>")

@@ -1,4 +1,4 @@
-"""Admin only: staff accounts and the audit log."""
+"""Admin only: staff accounts and the audit log (read in words: :mod:`.audit_view`)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ from ..db.models import AuditLog, StaffUser
 from ..domain import audit
 from ..errors import AuthError, WorkflowError
 from ..queue.curation import UNITS
+from .audit_view import ACTIONS, audit_row
 from .common import actor, bp, fail, me, redirect_to, require_admin, svc
 
 AUDIT_PAGE = 100
-ACTIONS = {"login": "登录", "assign": "分派", "answer": "保存答复", "publish": "发布", "close": "关闭",
-           "merge": "合并", "split": "拆分", "edit_curated": "编辑精选问答", "retire_curated": "停用精选问答",
-           "create_user": "创建账号", "deactivate_user": "停用账号", "activate_user": "启用账号"}
 
 
 @bp.get("/users")
@@ -102,16 +100,8 @@ def audit_log() -> Any:
         if target:
             sel = sel.where(AuditLog.target.contains(target))
         total = s.scalar(select(func.count()).select_from(sel.subquery())) or 0
-        rows = []
-        for r in s.scalars(sel.order_by(AuditLog.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)):
-            before, after = dict(r.before or {}), dict(r.after or {})
-            changed = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
-            rows.append({"id": r.id, "at": r.at, "username": r.username, "action": r.action,
-                         "action_label": ACTIONS.get(r.action, r.action), "target": r.target, "ip": r.ip,
-                         "before": before, "after": after,
-                         "before_changed": {k: before[k] for k in changed if k in before},
-                         "after_changed": {k: after[k] for k in changed if k in after},
-                         "partial": len(changed) < len(set(before) | set(after))})
+        rows = [audit_row(r) for r in
+                s.scalars(sel.order_by(AuditLog.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE))]
     return render_template("console/audit.html", rows=rows, actions=ACTIONS, page=page, total=total,
                            pages=max(1, -(-total // AUDIT_PAGE)), f={"user": who, "action": action,
                                                                       "target": target})

@@ -92,7 +92,7 @@ def consult_day(day_id: int) -> Any:
             "phone_list": people.phone_list(s, day), "results": results, "summary": summary,
             "manage": can_manage(a, day.organiser), "DAY_STATUSES": DAY_STATUSES, "STATES": ag.STATES,
             "SOURCES": people.SOURCES, "attended": sum(1 for p in parts if p.attended),
-            "item_titles": {r.id: r.title for r in day.items},
+            "item_titles": {r.id: r.title for r in day.items}, "stored_reasons": ag.stored_reasons,
         }
         return render_template("console/consult_day.html", active="consult", **ctx)
 

@@ -1,15 +1,18 @@
-"""The question queue: list, item page (members, suggestion, assignment, answer editor, hit-test), actions."""
+"""The question queue: list, item page (members with their 没帮助 reasons and the conversation before them, suggestion,
+assignment, answer editor, hit-test), actions."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app, flash, render_template, request, session
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..auth import DISTRICTS
-from ..db.models import CuratedAnswer, Question, QueueItem, QueueMember, StaffUser
+from ..db.models import CuratedAnswer, Feedback, Question, QueueItem, QueueMember, StaffUser
 from ..domain import OPEN
 from ..errors import WorkflowError
 from ..queue import curation as cur
@@ -24,6 +27,9 @@ SOURCES = {"abstain": "助手未能回答", "not_helpful": "反馈没帮助", "h
            "followup": "跟踪问效未解决"}
 CITATION_RE = re.compile(r"^.+#[0-9A-Za-z.\-~]+$")
 MAX_DRAFTS = 5
+#: the conversation before a member question: the same session's earlier questions within this time
+CONTEXT_WINDOW = timedelta(minutes=30)
+CONTEXT_MAX = 10
 
 
 def sla_days() -> float:
@@ -153,6 +159,47 @@ def _drop_draft(item_id: int) -> None:
         session["console_drafts"] = d
 
 
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def unhelpful_reasons(s: Session, question_ids: list[int]) -> dict[int, list[str]]:
+    """The reasons askers gave with 没帮助 (Feedback.reason), oldest first, by question."""
+    out: dict[int, list[str]] = {}
+    if question_ids:
+        for qid, reason in s.execute(select(Feedback.question_id, Feedback.reason)
+                                     .where(Feedback.question_id.in_(question_ids), Feedback.helpful.is_(False))
+                                     .order_by(Feedback.id)):
+            if (reason or "").strip():
+                out.setdefault(qid, []).append(reason.strip())
+    return out
+
+
+def conversation_before(s: Session, rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """For each member question with a session: the earlier questions of the same session and channel asked within
+    :data:`CONTEXT_WINDOW` before it, oldest first (at most :data:`CONTEXT_MAX`, the latest ones). One query."""
+    asked = [r for r in rows if r.get("session_id") and r.get("asked_at") is not None]
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not asked:
+        return out
+    earliest = min(_aware(r["asked_at"]) for r in asked) - CONTEXT_WINDOW
+    latest = max(_aware(r["asked_at"]) for r in asked)
+    sessions = {r["session_id"] for r in asked}
+    channels = {r["channel"] for r in asked}
+    found = list(s.execute(select(Question.id, Question.text, Question.session_id, Question.channel, Question.asked_at)
+                           .where(Question.session_id.in_(sessions), Question.channel.in_(channels),
+                                  Question.asked_at >= earliest, Question.asked_at <= latest)
+                           .order_by(Question.asked_at, Question.id)))
+    for r in asked:
+        at = _aware(r["asked_at"])
+        before = [{"id": qid, "text": text, "asked_at": t} for qid, text, sid, ch, t in found
+                  if sid == r["session_id"] and ch == r["channel"] and qid != r["question_id"]
+                  and at - CONTEXT_WINDOW <= _aware(t) <= at and (_aware(t) < at or qid < r["question_id"])]
+        if before:
+            out[r["question_id"]] = before[-CONTEXT_MAX:]
+    return out
+
+
 @bp.get("/items/<int:item_id>")
 def item(item_id: int) -> Any:
     a = actor()
@@ -161,9 +208,13 @@ def item(item_id: int) -> Any:
         editable = cur.can_edit(a, it)
         contacts = cur.can_see_contacts(a)
         rows = cur.members(s, it, contacts)
+        reasons = unhelpful_reasons(s, [r["question_id"] for r in rows])
+        context = conversation_before(s, rows)
         for r in rows:
             r["channel_label"] = CHANNELS.get(r["channel"], r["channel"])
             r["source_label"] = SOURCES.get(r["source"], r["source"])
+            r["reasons"] = reasons.get(r["question_id"], [])
+            r["context"] = context.get(r["question_id"], [])
         entry = s.get(CuratedAnswer, it.curated_id) if it.curated_id else None
         experts = [{"username": u.username, "name": u.display_name or u.username, "unit": u.unit}
                    for u in _experts(s)]

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..db.models import AgendaItem, ConsultationDay
 from ..domain import CHINA_TZ, cn_date
+from .agenda import stored_reasons
 from .schedule import DAY_STATUSES
 
 WEEKDAYS = "一二三四五六日"
@@ -67,8 +68,7 @@ def day_facts(day: ConsultationDay) -> list[tuple[str, str]]:
 
 
 def reasons_of(a: AgendaItem) -> list[str]:
-    text = (a.reasons or {}).get("text") or []
-    return [clean(t) for t in text] if isinstance(text, list) else [clean(text)]
+    return [clean(t) for t in stored_reasons(a.reasons)]
 
 
 def cn_ordinal(n: int) -> str:

@@ -4,6 +4,8 @@ staff member. Pure functions over a Session and an :class:`~assistant.queue.cura
 
 Definitions:
 
+* **提问数** = questions asked in the window, each counted for one district: the district of the queue item it is
+  in, else the asker's (:func:`question_district`) — so a district's 待办 items bring their questions with them.
 * **答复率** = questions decided ``answer`` or ``caution`` ÷ questions decided ``answer`` / ``caution`` /
   ``abstain``; **拒答率** = ``abstain`` ÷ the same. Pending, failed and direct 转人工 questions are not "decided".
 * **待办问题** = queue items now ``new`` / ``assigned`` / ``answered`` (a snapshot, not windowed), with the median
@@ -26,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..auth import DISTRICTS
-from ..db.models import ConsultationDay, CuratedAnswer, FollowUp, Participant, Question, QueueItem
+from ..db.models import ConsultationDay, CuratedAnswer, FollowUp, Participant, Question, QueueItem, QueueMember
 from ..domain import OPEN, Actor
 from .schedule import DAY_STATUSES
 from .stats_scope import DEFAULT_DAYS, Scope, Window, as_aware, cst_date, scope_for, window
@@ -110,6 +112,22 @@ def _district_key(d: str | None) -> str:
     return d or ""
 
 
+def question_district() -> Any:
+    """The district a question counts for: the district of the queue item it is in, when staff (or the intake) gave
+    that item one, else the asker's own ``Question.district``.
+
+    The queue is scoped by ``QueueItem.district`` and a question keeps the district it was asked with (often none:
+    the web chat sends none). Counting questions by the latter alone left a district's 待办 items — say routed to
+    普陀区 by the city bureau — without their questions in 普陀区's 提问数 and 拒答率 (counted under 未标明区县, or
+    under the asker's district when a question joined another district's item). One district per question, so the
+    per-district rows still add up to the city's total."""
+    item_district = (select(func.max(QueueItem.district))
+                     .join(QueueMember, QueueMember.item_id == QueueItem.id)
+                     .where(QueueMember.question_id == Question.id, QueueItem.district != "")
+                     .correlate(Question).scalar_subquery())
+    return func.coalesce(item_district, Question.district, "")
+
+
 def dashboard(session: Session, actor: Actor, days: int | str | None = DEFAULT_DAYS, district: str = "",
               today: date | None = None, now: datetime | None = None) -> Dashboard:
     """Every number of the page for ``actor`` (see :mod:`assistant.consult.stats_scope` for the scope rules)."""
@@ -130,11 +148,12 @@ def dashboard(session: Session, actor: Actor, days: int | str | None = DEFAULT_D
     def counts(key: str) -> bool:
         return want is None or key == want
 
-    # questions
-    q = select(Question.asked_at, Question.channel, Question.decision, Question.district, Question.top_id).where(
+    # questions, each in the district that handles it (see question_district)
+    qd_col = question_district()
+    q = select(Question.asked_at, Question.channel, Question.decision, qd_col, Question.top_id).where(
         Question.asked_at >= win.start_utc, Question.asked_at < win.end_utc)
     if sql_district is not None:
-        q = q.where(Question.district == sql_district)
+        q = q.where(qd_col == sql_district)
     for asked_at, channel, decision, qd, top_id in session.execute(q):
         key = _district_key(qd)
         b = blocks[key]

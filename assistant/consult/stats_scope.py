@@ -5,9 +5,10 @@ Scope — who sees what (the same rules as the queue, :func:`assistant.queue.cur
 
 * **admin** — everything; may filter by district; sees the per-district table.
 * **viewer without a district** — like the admin (such viewers already see every queue item), read-only anyway.
-* **district staff, viewer with a district** — their district only: ``Question.district``,
-  ``QueueItem.district`` and ``ConsultationDay.organiser`` (its participants and follow-ups) equal to it. The
-  filter is applied in the queries, not after. No district table, no district filter.
+* **district staff, viewer with a district** — their district only: questions counted for it
+  (:func:`assistant.consult.stats.question_district`: the district of the queue item a question is in, else the
+  asker's), ``QueueItem.district`` and ``ConsultationDay.organiser`` (its participants and follow-ups) equal to it.
+  The filter is applied in the queries, not after. No district table, no district filter.
 * **expert** — queue numbers (open items, median age, hot topics) over the items assigned to them only, as in their
   queue. Question volume, rates, consultation days and follow-ups are shown city-wide: they are counts without any
   question text or contact data, and experts answer for the whole city. No district table, no district filter.

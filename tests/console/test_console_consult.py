@@ -45,7 +45,10 @@ def test_console_consult_day_flow_and_scope(console_env: ConsoleEnv) -> None:  #
     assert r.status_code == 302
     html = admin.get(page).get_data(as_text=True)
     assert "岱山县船舶修造企业涂装废气怎么治理？" in html and "普陀区的问题" not in html
-    assert "4 位提问者（0 家企业）共提问 4 次" in html
+    # four chat askers, none an enterprise: said so, and never "多家企业" (was "4 位提问者（0 家企业）… 分布在多家企业")
+    assert "4 位提问者（均未留企业信息）共提问 4 次" in html and "分布在 4 位不同提问者" in html
+    reasons = " ".join(re.findall(r'data-testid="agenda-reasons">(.*?)</ul>', html, re.S))
+    assert "0 家企业" not in reasons and "多家企业" not in reasons
     assert "已等待" in html and 'data-testid="agenda-reasons"' in html
     # a district user of another district cannot see or act on it; a viewer sees but cannot change
     putuo = env.client("putuo")
@@ -114,6 +117,23 @@ def test_public_registration_form(console_env: ConsoleEnv) -> None:  # noqa: F81
         qs = list(s.scalars(select(Question).where(Question.text == "贻贝加工废水能否排入市政管网？")))
         assert len(qs) == 1 and qs[0].channel == "consult" and qs[0].district == "嵊泗县"
     assert env.svc.questions.status(token.group(1))["queued"] is True
+    # the success page says what the 查询凭证 is, that it is shown once, where to use it, and links there
+    help_box = body.split('data-testid="token-help"', 1)[1]
+    assert "是什么" in help_box and "只显示这一次" in help_box and "在哪里用" in help_box
+    assert 'href="/consult/status" data-testid="status-page-link"' in help_box
+    link = re.search(r'href="(/consult/status\?token=[^"]+)" data-testid="status-link"', help_box)
+    assert link is not None and token.group(1) in link.group(1)
+    assert 'name="referrer" content="no-referrer"' in body  # its links carry the tokens
+    # …and that page takes it: the question and its progress, in Chinese
+    status = c.get(link.group(1).replace("&amp;", "&"))
+    page_text = status.get_data(as_text=True)
+    assert status.status_code == 200 and "贻贝加工废水能否排入市政管网？" in page_text
+    assert 'data-testid="status-state">工作人员正在处理' in page_text
+    assert 'content="noindex, nofollow"' in page_text and 'name="referrer" content="no-referrer"' in page_text
+    blank = c.get("/consult/status")
+    assert blank.status_code == 200 and 'data-testid="status-form"' in blank.get_data(as_text=True)
+    unknown = c.get("/consult/status?token=nope-not-a-token")
+    assert unknown.status_code == 404 and "请检查查询凭证" in unknown.get_data(as_text=True)
 
 
 def test_followup_link_single_use_and_expiry(console_env: ConsoleEnv) -> None:  # noqa: F811

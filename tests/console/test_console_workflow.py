@@ -96,7 +96,7 @@ def test_assign_answer_publish_close_through_the_forms(console_env: ConsoleEnv) 
     assert _audit(env, f"queue:{item_id}") == ["assign", "answer", "publish"]
     assert _audit(env, f"queue:{other['id']}") == ["close"]
     audit_page = _html(admin, "/console/audit")
-    assert f"queue:{item_id}" in audit_page and "发布" in audit_page and "&#34;status&#34;: &#34;published&#34;" in audit_page
+    assert f"queue:{item_id}" in audit_page and "发布" in audit_page and "<dt>状态：</dt><dd>已发布</dd>" in audit_page
 
 
 def test_wechat_asker_gets_a_pending_notification(console_env: ConsoleEnv) -> None:  # noqa: F811

@@ -42,10 +42,17 @@ def test_get_verification_bad_signature_and_missing_fields(wx: WxEnv) -> None:  
     assert wx.client.get(f"/wechat/default?{urlencode(q)}").status_code == 403
 
 
-def test_unknown_account_is_404(wx: WxEnv) -> None:  # noqa: F811
+def test_unknown_account_is_404_in_chinese(wx: WxEnv) -> None:  # noqa: F811
+    """An account that is not configured: 404 with the service's JSON error body — a stable code and a Chinese
+    message for whoever set the server URL in the 公众号 console (was an English plain-text "not found")."""
     q = signed_query(echostr="abc")
-    assert wx.client.get(f"/wechat/putuo?{urlencode(q)}").status_code == 404
-    assert wx.post(sample("text.xml"), account="putuo").status_code == 404
+    for r in (wx.client.get(f"/wechat/putuo?{urlencode(q)}"), wx.post(sample("text.xml"), account="putuo"),
+              wx.client.get("/wechat/%3Cscript%3E")):
+        assert r.status_code == 404 and r.mimetype == "application/json"
+        body = r.get_json()
+        assert body["error_code"] == "wechat_account_not_found"
+        assert "未找到该公众号接入配置" in body["message"] and "/wechat/default" in body["message"]
+        assert "not found" not in r.get_data(as_text=True) and "<script>" not in r.get_data(as_text=True)
 
 
 def test_wrong_signature_post_is_403(wx: WxEnv) -> None:  # noqa: F811

@@ -4,13 +4,15 @@
 * ``POST``: a message or event, in 明文, 兼容 or 安全 mode (``encrypt_type=aes`` with ``msg_signature``) → the passive
   reply (encrypted when the message was), or ``success``.
 
-Refusals carry no details: unknown account 404, bad signature or timestamp outside the window 403, body over 64 KiB
-413, anything that is not a WeChat message 400. The workflow lives in :mod:`.service`; wechatpy is used only
+Refusals carry no details: bad signature or timestamp outside the window 403, body over 64 KiB 413, anything that is
+not a WeChat message 400. An unknown account is 404 with the service's JSON error body (``error_code``
+``wechat_account_not_found`` and a Chinese message): whoever sets the server URL in the 公众号 console reads it. The workflow lives in :mod:`.service`; wechatpy is used only
 through :mod:`.protocol`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -39,6 +41,15 @@ def _plain(text: str, status: int) -> Response:
     return Response(text, status, mimetype="text/plain")
 
 
+def _unknown_account() -> Response:
+    """404 for an account name not configured, in the service's error format (a stable code, a Chinese message).
+    The name is not echoed back."""
+    body = json.dumps({"error_code": "wechat_account_not_found",
+                       "message": "未找到该公众号接入配置。请核对公众号后台填写的服务器地址（URL），"
+                                  "应为 /wechat/ 加上已配置的账号名，如 /wechat/default。"}, ensure_ascii=False)
+    return Response(body, 404, mimetype="application/json")
+
+
 def _timestamp_ok(ts: str) -> bool:
     if not ts.isdigit() or len(ts) > 12:
         return False
@@ -59,7 +70,7 @@ def webhook(account: str) -> Response:
     channel = channel_for(current_app)
     acc: WechatAccount | None = channel.accounts.get(account)
     if acc is None:
-        return _plain("not found", 404)
+        return _unknown_account()
     args = request.args
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     if not _timestamp_ok(timestamp):

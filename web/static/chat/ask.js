@@ -51,7 +51,17 @@ function summaryText(a) {
   return "";
 }
 
-export function ask(question) {
+/** The id of the answer whose 您是不是想问 was tapped, as the API takes it (a positive integer), else null. */
+function suggestionOf(extra) {
+  var id = extra && typeof extra === "object" ? extra.suggestion_of : null;
+  if (typeof id === "string" && /^[1-9][0-9]{0,15}$/.test(id)) {
+    id = Number(id);
+  }
+  return typeof id === "number" && id > 0 && Math.floor(id) === id ? id : null;
+}
+
+/** Asks ``question``; ``extra.suggestion_of`` = the question_id of the answer that offered it as 您是不是想问. */
+export function ask(question, extra) {
   var q = str(question).trim();
   if (!q || busy) {
     return;
@@ -66,7 +76,12 @@ export function ask(question) {
   appendMessage(userMessage(q, userEntry.ts));
   scrollToBottom();
   setBusy(true);
-  api("POST", "/ask", { question: q, session: SESSION, channel: CHANNEL }).then(function (res) {
+  var payload = { question: q, session: SESSION, channel: CHANNEL };
+  var of = suggestionOf(extra);
+  if (of !== null) {
+    payload.suggestion_of = of;
+  }
+  api("POST", "/ask", payload).then(function (res) {
     var entry = {
       role: "bot",
       text: summaryText(res),

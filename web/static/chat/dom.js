@@ -43,21 +43,36 @@ export function nextId(prefix) {
   return prefix + "-" + uid;
 }
 
+/** China Standard Time (UTC+8, no daylight saving): the bureau's clock, whatever the browser's time zone is. */
+var CHINA_OFFSET_MS = 8 * 3600 * 1000;
+
+/** A timestamp (ms) or an ISO string as a Date; an ISO date-time without an offset is UTC (as the server stores). */
+function toDate(ts) {
+  if (typeof ts === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(ts.trim())) {
+    ts = ts.trim() + "Z";
+  }
+  return new Date(ts);
+}
+
+/** "HH:MM" today, else "M月D日 HH:MM" — in China time. */
 export function formatTime(ts) {
   if (!ts) {
     return "";
   }
-  var d = new Date(ts);
+  var d = toDate(ts);
   if (isNaN(d.getTime())) {
     return "";
   }
   var pad = function (n) {
     return (n < 10 ? "0" : "") + n;
   };
-  var today = new Date();
-  var hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
-  if (d.toDateString() === today.toDateString()) {
+  // the UTC fields of the instant shifted by 8 hours are the wall-clock fields in Beijing
+  var cn = new Date(d.getTime() + CHINA_OFFSET_MS);
+  var today = new Date(Date.now() + CHINA_OFFSET_MS);
+  var hm = pad(cn.getUTCHours()) + ":" + pad(cn.getUTCMinutes());
+  if (cn.getUTCFullYear() === today.getUTCFullYear() && cn.getUTCMonth() === today.getUTCMonth() &&
+      cn.getUTCDate() === today.getUTCDate()) {
     return hm;
   }
-  return (d.getMonth() + 1) + "月" + d.getDate() + "日 " + hm;
+  return (cn.getUTCMonth() + 1) + "月" + cn.getUTCDate() + "日 " + hm;
 }

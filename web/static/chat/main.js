@@ -9,13 +9,14 @@
  * Modules: config (page settings, brand colour), store (history, session), dom (helpers), sanitize (allowlist),
  * highlight (<mark> in snippets), api (requests, errors), view (page elements, the log), render (messages and
  * answers), feedback (answer actions), handoff + contact (转人工 form and its server rules), poll (staff answers),
- * suggestions, ask.
+ * suggestions, ask, confirm (the dialog before clearing a history with questions awaiting staff).
  */
 
 import { EMBEDDED, GREETING, MAX_CHARS } from "./config.js";
 import { ask, isBusy, startSession } from "./ask.js";
+import { confirmDialog } from "./confirm.js";
 import { str } from "./dom.js";
-import { maybePoll } from "./poll.js";
+import { awaitsStaff, maybePoll } from "./poll.js";
 import { renderBot, simpleBotMessage, staffMessage, userMessage } from "./render.js";
 import { clearHistory, history } from "./store.js";
 import { forgetSuggestions, showSuggestions } from "./suggestions.js";
@@ -90,10 +91,21 @@ function start() {
 
   if (clearBtn) {
     clearBtn.addEventListener("click", function () {
-      clearHistory();
-      resetEntryNodes();
-      renderAll();
-      input.focus();
+      // the tokens of handed-off questions live only in this history: clearing it loses the staff answers
+      var waiting = history.filter(awaitsStaff).length;
+      var go = waiting ? confirmDialog("清空对话记录？",
+        "您有 " + waiting + " 个问题已转人工，正在等待工作人员答复。清空记录后，本页面将无法再显示这些答复。",
+        "仍然清空") : Promise.resolve(true);
+      go.then(function (yes) {
+        if (!yes) {
+          clearBtn.focus();
+          return;
+        }
+        clearHistory();
+        resetEntryNodes();
+        renderAll();
+        input.focus();
+      });
     });
   }
 

@@ -10,15 +10,22 @@ import { staffMessage } from "./render.js";
 import { history, saveHistory } from "./store.js";
 import { appendMessage, entryNodes, scrollToBottom } from "./view.js";
 
+function staffToken(entry) {
+  var token = entry.handoff_token || entry.token;
+  return typeof token === "string" && token ? token : "";
+}
+
+/** A handed-off question (转人工, 没帮助 passed to staff, or not answered) still waiting for the staff answer. */
+export function awaitsStaff(entry) {
+  return entry.role === "bot" && !!entry.handoff && !entry.staff_answer && !entry.handoff_gone && !!staffToken(entry);
+}
+
 function pollStaffAnswers() {
   history.forEach(function (entry) {
-    if (entry.role !== "bot" || !entry.handoff || entry.staff_answer || entry.handoff_gone) {
+    if (!awaitsStaff(entry)) {
       return;
     }
-    var token = entry.handoff_token || entry.token;
-    if (!token || typeof token !== "string") {
-      return;
-    }
+    var token = staffToken(entry);
     api("GET", "/questions/" + encodeURIComponent(token)).then(function (res) {
       if (res.status === "answered" && res.answer && typeof res.answer.text === "string" && res.answer.text) {
         entry.staff_answer = { text: res.answer.text, answered_at: str(res.answer.answered_at) };

@@ -1,6 +1,7 @@
 /*
  * 环保咨询助手 — chat client: rendering of messages — the user's questions, simple bot messages, staff answers, and
- * bot answers (notice, curated answer, citation cards with status badges, related questions, footer, actions).
+ * bot answers (the earlier question it took into account, notice, 您是不是想问, curated answer, citation cards with
+ * status badges, related questions, footer, actions).
  * All text goes in as text; the curated answer's markup goes through the allowlist (sanitize.js).
  */
 
@@ -220,6 +221,44 @@ function renderRelated(related, onAsk) {
   return wrap;
 }
 
+// ------------------------------------------------------------------ conversation context and "did you mean"
+
+var CONTEXT_MAX = 40;
+
+function shorten(text, max) {
+  var chars = Array.from(text.replace(/\s+/g, " ").trim());  // by code point: never half a character
+  return chars.length > max ? chars.slice(0, max).join("") + "…" : chars.join("");
+}
+
+/** meta.context = {used: true, turn: "<the earlier question>"}: the answer took the earlier question into account. */
+function renderContext(meta) {
+  var ctx = meta && typeof meta === "object" ? meta.context : null;
+  if (!ctx || typeof ctx !== "object" || ctx.used !== true || typeof ctx.turn !== "string" || !ctx.turn.trim()) {
+    return null;
+  }
+  return el("p", { className: "context-note", "data-testid": "answer-context", title: ctx.turn,
+    text: "结合您上一个问题：" + shorten(ctx.turn, CONTEXT_MAX) });
+}
+
+/** suggestion = {id, question}: a curated question close to an unanswered one, asked again with one tap. */
+function renderSuggestion(entry, onAsk) {
+  var sug = entry.answer && entry.answer.suggestion;
+  if (!sug || typeof sug !== "object" || typeof sug.question !== "string" || !sug.question.trim()) {
+    return null;
+  }
+  var q = sug.question.trim();
+  var btn = el("button", { type: "button", className: "did-you-mean", "data-testid": "did-you-mean",
+    "data-suggestion-id": str(sug.id) || null }, [
+    el("span", { className: "did-you-mean-label", text: "您是不是想问：" }),
+    el("span", { className: "did-you-mean-q", text: q })
+  ]);
+  btn.addEventListener("click", function () {
+    var extra = entry.question_id !== undefined && entry.question_id !== null ? { suggestion_of: entry.question_id } : {};
+    onAsk(q, extra);
+  });
+  return btn;
+}
+
 export function renderBot(entry, onAsk) {
   var a = entry.answer && typeof entry.answer === "object" ? entry.answer : {};
   var decision = str(a.decision);
@@ -232,12 +271,20 @@ export function renderBot(entry, onAsk) {
   var bubble = el("div", { className: "bubble" }, [el("span", { className: "visually-hidden", text: "助手：" })]);
   msg.appendChild(bubble);
 
+  var context = renderContext(a.meta);
+  if (context) {
+    bubble.appendChild(context);
+  }
   if (a.notice) {
     bubble.appendChild(el("p", {
       className: "notice" + (decision === "caution" ? " notice-caution" : ""),
       "data-testid": "answer-notice",
       text: str(a.notice)
     }));
+  }
+  var suggestion = renderSuggestion(entry, onAsk);
+  if (suggestion) {
+    bubble.appendChild(suggestion);
   }
   if (a.curated && typeof a.curated === "object") {
     bubble.appendChild(renderCurated(a.curated));
@@ -246,7 +293,7 @@ export function renderBot(entry, onAsk) {
     return c && typeof c === "object";
   }) : [];
   appendCitations(bubble, a, cites);
-  if (!a.notice && !a.curated && !cites.length) {
+  if (!a.notice && !a.curated && !cites.length && !suggestion) {
     bubble.appendChild(el("p", { className: "msg-text", text: entry.text || "暂未找到相关内容。" }));
   }
   var rel = Array.isArray(a.related) ? renderRelated(a.related, onAsk) : null;

@@ -22,12 +22,15 @@ export function scrollToBottom() {
   log.scrollTop = log.scrollHeight;
 }
 
+/**
+ * Shows the START of a (possibly long) new answer: its top goes to the top of the log (the browser stops at the
+ * end of the log, so a short answer simply ends up fully visible at the bottom). The log was at its bottom while
+ * the answer loaded, so without this only the answer's first line would peek in under the question.
+ */
 export function scrollToMessage(node) {
-  // Show the start of a (possibly long) answer rather than its end.
-  var top = node.offsetTop - 8;
-  if (top < log.scrollTop || top > log.scrollTop + log.clientHeight - 40) {
-    log.scrollTop = Math.max(0, top);
-  }
+  var logBox = log.getBoundingClientRect();
+  var top = log.scrollTop + (node.getBoundingClientRect().top - logBox.top) - 8;
+  log.scrollTop = Math.max(0, top);
 }
 
 export function appendMessage(node, after) {

@@ -1,0 +1,75 @@
+"""The queue item page shows what staff need to understand a member question: the reason the asker gave with 没帮助
+(Feedback.reason), and the conversation before the question — the same session's earlier questions on the same
+channel within 30 minutes, oldest first, as text (escaped)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from console_support import ConsoleEnv, console_env  # noqa: F401
+from sqlalchemy.orm import Session
+
+from assistant.db.models import Feedback, Question, QueueItem, QueueMember
+from assistant.text.normalize import normalize
+
+
+def _q(s: Session, text: str, at: datetime, session_id: str = "sess-1", channel: str = "chat",
+       decision: str = "answer") -> Question:
+    q = Question(token=secrets.token_urlsafe(24), text=text, normalized=normalize(text), channel=channel,
+                 session_id=session_id, decision=decision, asked_at=at)
+    s.add(q)
+    s.flush()
+    return q
+
+
+def _section(html: str, testid: str) -> list[str]:
+    return re.findall(rf'data-testid="{testid}">(.*?)</div>', html, re.S)
+
+
+def test_item_page_shows_unhelpful_reason_and_the_conversation_before(console_env: ConsoleEnv) -> None:  # noqa: F811
+    env = console_env
+    sid = f"sess-{secrets.token_hex(4)}"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with env.svc.Session() as s:
+        _q(s, "一小时前的问题不算上文", now - timedelta(minutes=65), sid)
+        _q(s, "排污许可证能用几年？", now - timedelta(minutes=20), sid)
+        _q(s, "<b>到期</b>怎么延续？", now - timedelta(minutes=5), sid)
+        _q(s, "别的会话的问题", now - timedelta(minutes=3), f"{sid}-other")
+        _q(s, "同一会话、微信渠道", now - timedelta(minutes=2), sid, channel="wechat")
+        q = _q(s, "那要提前多久申请？", now, sid)
+        _q(s, "之后的问题不算上文", now + timedelta(minutes=1), sid)
+        item = QueueItem(title=q.text, normalized=q.normalized, status="new", count=1, first_asked=now,
+                         last_asked=now)
+        s.add(item)
+        s.flush()
+        s.add(QueueMember(item_id=item.id, question_id=q.id, source="not_helpful", channel="chat"))
+        s.add(Feedback(question_id=q.id, helpful=False, reason="没有说<i>提前</i>几天"))
+        s.add(Feedback(question_id=q.id, helpful=False, reason=""))
+        s.commit()
+        item_id = item.id
+    html = env.client("admin").get(f"/console/items/{item_id}").get_data(as_text=True)
+    reasons = _section(html, "member-reason")
+    assert len(reasons) == 1 and "没帮助原因：" in reasons[0]
+    assert "没有说&lt;i&gt;提前&lt;/i&gt;几天" in reasons[0] and "<i>" not in html
+    (context,) = _section(html, "member-context")
+    shown = [re.sub(r"<[^>]+>", "", li).split(" ", 1)[1].strip() for li in re.findall(r"<li>(.*?)</li>", context)]
+    assert shown == ["排污许可证能用几年？", "&lt;b&gt;到期&lt;/b&gt;怎么延续？"]  # oldest first, as text
+
+
+def test_no_context_without_a_session_and_no_reason_without_feedback(console_env: ConsoleEnv) -> None:  # noqa: F811
+    env = console_env
+    now = datetime.now(UTC)
+    with env.svc.Session() as s:
+        _q(s, "无会话的早先问题", now - timedelta(minutes=5), session_id="")
+        q = _q(s, "无会话的问题", now, session_id="", decision="abstain")
+        item = QueueItem(title=q.text, normalized=q.normalized, status="new", count=1, first_asked=now,
+                         last_asked=now)
+        s.add(item)
+        s.flush()
+        s.add(QueueMember(item_id=item.id, question_id=q.id, source="abstain", channel="chat"))
+        s.commit()
+        item_id = item.id
+    html = env.client("admin").get(f"/console/items/{item_id}").get_data(as_text=True)
+    assert 'data-testid="member-context"' not in html and 'data-testid="member-reason"' not in html
