@@ -108,6 +108,10 @@ function renderCitation(c) {
     "data-section": isReply(c) ? "reply" : "regulation"
   });
   var summary = el("summary", null, [el("span", { className: "citation-label", text: label }), statusBadge(status)]);
+  if (c.answer_sentence) { // the sentence that answers the question, shown first; the article stays collapsed
+    summary.appendChild(el("strong", { className: "citation-answer", "data-testid": "citation-answer",
+      text: str(c.answer_sentence) }));
+  }
   details.appendChild(summary);
   var bodyEl = el("div", { className: "citation-body" });
   parts.forEach(function (p) {
