@@ -312,7 +312,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         notice = CAUTION_TEXT
     if any(c.status == "已废止" for c in citations + related_articles):
         notice = (notice + " " if notice else "") + "注意：部分引用的文件已废止，仅供对照，不得作为现行依据。"
-    return Answer(question=result.query.raw, decision=decision, confidence=confidence, mode=result.passages.mode,
+    mode = cur.mode if (curated_block and cur is not None) else result.passages.mode  # what answered it
+    return Answer(question=result.query.raw, decision=decision, confidence=confidence, mode=mode,
                   curated=curated_block, citations=citations, related=related[:3], notice=notice,
                   footer=f"{DISCLAIMER}{footer_contact}", related_articles=related_articles)
 

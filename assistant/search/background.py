@@ -32,6 +32,12 @@ class VectorBuilder:
         self.stop_event = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _advance(self, done: int, total: int) -> None:
+        """Progress of the index being embedded: texts done / to do, and the time left at the rate so far."""
+        elapsed = time.time() - float(self.progress.get("started") or time.time())
+        eta = round(elapsed / done * (total - done), 1) if done else None
+        self.progress = {**self.progress, "done": done, "total": total, "eta_s": eta}
+
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
@@ -66,8 +72,10 @@ class VectorBuilder:
                 for name, idx in (("curated", r.curated), ("passages", r.passages)):
                     if idx is None or idx.has_vectors:
                         continue
-                    self.progress = {"index": name, "items": len(idx.items), "started": time.time()}
-                    m = embed_passages(enc, [it.embed_text() for it in idx.items], cache, stop=self.stop_event)
+                    self.progress = {"index": name, "items": len(idx.items), "done": 0, "total": None, "eta_s": None,
+                                     "started": time.time()}
+                    m = embed_passages(enc, [it.embed_text() for it in idx.items], cache, stop=self.stop_event,
+                                       on_batch=self._advance)
                     idx.attach_vectors(m, enc)
                     if name == "curated" or encoders.encoder2 is None:
                         lc.save_and_publish(name, idx)

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -286,8 +287,10 @@ class EmbeddingCache:
 
 
 def embed_passages(encoder: Encoder, texts: list[str], cache: EmbeddingCache | None, batch: int = 32,
-                   progress: bool = False, stop: threading.Event | None = None) -> np.ndarray:
-    """Embed ``texts`` as passages, reusing cached vectors; new vectors are cached batch by batch."""
+                   progress: bool = False, stop: threading.Event | None = None,
+                   on_batch: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Embed ``texts`` as passages, reusing cached vectors; new vectors are cached batch by batch.
+    ``on_batch(done, total)`` after each batch (counts of texts to encode, cached ones excluded)."""
     out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     known = cache.get_many(encoder.id, texts) if cache else {}
     todo = []
@@ -312,6 +315,8 @@ def embed_passages(encoder: Encoder, texts: list[str], cache: EmbeddingCache | N
             cache.put_many(encoder.id, [texts[i] for i in idx], vecs)
         if bar:
             bar.update(len(idx))
+        if on_batch is not None:
+            on_batch(min(s + batch, len(todo)), len(todo))
     if bar:
         bar.close()
     return out

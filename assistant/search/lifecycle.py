@@ -247,6 +247,7 @@ class IndexLifecycle:
             "curated_rows": len(wording_rows(r.curated.items)) if r and r.curated else 0,  # question wordings
             "curated_answer_rows": len(r.curated.items) - len(wording_rows(r.curated.items)) if r and r.curated else 0,
             "retrieval_mode": r.mode if r else "none",
+            "retrieval_modes": r.modes if r else {"passages": "none", "curated": "none"},
             "ranking": ("learned" if r.ranker_active else "fusion") if r else "none",
             "ranker": self.ranker_state,
             "vectors": self.vectors.state,

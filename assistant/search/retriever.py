@@ -161,6 +161,13 @@ class Retriever:
         return "hybrid" if (self.encoder is not None and self._passages.has_vectors) else "bm25"
 
     @property
+    def modes(self) -> dict[str, str]:
+        """Per index: ``hybrid`` once it has vectors (and there is an encoder), else ``bm25``."""
+        cur = self._curated
+        return {"passages": self.mode,
+                "curated": "hybrid" if (self.encoder is not None and cur is not None and cur.has_vectors) else "bm25"}
+
+    @property
     def ranker_active(self) -> bool:
         """Whether answers are ranked by the learned stage now (hybrid mode, models loaded, memory built)."""
         rk = self.ranking
@@ -238,7 +245,9 @@ class Retriever:
         enterprises in Zhoushan: they are excluded unless the query names that city or ``all_regions``.
         """
         passages, curated = self._passages, self._curated
-        enc = self.encoder if passages.has_vectors else None
+        # the curated index (small: its vectors come first after a cold start) is searched in hybrid mode as soon
+        # as it has vectors, while the passages may still be on BM25
+        enc = self.encoder if (passages.has_vectors or (curated is not None and curated.has_vectors)) else None
         pq = prepare(query, self.token_field, enc)
         if include_repealed is None:
             include_repealed = any(w in pq.normalized for w in REPEAL_WORDS)
