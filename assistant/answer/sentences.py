@@ -1,11 +1,12 @@
 """The sentence of a cited article that answers the question (shown first, in bold, before the whole article).
 
 The rule, measured in ``scripts/key_sentence.py`` on the curated entries (the key sentence of a cited article is
-the one the entry's staff-written answer restates): the sentence closest to the question in e5 space (cosine of the
-question's query vector and the sentence's passage vector; sentence vectors are cached by text like every passage
-vector); without vectors (BM25 mode) the sentence holding the most query terms, longer terms weighing more. Ties
-go to the earlier sentence. Asking-type cues (a penalty for "罚多少", a time limit for "多久") were measured and
-did not help.
+the one the entry's staff-written answer restates): the sentence holding the most query terms, longer terms weighing
+more; ties go to the earlier sentence. The answer path ships this rule. The sentence closest to the question in e5
+space (``query_vector`` + ``embed``) picks the key sentence more often, but encoding the sentences of every newly
+cited article took the service from 49.9 to 25.6 new questions/s on a fresh clone (``scripts/bench_api.py``): it
+needs the sentence vectors built ahead, in the background vector build, before it can be shipped. Asking-type cues
+(a penalty for "罚多少", a time limit for "多久") were measured and did not help.
 """
 
 from __future__ import annotations
