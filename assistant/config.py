@@ -82,6 +82,9 @@ class SearchSettings(_Group):
     ranker_file: Path = Field(ROOT / "assistant" / "search" / "ranker.json",
                               description="the learned ranking model (scripts/train_ranker.py)")
     query_cache: int = Field(4096, description="query vectors kept per process (LRU); 0 = off")
+    shared_embeddings: str = Field("auto", description="share passage vectors with the other machines through the "
+                                                       "database (table embeddings): auto = when the database is "
+                                                       "not SQLite, on, off")
     background_vectors: Flag = Field(True, description="build missing vectors in a background thread at start")
     warm_up: Flag = Field(True, description="answer one question (not stored) before reporting ready")
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from ..config import Settings
 from .encoders import EmbeddingCache, Encoder, EncoderError, QueryVectorCache, embed_passages, get_encoder
 from .index import Item, SearchIndex
 from .ranker import RankerUnavailable, read_model_file
+from .shared_cache import SharedEmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +26,9 @@ class EncoderSet:
     """The e5 encoder (``settings.search.encoder``), the ranker's second encoder (``settings.search.encoder2``) and the on-disk
     embedding cache they share."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sessions: Callable[[], Session] | None = None) -> None:
         self.settings = settings
+        self.sessions = sessions
         self._encoder: Encoder | None = None
         self.error: str | None = None
         self._encoder2: Encoder | None = None
@@ -72,7 +77,14 @@ class EncoderSet:
         return ident if ident.startswith(("hash", "st:")) else ident.split(":", 1)[0]
 
     def cache(self) -> EmbeddingCache:
-        return EmbeddingCache(self.settings.search.index_dir / "embeddings.sqlite")
+        """This machine's cache file; backed by the deployment's database when vectors are shared
+        (``ASSISTANT_SHARED_EMBEDDINGS``: auto = when the database is not SQLite)."""
+        path = self.settings.search.index_dir / "embeddings.sqlite"
+        mode = self.settings.search.shared_embeddings
+        shared = mode == "on" or (mode == "auto" and not self.settings.db.url.startswith("sqlite"))
+        if shared and self.sessions is not None:
+            return SharedEmbeddingCache(path, self.sessions)
+        return EmbeddingCache(path)
 
     def query_encoders(self) -> tuple[QueryVectorCache | None, QueryVectorCache | None]:
         """Both encoders wrapped with the per-process LRU of query vectors (backed by the on-disk cache)."""

@@ -52,7 +52,7 @@ class IndexLifecycle:
         self.settings = settings
         self.Session = session_factory
         self.fusion = fusion_params(settings)
-        self.encoders = EncoderSet(settings)
+        self.encoders = EncoderSet(settings, session_factory)
         self.versions = IndexVersions(session_factory)
         self.vectors = VectorBuilder(self)
         self.repair = IndexRepair(self)

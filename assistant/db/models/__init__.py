@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 typed models, grouped by area and all importable from here: ``corpus`` (documents, passages,
 curated answers and their versions), ``questions`` (asked questions, feedback, 转人工 handoffs, the staff queue,
 notifications), ``consult`` (consultation days, agendas, participants, follow-ups), ``staff`` (accounts, audit log),
-``wechat`` (messages, followers, API tokens), ``index_state`` (saved index versions); ``base`` holds :class:`Base`.
+``wechat`` (messages, followers, API tokens), ``index_state`` (saved index versions, shared passage vectors); ``base`` holds :class:`Base`.
 
 Importing this package registers every table on ``Base.metadata`` (Alembic's ``env.py`` takes its target metadata
 from here).
@@ -12,7 +12,7 @@ from __future__ import annotations
 from .base import Base, utcnow
 from .consult import AgendaItem, ConsultationDay, FollowUp, Participant
 from .corpus import CuratedAnswer, CuratedVersion, Document, Passage
-from .index_state import IndexState
+from .index_state import Embedding, IndexState
 from .questions import Feedback, Handoff, Notification, Question, QueueItem, QueueMember
 from .staff import AuditLog, StaffUser
 from .wechat import WechatMessage, WechatToken, WechatUser
@@ -36,6 +36,7 @@ __all__ = [
     "WechatUser",
     "WechatToken",
     "IndexState",
+    "Embedding",
     "ConsultationDay",
     "AgendaItem",
     "Participant",
