@@ -285,6 +285,15 @@ class LiveApp:
     root: Path  # the tmp folder of its settings, free for more files
 
 
+def ask_in_chat(page: Any, text: str) -> Any:
+    """Send ``text`` in the chat (a page or the widget's frame) and return the next bot message once it is there."""
+    n = page.get_by_test_id("bot-message").count()
+    page.get_by_test_id("chat-input").fill(text)
+    page.get_by_test_id("chat-send").click()
+    page.get_by_test_id("bot-message").nth(n).wait_for(timeout=20_000)
+    return page.get_by_test_id("bot-message").nth(n)
+
+
 @contextmanager
 def live_app(tmp_path_factory: pytest.TempPathFactory, name: str,
              setup: Callable[[AssistantService], object] | None = None, port: int | None = None, start: bool = False,

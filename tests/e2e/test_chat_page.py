@@ -69,6 +69,18 @@ def _ask(page: Any, text: str) -> Any:
     return answers.nth(n)
 
 
+def _hand_off_then_clear(page: Any, text: str) -> Any:
+    """Ask ``text``, hand it to staff anonymously, press 清空记录: returns the confirmation dialog (on screen)."""
+    answer = _ask(page, text)
+    answer.get_by_test_id("handoff-open").click()
+    answer.get_by_test_id("handoff-submit").click()
+    answer.get_by_test_id("handoff-status").wait_for()
+    page.get_by_test_id("chat-clear").click()
+    dialog = page.get_by_test_id("confirm-dialog")
+    dialog.wait_for()
+    return dialog
+
+
 # -- 1. the start of the new answer is in view -----------------------------------------------------------------
 @pytest.mark.parametrize(("name", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
 def test_the_start_of_each_new_answer_is_in_view(browser: Any, live: LiveApp, name: str,
@@ -126,13 +138,7 @@ def test_clear_asks_first_while_a_handoff_waits_for_staff(browser: Any, live: Li
     assert page.get_by_test_id("confirm-dialog").count() == 0
     assert page.locator("[data-testid=bot-message][data-question-id]").count() == 0
     # hand a question off (anonymously), then clear
-    answer = _ask(page, "我们厂的锅炉烟气要装在线监测吗（清空测试）")
-    answer.get_by_test_id("handoff-open").click()
-    answer.get_by_test_id("handoff-submit").click()
-    answer.get_by_test_id("handoff-status").wait_for()
-    page.get_by_test_id("chat-clear").click()
-    dialog = page.get_by_test_id("confirm-dialog")
-    dialog.wait_for()
+    dialog = _hand_off_then_clear(page, "我们厂的锅炉烟气要装在线监测吗（清空测试）")
     text = dialog.inner_text()
     assert "清空对话记录？" in text and "1 个问题已转人工" in text and "等待工作人员答复" in text
     assert dialog.get_by_test_id("confirm-cancel").inner_text() == "取消"
@@ -302,13 +308,7 @@ def test_esc_in_the_clear_dialog_keeps_the_widget_open(browser: Any, live: LiveA
     page.get_by_test_id("zsenv-launcher").click()
     frame = page.frame_locator("[data-testid=zsenv-frame]")
     frame.locator(".msg-greeting").wait_for()
-    answer = _ask(frame, "我们厂的锅炉烟气要装在线监测吗（挂件清空测试）")
-    answer.get_by_test_id("handoff-open").click()
-    answer.get_by_test_id("handoff-submit").click()
-    answer.get_by_test_id("handoff-status").wait_for()
-    frame.get_by_test_id("chat-clear").click()
-    dialog = frame.get_by_test_id("confirm-dialog")
-    dialog.wait_for()
+    dialog = _hand_off_then_clear(frame, "我们厂的锅炉烟气要装在线监测吗（挂件清空测试）")
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
     assert page.locator(".zsenv-panel.zsenv-open").count() == 1  # the widget stayed open

@@ -13,21 +13,13 @@ from typing import Any
 
 import pytest
 from conftest import E2E_ARTIFACTS as ARTIFACTS
-from conftest import PWXK, LiveApp, live_app
+from conftest import PWXK, LiveApp, ask_in_chat, live_app
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     with live_app(tmp_path_factory, "e2e-cite", ratelimit_ask="1000/minute") as app:
         yield app
-
-
-def _ask(page: Any, text: str) -> Any:
-    n = page.get_by_test_id("bot-message").count()
-    page.get_by_test_id("chat-input").fill(text)
-    page.get_by_test_id("chat-send").click()
-    page.get_by_test_id("bot-message").nth(n).wait_for(timeout=20_000)
-    return page.get_by_test_id("bot-message").nth(n)
 
 
 @pytest.mark.parametrize(("name", "viewport"), [("desktop", {"width": 1280, "height": 800}),
@@ -38,7 +30,7 @@ def test_curated_answer_basis_is_its_own_and_other_articles_are_collapsed(browse
     page = ctx.new_page()
     page.goto(live.base + "/chat")
     page.locator(".msg-greeting").wait_for()
-    msg = _ask(page, "排污许可证能用几年")
+    msg = ask_in_chat(page, "排污许可证能用几年")
     msg.get_by_test_id("curated-answer").wait_for()
 
     basis = msg.get_by_test_id("citations-basis")

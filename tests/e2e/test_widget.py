@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import E2E_ARTIFACTS as ARTIFACTS
-from conftest import PWXK, free_port, live_app
+from conftest import PWXK, ask_in_chat, free_port, live_app
 from sqlalchemy import select
 
 from assistant.db.models import Handoff, Question, QueueMember
@@ -78,17 +78,9 @@ def _open_widget(browser: Any, site: LiveSite, viewport: dict[str, int]) -> tupl
     return page, frame, dialogs
 
 
-def _ask(frame: Any, text: str) -> Any:
-    n = frame.get_by_test_id("bot-message").count()
-    frame.get_by_test_id("chat-input").fill(text)
-    frame.get_by_test_id("chat-send").click()
-    frame.get_by_test_id("bot-message").nth(n).wait_for(timeout=20_000)
-    return frame.get_by_test_id("bot-message").nth(n)
-
-
 def test_ask_in_embedded_widget_shows_citation_card(browser: Any, live_site: LiveSite) -> None:
     page, frame, dialogs = _open_widget(browser, live_site, {"width": 1280, "height": 800})
-    msg = _ask(frame, "排污许可证能用几年")
+    msg = ask_in_chat(frame, "排污许可证能用几年")
     card = msg.get_by_test_id("citation-card").first
     card.wait_for()
     assert "排污许可管理条例" in card.inner_text()
@@ -103,7 +95,7 @@ def test_ask_in_embedded_widget_shows_citation_card(browser: Any, live_site: Liv
 def test_not_helpful_creates_queue_item(browser: Any, live_site: LiveSite) -> None:
     page, frame, _ = _open_widget(browser, live_site, {"width": 1280, "height": 800})
     q = "船上的含油污水在港口能直接排吗"
-    msg = _ask(frame, q)
+    msg = ask_in_chat(frame, q)
     msg.get_by_test_id("fb-unhelpful").click()
     submit = msg.get_by_test_id("fb-submit")
     if submit.count():
@@ -127,7 +119,7 @@ def test_handoff_form_refuses_what_the_server_refuses(browser: Any, live_site: L
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and r.url.endswith("/handoff") else None)
     q = f"我们厂的锅炉烟气排放要装在线监测吗（转人工测试，{name}）"
-    msg = _ask(frame, q)
+    msg = ask_in_chat(frame, q)
     msg.get_by_test_id("handoff-open").click()
     form = frame.get_by_test_id("handoff-form")
     form.wait_for()
@@ -155,7 +147,7 @@ def test_handoff_form_refuses_what_the_server_refuses(browser: Any, live_site: L
 def test_xss_payload_is_inert(browser: Any, live_site: LiveSite) -> None:
     page, frame, dialogs = _open_widget(browser, live_site, {"width": 1280, "height": 800})
     payload = "<img src=x onerror=alert(1)>"
-    _ask(frame, payload)
+    ask_in_chat(frame, payload)
     user = frame.get_by_test_id("user-message").last
     assert payload in user.inner_text()  # shown literally, as text
     assert frame.locator("img[src=x]").count() == 0
@@ -171,7 +163,7 @@ def test_mobile_viewport_has_no_horizontal_scroll(browser: Any, live_site: LiveS
     vp = {"width": 375, "height": 667}
     if path == "partner":
         page, frame, _ = _open_widget(browser, live_site, vp)
-        _ask(frame, "排污许可证能用几年")
+        ask_in_chat(frame, "排污许可证能用几年")
         inner = page.frame_locator("[data-testid=zsenv-frame]")
         widths = inner.locator("html").evaluate(
             "e => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
@@ -181,7 +173,7 @@ def test_mobile_viewport_has_no_horizontal_scroll(browser: Any, live_site: LiveS
         page = ctx.new_page()
         page.goto(live_site.base + "/chat")
         frame = page
-        _ask(frame, "排污许可证能用几年")
+        ask_in_chat(frame, "排污许可证能用几年")
         widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         page.screenshot(path=str(ARTIFACTS / "mobile-chat.png"), full_page=True)
     assert widths[0] <= widths[1], f"horizontal scroll: {widths}"
