@@ -150,7 +150,10 @@ class QuestionWorkflow:
             if ans.decision is Decision.ABSTAIN:
                 # before touching the row: the queue lookup (clustering, e5) reads only, so SQLite's database-wide
                 # write lock is taken by the short writes that follow, not held through the clustering
-                enqueue(s, row, "abstain", self.clusterer())  # the assistant does not know: staff will
+                clusterer = self.clusterer()
+                if ans.encoded is not None:  # the question's vector, as the answer just computed it
+                    clusterer.remember_vector(*ans.encoded)
+                enqueue(s, row, "abstain", clusterer)  # the assistant does not know: staff will
             row.decision = ans.decision.value
             row.confidence = ans.confidence
             row.top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")

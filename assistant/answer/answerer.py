@@ -60,6 +60,8 @@ class Answerer:
             ans = compose(res, self.decision_thresholds(), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=self.curated_entries(s, curated))
         ans.question = question
+        if used is None and res.query.vector is not None:
+            ans.encoded = (res.query.normalized, res.query.vector)
         ans.suggestion = self.suggestion(res, ans)
         ans.meta["context"] = {"used": True, "turn": used.question} if used is not None else {"used": False}
         ans.meta["searched"] = text

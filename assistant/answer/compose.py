@@ -129,6 +129,9 @@ class Answer:
     meta: dict[str, Any] = field(default_factory=dict)
     #: "您是不是想问": a curated entry close to the question but below the curated threshold ({"id", "question"})
     suggestion: dict[str, str] | None = None
+    #: (text, e5 vector) the question was encoded as — handed to the queue intake so an abstention is not encoded
+    #: twice; never stored or sent
+    encoded: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
     #: under a curated answer: retrieved articles it does not cite (其他可能相关的条文), never its 依据
     related_articles: list[Citation] = field(default_factory=list)
 

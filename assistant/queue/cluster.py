@@ -154,6 +154,12 @@ class QuestionClusterer:
     def _ngram_matrix(self, prepared: list[str]) -> np.ndarray:
         return self.ngrams.batch_cosines([ngram_text(p) for p in prepared])
 
+    def remember_vector(self, text: str, vector: np.ndarray) -> None:
+        """A vector the answer path already computed with the same encoder for ``text`` (the question, normalised):
+        when the clusterer compares that very text it takes this one instead of encoding it again."""
+        if self._embedder is not None:
+            self._embedder.remember(text, np.asarray(vector, dtype=np.float32))
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """e5 vectors of already prepared texts (memo, then disk cache, then the encoder)."""
         if self._embedder is None:

@@ -63,6 +63,20 @@ class QueryEmbedder:
         rows = [v if v is not None else found[t] for t, v in zip(texts, out, strict=True)]
         return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.encoder.dim), np.float32)
 
+    def remember(self, text: str, vec: np.ndarray) -> None:
+        """Keep a vector computed elsewhere with the same encoder for ``text``: in memory, and in the on-disk cache
+        when it is not there yet (the other worker processes compare this question with theirs too)."""
+        if vec.shape[0] != self.encoder.dim or text in self._memo:
+            return
+        self._remember(text, vec)
+        if self.cache is not None:
+            enc_id = f"{self.encoder.id}:query"
+            try:
+                if not self.cache.get_many(enc_id, [text]):
+                    self.cache.put_many(enc_id, [text], vec[None, :])
+            except sqlite3.Error as exc:
+                log.warning("embedding cache not writable: %s", exc)
+
     def _remember(self, text: str, vec: np.ndarray) -> None:
         if self._memo_size == 0:
             return
