@@ -85,6 +85,9 @@ class SearchSettings(_Group):
     shared_embeddings: str = Field("auto", description="share passage vectors with the other machines through the "
                                                        "database (table embeddings): auto = when the database is "
                                                        "not SQLite, on, off")
+    bundled_vectors: Flag = Field(True, description="take the vectors shipped in corpus/embeddings/ for unchanged "
+                                                    "texts of the bundled corpus (scripts/bundle_embeddings.py): "
+                                                    "hybrid in seconds after install")
     background_vectors: Flag = Field(True, description="build missing vectors in a background thread at start")
     warm_up: Flag = Field(True, description="answer one question (not stored) before reporting ready")
 

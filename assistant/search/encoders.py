@@ -252,9 +252,13 @@ def get_encoder(spec: str) -> Encoder:
 
 
 class EmbeddingCache:
-    """Vectors keyed by (encoder id, sha256 of the passage text), in a SQLite file: rebuilds embed only new text."""
+    """Vectors keyed by (encoder id, sha256 of the passage text), in a SQLite file: rebuilds embed only new text.
 
-    def __init__(self, path: Path) -> None:
+    ``bundled``: a directory of vectors shipped for the bundled corpus (search/bundled.py), read under the file:
+    what the file lacks and a bundle of the same encoder holds is copied into the file."""
+
+    def __init__(self, path: Path, bundled: Path | None = None) -> None:
+        self.bundled = bundled
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -274,7 +278,21 @@ class EmbeddingCache:
                 q = f"SELECT h, v FROM emb WHERE enc=? AND h IN ({','.join('?' * len(chunk))})"
                 for h, v in self._conn.execute(q, [enc, *chunk]):
                     out[h] = np.frombuffer(v, dtype=np.float32)
+        if self.bundled is not None and len(out) < len(keys):
+            from .bundled import bundled_for
+
+            bundle = bundled_for(self.bundled, enc)
+            found = bundle.get_many([k for k in keys if k not in out]) if bundle is not None else {}
+            if found:
+                self._store_local(enc, found)
+                out.update(found)
         return out
+
+    def _store_local(self, enc: str, by_key: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._conn.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
+                                   [(enc, k, np.asarray(v, np.float32).tobytes()) for k, v in by_key.items()])
+            self._conn.commit()
 
     def put_many(self, enc: str, texts: list[str], vecs: np.ndarray) -> None:
         with self._lock:

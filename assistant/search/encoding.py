@@ -82,9 +82,10 @@ class EncoderSet:
         path = self.settings.search.index_dir / "embeddings.sqlite"
         mode = self.settings.search.shared_embeddings
         shared = mode == "on" or (mode == "auto" and not self.settings.db.url.startswith("sqlite"))
+        bundled = self.settings.corpus.corpus_dir / "embeddings" if self.settings.search.bundled_vectors else None
         if shared and self.sessions is not None:
-            return SharedEmbeddingCache(path, self.sessions)
-        return EmbeddingCache(path)
+            return SharedEmbeddingCache(path, self.sessions, bundled)
+        return EmbeddingCache(path, bundled)
 
     def query_encoders(self) -> tuple[QueryVectorCache | None, QueryVectorCache | None]:
         """Both encoders wrapped with the per-process LRU of query vectors (backed by the on-disk cache)."""

@@ -28,8 +28,8 @@ class SharedEmbeddingCache(EmbeddingCache):
     """The machine's cache file first, then the deployment's ``embeddings`` table (read through to the file);
     new passage vectors go to both. A database that cannot be read or written only costs encoding time."""
 
-    def __init__(self, path: Path, sessions: Callable[[], Session]) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, sessions: Callable[[], Session], bundled: Path | None = None) -> None:
+        super().__init__(path, bundled)
         self.sessions = sessions
 
     @staticmethod
@@ -57,12 +57,6 @@ class SharedEmbeddingCache(EmbeddingCache):
         if found:
             self._store_local(enc, found)
         return {**out, **found}
-
-    def _store_local(self, enc: str, by_key: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            self._conn.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
-                                   [(enc, k, np.asarray(v, np.float32).tobytes()) for k, v in by_key.items()])
-            self._conn.commit()
 
     def put_many(self, enc: str, texts: list[str], vecs: np.ndarray) -> None:
         super().put_many(enc, texts, vecs)
