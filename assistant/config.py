@@ -61,6 +61,9 @@ class CorpusSettings(_Group):
     corpus_dir: Path = Field(ROOT / "corpus", description="the team's own corpus (curated answers, dictionary, calendar)")
     shared_data: Path = Field(ROOT.parent / "shared" / "data",
                               description="the public regulation texts, read in place")
+    ocr: str = Field("auto", description="OCR for scanned PDFs: auto (rapidocr, else tesseract), rapidocr, "
+                                         "tesseract, off (scans reported as no_text_layer); pages cached in "
+                                         "index/ocr.sqlite")
 
 
 class SearchSettings(_Group):

@@ -24,6 +24,8 @@ from .config import Settings
 from .db.migrate import upgrade
 from .db.models import Document
 from .db.session import make_engine, make_sessionmaker
+from .ingest.pdf.ocr import OcrReader
+from .ingest.pdf.ocr import make_engine as make_ocr_engine
 from .ingest.pipeline import IngestReport, ingest_paths
 from .questions import AskOutcome, QuestionWorkflow
 from .queue.cluster import QuestionClusterer
@@ -50,6 +52,7 @@ class AssistantService:
         self.engine = make_engine(self.settings.db.url)
         self.Session = make_sessionmaker(self.engine)
         self.indexes = IndexLifecycle(self.settings, self.session)
+        self._ocr: OcrReader | None = None
         self.answerer = Answerer(self.settings, self.session, self.indexes)
         self.questions = QuestionWorkflow(self.session, self.answerer, lambda: self.clusterer)
         self._clusterer: QuestionClusterer | None = None
@@ -63,7 +66,15 @@ class AssistantService:
 
     def ingest(self, paths: list[Path], progress: bool = False) -> IngestReport:
         with self.Session() as s:
-            return ingest_paths(s, paths, progress=progress)
+            return ingest_paths(s, paths, progress=progress, ocr=self.ocr_reader())
+
+    def ocr_reader(self) -> OcrReader | None:
+        """The OCR engine of ``ASSISTANT_OCR`` with its page cache, or None (off, or no engine installed)."""
+        if self._ocr is None and self.settings.corpus.ocr != "off":
+            engine = make_ocr_engine(self.settings.corpus.ocr)
+            if engine is not None:
+                self._ocr = OcrReader(engine, self.settings.search.index_dir / "ocr.sqlite")
+        return self._ocr
 
     def ensure_corpus(self) -> IngestReport | None:
         """Ingest the bundled corpus when the database holds no documents yet."""

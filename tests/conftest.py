@@ -162,7 +162,7 @@ def _copy_fixtures(root: Path) -> tuple[Path, Path]:
 def make_settings(root: Path, database_url: str) -> Settings:
     shared, corpus = _copy_fixtures(root)
     return Settings().evolve(database_url=database_url, index_dir=root / "index", corpus_dir=corpus,
-                   shared_data=shared, encoder="hash", encoder2="none", background_vectors=False)
+                   shared_data=shared, encoder="hash", encoder2="none", background_vectors=False, ocr="off")
 
 
 @pytest.fixture

@@ -94,6 +94,6 @@ def document(ident: str) -> Any:
              "promulgated": doc.promulgated.isoformat() if doc.promulgated else "",
              "effective": doc.effective.isoformat() if doc.effective else "",
              "revision_note": doc.revision_note, "source_url": str((doc.extra or {}).get("source_url") or ""),
-             "region": region_of(doc.title)}
+             "region": region_of(doc.title), "ocr": (doc.extra or {}).get("ocr") or None}
     return render_template("doc.html", doc=d, passages=rows, highlight=anchor, csp_nonce=csp_nonce(),
                            static_url=url_for("web.static", filename=""))

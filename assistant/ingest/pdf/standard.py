@@ -52,7 +52,7 @@ def standard_units(lines: list[str]) -> list[Unit]:
         compact = line.replace(" ", "")
         new: Unit | None = None
         if not body_started:
-            if re.match(r"^1\s*\.?\s*(适用)?范围", line):
+            if re.match(r"^1\s*\.?\s*(主题内容与)?(适用)?范围", line):
                 body_started = True
                 if cur is not None and cur.lines and re.fullmatch(rf"[{CJK} ]{{4,60}}", cur.lines[-1]):
                     cur.lines.pop()  # the standard's name printed above clause 1
