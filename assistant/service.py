@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from .config import Settings
 from .db.migrate import upgrade
 from .db.models import Document
 from .db.session import make_engine, make_sessionmaker
+from .ingest.base import NoTextLayer
 from .ingest.pdf.ocr import OcrReader
 from .ingest.pdf.ocr import make_engine as make_ocr_engine
 from .ingest.pipeline import IngestReport, ingest_paths
@@ -53,6 +56,7 @@ class AssistantService:
         self.Session = make_sessionmaker(self.engine)
         self.indexes = IndexLifecycle(self.settings, self.session)
         self._ocr: OcrReader | None = None
+        self.pending_scans: list[Path] = []  # scanned PDFs the first start did not read (see read_scans_later)
         self.answerer = Answerer(self.settings, self.session, self.indexes)
         self.questions = QuestionWorkflow(self.session, self.answerer, lambda: self.clusterer)
         self._clusterer: QuestionClusterer | None = None
@@ -64,9 +68,10 @@ class AssistantService:
     def migrate(self) -> None:
         upgrade(self.engine)
 
-    def ingest(self, paths: list[Path], progress: bool = False) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: bool = False, ocr: bool = True) -> IngestReport:
+        """Ingest files and folders; scanned PDFs are read by OCR unless ``ocr`` is False (or it is off)."""
         with self.Session() as s:
-            return ingest_paths(s, paths, progress=progress, ocr=self.ocr_reader())
+            return ingest_paths(s, paths, progress=progress, ocr=self.ocr_reader() if ocr else None)
 
     def ocr_reader(self) -> OcrReader | None:
         """The OCR engine of ``ASSISTANT_OCR`` with its page cache, or None (off, or no engine installed)."""
@@ -82,7 +87,31 @@ class AssistantService:
             n = s.scalar(select(func.count()).select_from(Document)) or 0
         if n:
             return None
-        return self.ingest(bundled_sources(self.settings))
+        # the first start answers within seconds: scans wait for read_scans_later (OCR takes minutes)
+        report = self.ingest(bundled_sources(self.settings), ocr=False)
+        self.pending_scans = [Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)]
+        return report
+
+    def read_scans_later(self) -> threading.Thread | None:
+        """OCR the scanned PDFs the first start left out, in a background thread while the service answers; then
+        the passages index is rebuilt with them (vectors of the other passages reused) and published."""
+        if not self.pending_scans or self.ocr_reader() is None:
+            return None
+        thread = threading.Thread(target=self._read_scans, name="ocr-scans", daemon=True)
+        thread.start()
+        return thread
+
+    def _read_scans(self) -> None:
+        try:
+            report = self.ingest(self.pending_scans)
+            self.pending_scans = [Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)]
+            while self.indexes.vectors.state in ("building", "none") and self.indexes.vectors.running():
+                time.sleep(1)  # the first vector build uses the index in memory: rebuild after it
+            if report.changed:
+                self.indexes.rebuild("passages", self.indexes.items()[0])
+            log.info("scanned PDFs read by OCR: %s", report.as_dict()["ocr"])
+        except Exception:  # the scans stay unindexed; everything else keeps working
+            log.exception("reading scanned PDFs failed")
 
     def build_indexes(self, with_vectors: bool = True, progress: bool = False) -> dict[str, Any]:
         return self.indexes.build(with_vectors=with_vectors, progress=progress)

@@ -10,7 +10,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .encoders import embed_passages
-from .index import SearchIndex
 from .versions import INDEX_NAMES, index_lock, index_problems
 
 if TYPE_CHECKING:
@@ -44,6 +43,9 @@ class VectorBuilder:
         self.stop_event.clear()
         self._thread = threading.Thread(target=self.run, name="vector-build", daemon=True)
         self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -144,19 +146,8 @@ class IndexRepair:
             try:
                 p_items, c_items = lc.items()
                 for name in INDEX_NAMES:
-                    if name not in problems:
-                        continue
-                    items, old = (p_items, r.passages) if name == "passages" else (c_items, r.curated)
-                    idx = SearchIndex.build(items, lc.settings.search.token_field, lc.settings.search.bm25_engine)
-                    enc = lc.encoders.encoder
-                    if enc is not None and old is not None and old.has_vectors:
-                        idx.attach_vectors(lc.encoders.vectors_for(items, old, enc), enc)
-                        if name == "passages" and old.has_vectors2():
-                            lc.encoders.attach_vectors2(idx, stop=lc.vectors.stop_event)
-                    idx.save(lc.settings.search.index_dir / name)
-                    lc.swap(**{name: idx})
-                    lc.refresh_memory()
-                    lc.versions.publish(name, idx)
+                    if name in problems:
+                        lc.rebuild(name, p_items if name == "passages" else c_items)
             except Exception as exc:
                 log.exception("index repair failed")
                 self.health = {**self.health, "state": "failed", "error": str(exc)}

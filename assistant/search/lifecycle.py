@@ -203,6 +203,24 @@ class IndexLifecycle:
             assert self.current is not None
             self.current.swap(passages=passages, curated=curated)
 
+    def rebuild(self, name: str, items: list[Item]) -> SearchIndex:
+        """Rebuild one index from ``items`` while the one in memory keeps serving: BM25 anew, the vectors of
+        unchanged texts taken from the index in memory (new texts encoded), then swapped in and published."""
+        r = self.current
+        assert r is not None
+        old = r.passages if name == "passages" else r.curated
+        idx = SearchIndex.build(items, self.settings.search.token_field, self.settings.search.bm25_engine)
+        enc = self.encoders.encoder
+        if enc is not None and old is not None and old.has_vectors:
+            idx.attach_vectors(self.encoders.vectors_for(items, old, enc), enc)
+            if name == "passages" and old.has_vectors2():
+                self.encoders.attach_vectors2(idx, stop=self.vectors.stop_event)
+        idx.save(self.settings.search.index_dir / name)
+        self.swap(**{name: idx})
+        self.refresh_memory()
+        self.versions.publish(name, idx)
+        return idx
+
     def save_and_publish(self, name: str, index: SearchIndex) -> int:
         index.save(self.settings.search.index_dir / name)
         return self.versions.publish(name, index)

@@ -134,3 +134,30 @@ def test_the_shipped_engine_reads_a_real_scanned_page(tmp_path: Path) -> None:
     page = engine.read(render_pages(SCAN)[2])
     text = "".join(page.lines)
     assert "饮食业油烟" in text and "国家环境保护总局" in text and page.confidence > 0.9
+
+
+@needs_scan
+def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(settings: Settings) -> None:
+    """The first start ingests without OCR (seconds); the scans are read afterwards and the passages index is
+    rebuilt with them while the service keeps answering."""
+    standards = settings.corpus.shared_data / "standards"
+    standards.mkdir(exist_ok=True)
+    shutil.copy(SCAN, standards / SCAN.name)
+    svc = AssistantService(settings.evolve(ocr="auto"))
+    svc.migrate()
+    engine = _Scripted()
+    svc._ocr = OcrReader(engine, settings.search.index_dir / "ocr.sqlite")
+    first = svc.ensure_corpus()
+    assert first is not None and engine.reads == 0
+    assert "no_text_layer" in [e["code"] for e in first.as_dict()["errors"]]  # type: ignore[index]
+    assert svc.pending_scans == [standards / SCAN.name]
+    svc.load_indexes(background=False)
+    before = len(svc.retriever.passages.items)
+    thread = svc.read_scans_later()
+    assert thread is not None
+    thread.join(timeout=120)
+    assert svc.pending_scans == [] and engine.reads == len(render_pages(SCAN))
+    assert len(svc.retriever.passages.items) > before
+    hits = svc.retriever.search("饮食业单位油烟最高允许排放浓度是多少", k=5).passages.hits
+    assert any(h.item.title.startswith("GB 18483-2001") for h in hits)
+    svc.engine.dispose()
