@@ -57,6 +57,7 @@ class AssistantService:
         self.indexes = IndexLifecycle(self.settings, self.session)
         self._ocr: OcrReader | None = None
         self.pending_scans: list[Path] = []  # scanned PDFs the first start did not read (see read_scans_later)
+        self.scans_state = "none"  # none | reading | indexed | failed
         self.answerer = Answerer(self.settings, self.session, self.indexes)
         self.questions = QuestionWorkflow(self.session, self.answerer, lambda: self.clusterer)
         self._clusterer: QuestionClusterer | None = None
@@ -97,6 +98,7 @@ class AssistantService:
         the passages index is rebuilt with them (vectors of the other passages reused) and published."""
         if not self.pending_scans or self.ocr_reader() is None:
             return None
+        self.scans_state = "reading"
         thread = threading.Thread(target=self._read_scans, name="ocr-scans", daemon=True)
         thread.start()
         return thread
@@ -109,8 +111,10 @@ class AssistantService:
                 time.sleep(1)  # the first vector build uses the index in memory: rebuild after it
             if report.changed:
                 self.indexes.rebuild("passages", self.indexes.items()[0])
+            self.scans_state = "indexed"
             log.info("scanned PDFs read by OCR: %s", report.as_dict()["ocr"])
         except Exception:  # the scans stay unindexed; everything else keeps working
+            self.scans_state = "failed"
             log.exception("reading scanned PDFs failed")
 
     def build_indexes(self, with_vectors: bool = True, progress: bool = False) -> dict[str, Any]:
@@ -166,7 +170,8 @@ class AssistantService:
 
     def status(self) -> dict[str, Any]:
         # the pid says which gunicorn worker answered (publish → searchable is measured per worker)
-        return {**self.indexes.status(), "pid": os.getpid()}
+        return {**self.indexes.status(), "pid": os.getpid(),
+                "scans": {"state": self.scans_state, "pending": len(self.pending_scans)}}
 
 
 __all__ = ["AssistantService", "bundled_sources"]

@@ -32,6 +32,7 @@ _NUMBER_ROW = re.compile(r"^row-(\d{1,4})" + _SUFFIX + "$")
 _CLAUSE = re.compile(r"^((?:\d+|[A-Z])(?:\.\d+)+)" + _SUFFIX + "$")
 _CHAPTER = re.compile(r"^(\d{1,2})" + _SUFFIX + "$")
 _TABLE = re.compile(r"^(续?表)\s*([A-Z]?\d+(?:\.\d+)*)?" + _SUFFIX + "$")
+_TABLE_ROW = re.compile(r"^(续?表)\s*([A-Z]?\d+(?:\.\d+)*)·(\d+)" + _SUFFIX + "$")  # a limit-table row (ingest/limits.py)
 _APPENDIX = re.compile(r"^附录\s*([A-Z])" + _SUFFIX + "$")
 _FRONT = re.compile(r"^(前言|公告)" + _SUFFIX + "$")
 
@@ -83,6 +84,8 @@ def key_label(key: str) -> str:
         return m.group(1)
     if m := _CHAPTER.match(key):
         return f"第{int(m.group(1))}章"
+    if m := _TABLE_ROW.match(key):
+        return f"{m.group(1)}{m.group(2)} 第{int(m.group(3))}行"
     if m := _TABLE.match(key):
         return m.group(1) + (m.group(2) or "")
     if m := _APPENDIX.match(key):

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from sqlalchemy import select
 
 from ..db.models import Document, Passage
+from ..ingest.limits import ROW_SEP, is_table_row
 from ..search.corpus import region_of
 from ..security import csp_nonce
 from ..service import AssistantService
@@ -64,6 +65,29 @@ def demo() -> Any:
                            static_url=url_for("web.static", filename=""))
 
 
+def text_blocks(text: str) -> list[dict[str, Any]]:
+    """A passage's text as paragraphs and tables: runs of Markdown pipe rows (``| a | b |``) become a table whose
+    first row is the header unless the run continues a table split across passages."""
+    blocks: list[dict[str, Any]] = []
+    for line in text.split("\n"):
+        s = line.strip()
+        if s.startswith("|") and s.endswith("|"):
+            if re.fullmatch(r"\|[\s:|-]+\|", s):
+                if blocks and blocks[-1]["kind"] == "table":
+                    blocks[-1]["has_header"] = True  # the rule under the first row
+                continue
+            cells = [c.strip() for c in s.strip("|").split("|")]
+            if blocks and blocks[-1]["kind"] == "table":
+                blocks[-1]["rows"].append(cells)
+            else:
+                blocks.append({"kind": "table", "rows": [cells], "has_header": False})
+        elif blocks and blocks[-1]["kind"] == "text":
+            blocks[-1]["text"] += "\n" + line
+        else:
+            blocks.append({"kind": "text", "text": line})
+    return blocks
+
+
 def _label(p: Passage) -> str:
     if p.article:
         return f"第{int_to_cn(p.article)}条"
@@ -80,7 +104,10 @@ def document(ident: str) -> Any:
         doc = s.scalar(select(Document).where(Document.title == title))
         if doc is None:
             abort(404)
-        passages = list(doc.passages)
+        # a limit-table row (表4·12) is shown inside its table: its link highlights the table
+        passages = [p for p in doc.passages if not is_table_row(p.key)]
+        if is_table_row(key):
+            key = key.split(ROW_SEP, 1)[0]
         anchor = ""
         rows = []
         for p in passages:
@@ -89,7 +116,7 @@ def document(ident: str) -> Any:
             if hl:
                 anchor = a
             rows.append({"id": p.id, "key": p.key, "anchor": a, "label": _label(p), "heading": p.heading,
-                         "text": p.text, "highlighted": hl})
+                         "text": p.text, "blocks": text_blocks(p.text), "highlighted": hl})
         d = {"title": doc.title, "kind": doc.kind, "status": doc.status, "issuer": doc.issuer,
              "promulgated": doc.promulgated.isoformat() if doc.promulgated else "",
              "effective": doc.effective.isoformat() if doc.effective else "",

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..text.dates import ymd
 from ..text.numerals import CN_NUMERAL_CHARS, cn_to_int
 from .base import IngestError, ParsedDocument, ParsedPassage
+from .limits import standard_passages
 
 _ARTICLE = re.compile(rf"^第([{CN_NUMERAL_CHARS}]+)条(?:之[{CN_NUMERAL_CHARS}]+)?[\s\u3000]*(.*)$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
@@ -259,6 +260,20 @@ def parse_vuepress(path: Path, text: str, local: bool) -> ParsedDocument:
         doc.effective = d
     elif d:
         doc.effective = _parse_date(str(d))
+    if doc.kind == "标准":
+        # a standard's full text: clauses, tables and limit-table rows (ingest/limits.py), not articles
+        body = []
+        for raw in lines[start:]:
+            s = raw.strip()
+            if not s or s == "---":
+                continue
+            m = _HEADING.match(s)
+            body.append(_clean_inline(m.group(2)) if m else s)
+        code = str(meta.get("number") or "").strip()
+        doc.passages = standard_passages(body, code)
+        if code:
+            doc.extra["code"] = code
+        return doc
     sp = _Splitter(doc)
     block: str | None = None  # inside ::: tip / details / warning
     depth = 0

@@ -155,8 +155,10 @@ def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(setti
     before = len(svc.retriever.passages.items)
     thread = svc.read_scans_later()
     assert thread is not None
+    assert svc.status()["scans"]["pending"] == 1
     thread.join(timeout=120)
     assert svc.pending_scans == [] and engine.reads == len(render_pages(SCAN))
+    assert svc.status()["scans"] == {"state": "indexed", "pending": 0}
     assert len(svc.retriever.passages.items) > before
     hits = svc.retriever.search("饮食业单位油烟最高允许排放浓度是多少", k=5).passages.hits
     assert any(h.item.title.startswith("GB 18483-2001") for h in hits)

@@ -48,7 +48,9 @@ def parse_pdf(path: Path, ocr: OcrReader | None = None) -> ParsedDocument:
         if ocr is None:
             raise
         pages = ocr.read_pdf(path)
-        raw_pages = [p.lines for p in pages]
+        # a scan's table of contents would start the body at its "1 范围" entry: the 目次 page is left out
+        raw_pages = [[] if any(x.replace(" ", "") in ("目次", "目录") for x in p.lines[:3]) else p.lines
+                     for p in pages]
         confidences = [p.confidence for p in pages if p.lines]
         ocr_info = {"engine": ocr.engine.id, "pages": len(pages),
                     "confidence": round(sum(confidences) / max(len(confidences), 1), 3),

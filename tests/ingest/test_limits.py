@@ -1,0 +1,95 @@
+"""Standards as structure (issue #17.2): a standard's Markdown full text becomes clause and table passages, and each
+row of a limit table a passage of its own with the caption, unit and column headers; the document page shows the
+table as a table (once), and a row's link highlights its table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.answer.sources import key_label
+from assistant.config import Settings
+from assistant.ingest.limits import is_table_row, table_rows
+from assistant.ingest.markdown import parse_markdown
+from assistant.service import AssistantService
+
+#: a team-written standard in the shape of ../shared/data/standards/*.md (invented numbers, not a real standard)
+STANDARD = """---
+title: GB 99999-2099 示例行业水污染物排放标准
+number: GB 99999-2099
+kind: 标准
+status: 现行有效
+---
+
+# GB 99999-2099 示例行业水污染物排放标准
+
+1 适用范围
+
+本标准规定了示例行业企业水污染物排放限值。
+
+2 规范性引用文件
+
+下列文件对于本文件的应用是必不可少的。
+
+4 水污染物排放控制要求
+
+4.1 自本标准实施之日起，现有企业执行表1规定的限值。
+
+表1 现有企业水污染物排放限值
+单位：mg/L
+| 序号 | 污染物 | 适用范围 | 直接排放 | 间接排放 |
+|---|---|---|---|---|
+| 1 | 化学需氧量（COD） | 示例企业 | 80 | 300 |
+| 2 | 总铬 | 电镀车间 | 0.5 | — |
+注：间接排放指排入污水处理厂。
+
+4.2 企业应按照有关规定设置污染物排放口和采样点，并安装自动监测设备，与生态环境主管部门联网。
+"""
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "standards" / "GB-8978-1996.md"
+
+
+def _write(tmp_path: Path) -> Path:
+    path = tmp_path / "GB-99999-2099.md"
+    path.write_text(STANDARD, encoding="utf-8")
+    return path
+
+
+def test_clauses_tables_and_rows_with_their_headers(tmp_path: Path) -> None:
+    doc = parse_markdown(_write(tmp_path))
+    by_key = {p.key: p.text for p in doc.passages}
+    assert {"4.1", "表1", "4.2"} <= set(by_key)
+    assert "| 2 | 总铬 | 电镀车间 | 0.5 | — |" in by_key["表1"]  # the table passage keeps the table
+    rows = [p for p in doc.passages if is_table_row(p.key)]
+    assert [p.key for p in rows] == ["表1·1", "表1·2"]
+    assert rows[1].text == "GB 99999-2099 表1 现有企业水污染物排放限值｜单位：mg/L｜污染物：总铬｜适用范围：电镀车间｜直接排放：0.5"
+    assert "间接排放：300" in rows[0].text and "序号" not in rows[0].text
+    assert doc.extra["code"] == "GB 99999-2099"
+    assert key_label("表1·2") == "表1 第2行" and key_label("表1") == "表1"
+
+
+def test_a_pipe_block_without_a_caption_gives_no_rows() -> None:
+    assert table_rows(["| a | b |", "|---|---|", "| 1 | 2 |"], "GB 1-2000") == []
+
+
+def test_the_document_page_shows_the_table_once_as_a_table(settings: Settings, tmp_path: Path) -> None:
+    from assistant.app import create_app
+
+    svc = AssistantService(settings)
+    svc.migrate()
+    svc.ingest([_write(tmp_path)])
+    client = create_app(settings, service=svc).test_client()
+    html = client.get("/doc/GB 99999-2099 示例行业水污染物排放标准%23表1·2").get_data(as_text=True)
+    assert '<th scope="col">污染物</th>' in html and "<td>电镀车间</td>" in html
+    assert html.count("<td>电镀车间</td>") == 1  # the row passages are not shown again
+    assert 'data-highlight="a-_1"' in html  # the row's link highlights its table (表1 → a-_1)
+    svc.engine.dispose()
+
+
+@pytest.mark.skipif(not REAL.is_file(), reason="../shared standards missing")
+def test_the_row_of_a_real_limit_table() -> None:
+    doc = parse_markdown(REAL)
+    rows = [p.text for p in doc.passages if p.key.startswith("表4·") and "化学需氧量" in p.text and "石油化工" in p.text]
+    assert len(rows) == 1
+    assert "1998 年 1 月 1 日后建设的单位" in rows[0] and "一级标准：60" in rows[0] and "单位：mg/L" in rows[0]
