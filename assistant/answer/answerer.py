@@ -57,7 +57,7 @@ class Answerer:
                                                                                           search(combined)))
         res = search(text)
         with self.Session() as s:
-            ans = compose(res, self.decision_thresholds(), self.settings.answer.contact_text, session=s,
+            ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=self.curated_entries(s, curated))
         ans.question = question
         if used is None and res.query.vector is not None:
@@ -66,7 +66,7 @@ class Answerer:
         ans.meta["context"] = {"used": True, "turn": used.question} if used is not None else {"used": False}
         ans.meta["searched"] = text
         ans.meta["vectors"] = self.indexes.vectors.state
-        ans.meta["ranking"] = "learned" if r.ranker_active else "fusion"
+        ans.meta["ranking"] = res.ranking
         return ans
 
     def suggestion(self, res: SearchResult, ans: Answer) -> dict[str, str] | None:
@@ -80,11 +80,12 @@ class Answerer:
             entry = self._curated_cache[1].get(cur.hits[0].item.target)
         return {"id": entry.id, "question": entry.question} if entry is not None else None
 
-    def decision_thresholds(self) -> Thresholds:
-        """The thresholds that go with the ranking that answers now: those chosen with the learned stage (stored in
-        its model file, fitted on out-of-fold scores), else the configured ones (fusion)."""
+    def decision_thresholds(self, res: SearchResult | None = None) -> Thresholds:
+        """The thresholds that go with the ranking that answered (``res``; default: the one serving now): those
+        chosen with the learned stage (stored in its model file, fitted on out-of-fold scores), else the configured
+        ones (fusion)."""
         r = self.indexes.current
-        if r is not None and r.ranker_active:
+        if r is not None and r.ranker_active and (res is None or res.ranking == "learned"):
             t = ranker_thresholds(r.ranking)
             if t is not None:
                 return Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"))

