@@ -116,7 +116,7 @@ def test_the_shipped_file_covers_the_bundled_corpus(tmp_path: Path) -> None:
     from assistant.service import bundled_sources
 
     s = Settings().evolve(database_url=f"sqlite:///{tmp_path / 'a.db'}", index_dir=tmp_path / "index",
-                          encoder="none", background_vectors=False)
+                          encoder="none", background_vectors=False, ocr="off")
     if not s.corpus.shared_data.exists():
         pytest.skip("../shared is not beside the repository")
     svc = AssistantService(s)
