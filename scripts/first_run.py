@@ -54,6 +54,8 @@ def main() -> None:
     last: dict[str, object] = {}
     try:
         while time.monotonic() - t0 < args.timeout and proc.poll() is None:
+            if (repo / ".venv" / "bin" / "assistant").exists():
+                mark("installed")
             try:
                 code, health = get(port, "/healthz")
             except OSError:
@@ -68,8 +70,9 @@ def main() -> None:
                         c, body = request(conn, "POST", "/api/v1/ask", {"question": "排污许可证有效期是几年？"})
                     finally:
                         conn.close()
-                    if c == 200 and body.get("answer"):
-                        mark("answered")
+                    if c == 200 and body.get("decision"):
+                        mark(f"answered ({body['decision']})")
+                        marks["answered"] = marks[f"answered ({body['decision']})"]
                 modes = health.get("retrieval_modes") or {}
                 if modes.get("curated") == "hybrid":
                     mark("curated hybrid")
