@@ -3,11 +3,12 @@
 copy without its embedding cache (what a fresh clone meets), under cProfile. Prints the CPU per question of each
 step (inclusive times of the step's function, so nested steps are not double counted in the total).
 
-    .venv/bin/python scripts/profile_answer.py
+    .venv/bin/python scripts/profile_answer.py [--database-url postgresql+psycopg://…]
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import inspect
 import pstats
@@ -39,13 +40,20 @@ STEPS = [
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--database-url", default="", help="ask against this database as it is (e.g. PostgreSQL; its "
+                                                      "question log grows) instead of a copy of the SQLite default")
+    args = ap.parse_args()
     base = Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="profile-answer-") as tmp:
         index_dir = Path(tmp) / "index"
         shutil.copytree(base.search.index_dir, index_dir, ignore=shutil.ignore_patterns("embeddings.sqlite*"))
-        db = Path(tmp) / "a.db"
-        shutil.copy(base.db.url.split("///", 1)[1], db)
-        svc = loaded_service(AssistantService(base.evolve(index_dir=index_dir, database_url=f"sqlite:///{db}",
+        url = args.database_url
+        if not url:
+            db = Path(tmp) / "a.db"
+            shutil.copy(base.db.url.split("///", 1)[1], db)
+            url = f"sqlite:///{db}"
+        svc = loaded_service(AssistantService(base.evolve(index_dir=index_dir, database_url=url,
                                                           query_cache=0, warm_up=False)))
         svc.answer("预热：排污许可证有效期")
         qs = dev_questions(base.corpus.shared_data.parent / "eval")
