@@ -24,7 +24,7 @@ from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
 from .decide import Decision, Thresholds
 from .sentences import Embed, answering_sentence
-from .sources import article_label, document_of, is_reply, part_label, reply_topic, section_of
+from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
@@ -48,6 +48,8 @@ class Citation:
     more: list[Citation] = field(default_factory=list)
     #: the sentence of this passage that answers the question, shown first (article answers; :mod:`.sentences`)
     answer_sentence: str = ""
+    #: a limit-table row as a small table (caption, unit, (column, value) cells): :func:`.sources.limit_row`
+    limit: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if is_reply(self.kind):  # a mailbox reply is named by its topic, never by the mailbox's record id
@@ -92,7 +94,8 @@ class Citation:
         """One passage of a card (an item of ``parts``)."""
         return {"id": self.id, "article": self.article, "part": self.where, "label": self._label([self.where]),
                 "url": self.url, "snippet": self.snippet, "highlights": self.highlights,
-                "score": None if self.score is None else round(self.score, 4)}
+                "score": None if self.score is None else round(self.score, 4),
+                "limit": self.limit}
 
     def as_dict(self) -> dict[str, Any]:
         """The card: the fields of its first (best) passage, as before grouping, and every passage in ``parts``."""
@@ -179,7 +182,12 @@ def _card_lines(cards: list[Citation]) -> list[str]:
 
 
 def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
-    """A window of ``text`` around the first matched query term, and the terms that occur in it."""
+    """A window of ``text`` around the first matched query term, and the terms that occur in it. Markdown table rows
+    read as cells separated by ｜ (no pipes at the ends, no ``|---|`` rules)."""
+    if "|" in text:
+        rows = [ln.strip() for ln in text.split("\n")]
+        text = "\n".join("｜".join(c.strip() for c in ln.strip("|").split("|")) if ln.startswith("|") else ln
+                         for ln in rows if not re.fullmatch(r"\|[\s:|-]+\|", ln))
     flat = re.sub(r"\s+", " ", text).strip()
     low = normalize(flat)
     found = [t for t in sorted(set(terms), key=len, reverse=True) if len(t) >= 2 and t in low]
@@ -207,7 +215,8 @@ def citation_for_item(item: Item, terms: list[str], score: float | None = None,
     snip, hl = snippet(item.text, terms)
     return Citation(id=item.id, title=item.title, article=item.article, status=item.status, kind=item.kind,
                     snippet=snip, highlights=hl, score=score,
-                    part=part_label(item.kind, item.id, item.article, item.text, before))
+                    part=part_label(item.kind, item.id, item.article, item.text, before),
+                    limit=limit_row(item.id, item.text))
 
 
 class _ItemLookup:

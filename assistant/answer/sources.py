@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from ..ingest.replies import MAILBOX_PREFIX
 from ..text.numerals import int_to_cn
@@ -134,3 +135,23 @@ def part_label(kind: str, pid: str, article: int | None, text: str = "", before:
     if not found and kind in _NUMBERED_KINDS and text:
         found = text_label(text, before)
     return found
+
+
+def limit_row(pid: str, text: str) -> dict[str, Any] | None:
+    """A limit-table row passage (``…#表4·14``, ingest/limits.py) as a small table for the card: the caption, the unit
+    and the (column, value) cells; None for any other passage."""
+    m = _TABLE_ROW.match(passage_key(pid))
+    if m is None:
+        return None
+    head, *rest = text.split("｜")
+    unit = ""
+    cells: list[list[str]] = []
+    for part in rest:
+        name, sep, value = part.partition("：")
+        if sep and name == "单位":
+            unit = value
+        elif sep:
+            cells.append([name, value])
+        else:
+            cells.append(["", part])
+    return {"table": f"{m.group(1)}{m.group(2)}", "caption": head, "unit": unit, "cells": cells}

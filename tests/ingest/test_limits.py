@@ -15,37 +15,8 @@ from assistant.ingest.markdown import parse_markdown
 from assistant.service import AssistantService
 
 #: a team-written standard in the shape of ../shared/data/standards/*.md (invented numbers, not a real standard)
-STANDARD = """---
-title: GB 99999-2099 示例行业水污染物排放标准
-number: GB 99999-2099
-kind: 标准
-status: 现行有效
----
-
-# GB 99999-2099 示例行业水污染物排放标准
-
-1 适用范围
-
-本标准规定了示例行业企业水污染物排放限值。
-
-2 规范性引用文件
-
-下列文件对于本文件的应用是必不可少的。
-
-4 水污染物排放控制要求
-
-4.1 自本标准实施之日起，现有企业执行表1规定的限值。
-
-表1 现有企业水污染物排放限值
-单位：mg/L
-| 序号 | 污染物 | 适用范围 | 直接排放 | 间接排放 |
-|---|---|---|---|---|
-| 1 | 化学需氧量（COD） | 示例企业 | 80 | 300 |
-| 2 | 总铬 | 电镀车间 | 0.5 | — |
-注：间接排放指排入污水处理厂。
-
-4.2 企业应按照有关规定设置污染物排放口和采样点，并安装自动监测设备，与生态环境主管部门联网。
-"""
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "limits" / "GB-99999-2099.md"
+STANDARD = FIXTURE.read_text(encoding="utf-8")
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "standards" / "GB-8978-1996.md"
 

@@ -85,6 +85,24 @@ function citationLink(url) {
   }) : null;
 }
 
+// A limit-table row ({caption, unit, cells: [[column, value]]}) as a two-column table under its caption.
+function limitTable(limit) {
+  if (!limit || typeof limit !== "object" || !Array.isArray(limit.cells) || !limit.cells.length) {
+    return null;
+  }
+  var caption = str(limit.caption) + (limit.unit ? "（单位：" + str(limit.unit) + "）" : "");
+  var body = el("tbody");
+  limit.cells.forEach(function (cell) {
+    if (!Array.isArray(cell)) {
+      return;
+    }
+    body.appendChild(el("tr", null, [el("th", { scope: "row", text: str(cell[0]) || "—" }),
+      el("td", { text: str(cell[1]) })]));
+  });
+  return el("table", { className: "citation-limit", "data-testid": "citation-limit" }, [
+    el("caption", { text: caption }), body]);
+}
+
 // One card per document: its passages (`parts`: 第十四条, 5.2.1, 表1 …), each with its snippet and its own link when
 // there are several. Answers stored before grouping have no `parts`: the card is its one passage.
 function renderCitation(c) {
@@ -119,6 +137,11 @@ function renderCitation(c) {
       bodyEl.appendChild(el("p", { className: "citation-part", "data-testid": "citation-part" }, [
         el("span", { className: "citation-part-name", text: str(p.part) || "相关段落" }), citationLink(p.url)
       ]));
+    }
+    var limit = limitTable(p.limit);
+    if (limit) { // a limit-table row: its columns and values as a small table, not a cut line of numbers
+      bodyEl.appendChild(limit);
+      return;
     }
     var snippet = el("p", { className: "citation-snippet" });
     appendHighlighted(snippet, str(p.snippet), p.highlights);

