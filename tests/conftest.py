@@ -285,6 +285,19 @@ class LiveApp:
     root: Path  # the tmp folder of its settings, free for more files
 
 
+#: the two screens every browser test of the chat is run on
+VIEWPORTS = [("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})]
+
+
+def open_chat(browser: Any, base: str, viewport: dict[str, int]) -> tuple[Any, Any]:
+    """A new browser context on ``/chat`` with the greeting shown: (context, page)."""
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(base + "/chat")
+    page.locator(".msg-greeting").wait_for()
+    return ctx, page
+
+
 def ask_in_chat(page: Any, text: str) -> Any:
     """Send ``text`` in the chat (a page or the widget's frame) and return the next bot message once it is there."""
     n = page.get_by_test_id("bot-message").count()

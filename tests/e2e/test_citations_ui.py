@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import E2E_ARTIFACTS as ARTIFACTS
-from conftest import PWXK, LiveApp, ask_in_chat, live_app
+from conftest import PWXK, VIEWPORTS, LiveApp, ask_in_chat, live_app, open_chat
 
 
 @pytest.fixture(scope="module")
@@ -22,14 +22,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         yield app
 
 
-@pytest.mark.parametrize(("name", "viewport"), [("desktop", {"width": 1280, "height": 800}),
-                                                ("phone", {"width": 390, "height": 844})])
+@pytest.mark.parametrize(("name", "viewport"), VIEWPORTS)
 def test_curated_answer_basis_is_its_own_and_other_articles_are_collapsed(browser: Any, live: LiveApp, name: str,
                                                                         viewport: dict[str, int]) -> None:
-    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
-    page = ctx.new_page()
-    page.goto(live.base + "/chat")
-    page.locator(".msg-greeting").wait_for()
+    ctx, page = open_chat(browser, live.base, viewport)
     msg = ask_in_chat(page, "排污许可证能用几年")
     msg.get_by_test_id("curated-answer").wait_for()
 

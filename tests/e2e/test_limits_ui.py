@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import E2E_ARTIFACTS as ARTIFACTS
-from conftest import LiveApp, ask_in_chat, live_app
+from conftest import VIEWPORTS, LiveApp, ask_in_chat, live_app, open_chat
 
 from assistant.service import AssistantService
 
@@ -32,14 +32,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 
 @pytest.mark.model
-@pytest.mark.parametrize(("name", "viewport"), [("desktop", {"width": 1280, "height": 800}),
-                                                ("phone", {"width": 390, "height": 844})])
+@pytest.mark.parametrize(("name", "viewport"), VIEWPORTS)
 def test_a_limit_row_is_a_small_table_and_the_standard_page_a_table(browser: Any, live: LiveApp, name: str,
                                                                    viewport: dict[str, int]) -> None:
-    ctx = browser.new_context(viewport=viewport, locale="zh-CN")
-    page = ctx.new_page()
-    page.goto(live.base + "/chat")
-    page.locator(".msg-greeting").wait_for()
+    ctx, page = open_chat(browser, live.base, viewport)
     msg = ask_in_chat(page, "电镀车间总铬直接排放限值是多少")
     card = msg.locator(f'[data-citation-id="{TITLE}#表1·2"]')
     card.wait_for()
