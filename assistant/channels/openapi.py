@@ -120,7 +120,13 @@ OPENAPI: dict[str, Any] = {
             "label": {"type": "string", "description": "该片段的显示名称，如《…》表1"},
             "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮该片段"},
             "snippet": {"type": "string"}, "highlights": {"type": "array", "items": {"type": "string"}},
-            "score": {"type": ["number", "null"]}}},
+            "score": {"type": ["number", "null"]},
+            "limit": {"type": ["object", "null"], "description": "标准限值表的一行（id 形如 …#表4·14）：表号、表题、单位与"
+                                                                "各列取值，界面显示为小表格；其他片段为 null",
+                      "properties": {"table": {"type": "string"}, "caption": {"type": "string"},
+                                     "unit": {"type": "string"},
+                                     "cells": {"type": "array", "description": "[[列名, 取值], …]",
+                                               "items": {"type": "array", "items": {"type": "string"}}}}}}},
         "Answer": {"type": "object", "properties": {
             "question_id": {"type": "integer"}, "token": {"type": "string"},
             "decision": {"type": "string", "enum": ["answer", "caution", "abstain"]},
@@ -140,6 +146,9 @@ OPENAPI: dict[str, Any] = {
                                                              "{\"used\": false}",
                             "properties": {"used": {"type": "boolean"}, "turn": {"type": "string"}}},
                 "searched": {"type": "string", "description": "实际检索的文本（追问时含上一个问题）"},
-                "retrieval_mode": {"type": "string", "enum": ["hybrid", "bm25"]}}}}},
+                "retrieval_mode": {"type": "string", "enum": ["hybrid", "bm25"]},
+                "ranking": {"type": "string", "enum": ["learned", "fusion"],
+                            "description": "排列条文的方式：learned = 排序模型；fusion = 分数融合（未加载模型，或询问"
+                                           "限值的问题：排序模型未见过限值表的行）"}}}}},
     }},
 }
