@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -121,6 +121,8 @@ class QuestionWorkflow:
                              enterprise=enterprise, suggestion_of=suggestion_of)
                 s.add(q)
                 try:
+                    s.flush()  # the id (RETURNING) before the commit: no reload of the row after it
+                    qid, token = q.id, q.token
                     s.commit()
                 except IntegrityError:
                     # the same client_msg_id arrived at the same moment (a client retry racing the original):
@@ -129,7 +131,6 @@ class QuestionWorkflow:
                     if not client_msg_id:
                         raise
                     continue
-                qid, token = q.id, q.token
                 break
         else:  # pragma: no cover - the unique row was there, then gone
             raise RuntimeError("question row vanished while resolving a duplicate client_msg_id")
@@ -144,6 +145,14 @@ class QuestionWorkflow:
                     row.decision = "error"
                     s.commit()
             raise
+        top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
+        if ans.decision is not Decision.ABSTAIN:  # one UPDATE, no read of the row
+            with self.Session() as s:
+                s.execute(update(Question).where(Question.id == qid).values(
+                    decision=ans.decision.value, confidence=ans.confidence, top_id=top_id, result=ans.as_dict()))
+                s.commit()
+            ans.meta["question_id"] = qid
+            return AskOutcome(ans, qid, token)
         with self.Session() as s:
             row = s.get(Question, qid)
             assert row is not None
@@ -156,7 +165,7 @@ class QuestionWorkflow:
                 enqueue(s, row, "abstain", clusterer)  # the assistant does not know: staff will
             row.decision = ans.decision.value
             row.confidence = ans.confidence
-            row.top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
+            row.top_id = top_id
             row.result = ans.as_dict()
             s.commit()
         ans.meta["question_id"] = qid
