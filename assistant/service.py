@@ -10,6 +10,7 @@ Curation and the consultation day receive only ``indexes`` (search, check a cita
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -35,6 +36,7 @@ from .queue.cluster import QuestionClusterer
 from .search.encoders import QueryVectorCache
 from .search.lifecycle import IndexLifecycle
 from .search.retriever import Retriever
+from .search.versions import index_lock
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ class AssistantService:
         self.indexes = IndexLifecycle(self.settings, self.session)
         self._ocr: OcrReader | None = None
         self.pending_scans: list[Path] = []  # scanned PDFs the first start did not read (see read_scans_later)
-        self.scans_state = "none"  # none | reading | indexed | failed
+        self.scans_state = "none"  # none | reading | reading_elsewhere | indexed | failed
         self.answerer = Answerer(self.settings, self.session, self.indexes)
         self.questions = QuestionWorkflow(self.session, self.answerer, lambda: self.clusterer)
         self._clusterer: QuestionClusterer | None = None
@@ -91,11 +93,23 @@ class AssistantService:
         # the first start answers within seconds: scans wait for read_scans_later (OCR takes minutes)
         report = self.ingest(bundled_sources(self.settings), ocr=False)
         self.pending_scans = [Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)]
+        if self.pending_scans:  # for whichever process reads them (gunicorn ingests in a child of its master)
+            self._pending_file.parent.mkdir(parents=True, exist_ok=True)
+            self._pending_file.write_text(json.dumps([str(p) for p in self.pending_scans]), encoding="utf-8")
         return report
+
+    @property
+    def _pending_file(self) -> Path:
+        return self.settings.search.index_dir / "scans_pending.json"
 
     def read_scans_later(self) -> threading.Thread | None:
         """OCR the scanned PDFs the first start left out, in a background thread while the service answers; then
         the passages index is rebuilt with them (vectors of the other passages reused) and published."""
+        if not self.pending_scans and self._pending_file.exists():
+            try:
+                self.pending_scans = [Path(p) for p in json.loads(self._pending_file.read_text(encoding="utf-8"))]
+            except (OSError, ValueError):
+                self.pending_scans = []
         if not self.pending_scans or self.ocr_reader() is None:
             return None
         self.scans_state = "reading"
@@ -104,18 +118,24 @@ class AssistantService:
         return thread
 
     def _read_scans(self) -> None:
-        try:
-            report = self.ingest(self.pending_scans)
-            self.pending_scans = [Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)]
-            while self.indexes.vectors.state in ("building", "none") and self.indexes.vectors.running():
-                time.sleep(1)  # the first vector build uses the index in memory: rebuild after it
-            if report.changed:
-                self.indexes.rebuild("passages", self.indexes.items()[0])
-            self.scans_state = "indexed"
-            log.info("scanned PDFs read by OCR: %s", report.as_dict()["ocr"])
-        except Exception:  # the scans stay unindexed; everything else keeps working
-            self.scans_state = "failed"
-            log.exception("reading scanned PDFs failed")
+        # one process of the machine reads them (a lock file); the others get the rebuilt index when it is published
+        with index_lock(self.settings.search.index_dir, "scans", wait=False) as held:
+            if not held:
+                self.scans_state = "reading_elsewhere"
+                return
+            try:
+                report = self.ingest(self.pending_scans)
+                self.pending_scans = [Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)]
+                while self.indexes.vectors.state in ("building", "none") and self.indexes.vectors.running():
+                    time.sleep(1)  # the first vector build uses the index in memory: rebuild after it
+                if report.changed:
+                    self.indexes.rebuild("passages", self.indexes.items()[0])
+                self._pending_file.unlink(missing_ok=True)
+                self.scans_state = "indexed"
+                log.info("scanned PDFs read by OCR: %s", report.as_dict()["ocr"])
+            except Exception:  # the scans stay unindexed (and pending for the next start); the rest keeps working
+                self.scans_state = "failed"
+                log.exception("reading scanned PDFs failed")
 
     def build_indexes(self, with_vectors: bool = True, progress: bool = False) -> dict[str, Any]:
         return self.indexes.build(with_vectors=with_vectors, progress=progress)

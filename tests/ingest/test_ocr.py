@@ -151,6 +151,11 @@ def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(setti
     assert first is not None and engine.reads == 0
     assert "no_text_layer" in [e["code"] for e in first.as_dict()["errors"]]  # type: ignore[index]
     assert svc.pending_scans == [standards / SCAN.name]
+    # gunicorn ingests in a child of its master: a worker — another service on the same database and index
+    # folder — finds the scans left out in index/scans_pending.json
+    svc.engine.dispose()
+    svc = AssistantService(settings.evolve(ocr="auto"))
+    svc._ocr = OcrReader(engine, settings.search.index_dir / "ocr.sqlite")
     svc.load_indexes(background=False)
     before = len(svc.retriever.passages.items)
     thread = svc.read_scans_later()
@@ -159,6 +164,8 @@ def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(setti
     thread.join(timeout=120)
     assert svc.pending_scans == [] and engine.reads == len(render_pages(SCAN))
     assert svc.status()["scans"] == {"state": "indexed", "pending": 0}
+    assert not (settings.search.index_dir / "scans_pending.json").exists()
+    assert svc.read_scans_later() is None  # nothing left to read at the next start
     assert len(svc.retriever.passages.items) > before
     hits = svc.retriever.search("饮食业单位油烟最高允许排放浓度是多少", k=5).passages.hits
     assert any(h.item.title.startswith("GB 18483-2001") for h in hits)
