@@ -191,7 +191,12 @@ class AssistantService:
     def status(self) -> dict[str, Any]:
         # the pid says which gunicorn worker answered (publish → searchable is measured per worker)
         return {**self.indexes.status(), "pid": os.getpid(),
-                "scans": {"state": self.scans_state, "pending": len(self.pending_scans)}}
+                "scans": self._scans_status()}
+
+    def _scans_status(self) -> dict[str, Any]:
+        if self.scans_state == "reading_elsewhere" and not self._pending_file.exists():
+            self.scans_state, self.pending_scans = "indexed", []  # the other process is done
+        return {"state": self.scans_state, "pending": len(self.pending_scans)}
 
 
 __all__ = ["AssistantService", "bundled_sources"]
