@@ -126,8 +126,7 @@ class AssistantService:
             try:
                 report = self.ingest(self.pending_scans)
                 self.pending_scans = [Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)]
-                while self.indexes.vectors.state in ("building", "none") and self.indexes.vectors.running():
-                    time.sleep(1)  # the first vector build uses the index in memory: rebuild after it
+                self._wait_for_vectors()
                 if report.changed:
                     self.indexes.rebuild("passages", self.indexes.items()[0])
                 self._pending_file.unlink(missing_ok=True)
@@ -192,6 +191,17 @@ class AssistantService:
         # the pid says which gunicorn worker answered (publish → searchable is measured per worker)
         return {**self.indexes.status(), "pid": os.getpid(),
                 "scans": self._scans_status()}
+
+    def _wait_for_vectors(self, limit: float = 900) -> None:
+        """Until the passages in memory have their vectors (built here or published by the worker that builds
+        them): a rebuild from an index without vectors would publish a BM25-only index to every worker."""
+        deadline = time.monotonic() + limit
+        while self.indexes.encoders.encoder is not None and time.monotonic() < deadline:
+            current = self.indexes.current
+            if current is not None and current.passages.has_vectors:
+                return
+            self.indexes.refresh()
+            time.sleep(1)
 
     def _scans_status(self) -> dict[str, Any]:
         if self.scans_state == "reading_elsewhere" and not self._pending_file.exists():
