@@ -183,11 +183,11 @@ def _card_lines(cards: list[Citation]) -> list[str]:
 
 def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
     """A window of ``text`` around the first matched query term, and the terms that occur in it. Markdown table rows
-    read as cells separated by ｜ (no pipes at the ends, no ``|---|`` rules)."""
+    read as cells separated by ｜, each row ended by ； (no pipes at the ends, no ``|---|`` rules)."""
     if "|" in text:
         rows = [ln.strip() for ln in text.split("\n")]
-        text = "\n".join("｜".join(c.strip() for c in ln.strip("|").split("|")) if ln.startswith("|") else ln
-                         for ln in rows if not re.fullmatch(r"\|[\s:|-]+\|", ln))
+        text = "\n".join("｜".join(c.strip() for c in ln.strip("|").split("|")) + "；" if ln.startswith("|") else ln
+                         for ln in rows if not re.fullmatch(r"\|[\s:|-]+\|", ln))  # ；ends a row
     flat = re.sub(r"\s+", " ", text).strip()
     low = normalize(flat)
     found = [t for t in sorted(set(terms), key=len, reverse=True) if len(t) >= 2 and t in low]

@@ -47,3 +47,11 @@ def test_a_long_letter_is_decided_by_the_long_letter_thresholds() -> None:
     routed = compose(_result(letter, 0.5), t, "")
     assert routed.decision is Decision.ABSTAIN and not routed.citations
     assert compose(_result(letter, 0.75), t, "").decision is Decision.CAUTION
+
+
+def test_a_table_snippet_reads_as_cells_and_rows() -> None:
+    """A standard's table passage (Markdown pipe rows) is shown as cells and rows, not pipes and rules."""
+    text = "表1 现有企业水污染物排放限值\n单位：mg/L\n| 序号 | 污染物 | 直接排放 |\n|---|---|---|\n| 1 | 总铬 | 0.5 |"
+    snip, hl = snippet(text, ["总铬"])
+    assert snip == "表1 现有企业水污染物排放限值 单位：mg/L 序号｜污染物｜直接排放； 1｜总铬｜0.5；" and hl == ["总铬"]
+    assert "|" not in snip and "---" not in snip
