@@ -22,6 +22,7 @@ from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
+from ..text.pipes import is_pipe_rule, pipe_cells
 from .decide import Decision, Thresholds
 from .sentences import Embed, answering_sentence
 from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of
@@ -185,9 +186,8 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[st
     """A window of ``text`` around the first matched query term, and the terms that occur in it. Markdown table rows
     read as cells separated by ｜, each row ended by ； (no pipes at the ends, no ``|---|`` rules)."""
     if "|" in text:
-        rows = [ln.strip() for ln in text.split("\n")]
-        text = "\n".join("｜".join(c.strip() for c in ln.strip("|").split("|")) + "；" if ln.startswith("|") else ln
-                         for ln in rows if not re.fullmatch(r"\|[\s:|-]+\|", ln))  # ；ends a row
+        lines = [(ln, pipe_cells(ln)) for ln in text.split("\n") if not is_pipe_rule(ln)]
+        text = "\n".join(ln if cells is None else "｜".join(cells) + "；" for ln, cells in lines)  # ；ends a row
     flat = re.sub(r"\s+", " ", text).strip()
     low = normalize(flat)
     found = [t for t in sorted(set(terms), key=len, reverse=True) if len(t) >= 2 and t in low]

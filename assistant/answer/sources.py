@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..ingest.limits import ROW_SEP
 from ..ingest.replies import MAILBOX_PREFIX
 from ..text.numerals import int_to_cn
 
@@ -33,7 +34,7 @@ _NUMBER_ROW = re.compile(r"^row-(\d{1,4})" + _SUFFIX + "$")
 _CLAUSE = re.compile(r"^((?:\d+|[A-Z])(?:\.\d+)+)" + _SUFFIX + "$")
 _CHAPTER = re.compile(r"^(\d{1,2})" + _SUFFIX + "$")
 _TABLE = re.compile(r"^(续?表)\s*([A-Z]?\d+(?:\.\d+)*)?" + _SUFFIX + "$")
-_TABLE_ROW = re.compile(r"^(续?表)\s*([A-Z]?\d+(?:\.\d+)*)·(\d+)" + _SUFFIX + "$")  # a limit-table row (ingest/limits.py)
+_TABLE_ROW = re.compile(rf"^(续?表)\s*([A-Z]?\d+(?:\.\d+)*){re.escape(ROW_SEP)}(\d+)" + _SUFFIX + "$")  # ingest/limits.py
 _APPENDIX = re.compile(r"^附录\s*([A-Z])" + _SUFFIX + "$")
 _FRONT = re.compile(r"^(前言|公告)" + _SUFFIX + "$")
 

@@ -16,6 +16,7 @@ from ..search.corpus import region_of
 from ..security import csp_nonce
 from ..service import AssistantService
 from ..text.numerals import int_to_cn
+from ..text.pipes import is_pipe_rule, pipe_cells
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 bp = Blueprint("web", __name__, template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"),
@@ -70,13 +71,12 @@ def text_blocks(text: str) -> list[dict[str, Any]]:
     first row is the header unless the run continues a table split across passages."""
     blocks: list[dict[str, Any]] = []
     for line in text.split("\n"):
-        s = line.strip()
-        if s.startswith("|") and s.endswith("|"):
-            if re.fullmatch(r"\|[\s:|-]+\|", s):
-                if blocks and blocks[-1]["kind"] == "table":
-                    blocks[-1]["has_header"] = True  # the rule under the first row
-                continue
-            cells = [c.strip() for c in s.strip("|").split("|")]
+        if is_pipe_rule(line):
+            if blocks and blocks[-1]["kind"] == "table":
+                blocks[-1]["has_header"] = True  # the rule under the first row
+            continue
+        cells = pipe_cells(line)
+        if cells is not None:
             if blocks and blocks[-1]["kind"] == "table":
                 blocks[-1]["rows"].append(cells)
             else:

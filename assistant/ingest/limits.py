@@ -13,23 +13,19 @@ from __future__ import annotations
 
 import re
 
+from ..text.pipes import pipe_cells
 from .base import ParsedPassage
 from .pdf.patterns import TABLE
 from .pdf.standard import standard_units
 from .pdf.units import Keys, Unit, chunk_units, finish
 
 ROW_SEP = "·"
-_RULE = re.compile(r"^\|?\s*:?-{2,}")
 _UNIT = re.compile(r"^(?:单位|计量单位)\s*[:：]\s*(.+)$")
 
 
 def is_table_row(key: str) -> bool:
     """A limit-table row passage (``表4·12``), shown inside its table rather than on its own."""
     return ROW_SEP in key
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
 def table_rows(lines: list[str], code: str) -> list[Unit]:
@@ -52,9 +48,9 @@ def table_rows(lines: list[str], code: str) -> list[Unit]:
             if header is not None and not s.startswith(("注", "*")):
                 caption, table, header = "", "", None  # the table ended
             continue
-        if not table or _RULE.match(s):
+        cells = pipe_cells(s)
+        if not table or cells is None:  # no caption above, or the rule under the header
             continue
-        cells = _cells(s)
         if header is None:
             header = cells
             continue

@@ -278,7 +278,7 @@ class EmbeddingCache:
                 q = f"SELECT h, v FROM emb WHERE enc=? AND h IN ({','.join('?' * len(chunk))})"
                 for h, v in self._conn.execute(q, [enc, *chunk]):
                     out[h] = np.frombuffer(v, dtype=np.float32)
-        if self.bundled is not None and len(out) < len(keys):
+        if self.bundled is not None and len(out) < len(keys) and not enc.endswith(":query"):  # never in a bundle
             from .bundled import bundled_for
 
             bundle = bundled_for(self.bundled, enc)

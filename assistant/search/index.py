@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ingest.limits import is_table_row
 from ..text.normalize import normalize
 from ..text.synonyms import default_synonyms
 from ..text.tokenize import TokenField, Tokenizer, text_signature
@@ -134,7 +135,7 @@ class SearchIndex:
         self.manifest = manifest
         self.pos = {it.id: i for i, it in enumerate(items)}
         #: limit-table rows (``…#表4·12``, ingest/limits.py) among the items
-        self.has_table_rows = any("·" in it.id.rpartition("#")[2] for it in items)
+        self.has_table_rows = any(is_table_row(it.id.rpartition("#")[2]) for it in items)
         self._lock = threading.Lock()
         #: filter masks of this index by (repealed?, kinds, regions), filled by ``retriever.default_mask``
         self.masks: dict[Any, np.ndarray | None] = {}
