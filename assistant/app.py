@@ -73,12 +73,14 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
 
     from .channels.api import bp as api_bp
     from .channels.consult_web import bp as consult_web_bp
+    from .channels.updates_web import bp as updates_bp
     from .channels.web import bp as web_bp
     from .channels.wechat.views import bp as wechat_bp
     from .console import csrf, init_console
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(updates_bp)  # /updates 政策速递 (public), /updates/feed.xml (Atom)
     app.register_blueprint(consult_web_bp)  # /consult registration, /followup/<token> 跟踪问效 (CSRF-checked forms)
     app.register_blueprint(wechat_bp)  # /wechat/<account>: WeChat Official Account webhook (signed by WeChat)
     init_console(app)  # staff console: Flask-Login, CSRF on its forms, /console blueprint

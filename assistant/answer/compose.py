@@ -14,9 +14,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.models import CuratedAnswer, Passage
+from ..db.models import CuratedAnswer, Passage, PolicyChange
 from ..search.index import Item, SearchIndex
 from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
@@ -51,6 +52,8 @@ class Citation:
     answer_sentence: str = ""
     #: a limit-table row as a small table (caption, unit, (column, value) cells): :func:`.sources.limit_row`
     limit: dict[str, Any] | None = None
+    #: the latest recorded change of this passage (政策速递): {"kind", "label", "url"}; shown as 本条已修订
+    revised: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if is_reply(self.kind):  # a mailbox reply is named by its topic, never by the mailbox's record id
@@ -96,7 +99,7 @@ class Citation:
         return {"id": self.id, "article": self.article, "part": self.where, "label": self._label([self.where]),
                 "url": self.url, "snippet": self.snippet, "highlights": self.highlights,
                 "score": None if self.score is None else round(self.score, 4),
-                "limit": self.limit}
+                "limit": self.limit, "revised": self.revised}
 
     def as_dict(self) -> dict[str, Any]:
         """The card: the fields of its first (best) passage, as before grouping, and every passage in ``parts``."""
@@ -104,7 +107,8 @@ class Citation:
                 "status": self.status, "kind": self.kind, "section": self.section, "part": self.where,
                 "snippet": self.snippet, "highlights": self.highlights,
                 "score": None if self.score is None else round(self.score, 4),
-                "answer_sentence": self.answer_sentence, "parts": [p.part_dict() for p in self.passages]}
+                "answer_sentence": self.answer_sentence, "parts": [p.part_dict() for p in self.passages],
+                "revised": next((p.revised for p in self.passages if p.revised), None)}
 
 
 def group_by_document(citations: list[Citation]) -> list[Citation]:
@@ -261,6 +265,22 @@ def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup:
     return None
 
 
+def mark_revisions(session: Session, cards: list[Citation]) -> None:
+    """Mark the passages a recorded change (政策速递) touched: the card says 本条已修订 and links to the change."""
+    titles = {c.title for c in cards if not is_reply(c.kind)}
+    if not titles:
+        return
+    latest: dict[str, dict[str, Any]] = {}
+    for cid, kind, label, touched in session.execute(
+            select(PolicyChange.id, PolicyChange.kind, PolicyChange.new_label, PolicyChange.touched)
+            .where(PolicyChange.title.in_(titles)).order_by(PolicyChange.id)):
+        for t in touched or []:
+            latest[t] = {"kind": kind, "label": label, "url": f"/updates/{cid}"}
+    for card in cards:
+        for p in card.passages:
+            p.revised = latest.get(p.id)
+
+
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
             index: SearchIndex | None = None, embed: Embed | None = None) -> Answer:
@@ -317,6 +337,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             it = passages_by_id.get(card.id)
             if it is not None:
                 card.answer_sentence = answering_sentence(it.text, terms, result.query.vector, embed)
+    if session is not None:
+        mark_revisions(session, citations + related_articles)
     notice = ""
     if decision is Decision.ABSTAIN:
         notice = ABSTAIN_TEXT

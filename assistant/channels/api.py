@@ -16,6 +16,7 @@ from ..questions import MAX_QUESTION_CHARS
 from ..security import limiter
 from ..service import AssistantService
 from ..text.contact import contact_rules, valid_email, valid_phone, valid_uscc
+from ..updates import notices, subscriptions
 from .openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,6 +36,7 @@ _FIELD_MESSAGES = {
     "contact": "contact 应为对象",
     "client_msg_id": "client_msg_id 应为不超过 100 字的字符串",
     "suggestion_of": "suggestion_of 应为正整数（提出建议的那个问题的 question_id）",
+    "topics": "topics 应为主题名称，多个用空格分隔，例如 \"危废 排污许可\"",
 }
 
 
@@ -105,6 +107,11 @@ class HandoffIn(_Strict):
     session: str = Field(default="", max_length=64)
     district: str = Field(default="", max_length=50)
     channel: Literal["widget", "chat", "api"] = "api"
+
+
+class SubscribeIn(_Strict):
+    session: str = Field(min_length=8, max_length=64)
+    topics: str = Field(default="", max_length=200)
 
 
 def _svc() -> AssistantService:
@@ -194,6 +201,57 @@ def suggestions() -> Any:
 def contact_rules_view() -> Any:
     """The contact validation rules of the handoff form (one source for server and chat page)."""
     return jsonify(contact_rules())
+
+
+def _session_arg() -> str:
+    sid = (request.args.get("session") or "").strip()
+    if not 8 <= len(sid) <= 64 or "\x00" in sid:
+        raise ApiError("invalid_session", "session 应为 8–64 字的会话标识")
+    return sid
+
+
+@bp.get("/topics")
+def topics() -> Any:
+    """The topics one can subscribe to (政策速递)."""
+    with _svc().Session() as s:
+        return jsonify({"topics": subscriptions.topics(s)})
+
+
+@bp.get("/subscriptions")
+@limiter.limit("60/minute")
+def subscriptions_view() -> Any:
+    sid = _session_arg()
+    with _svc().Session() as s:
+        return jsonify({"subscribed": subscriptions.subscribed(s, "web", sid), "topics": subscriptions.topics(s)})
+
+
+@bp.post("/subscriptions")
+@limiter.limit(lambda: _svc().settings.web.ratelimit_write)
+def subscribe() -> Any:
+    body: SubscribeIn = _parse(SubscribeIn)
+    if not body.topics:
+        raise ApiError("missing_topics", "请写明要订阅的主题，例如“危废”")
+    with _svc().Session() as s:
+        names = subscriptions.resolve(s, body.topics)
+        return jsonify({"subscribed": subscriptions.subscribe(s, "web", body.session, names), "added": names})
+
+
+@bp.post("/subscriptions/cancel")
+@limiter.limit(lambda: _svc().settings.web.ratelimit_write)
+def unsubscribe() -> Any:
+    body: SubscribeIn = _parse(SubscribeIn)
+    with _svc().Session() as s:
+        names = subscriptions.resolve(s, body.topics) if body.topics else None
+        return jsonify({"subscribed": subscriptions.unsubscribe(s, "web", body.session, names)})
+
+
+@bp.get("/notices")
+@limiter.limit("60/minute")
+def notices_view() -> Any:
+    """政策速递 notices sent to this web conversation (its session id), newest first."""
+    sid = _session_arg()
+    with _svc().Session() as s:
+        return jsonify({"notices": notices.notices_for_session(s, sid)})
 
 
 @bp.get("/openapi.json")

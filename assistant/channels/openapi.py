@@ -21,6 +21,12 @@ _CITATION = ("一张引用卡片：同一文件被检索到的多个片段（条
 _ERRORS = {"400": _resp("输入不合法", _ERR), "404": _resp("不存在", _ERR), "413": _resp("请求体过大", _ERR),
            "429": _resp("请求过于频繁", _ERR)}
 
+_SESSION_PARAM = {"name": "session", "in": "query", "required": True,
+                  "schema": {"type": "string", "minLength": 8, "maxLength": 64}, "description": "会话标识（与 /ask 的 session 相同）"}
+_SUBSCRIBE = {"type": "object", "required": ["session"], "properties": {
+    "session": {"type": "string", "minLength": 8, "maxLength": 64},
+    "topics": {"type": "string", "maxLength": 200, "description": "主题名称或常用简称，空格分隔：危废 排污证 环保税"}}}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "环保咨询助手 公共接口", "version": "1.0.0",
@@ -78,13 +84,38 @@ OPENAPI: dict[str, Any] = {
                 "question": {"type": "string"}, "status": {"type": "string",
                                                            "enum": ["pending", "answered", "answered_by_assistant"]},
                 "answer": {"type": ["object", "null"]},
-                "notices": {"type": "array", "description": "咨询日邀请、跟踪问效回访链接等通知",
+                "notices": {"type": "array", "description": "咨询日邀请、跟踪问效回访链接、政策速递（所依据条文有变化）等通知",
                             "items": {"type": "object", "properties": {
-                                "kind": {"type": "string", "enum": ["consult_invitation", "consult_followup"]},
+                                "kind": {"type": "string", "enum": ["consult_invitation", "consult_followup",
+                                                                     "policy_change"]},
                                 "text": {"type": "string"}, "at": {"type": ["string", "null"]}}}}}}),
                 **_ERRORS}}},
         "/suggestions": {"get": {"summary": "推荐问题", "operationId": "suggestions",
                                  "responses": {"200": _resp("推荐问题", {"type": "object"})}}},
+        "/topics": {"get": {"summary": "可订阅的政策速递主题（精选问答的分类）", "operationId": "topics",
+                            "responses": {"200": _resp("主题", {"type": "object", "properties": {
+                                "topics": {"type": "array", "items": {"type": "string"}}}})}}},
+        "/subscriptions": {
+            "get": {"summary": "本会话订阅的主题", "operationId": "subscriptions",
+                    "parameters": [_SESSION_PARAM],
+                    "responses": {"200": _resp("已订阅主题与可订阅主题", {"type": "object", "properties": {
+                        "subscribed": {"type": "array", "items": {"type": "string"}},
+                        "topics": {"type": "array", "items": {"type": "string"}}}}), **_ERRORS}},
+            "post": {"summary": "订阅主题：相关法规、标准变化时在本会话收到政策速递通知", "operationId": "subscribe",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": _SUBSCRIBE}}},
+                     "responses": {"200": _resp("订阅后的主题", {"type": "object"}), **_ERRORS}}},
+        "/subscriptions/cancel": {"post": {
+            "summary": "退订（topics 为空时退订全部）", "operationId": "unsubscribe",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _SUBSCRIBE}}},
+            "responses": {"200": _resp("仍订阅的主题", {"type": "object"}), **_ERRORS}}},
+        "/notices": {"get": {
+            "summary": "发给本会话的政策速递通知（新的在前）", "operationId": "notices", "parameters": [_SESSION_PARAM],
+            "responses": {"200": _resp("通知", {"type": "object", "properties": {"notices": {
+                "type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "change_id": {"type": "integer"}, "title": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["修订", "文本更正", "废止", "替代"]},
+                    "url": {"type": "string"}, "text": {"type": "string"}, "sent_at": {"type": "string"}}}}}}),
+                **_ERRORS}}},
         "/contact-rules": {"get": {"summary": "转人工联系方式的校验规则（与服务端一致）", "operationId": "contactRules",
                                    "responses": {"200": _resp("正则表达式与统一社会信用代码校验参数",
                                                               {"type": "object"})}}},

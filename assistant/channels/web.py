@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from ..db.models import Document, Passage
+from ..db.models import Document, DocumentVersion, PolicyChange
 from ..ingest.limits import ROW_SEP, is_table_row
 from ..search.corpus import region_of
 from ..security import csp_nonce
@@ -88,10 +88,24 @@ def text_blocks(text: str) -> list[dict[str, Any]]:
     return blocks
 
 
-def _label(p: Passage) -> str:
-    if p.article:
-        return f"第{int_to_cn(p.article)}条"
-    return "" if p.key.startswith("p") else p.key
+#: ``<title>@<label>``: an earlier version of a document (``label`` = its date, ``2018-12-29`` or ``2018-12-29.2``)
+_VERSION_LABEL = re.compile(r"^(?P<title>.+)@(?P<label>\d{4}-\d{2}-\d{2}(?:\.\d+)?)$")
+
+
+def _rows(items: list[tuple[str, str, int | None, str, str]], key: str, marks: dict[str, int]
+          ) -> tuple[list[dict[str, Any]], str]:
+    """Template rows of (id, key, article, heading, text) passages; the anchor of the highlighted ``key``."""
+    anchor = ""
+    rows = []
+    for pid, pkey, article, heading, text in items:
+        a = "a-" + re.sub(r"[^0-9A-Za-z\-_.~]", "_", pkey)
+        hl = bool(key) and pkey == key
+        if hl:
+            anchor = a
+        label = f"第{int_to_cn(article)}条" if article else ("" if pkey.startswith("p") else pkey)
+        rows.append({"id": pid, "key": pkey, "anchor": a, "label": label, "heading": heading, "text": text,
+                     "blocks": text_blocks(text), "highlighted": hl, "changed_in": marks.get(pid)})
+    return rows, anchor
 
 
 @bp.get("/doc/<path:ident>")
@@ -100,27 +114,58 @@ def document(ident: str) -> Any:
     title, _, key = ident.partition("#")
     if "\x00" in ident or len(title) > 500:  # never a valid title (PostgreSQL refuses NUL in text: was a 500)
         abort(404)
+    m = _VERSION_LABEL.match(title)
     with _svc().Session() as s:
         doc = s.scalar(select(Document).where(Document.title == title))
+        version = None
+        if doc is None and m:
+            version = s.scalar(select(DocumentVersion).where(DocumentVersion.title == m["title"],
+                                                             DocumentVersion.label == m["label"]))
+            if version is None:  # a replaced law's old text is kept under the new document
+                version = s.scalar(select(DocumentVersion).join(Document, Document.id == DocumentVersion.document_id)
+                                   .where(Document.title == m["title"], DocumentVersion.label == m["label"]))
+            doc = s.get(Document, version.document_id) if version is not None else None
         if doc is None:
             abort(404)
-        # a limit-table row (表4·12) is shown inside its table: its link highlights the table
-        passages = [p for p in doc.passages if not is_table_row(p.key)]
-        if is_table_row(key):
+        if is_table_row(key):  # a limit-table row (表4·12) is shown inside its table: its link highlights the table
             key = key.split(ROW_SEP, 1)[0]
-        anchor = ""
-        rows = []
-        for p in passages:
-            a = "a-" + re.sub(r"[^0-9A-Za-z\-_.~]", "_", p.key)
-            hl = bool(key) and p.key == key
-            if hl:
-                anchor = a
-            rows.append({"id": p.id, "key": p.key, "anchor": a, "label": _label(p), "heading": p.heading,
-                         "text": p.text, "blocks": text_blocks(p.text), "highlighted": hl})
-        d = {"title": doc.title, "kind": doc.kind, "status": doc.status, "issuer": doc.issuer,
-             "promulgated": doc.promulgated.isoformat() if doc.promulgated else "",
-             "effective": doc.effective.isoformat() if doc.effective else "",
-             "revision_note": doc.revision_note, "source_url": str((doc.extra or {}).get("source_url") or ""),
-             "region": region_of(doc.title), "ocr": (doc.extra or {}).get("ocr") or None}
+        history = [{"label": v.label, "title": v.title, "status": v.status,
+                    "url": "/doc/" + quote(f"{v.title}@{v.label}", safe=""), "current": version is not None
+                    and v.id == version.id}
+                   for v in s.scalars(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+                                      .order_by(DocumentVersion.label.desc(), DocumentVersion.id.desc()))]
+        changes = list(s.scalars(select(PolicyChange).where(PolicyChange.document_id == doc.id)
+                                 .order_by(PolicyChange.created_at.desc(), PolicyChange.id.desc())))
+        if version is None:
+            marks: dict[str, int] = {}
+            for c in reversed(changes):  # the latest change that touched an article wins
+                for t in c.touched:
+                    marks[t] = c.id
+            items = [(p.id, p.key, p.article, p.heading, p.text) for p in doc.passages if not is_table_row(p.key)]
+            rows, anchor = _rows(items, key, marks)
+            d = {"title": doc.title, "kind": doc.kind, "status": doc.status, "issuer": doc.issuer,
+                 "promulgated": doc.promulgated.isoformat() if doc.promulgated else "",
+                 "effective": doc.effective.isoformat() if doc.effective else "",
+                 "revision_note": doc.revision_note, "source_url": str((doc.extra or {}).get("source_url") or ""),
+                 "region": region_of(doc.title), "ocr": (doc.extra or {}).get("ocr") or None}
+            old = None
+        else:
+            vt = f"{version.title}@{version.label}"
+            items = [(f"{vt}#{p['key']}", str(p["key"]), p.get("article"), str(p.get("heading") or ""),
+                      str(p["text"])) for p in version.passages if not is_table_row(str(p["key"]))]
+            rows, anchor = _rows(items, key, {})
+            d = {"title": version.title, "kind": version.kind, "status": version.status, "issuer": "",
+                 "promulgated": version.promulgated.isoformat() if version.promulgated else "",
+                 "effective": version.effective.isoformat() if version.effective else "",
+                 "revision_note": version.revision_note, "source_url": "", "region": region_of(version.title),
+                 "ocr": None}
+            change = next((c for c in changes if c.version_id == version.id), None)
+            old = {"label": version.label, "current_title": doc.title,
+                   "current_url": "/doc/" + quote(doc.title, safe=""),
+                   "change_url": f"/updates/{change.id}" if change else "",
+                   "change_kind": change.kind if change else "修订"}
+        latest = changes[0] if changes else None
+        updates = {"url": f"/updates/{latest.id}", "kind": latest.kind, "label": latest.new_label} if latest else None
     return render_template("doc.html", doc=d, passages=rows, highlight=anchor, csp_nonce=csp_nonce(),
-                           static_url=url_for("web.static", filename=""))
+                           static_url=url_for("web.static", filename=""), history=history, old=old,
+                           latest_change=updates)

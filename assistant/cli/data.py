@@ -46,6 +46,10 @@ def ingest(paths: tuple[Path, ...], bundled: bool, as_json: bool) -> None:
             click.echo(f"  错误 [{e.code}] {where}: {e.message}", err=True)
         if report.status_changed:
             click.echo("以下文件效力状态发生变化，引用它们的精选问答需要复核：" + "、".join(report.status_changed))
+        for c in report.changes:
+            click.echo(f"政策速递：《{c['document']}》{c['kind']}（{c['from'] or '旧版'} → {c['to'] or '新版'}）：修改 "
+                       f"{c['changed']} 条，新增 {c['added']} 条，删除 {c['removed']} 条，序号调整 {c['renumbered']} 条"
+                       "；旧版本已保留。请重建索引（assistant index build），并在工作台“政策速递”编写解读、通知相关企业。")
     if report.errors and not (report.added or report.updated or report.unchanged or report.curated_added
                               or report.curated_updated or report.curated_unchanged):
         sys.exit(1)

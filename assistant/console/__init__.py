@@ -25,7 +25,15 @@ from .common import bp, load_user
 login_manager = LoginManager()
 
 # the views register themselves on ``bp``
-from . import views_admin, views_auth, views_consult, views_corpus, views_dashboard, views_queue  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    views_admin,
+    views_auth,
+    views_consult,
+    views_corpus,
+    views_dashboard,
+    views_queue,
+    views_updates,
+)
 
 
 def init_console(app: Flask) -> None:

@@ -1,7 +1,8 @@
 """``assistant ingest PATH…``: parse every supported file under the paths and store it, idempotently.
 
-Unchanged documents (same fingerprint) are skipped; changed ones have their passages replaced; a bad file is
-reported (file and line) and the rest goes on.
+Unchanged documents (same fingerprint) are skipped; changed ones keep their previous text as a version and have
+their passages replaced, the article diff recorded for 政策速递 (:mod:`.versions`); a bad file is reported (file and
+line) and the rest goes on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Document, Passage
 from ..text.markup import sanitize
+from . import versions
 from .base import IngestError, NoTextLayer, ParsedDocument
 from .curated import CuratedEntry, parse_curated
 from .markdown import parse_markdown
@@ -45,6 +47,8 @@ class IngestReport:
     #: scans read by OCR: {"engine", "documents", "pages_read" (by the engine), "pages_cached"}
     ocr: dict[str, object] = field(default_factory=dict)
     ocr_documents: list[str] = field(default_factory=list)
+    #: 政策速递: one row per changed document (kind, from/to version, article counts)
+    changes: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -58,6 +62,7 @@ class IngestReport:
                         "unchanged": self.curated_unchanged},
             "status_changed": self.status_changed,
             "choices": self.choices,
+            "changes": self.changes,
             "ocr": {**self.ocr, "documents": self.ocr_documents} if self.ocr else {},
             "errors": [{"code": e.code, "file": e.path, "line": e.line, "message": e.message} for e in self.errors],
         }
@@ -104,6 +109,7 @@ def store_document(session: Session, parsed: ParsedDocument, report: IngestRepor
     """Insert or update one document and its passages (no-op when the fingerprint is unchanged)."""
     fp = parsed.fingerprint()
     doc = session.scalar(select(Document).where(Document.title == parsed.title))
+    previous = None
     if doc is not None and doc.fingerprint == fp:
         report.unchanged += 1
         return doc
@@ -115,6 +121,7 @@ def store_document(session: Session, parsed: ParsedDocument, report: IngestRepor
         if doc.status != parsed.status:
             report.status_changed.append(parsed.title)
         report.updated += 1
+        previous = versions.snapshot(session, doc)  # versions, not replacement: the old text stays readable
         doc.passages.clear()
         session.flush()
     for name in ("kind", "issuer", "doc_number", "promulgated", "effective", "status", "revision_note",
@@ -127,6 +134,11 @@ def store_document(session: Session, parsed: ParsedDocument, report: IngestRepor
                                     heading=p.heading, text=p.text, line=p.line))
     report.passages += len(parsed.passages)
     session.flush()
+    if previous is not None:
+        change = versions.record_change(session, doc, previous, versions.passages_of(doc), versions.version_label(
+            parsed.extra.get("last_revised"), parsed.effective, parsed.promulgated))
+        report.changes.append({"document": doc.title, "kind": change.kind, "from": change.old_label,
+                               "to": change.new_label, **change.counts})
     return doc
 
 

@@ -19,6 +19,7 @@ from ...db.models import Question, WechatUser
 from ...domain import CHINA_TZ, today_cn
 from ...errors import QuestionError
 from ...questions import QuestionWorkflow
+from ...updates import changes, subscriptions
 from ...text.contact import valid_uscc
 from .accounts import WechatAccount
 from .format import (
@@ -35,6 +36,8 @@ from .format import (
 from .protocol import Inbound
 
 CHANNEL = "wechat"
+#: 订阅 危废 / 订阅 / 退订 排污证 / 退订
+_SUBSCRIBE = re.compile(r"^(订阅|退订)(?:[\s:：]+(.{1,100}))?$", re.S)
 _BIND = re.compile(r"^(?:绑定|绑定企业)[\s:：]*(?P<name>.+?)[\s,，、;；:：]+(?P<code>[0-9A-Za-z]{18})$")
 _UNBIND = {"解绑", "解除绑定", "取消绑定"}
 _HANDOFF_WORDS = {"转人工", "人工", "人工客服", "人工服务", "转人工服务"}
@@ -109,6 +112,8 @@ class Dialogue:
                 return Outcome(self.my_questions(account, msg.source, base_url))
             if key == "REGISTER_DAY":
                 return Outcome(register_day_text(base_url, self.next_day(), self.settings.consult.day_of_month))
+            if key == "POLICY_UPDATES":
+                return Outcome(self.policy_updates(msg.source, base_url))
             if key == "HANDOFF":
                 self.user(account, msg.source, awaiting_handoff=True)
                 return Outcome(HANDOFF_PROMPT)
@@ -130,6 +135,11 @@ class Dialogue:
             return Outcome(HANDOFF_PROMPT)
         if text == "我的问题":
             return Outcome(self.my_questions(account, openid, base_url))
+        sub = _SUBSCRIBE.match(text)
+        if sub:
+            return Outcome(self._subscription(openid, sub.group(1), (sub.group(2) or "").strip(), base_url))
+        if text == "政策速递":
+            return Outcome(self.policy_updates(openid, base_url))
         if user.awaiting_handoff and text in ("取消", "退出"):
             self.user(account, openid, awaiting_handoff=False)
             return Outcome("已取消转人工。您可以继续直接提问。")
@@ -143,6 +153,36 @@ class Dialogue:
         except QuestionError as exc:
             return Outcome(exc.message)
         return Outcome(format_answer(out.answer, text, base_url), out.question_id)
+
+    def _subscription(self, openid: str, verb: str, words: str, base_url: str) -> str:
+        """订阅 X / 退订 X / 退订 / 订阅 (the list of topics)."""
+        with self.sessions() as s:
+            try:
+                if verb == "订阅" and not words:
+                    have = subscriptions.subscribed(s, CHANNEL, openid)
+                    return (f"可订阅的主题：{'、'.join(subscriptions.topics(s))}。\n发送“订阅 危废”等即可订阅，相关法规、"
+                            f"标准变化时通过公众号通知您。" + (f"\n您已订阅：{'、'.join(have)}。" if have else ""))
+                if verb == "订阅":
+                    names = subscriptions.resolve(s, words)
+                    have = subscriptions.subscribe(s, CHANNEL, openid, names)
+                    return (f"已订阅：{'、'.join(names)}。相关法规、标准有修订或废止时，将通过公众号通知您。\n"
+                            f"当前订阅：{'、'.join(have)}。发送“退订 {names[0]}”或“退订”可取消。")
+                names_or_all = subscriptions.resolve(s, words) if words else None
+                left = subscriptions.unsubscribe(s, CHANNEL, openid, names_or_all)
+            except QuestionError as exc:
+                return exc.message
+        done = "已退订全部主题。" if names_or_all is None else f"已退订：{'、'.join(names_or_all)}。"
+        return done + (f"仍订阅：{'、'.join(left)}。" if left else "您已不再收到政策速递通知。")
+
+    def policy_updates(self, openid: str, base_url: str, n: int = 5) -> str:
+        """The latest changes (政策速递), with the page link and how to subscribe."""
+        with self.sessions() as s:
+            rows = [changes.headline(c) for c in changes.recent(s, limit=n)]
+            have = subscriptions.subscribed(s, CHANNEL, openid)
+        head = "【政策速递】最近的法规、标准变化：\n" + "\n".join(f"{i}. {h}" for i, h in enumerate(rows, 1)) \
+            if rows else "【政策速递】暂无法规、标准变化。"
+        sub = f"您已订阅：{'、'.join(have)}。" if have else "发送“订阅 危废”等可订阅主题，变化时通知您。"
+        return f"{head}\n详情：{base_url.rstrip('/')}/updates\n{sub}"
 
     @staticmethod
     def client_msg_id(account: WechatAccount, msg: Inbound) -> str:

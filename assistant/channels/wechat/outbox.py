@@ -80,7 +80,7 @@ class Outbox:
         return self.accounts.get(name)
 
     def _text(self, n: Notification) -> str:
-        if n.kind == "deferred_answer":
+        if n.kind in ("deferred_answer", "policy_change"):  # composed in full where it was created
             return truncate_bytes(n.body, MAX_REPLY_BYTES)
         question = ""
         if n.question_id is not None:

@@ -9,6 +9,7 @@ import { str } from "./dom.js";
 import { renderBot, simpleBotMessage, userMessage } from "./render.js";
 import { history, saveHistory, sessionId } from "./store.js";
 import { removeSuggestions } from "./suggestions.js";
+import { isSubscriptionCommand, runSubscriptionCommand } from "./updates.js";
 import { appendMessage, entryNodes, loading, log, scrollToBottom, scrollToMessage, sendBtn } from "./view.js";
 
 var busy = false;
@@ -17,6 +18,11 @@ var SESSION = null;
 /** Reads (or makes) the session id sent with every question; called once at start-up. */
 export function startSession() {
   SESSION = sessionId();
+}
+
+/** The conversation's session id (after startSession). */
+export function currentSession() {
+  return SESSION;
 }
 
 export function isBusy() {
@@ -68,6 +74,10 @@ export function ask(question, extra) {
   }
   if (q.length > MAX_CHARS) {
     q = q.slice(0, MAX_CHARS);
+  }
+  if (isSubscriptionCommand(q)) {  // 订阅 危废 / 退订: a command, not a question
+    runSubscriptionCommand(q, SESSION);
+    return;
   }
   removeSuggestions();
   var userEntry = { role: "user", text: q, ts: Date.now() };

@@ -9,17 +9,19 @@
  * Modules: config (page settings, brand colour), store (history, session), dom (helpers), sanitize (allowlist),
  * highlight (<mark> in snippets), api (requests, errors), view (page elements, the log), render (messages and
  * answers), feedback (answer actions), handoff + contact (转人工 form and its server rules), poll (staff answers),
- * suggestions, ask, confirm (the dialog before clearing a history with questions awaiting staff).
+ * suggestions, ask, confirm (the dialog before clearing a history with questions awaiting staff), updates (政策速递:
+ * 订阅/退订 commands, notices sent to this conversation).
  */
 
 import { EMBEDDED, GREETING, MAX_CHARS } from "./config.js";
-import { ask, isBusy, startSession } from "./ask.js";
+import { ask, currentSession, isBusy, startSession } from "./ask.js";
 import { confirmDialog } from "./confirm.js";
 import { str } from "./dom.js";
 import { awaitsStaff, maybePoll } from "./poll.js";
 import { renderBot, simpleBotMessage, staffMessage, userMessage } from "./render.js";
 import { clearHistory, history } from "./store.js";
 import { forgetSuggestions, showSuggestions } from "./suggestions.js";
+import { showNotices } from "./updates.js";
 import { clearBtn, counter, entryNodes, form, input, log, resetEntryNodes, scrollToBottom, sendBtn } from "./view.js";
 
 // ------------------------------------------------------------------ composer
@@ -138,6 +140,7 @@ function start() {
   renderAll();
   updateCounter();
   maybePoll();
+  showNotices(currentSession());
   // Links from WeChat replies (/chat?q=…) open the chat with that question asked once.
   (function askFromUrl() {
     var q = "";

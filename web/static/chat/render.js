@@ -126,6 +126,11 @@ function renderCitation(c) {
     "data-section": isReply(c) ? "reply" : "regulation"
   });
   var summary = el("summary", null, [el("span", { className: "citation-label", text: label }), statusBadge(status)]);
+  var revised = c.revised && typeof c.revised === "object" ? c.revised : null;
+  if (revised) { // 政策速递 recorded a change of this article: the card shows the current text and says so
+    summary.appendChild(el("span", { className: "badge badge-warn citation-revised", "data-testid": "citation-revised",
+      text: "本条已" + (str(revised.kind) === "替代" ? "被新法替代" : "修订") + (revised.label ? "（" + str(revised.label) + "）" : "") }));
+  }
   if (c.answer_sentence) { // the sentence that answers the question, shown first; the article stays collapsed
     summary.appendChild(el("strong", { className: "citation-answer", "data-testid": "citation-answer",
       text: str(c.answer_sentence) }));
@@ -154,6 +159,11 @@ function renderCitation(c) {
   var link = parts.length > 1 ? null : citationLink(c.url);
   if (link) {
     foot.appendChild(link);
+  }
+  var changeHref = revised ? safeHref(revised.url) : null;
+  if (changeHref) {
+    foot.appendChild(el("a", { className: "citation-link", href: changeHref, target: "_blank", rel: "noopener",
+      "data-testid": "citation-change-link", text: "查看修改内容" }));
   }
   if (foot.childNodes.length) {
     bodyEl.appendChild(foot);

@@ -112,3 +112,22 @@ export function clearHistory() {
   history = [];
   storeRemove(HISTORY_KEY);
 }
+
+var NOTICES_KEY = "zsenv-notices-seen";
+
+/** The ids of the 政策速递 notices already shown in this browser. */
+export function seenNotices() {
+  var raw = storeGet(NOTICES_KEY);
+  var list = [];
+  try {
+    list = JSON.parse(raw || "[]");
+  } catch (e) {
+    list = [];
+  }
+  return Array.isArray(list) ? list.filter(function (x) { return typeof x === "number"; }) : [];
+}
+
+export function markNoticesSeen(ids) {
+  var all = seenNotices().concat(ids).slice(-200);
+  storeSet(NOTICES_KEY, JSON.stringify(all));
+}
