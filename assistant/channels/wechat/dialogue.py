@@ -19,8 +19,8 @@ from ...db.models import Question, WechatUser
 from ...domain import CHINA_TZ, today_cn
 from ...errors import QuestionError
 from ...questions import QuestionWorkflow
-from ...updates import changes, subscriptions
 from ...text.contact import valid_uscc
+from ...updates import changes, subscriptions
 from .accounts import WechatAccount
 from .format import (
     BIND_USAGE,
