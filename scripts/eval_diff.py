@@ -1,7 +1,8 @@
 """The article matcher of 政策速递 on real revision pairs, against hand-checked lists.
 
 Each pair is ingested as the service ingests it (older text first, then the current one, on a fresh SQLite
-database); the change recorded for the current document is compared with ``tests/data/revisions/<pair>.tsv``,
+database; the current text's "《…》同时废止" makes ingest record the older text as replaced); the change recorded
+for the current document is compared with ``tests/data/revisions/<pair>.tsv``,
 written by reading both texts article by article (one row per old article and per added new article:
 old, new, relation = unchanged | changed | removed | added).
 
@@ -23,10 +24,9 @@ from typing import Any
 from sqlalchemy import select
 
 from assistant.db.migrate import upgrade
-from assistant.db.models import Document, PolicyChange
+from assistant.db.models import PolicyChange
 from assistant.db.session import make_engine, make_sessionmaker
 from assistant.ingest.pipeline import ingest_paths
-from assistant.ingest.versions import record_replacement
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "revisions"
@@ -77,12 +77,10 @@ def run_pair(shared: Path, name: str, old_rel: str, new_rel: str) -> dict[str, A
         Session = make_sessionmaker(engine)
         with Session() as s:
             ingest_paths(s, [shared / old_rel])
-            ingest_paths(s, [shared / new_rel])
-            docs = list(s.scalars(select(Document).order_by(Document.id)))
-            old_doc, new_doc = docs[0], docs[1]
-            change = record_replacement(s, old_doc, new_doc)
-            s.commit()
-            pc = s.get(PolicyChange, change.id)
+            report = ingest_paths(s, [shared / new_rel])
+            # the current text says "《…》同时废止": ingest itself records the older text as replaced (替代)
+            assert [c["kind"] for c in report.changes] == ["替代"], report.changes
+            pc = s.scalar(select(PolicyChange))
             assert pc is not None
             pred = classes(pc.diff)
             counts = dict(pc.counts)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Passage, PolicyChange
@@ -31,6 +31,7 @@ from .sources import article_label, document_of, is_reply, limit_row, part_label
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
 CAUTION_TEXT = "以下内容与您的问题相关度一般，请结合原文核实，或联系工作人员确认。"
+REVISED_TEXT = "注意：本答复所依据的条文在答复整理后已修订，答复正在复核，请以下方现行条文为准。"
 SNIPPET_CHARS = 160
 
 
@@ -52,7 +53,8 @@ class Citation:
     answer_sentence: str = ""
     #: a limit-table row as a small table (caption, unit, (column, value) cells): :func:`.sources.limit_row`
     limit: dict[str, Any] | None = None
-    #: the latest recorded change of this passage (政策速递): {"kind", "label", "url"}; shown as 本条已修订
+    #: the latest recorded change of this passage (政策速递): {"kind", "label" (the new version's date), "url",
+    #: "recorded" (the day the new text was ingested)}; shown as 本条已修订
     revised: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
@@ -271,11 +273,15 @@ def mark_revisions(session: Session, cards: list[Citation]) -> None:
     if not titles:
         return
     latest: dict[str, dict[str, Any]] = {}
-    for cid, kind, label, touched in session.execute(
-            select(PolicyChange.id, PolicyChange.kind, PolicyChange.new_label, PolicyChange.touched)
-            .where(PolicyChange.title.in_(titles)).order_by(PolicyChange.id)):
+    for cid, kind, label, touched, old_title, created in session.execute(
+            select(PolicyChange.id, PolicyChange.kind, PolicyChange.new_label, PolicyChange.touched,
+                   PolicyChange.old_title, PolicyChange.created_at)
+            .where(or_(PolicyChange.title.in_(titles), PolicyChange.old_title.in_(titles))).order_by(PolicyChange.id)):
         for t in touched or []:
-            latest[t] = {"kind": kind, "label": label, "url": f"/updates/{cid}"}
+            if kind == "替代" and not t.startswith(old_title + "#"):
+                continue  # a new law's own articles were not revised: only the replaced law's are marked
+            latest[t] = {"kind": kind, "label": label, "url": f"/updates/{cid}",
+                         "recorded": created.date().isoformat() if created else ""}
     for card in cards:
         for p in card.passages:
             p.revised = latest.get(p.id)
@@ -304,7 +310,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
                              "answer_html": to_html(entry.answer),
                              "category": entry.category, "lead_unit": entry.lead_unit, "kind": entry.kind,
-                             "citations": list(entry.citations), "confidence": round(cur.confidence, 4)}
+                             "citations": list(entry.citations), "confidence": round(cur.confidence, 4),
+                             "reviewed": entry.reviewed.isoformat() if entry.reviewed else ""}
             confidence = max(confidence, cur.confidence)
             for cid in entry.citations:
                 c = citation_for_id(session, cid, terms, passages_by_id)
@@ -337,13 +344,16 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             it = passages_by_id.get(card.id)
             if it is not None:
                 card.answer_sentence = answering_sentence(it.text, terms, result.query.vector, embed)
+    notice = ""
     if session is not None:
         mark_revisions(session, citations + related_articles)
-    notice = ""
+        reviewed = str(curated_block.get("reviewed") or "") if curated_block else ""
+        if curated_block and any(c.revised and c.revised.get("recorded", "") > reviewed for c in citations):
+            notice = REVISED_TEXT
     if decision is Decision.ABSTAIN:
-        notice = ABSTAIN_TEXT
+        notice = ABSTAIN_TEXT + (" " + notice if notice else "")
     elif decision is Decision.CAUTION:
-        notice = CAUTION_TEXT
+        notice = CAUTION_TEXT + (" " + notice if notice else "")
     if any(c.status == "已废止" for c in citations + related_articles):
         notice = (notice + " " if notice else "") + "注意：部分引用的文件已废止，仅供对照，不得作为现行依据。"
     mode = cur.mode if (curated_block and cur is not None) else result.passages.mode  # what answered it

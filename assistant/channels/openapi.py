@@ -27,6 +27,12 @@ _SUBSCRIBE = {"type": "object", "required": ["session"], "properties": {
     "session": {"type": "string", "minLength": 8, "maxLength": 64},
     "topics": {"type": "string", "maxLength": 200, "description": "主题名称或常用简称，空格分隔：危废 排污证 环保税"}}}
 
+_REVISED = {"type": ["object", "null"], "description": "政策速递记录到本条文有变化时：kind（修订/文本更正/废止/替代）、"
+                                                    "label（新版本日期）、url（/updates/<id> 修改对照）、recorded（新文本导入日）；"
+                                                    "界面显示“本条已修订”",
+            "properties": {"kind": {"type": "string"}, "label": {"type": "string"}, "url": {"type": "string"},
+                           "recorded": {"type": "string"}}}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "环保咨询助手 公共接口", "version": "1.0.0",
@@ -144,6 +150,7 @@ OPENAPI: dict[str, Any] = {
             "answer_sentence": {"type": "string", "description": "无精选答复时：该条文中回答问题的句子（加粗先显示）；"
                                                                 "条文只有一句或无从判断时为空"},
             "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮第一个片段"},
+            "revised": _REVISED,
             "parts": {"type": "array", "minItems": 1, "description": "本卡片引用的同一文件的全部片段，第一个即卡片本身",
                       "items": {"$ref": "#/components/schemas/CitationPart"}}}},
         "CitationPart": {"type": "object", "properties": {
@@ -151,7 +158,7 @@ OPENAPI: dict[str, Any] = {
             "label": {"type": "string", "description": "该片段的显示名称，如《…》表1"},
             "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮该片段"},
             "snippet": {"type": "string"}, "highlights": {"type": "array", "items": {"type": "string"}},
-            "score": {"type": ["number", "null"]},
+            "score": {"type": ["number", "null"]}, "revised": _REVISED,
             "limit": {"type": ["object", "null"], "description": "标准限值表的一行（id 形如 …#表4·14）：表号、表题、单位与"
                                                                 "各列取值，界面显示为小表格；其他片段为 null",
                       "properties": {"table": {"type": "string"}, "caption": {"type": "string"},
@@ -161,7 +168,9 @@ OPENAPI: dict[str, Any] = {
         "Answer": {"type": "object", "properties": {
             "question_id": {"type": "integer"}, "token": {"type": "string"},
             "decision": {"type": "string", "enum": ["answer", "caution", "abstain"]},
-            "confidence": {"type": "number"}, "curated": {"type": ["object", "null"]},
+            "confidence": {"type": "number"}, "curated": {"type": ["object", "null"], "description":
+                "精选答复：id、question、answer、answer_html、category、lead_unit、kind、citations、confidence、"
+                "reviewed（最近复核日期）"},
             "citations": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}, "description":
                           "有精选答复时：仅为该答复经工作人员核对的引用（依据）；无精选答复时：检索到的条文"},
             "related_articles": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}, "description":

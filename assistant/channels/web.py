@@ -139,6 +139,8 @@ def document(ident: str) -> Any:
         if version is None:
             marks: dict[str, int] = {}
             for c in reversed(changes):  # the latest change that touched an article wins
+                if c.kind == "替代":
+                    continue  # a new law's own articles were not revised
                 for t in c.touched:
                     marks[t] = c.id
             items = [(p.id, p.key, p.article, p.heading, p.text) for p in doc.passages if not is_table_row(p.key)]
@@ -166,6 +168,11 @@ def document(ident: str) -> Any:
                    "change_kind": change.kind if change else "修订"}
         latest = changes[0] if changes else None
         updates = {"url": f"/updates/{latest.id}", "kind": latest.kind, "label": latest.new_label} if latest else None
+        replaced = s.scalar(select(PolicyChange).where(PolicyChange.old_title == doc.title, PolicyChange.kind == "替代",
+                                                       PolicyChange.title != doc.title)
+                            .order_by(PolicyChange.id.desc()).limit(1)) if version is None else None
+        replaced_by = {"title": replaced.title, "url": "/doc/" + quote(replaced.title, safe=""),
+                       "change_url": f"/updates/{replaced.id}"} if replaced is not None else None
     return render_template("doc.html", doc=d, passages=rows, highlight=anchor, csp_nonce=csp_nonce(),
                            static_url=url_for("web.static", filename=""), history=history, old=old,
-                           latest_change=updates)
+                           latest_change=updates, replaced_by=replaced_by)

@@ -178,6 +178,7 @@ def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False
 
         it = tqdm(files, desc="ingest", unit="file")
     seen_ids: dict[str, str] = {}  # curated id -> "file:line" where this run first saw it
+    stored: list[int] = []  # documents added or changed by this run
     stems = {(f.parent, f.stem) for f in files if f.suffix.lower() == ".md"}
     pages_before = ocr.pages_read if ocr is not None else 0
     for path in it:
@@ -202,8 +203,16 @@ def ingest_paths(session: Session, paths: Iterable[Path], progress: bool = False
             else:
                 if "ocr" in item.extra:
                     report.ocr_documents.append(item.title)
-                store_document(session, item, report)
+                before = (report.added, report.updated)
+                doc = store_document(session, item, report)
+                if (report.added, report.updated) != before:
+                    stored.append(doc.id)
         session.commit()
+    for change in versions.link_replacements(session, stored):  # "《X》同时废止": X's text becomes a version
+        report.changes.append({"document": change.title, "kind": change.kind, "from": change.old_label,
+                               "to": change.new_label, "replaces": change.old_title, **change.counts})
+        report.status_changed.append(change.old_title)
+    session.commit()
     if ocr is not None:
         read = ocr.pages_read - pages_before
         report.ocr.update({"engine": ocr.engine.id, "pages_read": read, "pages_cached": ocr.pages_total - read})

@@ -9,6 +9,7 @@ older one, e.g. 噪声污染防治法 → 环境噪声污染防治法; recorded 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -121,3 +122,43 @@ def record_replacement(session: Session, old: Document, new: Document) -> Policy
     v.document_id = new.id
     session.flush()
     return record_change(session, new, v, passages_of(new), document_label(new), kind="替代")
+
+
+#: "《浙江省水资源管理条例》同时废止" in a new regulation's last article: the regulation it replaces
+_REPEALS = re.compile(r"《([^《》]{2,80})》同时废止")
+
+
+def _find_document(session: Session, name: str) -> Document | None:
+    for title in dict.fromkeys((name, "中华人民共和国" + name, name.removeprefix("中华人民共和国"))):
+        doc = session.scalar(select(Document).where(Document.title == title))
+        if doc is not None:
+            return doc
+    return None
+
+
+def link_replacements(session: Session, doc_ids: list[int]) -> list[PolicyChange]:
+    """A stored regulation that says another one "同时废止" replaces it: the older text becomes a version of the new
+    document (替代, with the article diff) and is marked 已废止 (when the new one is in force). Idempotent."""
+    out = []
+    for did in doc_ids:
+        new = session.get(Document, did)
+        if new is None:
+            continue
+        for p in new.passages:
+            for name in _REPEALS.findall(p.text):
+                old = _find_document(session, name)
+                if old is None or old.id == new.id:
+                    continue
+                if document_label(old) and document_label(new) and document_label(old) >= document_label(new):
+                    continue  # only an older text is replaced
+                done = session.scalar(select(PolicyChange.id).where(PolicyChange.document_id == new.id,
+                                                                    PolicyChange.old_title == old.title,
+                                                                    PolicyChange.kind == "替代"))
+                if done is not None:
+                    continue
+                change = record_replacement(session, old, new)
+                if new.status == "现行有效" and old.status != "已废止":
+                    old.status = "已废止"
+                out.append(change)
+    session.flush()
+    return out
