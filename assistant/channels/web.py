@@ -156,7 +156,8 @@ def document(ident: str) -> Any:
             items = [(f"{vt}#{p['key']}", str(p["key"]), p.get("article"), str(p.get("heading") or ""),
                       str(p["text"])) for p in version.passages if not is_table_row(str(p["key"]))]
             rows, anchor = _rows(items, key, {})
-            d = {"title": version.title, "kind": version.kind, "status": version.status, "issuer": "",
+            shown = "已修订" if version.status == "现行有效" else version.status  # an earlier text is never in force
+            d = {"title": version.title, "kind": version.kind, "status": shown, "issuer": "",
                  "promulgated": version.promulgated.isoformat() if version.promulgated else "",
                  "effective": version.effective.isoformat() if version.effective else "",
                  "revision_note": version.revision_note, "source_url": "", "region": region_of(version.title),

@@ -96,7 +96,8 @@ def test_notice_revised_card_and_updates_pages(browser: Any, live: LiveApp, name
     assert "此为历史版本（2021-03-01）" in page.get_by_test_id("doc-old-version").inner_text()
     assert "有效期为五年" in page.locator("article.hl").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    page.screenshot(path=str(ARTIFACTS / f"{name}-doc-old-version.png"))
+    page.wait_for_timeout(800)  # the page scrolls smoothly to the highlighted article
+    page.screenshot(path=str(ARTIFACTS / f"{name}-doc-old-version.png"), full_page=True)
     page.goto(live.base + "/updates")
     assert page.get_by_test_id("update-card").count() == 1
     page.screenshot(path=str(ARTIFACTS / f"{name}-updates-list.png"))

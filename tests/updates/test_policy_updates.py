@@ -90,7 +90,8 @@ def test_change_reaches_the_asker_once_and_the_answer_says_revised(env, tmp_path
     old = web.get("/doc/" + quote(f"{TITLE}@2021-03-01#14", safe=""))
     assert old.status_code == 200
     html = old.get_data(as_text=True)
-    assert "有效期为五年" in html and "此为历史版本（2021-03-01）" in html and "已修订" in html
+    assert "有效期为五年" in html and "此为历史版本（2021-03-01）" in html
+    assert 'data-testid="doc-status">已修订<' in html and "本文件已被修改" not in html  # never shown as in force
     cur = web.get("/doc/" + quote(f"{TITLE}#14", safe="")).get_data(as_text=True)
     assert "有效期为三年" in cur and 'data-testid="doc-versions"' in cur and 'data-testid="doc-changed-mark"' in cur
     assert web.get("/doc/" + quote(f"{TITLE}@1999-01-01", safe="")).status_code == 404
