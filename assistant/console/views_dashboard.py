@@ -13,6 +13,7 @@ from typing import Any
 from flask import Response, render_template, request
 
 from ..consult import stats, stats_scope, stats_tables
+from ..updates import notices
 from .common import actor, bp, error_response, svc
 
 
@@ -26,8 +27,10 @@ def _load() -> tuple[stats.Dashboard, dict[str, stats_tables.Table]]:
 @bp.get("/dashboard")
 def dashboard() -> Any:
     dash, tabs = _load()
+    with svc().Session() as s:
+        policy = notices.stats(s)  # 政策速递 notices: city-wide (a change concerns every district's askers)
     return render_template("console/dashboard.html", dash=dash, tables=tabs, chart=stats_tables.chart_data(dash),
-                           windows=stats_scope.WINDOWS, pct=stats_tables.pct, num=stats_tables.num)
+                           windows=stats_scope.WINDOWS, pct=stats_tables.pct, num=stats_tables.num, policy=policy)
 
 
 @bp.get("/dashboard.csv")

@@ -130,6 +130,8 @@ def test_change_reaches_the_asker_once_and_the_answer_says_revised(env, tmp_path
     web.get(f"/updates/{cid}?n={key}")
     web.get(f"/updates/{cid}?n={key}")
     assert "已打开 <b>1</b> 条" in admin.get("/console/updates").get_data(as_text=True)
+    dash = admin.get("/console/dashboard").get_data(as_text=True)
+    assert re.search(r'data-testid="kpi-policy-notices">1<.*?已打开 1（', dash, re.S)
 
     # an answer now cites the new text (after the index rebuild that follows an ingest) and says it was revised
     svc.build_indexes()
