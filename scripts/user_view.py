@@ -33,13 +33,19 @@ from assistant.service import AssistantService
 ROOT = Path(__file__).resolve().parents[1]
 
 HELDOUT = ROOT / "tests" / "data" / "curated_heldout.jsonl"
+LONG_GRID = [round(0.1 * i, 1) for i in range(1, 10)]
 
 
-def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str, Any]) -> str:
-    res = r.search(q.query, exclude_group=q.group)
+def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str, Any],
+            long_caution: float | None = None, res: Any = None) -> str:
+    """What the user sees for ``q``; ``long_caution``: try another long-letter threshold (``--sweep-long``)."""
+    res = res if res is not None else r.search(q.query, exclude_group=q.group)
     t = ranker_thresholds(r.ranking) if r.ranker_active else None
     thresholds = Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long")) \
         if t else svc.answerer.thresholds
+    if long_caution is not None:
+        thresholds = Thresholds(thresholds.answer, thresholds.caution, thresholds.curated,
+                                round(min(1.0, max(long_caution + 0.1, thresholds.answer)), 2), long_caution)
     with svc.Session() as s:
         ans = compose(res, thresholds, "", session=s, curated_rows=entries, index=r.passages)
     shown = {i for c in ans.citations for i in c.ids}  # every passage of every card (one card per document)
@@ -56,6 +62,8 @@ def share(outs: list[str]) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--sweep-long", action="store_true",
+                    help="also print the long letters and out-of-scope outcomes at each long-letter threshold")
     args = ap.parse_args()
     s = Settings.from_env()
     svc = loaded_service(AssistantService(s))
@@ -86,6 +94,20 @@ def main() -> None:
             ranking.memory = eval_memory(reg, enc, svc.indexes.encoders.cache(), cur_items, replies, ev)  # type: ignore[arg-type]
         r = Retriever(reg, prod.curated, enc, s.search.token_field, svc.indexes.fusion, ranking=ranking)
         report[mode] = {name: share([outcome(svc, r, q, entries) for q in qs]) for name, qs in sets.items()}
+    if args.sweep_long and prod.ranking is not None:
+        # the long-letter threshold on the real letters: dev chooses, test is only reported
+        r = Retriever(reg, prod.curated, enc, s.search.token_field, svc.indexes.fusion, ranking=prod.ranking)
+        for split in ("dev", "test"):
+            letters = [(q, r.search(q.query, exclude_group=q.group)) for q in sets[f"long letters ({split})"]]
+            oos = [(q, r.search(q.query, exclude_group=q.group)) for q in sets[f"out of scope ({split})"]]
+            for low in LONG_GRID:
+                lo = share([outcome(svc, r, q, entries, low, res) for q, res in letters])
+                oo = share([outcome(svc, r, q, entries, low, res) for q, res in oos])
+                answered = lo["relevant"] + lo["wrong"]
+                print(f"sweep {split} caution_long={low:.2f} letters relevant={lo['relevant']:.3f} "
+                      f"wrong={lo['wrong']:.3f} routed={lo['routed']:.3f} "
+                      f"precision={(lo['relevant'] / answered if answered else 1.0):.3f} "
+                      f"out_of_scope_answered={oo['relevant'] + oo['wrong']:.3f}")
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return

@@ -64,8 +64,11 @@ def update_notify(change_id: int) -> Any:
     if a.role not in SENDER_ROLES:
         raise WorkflowError("forbidden", "只有市局管理员和分局工作人员可以发送通知", status=403)
     base = svc().settings.web.public_base_url or request.host_url
+    picked = {tuple(v.split("|", 1)) for v in request.form.getlist("to") if "|" in v}
+    if not picked:
+        raise WorkflowError("no_recipients", "请至少勾选一位提问者")
     with svc().Session() as s:
-        counts = notices.send(s, a, change_id, base)
+        counts = notices.send(s, a, change_id, base, only={(c, r) for c, r in picked})
     sent = counts["wechat"] + counts["web"] + counts["phone"]
     msg = f"已发送 {sent} 条通知（微信 {counts['wechat']}、网页 {counts['web']}、电话名单 {counts['phone']}）"
     if counts["already"]:

@@ -110,8 +110,16 @@ def test_change_reaches_the_asker_once_and_the_answer_says_revised(env, tmp_path
     item = admin.get(f"/console/updates/{cid}").get_data(as_text=True)
     assert "舟山某水产公司" in item and "排污许可证的有效期是几年" in item and "未通知" in item
     token = _csrf(admin, f"/console/updates/{cid}")
-    assert admin.post(f"/console/updates/{cid}/notify", data={"csrf_token": token}).status_code == 302
-    assert admin.post(f"/console/updates/{cid}/notify", data={"csrf_token": token}).status_code == 302
+    picks = re.findall(r'name="to" value="([^"]+)"', item)
+    assert picks == ["web|sess-enterprise-1"]
+    none = admin.post(f"/console/updates/{cid}/notify", data={"csrf_token": token},  # nobody ticked: nothing sent
+                      headers={"Accept": "application/json"})
+    assert none.status_code == 400 and none.get_json()["error_code"] == "no_recipients"
+    with svc.Session() as s:
+        assert s.scalar(select(func.count(ChangeNotice.id))) == 0
+    for _ in range(2):
+        r = admin.post(f"/console/updates/{cid}/notify", data={"csrf_token": token, "to": picks})
+        assert r.status_code == 302
     with svc.Session() as s:
         notices = list(s.scalars(select(ChangeNotice).where(ChangeNotice.change_id == cid)))
         assert len(notices) == 1 and notices[0].channel == "web" and notices[0].recipient == "sess-enterprise-1"
@@ -195,7 +203,9 @@ def test_subscribers_of_a_topic_are_notified(env) -> None:  # type: ignore[no-un
         cid = change.id
     admin = _client(app, ids["admin"])
     assert "订阅了相关主题" in admin.get(f"/console/updates/{cid}").get_data(as_text=True)
-    admin.post(f"/console/updates/{cid}/notify", data={"csrf_token": _csrf(admin, f"/console/updates/{cid}")})
+    page = admin.get(f"/console/updates/{cid}").get_data(as_text=True)
+    admin.post(f"/console/updates/{cid}/notify", data={"csrf_token": _csrf(admin, f"/console/updates/{cid}"),
+                                                       "to": re.findall(r'name="to" value="([^"]+)"', page)})
     got = web.get("/api/v1/notices?session=sess-subscriber-9").get_json()["notices"]
     assert len(got) == 1 and "订阅的主题" in got[0]["text"]
     # 退订: a later change would not reach them
