@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..db.models import CuratedAnswer, Passage, PolicyChange
+from ..db.models import CuratedAnswer, Document, Passage, PolicyChange
 from ..search.index import Item, SearchIndex
 from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
@@ -53,6 +53,8 @@ class Citation:
     answer_sentence: str = ""
     #: a limit-table row as a small table (caption, unit, (column, value) cells): :func:`.sources.limit_row`
     limit: dict[str, Any] | None = None
+    #: a standard's dates as shown on its card: "1996-10-04 发布，1998-01-01 实施" ("" for other documents)
+    dates: str = ""
     #: the latest recorded change of this passage (政策速递): {"kind", "label" (the new version's date), "url",
     #: "recorded" (the day the new text was ingested)}; shown as 本条已修订
     revised: dict[str, Any] | None = None
@@ -110,7 +112,7 @@ class Citation:
                 "snippet": self.snippet, "highlights": self.highlights,
                 "score": None if self.score is None else round(self.score, 4),
                 "answer_sentence": self.answer_sentence, "parts": [p.part_dict() for p in self.passages],
-                "revised": next((p.revised for p in self.passages if p.revised), None)}
+                "revised": next((p.revised for p in self.passages if p.revised), None), "dates": self.dates}
 
 
 def group_by_document(citations: list[Citation]) -> list[Citation]:
@@ -287,6 +289,20 @@ def mark_revisions(session: Session, cards: list[Citation]) -> None:
             p.revised = latest.get(p.id)
 
 
+def mark_standard_dates(session: Session, cards: list[Citation]) -> None:
+    """A standard's card says when it was issued and took effect (the limit in force depends on it)."""
+    titles = {c.title for c in cards if c.kind == "标准"}
+    if not titles:
+        return
+    dates = {}
+    for title, issued, effective in session.execute(select(Document.title, Document.promulgated, Document.effective)
+                                                    .where(Document.title.in_(titles))):
+        dates[title] = "，".join(x for x in (f"{issued.isoformat()} 发布" if issued else "",
+                                            f"{effective.isoformat()} 实施" if effective else "") if x)
+    for c in cards:
+        c.dates = dates.get(c.title, "") if c.kind == "标准" else ""
+
+
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
             index: SearchIndex | None = None, embed: Embed | None = None) -> Answer:
@@ -347,6 +363,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     notice = ""
     if session is not None:
         mark_revisions(session, citations + related_articles)
+        mark_standard_dates(session, citations + related_articles)
         reviewed = str(curated_block.get("reviewed") or "") if curated_block else ""
         if curated_block and any(c.revised and c.revised.get("recorded", "") > reviewed for c in citations):
             notice = REVISED_TEXT

@@ -45,6 +45,8 @@ def _clean_inline(text: str) -> str:
 
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+#: a standard's title page: "1996-10-04 批准（发布） 1998-01-01 实施"
+_STANDARD_DATES = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})\s*(?:批准|发布)\s*(\d{4}-\d{1,2}-\d{1,2})\s*实施")
 
 
 def _parse_date(text: str) -> date | None:
@@ -271,6 +273,11 @@ def parse_vuepress(path: Path, text: str, local: bool) -> ParsedDocument:
             body.append(_clean_inline(m.group(2)) if m else s)
         code = str(meta.get("number") or "").strip()
         doc.passages = standard_passages(body, code)
+        for line in body[:15]:  # the title page: "国家环境保护局 1996-10-04 批准 1998-01-01 实施"
+            m = _STANDARD_DATES.search(line)
+            if m:
+                doc.promulgated, doc.effective = ymd(_ISO_DATE.search(m.group(1))), ymd(_ISO_DATE.search(m.group(2)))
+                break
         if code:
             doc.extra["code"] = code
         return doc

@@ -137,8 +137,9 @@ def store_document(session: Session, parsed: ParsedDocument, report: IngestRepor
     if previous is not None:
         change = versions.record_change(session, doc, previous, versions.passages_of(doc), versions.version_label(
             parsed.extra.get("last_revised"), parsed.effective, parsed.promulgated))
-        report.changes.append({"document": doc.title, "kind": change.kind, "from": change.old_label,
-                               "to": change.new_label, **change.counts})
+        if change is not None:
+            report.changes.append({"document": doc.title, "kind": change.kind, "from": change.old_label,
+                                   "to": change.new_label, **change.counts})
     return doc
 
 

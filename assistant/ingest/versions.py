@@ -84,10 +84,17 @@ def topics_of(session: Session, passage_ids: set[str], titles: set[str] | None =
 
 
 def record_change(session: Session, doc: Document, version: DocumentVersion, new_passages: list[dict[str, Any]],
-                  new_label: str, kind: str | None = None) -> PolicyChange:
-    """The change from ``version`` to the document's new text (``new_passages``) under ``doc.title``."""
+                  new_label: str, kind: str | None = None) -> PolicyChange | None:
+    """The change from ``version`` to the document's new text (``new_passages``) under ``doc.title``; None (and the
+    version dropped) when no article text, number or status changed — a re-parse that only moved headings or
+    metadata is not news for 政策速递."""
     changes = diff_rows(version.passages, new_passages)
     counts = summarize(changes)
+    if kind is None and version.status == doc.status and not any(counts[k] for k in ("added", "removed", "changed",
+                                                                                    "renumbered")):
+        session.delete(version)
+        session.flush()
+        return None
     if kind is None:
         if doc.status == "已废止" and version.status != "已废止":
             kind = "废止"
@@ -121,7 +128,9 @@ def record_replacement(session: Session, old: Document, new: Document) -> Policy
     v = snapshot(session, old)
     v.document_id = new.id
     session.flush()
-    return record_change(session, new, v, passages_of(new), document_label(new), kind="替代")
+    change = record_change(session, new, v, passages_of(new), document_label(new), kind="替代")
+    assert change is not None  # a given kind is always recorded
+    return change
 
 
 #: "《浙江省水资源管理条例》同时废止" in a new regulation's last article: the regulation it replaces

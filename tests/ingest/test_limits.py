@@ -91,5 +91,8 @@ def test_a_limit_question_is_ranked_by_fusion_and_reaches_the_row(tmp_path: Path
     assert "GB 99999-2099 示例行业水污染物排放标准#表1·2" in top3
     ans = svc.answerer.answer("我们是电镀车间，总铬直接排放限值是多少")
     assert ans.meta["ranking"] == "fusion"
+    # the standard's card says when it was issued and took effect (from its title page)
+    card = next(c for c in ans.as_dict()["citations"] if c["title"].startswith("GB 99999-2099"))
+    assert card["dates"] == "2098-06-01 发布，2099-01-01 实施"
     assert svc.retriever.search("排污许可证有效期几年").ranking == "learned"
     svc.engine.dispose()

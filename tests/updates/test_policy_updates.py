@@ -244,3 +244,17 @@ def test_a_new_regulation_that_repeals_an_older_one_records_the_replacement(env,
     assert hist.status_code == 200 and "一百米" in hist.get_data(as_text=True)
     page = web.get(f"/updates/{c.id}").get_data(as_text=True)
     assert "由《舟山市示例海岸保护条例》替代《舟山市示例海岸保护规定》" in page and "原第二条" in page
+
+
+def test_a_reparse_without_text_changes_is_not_news(env) -> None:  # type: ignore[no-untyped-def]
+    """Only headings moved (a new splitter, a fixed chapter line): the document is updated, nothing is recorded."""
+    svc, _, _ = env
+    src = svc.settings.corpus.shared_data / "laws" / f"{TITLE}.md"
+    text = src.read_text(encoding="utf-8")
+    assert "## 第一章 总 则" in text
+    src.write_text(text.replace("## 第一章 总 则", "## 第一章 总则"), encoding="utf-8")
+    report = svc.ingest([src])
+    assert report.updated == 1 and report.changes == []
+    with svc.Session() as s:
+        assert s.scalar(select(func.count(PolicyChange.id))) == 0
+        assert s.scalar(select(func.count(DocumentVersion.id))) == 0

@@ -154,7 +154,7 @@ function renderCitation(c) {
   });
   var foot = el("div");
   if (c.kind) {
-    foot.appendChild(el("span", { className: "citation-kind", text: str(c.kind) }));
+    foot.appendChild(el("span", { className: "citation-kind", text: str(c.kind) + (c.dates ? "（" + str(c.dates) + "）" : "") }));
   }
   var link = parts.length > 1 ? null : citationLink(c.url);
   if (link) {
