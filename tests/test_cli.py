@@ -107,3 +107,16 @@ def test_eval_split_and_bm25_only(runner: CliRunner) -> None:
 def test_db_upgrade(runner: CliRunner) -> None:
     result = runner.invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0 and "最新" in result.stdout
+
+
+def test_ingest_of_a_revised_text_reports_the_change(runner: CliRunner, settings: Settings) -> None:
+    law = settings.corpus.shared_data / "laws" / f"{PWXK}.md"
+    assert runner.invoke(main, ["ingest", str(law)]).exit_code == 0
+    law.write_text(law.read_text(encoding="utf-8").replace("有效期为五年", "有效期为三年"), encoding="utf-8")
+    out = runner.invoke(main, ["ingest", str(law)])
+    assert out.exit_code == 0, out.output
+    assert f"政策速递：《{PWXK}》文本更正" in out.stdout and "修改 1 条" in out.stdout
+    assert "assistant index build" in out.stdout
+    law.write_text(law.read_text(encoding="utf-8").replace("有效期为三年", "有效期为四年"), encoding="utf-8")
+    js = _json(runner.invoke(main, ["ingest", str(law), "--json"]))
+    assert [(c["document"], c["kind"], c["changed"]) for c in js["changes"]] == [(PWXK, "文本更正", 1)]
