@@ -22,9 +22,11 @@ from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question,
 from .errors import QuestionError
 from .queue.cluster import QuestionClusterer
 from .queue.intake import enqueue
+from .search.letter import is_long
 from .text.normalize import normalize
 
 MAX_QUESTION_CHARS = 2000
+LETTER_REVIEW_TEXT = "您的来信已同时转交工作人员，答复后将通知您（网页可凭查询凭证查看，微信将推送消息）。"
 TOKEN_RE = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # what secrets.token_urlsafe issues
 
 
@@ -146,7 +148,13 @@ class QuestionWorkflow:
                     s.commit()
             raise
         top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
-        if ans.decision is not Decision.ABSTAIN:  # one UPDATE, no read of the row
+        # a long letter answered only "for reference" (参考（请核实）) is also passed to staff: the articles shown are
+        # uncertain for exactly the questions that matter most (measured: README, What a user sees)
+        review = ans.decision is Decision.CAUTION and not ans.curated and is_long(normalize(text))
+        if review:
+            ans.notice = (ans.notice + " " if ans.notice else "") + LETTER_REVIEW_TEXT
+            ans.meta["queued"] = True
+        if ans.decision is not Decision.ABSTAIN and not review:  # one UPDATE, no read of the row
             with self.Session() as s:
                 s.execute(update(Question).where(Question.id == qid).values(
                     decision=ans.decision.value, confidence=ans.confidence, top_id=top_id, result=ans.as_dict()))
@@ -156,13 +164,14 @@ class QuestionWorkflow:
         with self.Session() as s:
             row = s.get(Question, qid)
             assert row is not None
-            if ans.decision is Decision.ABSTAIN:
+            if ans.decision is Decision.ABSTAIN or review:
                 # before touching the row: the queue lookup (clustering, e5) reads only, so SQLite's database-wide
                 # write lock is taken by the short writes that follow, not held through the clustering
                 clusterer = self.clusterer()
                 if ans.encoded is not None:  # the question's vector, as the answer just computed it
                     clusterer.remember_vector(*ans.encoded)
-                enqueue(s, row, "abstain", clusterer)  # the assistant does not know: staff will
+                # the assistant does not know (abstain), or only offers references for a letter: staff will answer
+                enqueue(s, row, "abstain" if ans.decision is Decision.ABSTAIN else "letter_review", clusterer)
             row.decision = ans.decision.value
             row.confidence = ans.confidence
             row.top_id = top_id

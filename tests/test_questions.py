@@ -71,3 +71,33 @@ def test_a_close_curated_entry_is_offered_and_taking_it_is_recorded(service: Ass
 def test_no_suggestion_below_the_band(service: AssistantService) -> None:
     service.answerer.settings = service.settings.evolve(suggest_threshold=1.0)
     assert service.ask("许可证到期时间", channel="widget", session_id="s-5").answer.suggestion is None
+
+
+LETTER = ("尊敬的领导：我公司是一家位于舟山的水产品加工企业，去年取得了排污许可证，今年扩大了生产规模，"
+          "新增了一条加工线，废水排放量比原来增加了约三成，船舶含油污水也由我们代为接收。请问我公司是否需要重新申请"
+          "排污许可证，还是办理变更即可？逾期不办理会有什么后果？")
+
+
+def test_a_long_letter_answered_for_reference_also_goes_to_staff(db_settings) -> None:  # type: ignore[no-untyped-def]
+    """A letter answered only with caution (参考（请核实）) is shown its articles and queued for staff, once."""
+    from conftest import build_service
+
+    from assistant.db.models import QueueMember
+
+    svc = build_service(db_settings.evolve(answer_threshold=1.0, caution_threshold=0.0))
+    try:
+        out = svc.ask(LETTER, channel="chat", session_id="sess-letter-1")
+        ans = out.answer.as_dict()
+        assert ans["decision"] == "caution" and ans["citations"] and not ans["curated"]
+        assert ans["meta"]["queued"] is True and "已同时转交工作人员" in ans["notice"]
+        with svc.Session() as s:
+            members = s.query(QueueMember).filter(QueueMember.question_id == out.question_id).all()
+            assert [m.source for m in members] == ["letter_review"]
+            q = s.get(Question, out.question_id)
+            assert q is not None and q.decision == "caution" and q.result["meta"]["queued"] is True
+        assert svc.questions.status(out.token)["status"] == "pending"
+        short = svc.ask("船舶含油污水", channel="chat", session_id="sess-letter-2").answer.as_dict()
+        assert short["decision"] == "caution" and "queued" not in short["meta"]  # a short question is not queued
+    finally:
+        svc.stop_background()
+        svc.engine.dispose()

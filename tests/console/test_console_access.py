@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from console_support import ConsoleEnv, console_env, csrf_token, flashes, make_item  # noqa: F401
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from assistant.auth import create_user
+from assistant.db.models import Document, PolicyChange
 
 ROLES = ("anonymous", "viewer", "putuo", "expert", "admin")
 SCOPES = ("putuo", "dinghai", "none", "assigned")
@@ -46,6 +48,10 @@ OTHER_ROUTES = [  # kind: page (any staff), admin (admin only), curated_edit (st
     ("GET", "/console/consult", "page"),
     ("GET", "/console/dashboard", "page"),
     ("GET", "/console/dashboard.csv", "page"),
+    ("GET", "/console/updates", "page"),
+    ("GET", "/console/updates/<int:change_id>", "page"),
+    ("POST", "/console/updates/<int:change_id>/interpretation", "curated_edit"),
+    ("POST", "/console/updates/<int:change_id>/notify", "sender"),
 ]
 #: consultation-day routes on one day (普陀区's): scope checked by test_consult_route_access
 CONSULT_ROUTES = [
@@ -73,6 +79,23 @@ def test_table_covers_every_route(console_env: ConsoleEnv) -> None:  # noqa: F81
     app_routes = {(m, rule.rule) for rule in console_env.app.url_map.iter_rules()
                   if rule.endpoint.startswith("console.") for m in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
     assert app_routes == table
+
+
+def _change(env: ConsoleEnv) -> int:
+    """A recorded 政策速递 change (straight in the database)."""
+    with env.svc.Session() as s:
+        cid = s.scalar(select(PolicyChange.id))
+        if cid is None:
+            doc = s.scalar(select(Document).where(Document.title == "排污许可管理条例"))
+            assert doc is not None
+            c = PolicyChange(document_id=doc.id, kind="修订", title=doc.title, old_title=doc.title,
+                             old_label="2021-03-01", new_label="2026-11-01", counts={"changed": 1},
+                             diff=[{"op": "changed", "old": "14", "new": "14", "old_text": "五年", "new_text": "三年"}],
+                             touched=["排污许可管理条例#14"], topics=[])
+            s.add(c)
+            s.commit()
+            cid = c.id
+        return int(cid)
 
 
 def _item_scope(env: ConsoleEnv, scope: str) -> dict[str, Any]:
@@ -145,6 +168,8 @@ def _expect_other(role: str, method: str, kind: str) -> int | str:
         return "login" if method == "GET" else 401
     if kind == "admin":
         return "ok" if role == "admin" else 403
+    if kind == "sender":  # notices to enterprises: the city bureau's admins and the district branches
+        return "ok" if role in ("admin", "putuo") else 403
     if method == "POST" and role == "viewer" and kind != "logout":
         return 403
     return "ok"
@@ -173,6 +198,10 @@ def test_other_route_access(console_env: ConsoleEnv, role: str, method: str, rul
         path += "?q=排污许可证有效期"
     elif rule == "/console/dashboard.csv":
         path += "?table=summary"
+    if "<int:change_id>" in rule:
+        path = path.replace("<int:change_id>", str(_change(env)))
+        data = {"interpretation": "解读：有效期不变。", "action": "save"} if rule.endswith("interpretation") \
+            else {"to": "web|nobody-asked"} if rule.endswith("notify") else data
     c, token = _client(env, role)
     r = c.get(path) if method == "GET" else c.post(path, data={"csrf_token": token, **data})
     _check(r, _expect_other(role, method, kind), c)

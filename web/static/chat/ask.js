@@ -99,7 +99,7 @@ export function ask(question, extra) {
       question: q,
       question_id: typeof res.question_id === "number" || typeof res.question_id === "string" ? res.question_id : null,
       token: typeof res.token === "string" ? res.token : null,
-      handoff: res.decision === "abstain",
+      handoff: res.decision === "abstain" || !!(res.meta && res.meta.queued === true),
       ts: Date.now()
     };
     history.push(entry);
