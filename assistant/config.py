@@ -105,6 +105,9 @@ class AnswerSettings(_Group):
     suggest_threshold: float = Field(0.5, description="confidence of the best curated entry, below the curated "
                                                       "threshold, to offer it as 您是不是想问 (chosen on dev: "
                                                       "scripts/suggest_band.py)")
+    long_letter_answers: bool = Field(False, description="answer a long letter (over 80 characters) outright; off: "
+                                                         "at most 参考（请核实） and passed to staff as well (on the "
+                                                         "real dev letters no confidence reached 0.8 precision)")
     contact_text: str = Field("如需进一步确认，请联系舟山市生态环境局（工作日），或在每月10日企业环保咨询日现场咨询。",
                               description="the contact line under every answer")
 

@@ -26,6 +26,7 @@ from assistant.answer.decide import Decision, Thresholds
 from assistant.config import Settings
 from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries, loaded_service
 from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows
+from assistant.search.letter import is_long
 from assistant.search.ranker import ranker_thresholds
 from assistant.search.retriever import Retriever
 from assistant.service import AssistantService
@@ -41,22 +42,30 @@ def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str
     """What the user sees for ``q``; ``long_caution``: try another long-letter threshold (``--sweep-long``)."""
     res = res if res is not None else r.search(q.query, exclude_group=q.group)
     t = ranker_thresholds(r.ranking) if r.ranker_active else None
-    thresholds = Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long")) \
-        if t else svc.answerer.thresholds
+    thresholds = Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"),
+                            long_answers=svc.settings.answer.long_letter_answers) if t else svc.answerer.thresholds
     if long_caution is not None:
         thresholds = Thresholds(thresholds.answer, thresholds.caution, thresholds.curated,
-                                round(min(1.0, max(long_caution + 0.1, thresholds.answer)), 2), long_caution)
+                                round(min(1.0, max(long_caution + 0.1, thresholds.answer)), 2), long_caution,
+                                long_answers=thresholds.long_answers)
     with svc.Session() as s:
         ans = compose(res, thresholds, "", session=s, curated_rows=entries, index=r.passages)
     shown = {i for c in ans.citations for i in c.ids}  # every passage of every card (one card per document)
     if ans.decision is Decision.ABSTAIN and not ans.curated:
         return "routed"
-    return "relevant" if shown & set(q.relevant) else "wrong"
+    seen = "relevant" if shown & set(q.relevant) else "wrong"
+    # as ``ask`` does: a long letter answered only for reference is also passed to staff (questions.py)
+    if ans.decision is Decision.CAUTION and not ans.curated and is_long(res.query.normalized):
+        return seen + "+staff"
+    return seen
 
 
 def share(outs: list[str]) -> dict[str, float]:
+    """Shares of relevant / wrong (whether or not also passed to staff) / routed, and of those also passed to staff."""
     n = len(outs) or 1
-    return {"n": len(outs), **{k: round(outs.count(k) / n, 3) for k in ("relevant", "wrong", "routed")}}
+    base = [o.split("+")[0] for o in outs]
+    return {"n": len(outs), **{k: round(base.count(k) / n, 3) for k in ("relevant", "wrong", "routed")},
+            "also_to_staff": round(sum(o.endswith("+staff") for o in outs) / n, 3)}
 
 
 def main() -> None:
@@ -102,7 +111,7 @@ def main() -> None:
             oos = [(q, r.search(q.query, exclude_group=q.group)) for q in sets[f"out of scope ({split})"]]
             for low in LONG_GRID:
                 lo = share([outcome(svc, r, q, entries, low, res) for q, res in letters])
-                oo = share([outcome(svc, r, q, entries, low, res) for q, res in oos])
+                oo = share([outcome(svc, r, q, entries, low, res) for q, res in oos])  # wrong = answered
                 answered = lo["relevant"] + lo["wrong"]
                 print(f"sweep {split} caution_long={low:.2f} letters relevant={lo['relevant']:.3f} "
                       f"wrong={lo['wrong']:.3f} routed={lo['routed']:.3f} "
@@ -111,12 +120,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return
-    print("| questions | n | ranking | answered, relevant citation | answered, wrong | routed to staff |")
-    print("|---|---|---|---|---|---|")
+    print("| questions | n | ranking | answered, relevant citation | answered, wrong | routed to staff "
+          "| answered and also passed to staff |")
+    print("|---|---|---|---|---|---|---|")
     for name in sets:
         for mode, res in report.items():
             x = res[name]
-            print(f"| {name} | {x['n']} | {mode} | {x['relevant']:.3f} | {x['wrong']:.3f} | {x['routed']:.3f} |")
+            print(f"| {name} | {x['n']} | {mode} | {x['relevant']:.3f} | {x['wrong']:.3f} | {x['routed']:.3f} "
+                  f"| {x['also_to_staff']:.3f} |")
 
 
 if __name__ == "__main__":

@@ -84,7 +84,8 @@ def test_a_long_letter_answered_for_reference_also_goes_to_staff(db_settings) ->
 
     from assistant.db.models import QueueMember
 
-    svc = build_service(db_settings.evolve(answer_threshold=1.0, caution_threshold=0.0))
+    # every confidence passes the answer threshold: a long letter is still only "参考", a short question answered
+    svc = build_service(db_settings.evolve(answer_threshold=0.0, caution_threshold=0.0))
     try:
         out = svc.ask(LETTER, channel="chat", session_id="sess-letter-1")
         ans = out.answer.as_dict()
@@ -97,7 +98,14 @@ def test_a_long_letter_answered_for_reference_also_goes_to_staff(db_settings) ->
             assert q is not None and q.decision == "caution" and q.result["meta"]["queued"] is True
         assert svc.questions.status(out.token)["status"] == "pending"
         short = svc.ask("船舶含油污水", channel="chat", session_id="sess-letter-2").answer.as_dict()
-        assert short["decision"] == "caution" and "queued" not in short["meta"]  # a short question is not queued
+        assert short["decision"] == "answer" and "queued" not in short["meta"]  # a short question: answered
+    finally:
+        svc.stop_background()
+        svc.engine.dispose()
+    svc = build_service(db_settings.evolve(answer_threshold=0.0, caution_threshold=0.0, long_letter_answers=True))
+    try:  # ASSISTANT_LONG_LETTER_ANSWERS=1: the letter is answered outright, not queued
+        ans = svc.ask(LETTER, channel="chat", session_id="sess-letter-3").answer.as_dict()
+        assert ans["decision"] == "answer" and "queued" not in ans["meta"]
     finally:
         svc.stop_background()
         svc.engine.dispose()

@@ -36,7 +36,8 @@ class Answerer:
         self.Session = session_factory
         self.indexes = indexes
         self.thresholds = Thresholds(settings.answer.answer_threshold, settings.answer.caution_threshold,
-                                     settings.answer.curated_threshold)
+                                     settings.answer.curated_threshold,
+                                     long_answers=settings.answer.long_letter_answers)
         self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
 
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
@@ -88,7 +89,8 @@ class Answerer:
         if r is not None and r.ranker_active and (res is None or res.ranking == "learned"):
             t = ranker_thresholds(r.ranking)
             if t is not None:
-                return Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"))
+                return Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"),
+                                  long_answers=self.settings.answer.long_letter_answers)
         return self.thresholds
 
     def curated_entries(self, s: Session, index: SearchIndex | None) -> dict[str, CuratedAnswer]:

@@ -23,9 +23,12 @@ class Thresholds:
     #: is right less often at the same confidence than a short question's first article
     answer_long: float | None = None
     caution_long: float | None = None
+    #: False: a long letter is never answered outright — at most "answer with caution" (shown as references and
+    #: passed to staff): on the real dev letters no confidence level reached the precision the stage is held to
+    long_answers: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("answer", "caution", "curated", "answer_long", "caution_long"):
+        for name in ("answer", "caution", "curated", "answer_long", "caution_long"):  # not long_answers (a flag)
             v = getattr(self, name)
             if v is not None and not 0 <= v <= 1:
                 raise ValueError(f"threshold {name} must be in [0, 1], got {v}")
@@ -41,7 +44,7 @@ class Thresholds:
         if long and self.answer_long is not None and self.caution_long is not None:
             answer, caution = self.answer_long, self.caution_long
         if confidence >= answer:
-            return Decision.ANSWER
+            return Decision.ANSWER if self.long_answers or not long else Decision.CAUTION
         if confidence >= caution:
             return Decision.CAUTION
         return Decision.ABSTAIN

@@ -49,3 +49,11 @@ def test_long_letters_use_their_own_thresholds_when_set() -> None:
 def test_invalid_long_thresholds(kwargs: dict, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         Thresholds(**kwargs)
+
+
+def test_long_letters_can_be_held_to_references() -> None:
+    t = Thresholds(answer=0.4, caution=0.3, answer_long=0.8, caution_long=0.7, long_answers=False)
+    assert t.decide(0.99, long=True) is Decision.CAUTION  # never answered outright
+    assert t.decide(0.75, long=True) is Decision.CAUTION and t.decide(0.5, long=True) is Decision.ABSTAIN
+    assert t.decide(0.99) is Decision.ANSWER  # short questions as before
+    assert Thresholds(answer=0.4, caution=0.3).decide(0.9, long=True) is Decision.ANSWER  # the default allows it
