@@ -103,6 +103,37 @@ function limitTable(limit) {
     el("caption", { text: caption }), body]);
 }
 
+// Several rows of one limit table on a card: one table, a column per header, a row per cited row (the values
+// side by side, as in the standard).
+function limitRowsTable(limits) {
+  var cols = [];
+  limits.forEach(function (l) {
+    l.cells.forEach(function (cell) {
+      if (Array.isArray(cell) && cols.indexOf(str(cell[0])) < 0) {
+        cols.push(str(cell[0]));
+      }
+    });
+  });
+  var head = el("tr", null, cols.map(function (c) { return el("th", { scope: "col", text: c || "—" }); }));
+  var body = el("tbody", null, limits.map(function (l) {
+    var byCol = {};
+    l.cells.forEach(function (cell) {
+      if (Array.isArray(cell)) {
+        byCol[str(cell[0])] = str(cell[1]);
+      }
+    });
+    return el("tr", null, cols.map(function (c) { return el("td", { text: byCol[c] || "—" }); }));
+  }));
+  var first = limits[0];
+  var caption = str(first.caption) + (first.unit ? "（单位：" + str(first.unit) + "）" : "");
+  return el("div", { className: "limit-wrap" }, [el("table", { className: "citation-limit is-rows",
+    "data-testid": "citation-limit-rows" }, [el("caption", { text: caption }), el("thead", null, [head]), body])]);
+}
+
+function isLimit(l) {
+  return !!l && typeof l === "object" && Array.isArray(l.cells) && l.cells.length > 0;
+}
+
 // One card per document: its passages (`parts`: 第十四条, 5.2.1, 表1 …), each with its snippet and its own link when
 // there are several. Answers stored before grouping have no `parts`: the card is its one passage.
 function renderCitation(c) {
@@ -137,7 +168,24 @@ function renderCitation(c) {
   }
   details.appendChild(summary);
   var bodyEl = el("div", { className: "citation-body" });
+  var byCaption = {}; // limit rows of the same table, shown together where the first of them is
   parts.forEach(function (p) {
+    if (isLimit(p.limit)) {
+      (byCaption[str(p.limit.caption)] = byCaption[str(p.limit.caption)] || []).push(p.limit);
+    }
+  });
+  parts.forEach(function (p) {
+    var group = isLimit(p.limit) ? byCaption[str(p.limit.caption)] : null;
+    if (group && group.length > 1) {
+      if (group[0] === p.limit) {
+        bodyEl.appendChild(limitRowsTable(group));
+        var toTable = citationLink(p.url);
+        if (toTable) {
+          bodyEl.appendChild(el("p", { className: "citation-part" }, [toTable]));
+        }
+      }
+      return;
+    }
     if (parts.length > 1) {
       bodyEl.appendChild(el("p", { className: "citation-part", "data-testid": "citation-part" }, [
         el("span", { className: "citation-part-name", text: str(p.part) || "相关段落" }), citationLink(p.url)
