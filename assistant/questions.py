@@ -148,9 +148,10 @@ class QuestionWorkflow:
                     s.commit()
             raise
         top_id = (ans.curated or {}).get("id") or (ans.citations[0].id if ans.citations else "")
-        # a long letter answered only "for reference" (参考（请核实）) is also passed to staff: the articles shown are
+        # a long letter answered only "for reference" (参考（请核实）; by default every letter, see
+        # ASSISTANT_LONG_LETTER_ANSWERS) is also passed to staff: what is shown — articles or a curated answer — is
         # uncertain for exactly the questions that matter most (measured: README, What a user sees)
-        review = ans.decision is Decision.CAUTION and not ans.curated and is_long(normalize(text))
+        review = ans.decision is Decision.CAUTION and is_long(normalize(text))
         if review:
             ans.notice = (ans.notice + " " if ans.notice else "") + LETTER_REVIEW_TEXT
             ans.meta["queued"] = True

@@ -55,7 +55,7 @@ def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str
         return "routed"
     seen = "relevant" if shown & set(q.relevant) else "wrong"
     # as ``ask`` does: a long letter answered only for reference is also passed to staff (questions.py)
-    if ans.decision is Decision.CAUTION and not ans.curated and is_long(res.query.normalized):
+    if ans.decision is Decision.CAUTION and is_long(res.query.normalized):
         return seen + "+staff"
     return seen
 
@@ -102,7 +102,10 @@ def main() -> None:
                 continue
             ranking.memory = eval_memory(reg, enc, svc.indexes.encoders.cache(), cur_items, replies, ev)  # type: ignore[arg-type]
         r = Retriever(reg, prod.curated, enc, s.search.token_field, svc.indexes.fusion, ranking=ranking)
-        report[mode] = {name: share([outcome(svc, r, q, entries) for q in qs]) for name, qs in sets.items()}
+        outs = {name: [outcome(svc, r, q, entries) for q in qs] for name, qs in sets.items()}
+        report[mode] = {name: share(o) for name, o in outs.items()}
+        for name, o in outs.items():  # answered letters not passed to staff, by outcome
+            report[mode][name]["not_to_staff"] = {k: sum(1 for x in o if x == k) for k in ("relevant", "wrong")}
     if args.sweep_long and prod.ranking is not None:
         # the long-letter threshold on the real letters: dev chooses, test is only reported
         r = Retriever(reg, prod.curated, enc, s.search.token_field, svc.indexes.fusion, ranking=prod.ranking)
