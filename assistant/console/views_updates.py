@@ -35,7 +35,8 @@ def update_item(change_id: int) -> Any:
         c = s.get(PolicyChange, change_id)
         if c is None:
             fail(404, "没有这条政策变化")
-        people = [r.as_dict() for r in who_needs_to_know(s, c)]
+        people = [r.as_dict() | {"article_labels": [notices.article_label(a) for a in r.articles]}
+                  for r in who_needs_to_know(s, c)]
         card = {"id": c.id, "headline": changes.headline(c), "kind": c.kind, "title": c.title,
                 "old_label": c.old_label, "new_label": c.new_label, "counts": c.counts, "topics": c.topics,
                 "interpretation": c.interpretation, "interpretation_html": to_html(c.interpretation),

@@ -102,3 +102,38 @@ def test_notice_revised_card_and_updates_pages(browser: Any, live: LiveApp, name
     assert page.get_by_test_id("update-card").count() == 1
     page.screenshot(path=str(ARTIFACTS / f"{name}-updates-list.png"))
     ctx.close()
+
+
+@pytest.mark.e2e
+def test_console_lists_who_needs_to_know_and_sends(browser: Any, live: LiveApp) -> None:
+    """Staff in the console: the change with its diff, the asker ticked, 发送, then 已通知 — no console errors."""
+    from assistant.auth import create_user
+
+    with live.svc.Session() as s:
+        if s.scalar(select(func.count()).select_from(Question).where(Question.session_id == "sess-console-1")) == 0:
+            create_user(s, "admin-updates", "correct-horse-42", "admin")
+            s.commit()
+    live.svc.ask(QUESTION, channel="chat", session_id="sess-console-1", enterprise="岱山某船舶修造公司")
+    cid = _revise(live)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(live.base + "/console/login")
+    page.get_by_test_id("login-username").fill("admin-updates")
+    page.get_by_test_id("login-password").fill("correct-horse-42")
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("nav-updates").click()
+    page.get_by_test_id("updates-table").wait_for()
+    page.goto(live.base + f"/console/updates/{cid}")
+    row = page.get_by_test_id("notice-row").filter(has_text="岱山某船舶修造公司")
+    assert row.count() == 1 and "未通知" in row.get_by_test_id("notice-status").inner_text()
+    assert row.get_by_test_id("notice-pick").is_checked()
+    page.screenshot(path=str(ARTIFACTS / "desktop-console-update.png"), full_page=True)
+    page.get_by_test_id("send-notices").click()
+    row = page.get_by_test_id("notice-row").filter(has_text="岱山某船舶修造公司")
+    assert "已通知" in row.get_by_test_id("notice-status").inner_text()
+    assert "已发送" in page.locator(".flash-ok").inner_text()
+    assert not problems, problems
+    ctx.close()
