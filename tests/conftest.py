@@ -298,6 +298,14 @@ def open_chat(browser: Any, base: str, viewport: dict[str, int]) -> tuple[Any, A
     return ctx, page
 
 
+def console_login(page: Any, base: str, username: str, password: str) -> None:
+    """Log in to the staff console through its form (a real browser session)."""
+    page.goto(base + "/console/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+
+
 def ask_in_chat(page: Any, text: str) -> Any:
     """Send ``text`` in the chat (a page or the widget's frame) and return the next bot message once it is there."""
     n = page.get_by_test_id("bot-message").count()

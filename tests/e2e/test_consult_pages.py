@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import E2E_ARTIFACTS as ARTIFACTS
-from conftest import REPO, LiveApp, live_app, require_chromium
+from conftest import REPO, LiveApp, console_login, live_app, require_chromium
 
 from assistant.auth import create_user
 from assistant.consult import agenda as ag
@@ -66,10 +66,7 @@ def test_agenda_and_dashboard_pages(browser: Any, live: LiveApp) -> None:
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live.base + "/console/login")
-    page.get_by_test_id("login-username").fill("admin")
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    console_login(page, live.base, "admin", PASSWORD)
     page.get_by_test_id("nav-consult").click()
     page.get_by_test_id("schedule-form").locator("input[name=month]").fill("2026-12")
     page.get_by_test_id("schedule-form").locator("button").click()

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import E2E_ARTIFACTS as ARTIFACTS
-from conftest import VIEWPORTS, LiveApp, ask_in_chat, live_app, open_chat
+from conftest import VIEWPORTS, LiveApp, ask_in_chat, console_login, live_app, open_chat
 from sqlalchemy import func, select
 
 from assistant.db.models import PolicyChange, Question
@@ -120,10 +120,7 @@ def test_console_lists_who_needs_to_know_and_sends(browser: Any, live: LiveApp) 
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live.base + "/console/login")
-    page.get_by_test_id("login-username").fill("admin-updates")
-    page.get_by_test_id("login-password").fill("correct-horse-42")
-    page.get_by_test_id("login-submit").click()
+    console_login(page, live.base, "admin-updates", "correct-horse-42")
     page.get_by_test_id("nav-updates").click()
     page.get_by_test_id("updates-table").wait_for()
     page.goto(live.base + f"/console/updates/{cid}")
