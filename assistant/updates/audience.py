@@ -9,11 +9,12 @@ An asker who unfollowed the Official Account is listed but not sendable (no cons
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
 from ..db.models import (
@@ -78,6 +79,11 @@ def cited_ids(result: dict[str, Any] | None) -> set[str]:
     return ids
 
 
+def _like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern with escape character ``!``."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def _asker_key(q: Question) -> tuple[str, str]:
     if q.channel == "wechat" and q.session_id:
         return "wechat", q.session_id
@@ -103,8 +109,13 @@ def who_needs_to_know(session: Session, change: PolicyChange, now: datetime | No
             r.articles = sorted(set(r.articles) | articles)
 
     if touched:
+        # only the questions whose stored answer mentions a touched document are read (the JSON text, as stored:
+        # non-ASCII escaped), then checked exactly: the question log grows to hundreds of thousands of rows
+        titles = sorted({t.split("#", 1)[0] for t in touched})
+        mentions = or_(*[cast(Question.result, Text).like(f"%{_like(json.dumps(t)[1:-1])}#%", escape="!")
+                         for t in titles])
         rows = session.execute(select(Question).where(Question.asked_at >= since,
-                                                      Question.decision.in_(("answer", "caution"))))
+                                                      Question.decision.in_(("answer", "caution")), mentions))
         for (q,) in rows:
             hit = cited_ids(q.result) & touched
             if hit:
