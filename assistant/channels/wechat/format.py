@@ -106,7 +106,7 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
 def welcome_text(base_url: str, day: date, day_of_month: int = 10) -> str:
     """The subscribe reply; ``day`` is the next consultation day (``consult.schedule.next_day``)."""
     return (f"{WELCOME}\n\n菜单“我的问题”可查看您咨询过的问题和工作人员的答复；发送“绑定 企业名称 统一社会信用代码”"
-            f"可把咨询记录关联到企业。\n\n下一次企业环保咨询日：{cn_date(day)}（每月{day_of_month}日，"
+            f"可把咨询记录关联到企业；发送“订阅 危废”等可在相关法规、标准变化时收到政策速递。\n\n下一次企业环保咨询日：{cn_date(day)}（每月{day_of_month}日，"
             f"遇节假日顺延）。\n网页版：{base_url.rstrip('/')}/chat")
 
 
