@@ -31,6 +31,8 @@ from ..db.models import (
 
 #: how far back an answered question makes its asker someone who needs to know
 LOOKBACK = timedelta(days=730)
+#: up to this many touched articles the stored answers are searched article by article, beyond it by document
+MAX_ID_PATTERNS = 200
 REASONS = {"answered": "曾据此条文作答", "queue": "所在待办的答复引用此条文", "subscription": "订阅了相关主题"}
 
 
@@ -111,9 +113,10 @@ def who_needs_to_know(session: Session, change: PolicyChange, now: datetime | No
     if touched:
         # only the questions whose stored answer mentions a touched document are read (the JSON text, as stored:
         # non-ASCII escaped), then checked exactly: the question log grows to hundreds of thousands of rows
-        titles = sorted({t.split("#", 1)[0] for t in touched})
-        mentions = or_(*[cast(Question.result, Text).like(f"%{_like(json.dumps(t)[1:-1])}#%", escape="!")
-                         for t in titles])
+        # (by id, the JSON string with its quotes, when the change touches a few articles; else by document)
+        needles = sorted(json.dumps(t) for t in touched) if len(touched) <= MAX_ID_PATTERNS else \
+            sorted({json.dumps(t.split("#", 1)[0])[:-1] + "#" for t in touched})
+        mentions = or_(*[cast(Question.result, Text).like(f"%{_like(n)}%", escape="!") for n in needles])
         rows = session.execute(select(Question).where(Question.asked_at >= since,
                                                       Question.decision.in_(("answer", "caution")), mentions))
         for (q,) in rows:
@@ -144,7 +147,7 @@ def who_needs_to_know(session: Session, change: PolicyChange, now: datetime | No
 
 def _resolve_channels(session: Session, out: list[Recipient]) -> None:
     """WeChat askers: still following (consent to be messaged) and their bound enterprise; web askers who left a
-    phone number with consent go on the phone list."""
+    phone number with consent go on the phone list (handoffs are few: read in one query per 500 askers)."""
     for r in out:
         if r.channel == "wechat":
             user = session.scalar(select(WechatUser).where(WechatUser.openid == r.recipient))
@@ -152,18 +155,26 @@ def _resolve_channels(session: Session, out: list[Recipient]) -> None:
                 r.enterprise = r.enterprise or user.enterprise
                 if not user.subscribed:
                     r.sendable, r.why_not = False, "已取消关注公众号"
-            continue
-        if r.question_id is None:
-            continue
-        h = session.scalar(select(Handoff).join(Question, Question.id == Handoff.question_id)
-                           .where(Question.session_id == r.recipient if r.recipient != r.token
-                                  else Question.id == r.question_id)
-                           .order_by(Handoff.id.desc()).limit(1))
-        if h is not None:
-            r.enterprise = r.enterprise or h.company
-            r.name = h.name
-            if h.consent and h.phone:
-                r.channel, r.recipient = "phone", h.phone
+    web = [r for r in out if r.channel == "web" and r.question_id is not None]
+    for i in range(0, len(web), 500):
+        part = web[i:i + 500]
+        sessions = [r.recipient for r in part if r.recipient != r.token]
+        qids = [r.question_id for r in part if r.recipient == r.token]
+        latest: dict[tuple[str, object], Handoff] = {}
+        for h, sid, qid in session.execute(select(Handoff, Question.session_id, Question.id)
+                                           .join(Question, Question.id == Handoff.question_id)
+                                           .where(or_(Question.session_id.in_(sessions), Question.id.in_(qids)))
+                                           .order_by(Handoff.id)):
+            latest[("s", sid)] = h
+            latest[("q", qid)] = h
+        for r in part:
+            found = latest.get(("s", r.recipient) if r.recipient != r.token else ("q", r.question_id))
+            if found is None:
+                continue
+            r.enterprise = r.enterprise or found.company
+            r.name = found.name
+            if found.consent and found.phone:
+                r.channel, r.recipient = "phone", found.phone
 
 
 def _subscribers(session: Session, change: PolicyChange, out: list[Recipient]) -> None:

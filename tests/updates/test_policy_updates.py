@@ -258,3 +258,30 @@ def test_a_reparse_without_text_changes_is_not_news(env) -> None:  # type: ignor
     with svc.Session() as s:
         assert s.scalar(select(func.count(PolicyChange.id))) == 0
         assert s.scalar(select(func.count(DocumentVersion.id))) == 0
+
+
+def test_an_asker_who_left_a_phone_with_consent_is_on_the_phone_list(env) -> None:  # type: ignore[no-untyped-def]
+    from assistant.domain import Actor
+    from assistant.updates.audience import who_needs_to_know
+    from assistant.updates.notices import send
+
+    svc, _, _ = env
+    out = svc.ask("排污许可证的有效期是几年", channel="widget", session_id="sess-phone-1")
+    svc.questions.handoff(None, out.question_id, out.token, {"name": "王工", "company": "嵊泗某水产公司",
+                                                             "phone": "13905800000"}, True, channel="widget",
+                          session_id="sess-phone-1")
+    svc.ask("排污许可证的有效期是几年", channel="widget", session_id="sess-web-2")  # no contact: a web notice
+    src = svc.settings.corpus.shared_data / "laws" / f"{TITLE}.md"
+    new_version(src, src)
+    svc.ingest([src])
+    with svc.Session() as s:
+        change = s.scalar(select(PolicyChange))
+        assert change is not None
+        people = {(r.channel, r.recipient): r for r in who_needs_to_know(s, change)}
+        assert set(people) == {("phone", "13905800000"), ("web", "sess-web-2")}
+        assert people[("phone", "13905800000")].enterprise == "嵊泗某水产公司"
+        assert people[("phone", "13905800000")].name == "王工"
+        counts = send(s, Actor("admin", "admin"), change.id, "https://zixun.example.cn")
+        assert (counts["phone"], counts["web"]) == (1, 1)
+        statuses = sorted(s.scalars(select(ChangeNotice.status)))
+        assert statuses == ["phone_list", "sent"]
