@@ -26,6 +26,7 @@ ACTIONS: dict[str, str] = {
     "agenda_down": "议题下移", "agenda_topic": "设置议题主题", "agenda_add": "添加议题", "agenda_freeze": "冻结议程",
     "agenda_unfreeze": "解除冻结", "consult_invite": "邀请提问企业", "consult_attendance": "登记到场",
     "consult_walk_in": "现场登记企业", "consult_outcome": "记录咨询日答复", "consult_held": "标记咨询日已举办",
+    "save_interpretation": "保存政策解读", "publish_interpretation": "发布政策解读", "notify_change": "发送政策速递通知",
 }
 
 FIELDS: dict[str, str] = {
@@ -43,6 +44,8 @@ FIELDS: dict[str, str] = {
     "moved_reason": "日期调整说明", "items": "议程问题", "state": "议程状态", "position": "顺序", "topic": "议题主题",
     "outcome": "咨询日答复", "participants": "涉及企业", "messages": "发出消息", "already": "此前已邀请",
     "attended": "到场", "company": "企业名称",
+    # 政策速递 (a change's 解读; the notices sent, by channel)
+    "interpretation": "解读", "wechat": "微信通知", "web": "网页通知", "phone": "电话名单", "skipped": "不可发送",
 }
 #: fields whose values are queue item numbers
 ITEM_IDS = {"merged", "new_item", "items"}
