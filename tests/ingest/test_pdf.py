@@ -110,3 +110,19 @@ def test_every_shared_pdf_parses_or_is_reported(capsys: pytest.CaptureFixture[st
         lines.append(f"{path.name}: {len(doc.passages)} passages | {doc.kind} | {doc.title}")
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+def test_numbered_table_rows_are_not_clauses() -> None:
+    """Rows of a limit table that start with their row number ("11 镉及其化合物 1.0 40 …") stay in the table, and the
+    next real heading after the table still starts a clause (GB 16297, GB 3838 and GB 18918 had table rows 10–36
+    as clauses, and the real clauses after them were lost)."""
+    from assistant.ingest.pdf.standard import standard_units
+
+    lines = ["1 范围", "本标准规定了示例限值。", "2 要求", "2.1 排放限值见表1。", "3 监测", "3.1 按规定方法监测。",
+             "表1 示例排放限值", "序号 污染物 限值", "4 总汞 0.001 0.001 0.001",
+             "5 镉及其化合物 1.0 40 0.59 0.90 周界外浓度 0.050", "6 铅及其化合物 0.70 100 0.39 0.60 周界外浓度",
+             "4 其他规定", "4.1 地方可以制定更严格的标准。"]
+    units = standard_units(lines)
+    assert [u.key for u in units] == ["1", "2", "2.1", "3", "3.1", "表1", "4", "4.1"]
+    table = next(u for u in units if u.key == "表1")
+    assert sum(1 for ln in table.lines if "及其化合物" in ln) == 2

@@ -88,8 +88,13 @@ def standard_units(lines: list[str]) -> list[Unit]:
                 ok = False
                 if tup is None:
                     ok = in_appendix
-                elif len(tup) == 1:
-                    ok = bool(re.match(rf"^[{CJK}]", rest)) and _plausible_next(prev, tup)
+                elif len(tup) == 1:  # a numbered table row ("11 镉及其化合物 1.0 40 …") is not clause 11
+                    ok = bool(re.match(rf"^[{CJK}]", rest)) and _plausible_next(prev, tup) and not looks_tabular(line)
+                    if ok and cur is not None and cur.key.startswith(("表", "续表")):
+                        # inside a table only the next heading ends it: the very next number, and short or
+                        # followed by its first sub-clause
+                        ok = bool(prev) and tup[0] == prev[0] + 1 and (
+                            len(rest) <= 15 or bool(re.search(rf"(^|\s){num}\.1", rest)))
                 else:
                     ok = _plausible_next(prev, tup) and not looks_tabular(line)
                 if ok:
