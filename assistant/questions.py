@@ -16,13 +16,12 @@ from sqlalchemy.orm import Session
 
 from .answer.compose import Answer, Citation
 from .answer.context import IDLE, Earlier
-from .answer.decide import Decision
+from .answer.decide import Decision, letter_for_staff
 from .answer.sources import part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError
 from .queue.cluster import QuestionClusterer
 from .queue.intake import enqueue
-from .search.letter import is_long
 from .text.normalize import normalize
 
 MAX_QUESTION_CHARS = 2000
@@ -151,7 +150,7 @@ class QuestionWorkflow:
         # a long letter answered only "for reference" (参考（请核实）; by default every letter, see
         # ASSISTANT_LONG_LETTER_ANSWERS) is also passed to staff: what is shown — articles or a curated answer — is
         # uncertain for exactly the questions that matter most (measured: README, What a user sees)
-        review = ans.decision is Decision.CAUTION and is_long(normalize(text))
+        review = letter_for_staff(ans.decision, normalize(text))
         if review:
             ans.notice = (ans.notice + " " if ans.notice else "") + LETTER_REVIEW_TEXT
             ans.meta["queued"] = True

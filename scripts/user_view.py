@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer.compose import compose
-from assistant.answer.decide import Decision, Thresholds
+from assistant.answer.decide import Decision, Thresholds, letter_for_staff
 from assistant.config import Settings
 from assistant.evaluation import EvalQuery, build_eval_index, eval_memory, load_queries, loaded_service
 from assistant.search.corpus import curated_items, passage_items, regulation_items, wording_rows
-from assistant.search.letter import is_long
 from assistant.search.ranker import ranker_thresholds
 from assistant.search.retriever import Retriever
 from assistant.service import AssistantService
@@ -55,7 +54,7 @@ def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str
         return "routed"
     seen = "relevant" if shown & set(q.relevant) else "wrong"
     # as ``ask`` does: a long letter answered only for reference is also passed to staff (questions.py)
-    if ans.decision is Decision.CAUTION and is_long(res.query.normalized):
+    if letter_for_staff(ans.decision, res.query.normalized):
         return seen + "+staff"
     return seen
 

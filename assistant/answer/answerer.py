@@ -18,6 +18,7 @@ from ..search.retriever import SearchResult
 from .compose import Answer, compose
 from .context import Earlier, search_text
 from .decide import Thresholds
+from .notes import CorpusNotes
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Answerer:
                                      settings.answer.curated_threshold,
                                      long_answers=settings.answer.long_letter_answers)
         self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
+        self._notes_cache: tuple[SearchIndex | None, CorpusNotes | None] = (None, None)
 
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
                include_repealed: bool | None = None, earlier: Earlier | None = None) -> Answer:
@@ -59,7 +61,8 @@ class Answerer:
         res = search(text)
         with self.Session() as s:
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
-                          index=r.passages, curated_rows=self.curated_entries(s, curated))
+                          index=r.passages, curated_rows=self.curated_entries(s, curated),
+                          notes=self.corpus_notes(s, r.passages))
         ans.question = question
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)
@@ -92,6 +95,15 @@ class Answerer:
                 return Thresholds(t["answer"], t["caution"], t["curated"], t.get("answer_long"), t.get("caution_long"),
                                   long_answers=self.settings.answer.long_letter_answers)
         return self.thresholds
+
+    def corpus_notes(self, s: Session, index: SearchIndex | None) -> CorpusNotes:
+        """Changes and standards' dates, read once per passages index (ingest, which records them, is followed by
+        an index build, which replaces the index), so composing an answer does not query them."""
+        cached_index, notes = self._notes_cache
+        if notes is None or cached_index is not index:
+            notes = CorpusNotes.load(s)
+            self._notes_cache = (index, notes)
+        return notes
 
     def curated_entries(self, s: Session, index: SearchIndex | None) -> dict[str, CuratedAnswer]:
         """The curated answers behind ``index`` (loaded once per curated index: every change of a curated answer goes

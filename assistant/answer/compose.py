@@ -14,10 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..db.models import CuratedAnswer, Document, Passage, PolicyChange
+from ..db.models import CuratedAnswer, Passage
 from ..search.index import Item, SearchIndex
 from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
@@ -25,6 +24,7 @@ from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
 from ..text.pipes import is_pipe_rule, pipe_cells
 from .decide import Decision, Thresholds
+from .notes import CorpusNotes
 from .sentences import Embed, answering_sentence
 from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of
 
@@ -269,47 +269,15 @@ def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup:
     return None
 
 
-def mark_revisions(session: Session, cards: list[Citation]) -> None:
-    """Mark the passages a recorded change (政策速递) touched: the card says 本条已修订 and links to the change."""
-    titles = {c.title for c in cards if not is_reply(c.kind)}
-    if not titles:
-        return
-    latest: dict[str, dict[str, Any]] = {}
-    for cid, kind, label, touched, old_title, created in session.execute(
-            select(PolicyChange.id, PolicyChange.kind, PolicyChange.new_label, PolicyChange.touched,
-                   PolicyChange.old_title, PolicyChange.created_at)
-            .where(or_(PolicyChange.title.in_(titles), PolicyChange.old_title.in_(titles))).order_by(PolicyChange.id)):
-        for t in touched or []:
-            if kind == "替代" and not t.startswith(old_title + "#"):
-                continue  # a new law's own articles were not revised: only the replaced law's are marked
-            latest[t] = {"kind": kind, "label": label, "url": f"/updates/{cid}",
-                         "recorded": created.date().isoformat() if created else ""}
-    for card in cards:
-        for p in card.passages:
-            p.revised = latest.get(p.id)
-
-
-def mark_standard_dates(session: Session, cards: list[Citation]) -> None:
-    """A standard's card says when it was issued and took effect (the limit in force depends on it)."""
-    titles = {c.title for c in cards if c.kind == "标准"}
-    if not titles:
-        return
-    dates = {}
-    for title, issued, effective in session.execute(select(Document.title, Document.promulgated, Document.effective)
-                                                    .where(Document.title.in_(titles))):
-        dates[title] = "，".join(x for x in (f"{issued.isoformat()} 发布" if issued else "",
-                                            f"{effective.isoformat()} 实施" if effective else "") if x)
-    for c in cards:
-        c.dates = dates.get(c.title, "") if c.kind == "标准" else ""
-
-
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
-            index: SearchIndex | None = None, embed: Embed | None = None) -> Answer:
+            index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None
+            ) -> Answer:
     """Build the answer for a search result (no generated text: curated answers and article passages only).
 
     ``embed`` (texts → passage vectors): with the query's vector, picks the sentence of each cited article that
-    answers the question (article answers; without it, the sentence with the most query terms)."""
+    answers the question (article answers; without it, the sentence with the most query terms). ``notes``: what is
+    recorded about the cited passages (changes, standards' dates; read from ``session`` when not given)."""
     terms = _query_terms(result)
     passages_by_id = _ItemLookup(index, result)
     cur = result.curated
@@ -362,8 +330,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                 card.answer_sentence = answering_sentence(it.text, terms, result.query.vector, embed)
     notice = ""
     if session is not None:
-        mark_revisions(session, citations + related_articles)
-        mark_standard_dates(session, citations + related_articles)
+        (notes or CorpusNotes.load(session)).mark(citations + related_articles)
         reviewed = str(curated_block.get("reviewed") or "") if curated_block else ""
         if curated_block and any(c.revised and c.revised.get("recorded", "") > reviewed for c in citations):
             notice = REVISED_TEXT

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..search.letter import is_long
+
 
 class Decision(StrEnum):
     ANSWER = "answer"
@@ -48,3 +50,9 @@ class Thresholds:
         if confidence >= caution:
             return Decision.CAUTION
         return Decision.ABSTAIN
+
+
+def letter_for_staff(decision: Decision, normalized: str) -> bool:
+    """A long letter answered only for reference (参考（请核实）) is passed to staff as well (``ask``; measured in
+    ``scripts/user_view.py``)."""
+    return decision is Decision.CAUTION and is_long(normalized)

@@ -10,13 +10,9 @@ from sqlalchemy.orm import Session
 from ..db.models import CuratedAnswer, Subscription
 from ..errors import QuestionError
 
-#: short names enterprises use for a topic → words of the category they mean
-ALIASES = {
-    "危废": "危险废物", "固废": "固废", "排污证": "排污许可", "许可证": "排污许可", "环保税": "环境保护税",
-    "海洋": "海洋", "船舶": "船舶", "废气": "大气", "大气": "大气", "vocs": "大气", "废水": "水污染", "污水": "水污染",
-    "噪音": "噪声", "噪声": "噪声", "应急": "应急", "处罚": "处罚", "复议": "救济", "土壤": "土壤", "信用": "信用",
-    "信息披露": "信息披露", "环评": "环评", "水产": "水产",
-}
+#: short names enterprises use for a topic → words of the category they mean (other words are matched as they are)
+ALIASES = {"危废": "危险废物", "排污证": "排污许可", "许可证": "排污许可", "环保税": "环境保护税", "废气": "大气",
+           "vocs": "大气", "废水": "水污染", "污水": "水污染", "噪音": "噪声", "复议": "救济"}
 MAX_TOPICS = 20
 
 

@@ -1,0 +1,49 @@
+"""What the corpus says about a cited passage beyond its text: the latest recorded change (政策速递: 本条已修订) and,
+for a standard, when it was issued and took effect. Read once per loaded index (both change only when documents
+are ingested, which is followed by an index build), never per answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import Document, PolicyChange
+
+if TYPE_CHECKING:
+    from .compose import Citation
+
+
+@dataclass(frozen=True)
+class CorpusNotes:
+    #: passage id → its latest change {"kind", "label", "url", "recorded"}
+    revised: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: standard title → "1996-10-04 发布，1998-01-01 实施"
+    dates: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session) -> CorpusNotes:
+        revised: dict[str, dict[str, Any]] = {}
+        for cid, kind, label, touched, old_title, created in session.execute(
+                select(PolicyChange.id, PolicyChange.kind, PolicyChange.new_label, PolicyChange.touched,
+                       PolicyChange.old_title, PolicyChange.created_at).order_by(PolicyChange.id)):
+            for t in touched or []:
+                if kind == "替代" and not t.startswith(old_title + "#"):
+                    continue  # a new law's own articles were not revised: only the replaced law's are marked
+                revised[t] = {"kind": kind, "label": label, "url": f"/updates/{cid}",
+                              "recorded": created.date().isoformat() if created else ""}
+        dates = {}
+        for title, issued, effective in session.execute(select(Document.title, Document.promulgated,
+                                                               Document.effective).where(Document.kind == "标准")):
+            dates[title] = "，".join(x for x in (f"{issued.isoformat()} 发布" if issued else "",
+                                                f"{effective.isoformat()} 实施" if effective else "") if x)
+        return cls(revised, dates)
+
+    def mark(self, cards: list[Citation]) -> None:
+        """Set ``revised`` on every passage of the cards and ``dates`` on standards' cards."""
+        for card in cards:
+            card.dates = self.dates.get(card.title, "") if card.kind == "标准" else ""
+            for p in card.passages:
+                p.revised = self.revised.get(p.id)
