@@ -1,6 +1,8 @@
 """Limit questions → the row of the limit table that answers them (issue #17): the team's own questions in
 enterprise wording (``corpus/limits/questions.jsonl``: pollutant × source type × standard, with the expected row ids,
-half ``dev`` for choosing, half ``test`` only reported), on the shipped corpus and retrieval.
+half ``dev`` for choosing, half ``test`` only reported), on the shipped corpus and retrieval. Rows whose ``source`` is
+``pdf`` expect a row read from a PDF's table (``ingest/pdf/tables.py``); the others rows of the Markdown standards —
+each split is reported whole and per source.
 
 Reports, per split: Recall@1/@3/@10 of the shipped ranking (what ``ask`` ranks; a question counts when any of its
 expected rows is in the top k) and what a user sees — the answer's decision and whether a cited passage (any card,
@@ -34,10 +36,13 @@ def main() -> None:
     svc.load_indexes(background=False)
     rows = [json.loads(x) for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x.strip()]
     out: dict[str, dict[str, float]] = {}
-    for split in ("dev", "test"):
+    groups = [(split, split, None) for split in ("dev", "test")]
+    groups += [(f"{split} · {name}", split, src) for split in ("dev", "test")
+               for name, src in (("Markdown standards", "md"), ("PDF tables", "pdf"))]
+    for label, split, source in groups:
         if args.split not in ("all", split):
             continue
-        qs = [r for r in rows if r["split"] == split]
+        qs = [r for r in rows if r["split"] == split and source in (None, r.get("source", "md"))]
         at = {1: 0, 3: 0, 10: 0}
         shown = answered = 0
         for r in qs:
@@ -52,7 +57,7 @@ def main() -> None:
             if args.verbose:
                 print(("OK " if rel & set(ids[:3]) else "-- ") + r["question"], "→", ids[:3])
         n = len(qs)
-        out[split] = {"n": n, **{f"recall@{k}": round(v / n, 3) for k, v in at.items()},
+        out[label] = {"n": n, **{f"recall@{k}": round(v / n, 3) for k, v in at.items()},
                       "answered": round(answered / n, 3), "answered_with_the_row": round(shown / n, 3)}
     if args.json:
         print(json.dumps(out, ensure_ascii=False))

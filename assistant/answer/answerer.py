@@ -17,7 +17,7 @@ from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
 from .compose import Answer, compose
 from .context import Earlier, search_text
-from .decide import Thresholds
+from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ class Answerer:
         """The best curated entry when it is not shown but close: confidence in [suggest_threshold, curated threshold)
         (the band chosen on dev, ``scripts/suggest_band.py``) — offered as "您是不是想问"."""
         cur = res.curated
-        if ans.curated is not None or cur is None or not cur.hits or \
+        answered_by_row = res.limit and ans.decision is not Decision.ABSTAIN  # the value asked for is shown
+        if ans.curated is not None or cur is None or not cur.hits or answered_by_row or \
                 cur.confidence < self.settings.answer.suggest_threshold:
             entry = None
         else:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Passage
+from ..ingest.limits import is_table_row
 from ..search.index import Item, SearchIndex
 from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
@@ -269,6 +270,19 @@ def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup:
     return None
 
 
+def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
+    """A question for a limit value whose best passage is a row of a limit table is answered by that row (with the
+    curated entry offered as a related question) unless the entry itself cites that standard: a general curated
+    answer ("锅炉要注意哪些环保要求") does not state the number asked for."""
+    if not result.limit or not result.passages.hits:
+        return False
+    top = result.passages.hits[0].item
+    title, _, key = top.id.rpartition("#")
+    if not is_table_row(key):
+        return False
+    return not any(c.rpartition("#")[0] == title for c in entry.citations)
+
+
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
             index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None
@@ -290,7 +304,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         entry = (curated_rows or {}).get(best.item.target)
         if entry is None and session is not None:
             entry = session.get(CuratedAnswer, best.item.target)
-        if entry is not None and cur.confidence >= thresholds.curated:
+        if entry is not None and cur.confidence >= thresholds.curated and not _row_answers_instead(result, entry):
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
                              "answer_html": to_html(entry.answer),
                              "category": entry.category, "lead_unit": entry.lead_unit, "kind": entry.kind,
@@ -301,7 +315,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                 c = citation_for_id(session, cid, terms, passages_by_id)
                 if c is not None and c.status != "已废止":
                     citations.append(c)
-        for h in cur.hits[1 if curated_block else 0 : 4]:
+        for h in cur.hits[1 if curated_block else 0 : 4]:  # not shown: the best entry leads the related questions
             e = (curated_rows or {}).get(h.item.target)
             if e is None and session is not None:
                 e = session.get(CuratedAnswer, h.item.target)

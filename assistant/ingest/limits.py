@@ -17,9 +17,9 @@ from ..text.pipes import pipe_cells
 from .base import ParsedPassage
 from .pdf.patterns import TABLE
 from .pdf.standard import standard_units
+from .pdf.tables import ROW_SEP
 from .pdf.units import Keys, Unit, chunk_units, finish
 
-ROW_SEP = "·"
 _UNIT = re.compile(r"^(?:单位|计量单位)\s*[:：]\s*(.+)$")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Document, DocumentVersion, PolicyChange
 from ..text.diff import Article, ArticleChange, match_articles, summarize
+from .pdf.tables import ROW_SEP
 
 #: the separator of a version label in a passage address: ``<title>@<label>#<n>``
 VERSION_SEP = "@"
@@ -42,10 +43,11 @@ def passages_of(doc: Document) -> list[dict[str, Any]]:
 
 
 def diff_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[ArticleChange]:
-    """Article diff of two passage lists (regulation articles only when both have them, else every passage)."""
+    """Article diff of two passage lists (regulation articles only when both have them, else every passage but a
+    limit table's row passages, which repeat their table: reading rows from a table is not a change of the text)."""
     def arts(rows: list[dict[str, Any]]) -> list[Article]:
         numbered = [r for r in rows if r.get("article") is not None]
-        use = numbered if numbered else rows
+        use = numbered if numbered else [r for r in rows if ROW_SEP not in str(r["key"])]
         return [Article(str(r["key"]), str(r["text"])) for r in use]
 
     return match_articles(arts(old), arts(new))

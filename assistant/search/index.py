@@ -140,6 +140,15 @@ class SearchIndex:
         #: filter masks of this index by (repealed?, kinds, regions), filled by ``retriever.default_mask``
         self.masks: dict[Any, np.ndarray | None] = {}
 
+    def scope_positions(self) -> dict[str, np.ndarray]:
+        """Positions of the scoped standards' tables and rows (``search/scopes.py``), computed once per index."""
+        pos = getattr(self, "_scope_positions", None)
+        if pos is None:
+            from .scopes import load_scopes, table_positions
+            pos = table_positions(self.items, {s.code for s in load_scopes()})
+            self._scope_positions = pos
+        return pos
+
     def columns(self) -> dict[str, np.ndarray]:
         """Per-item attribute arrays for fast filtering (computed once per index)."""
         cols = getattr(self, "_cols", None)

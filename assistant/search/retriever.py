@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from ..ingest.limits import ROW_SEP, is_table_row
 from ..text.normalize import normalize
 from ..text.synonyms import default_synonyms
 from ..text.tokenize import TokenField
+from . import scopes
 from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
 from .entries import EntryScorer, PassageView, entry_features, entry_table, passage_view, wording_mask
@@ -61,6 +64,8 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
     #: what ordered the passages: "learned" (the ranking model) or "fusion"
     ranking: str = "fusion"
+    #: the question asks for a limit value and the index has limit-table rows (ranked by fusion, rows first)
+    limit: bool = False
 
 
 #: words of a question for a limit value (浓度限值, 一级标准, 去除效率 …)
@@ -68,8 +73,30 @@ LIMIT_CUES = ("限值", "浓度", "排放标准", "一级标准", "二级标准"
               "mg")
 
 
+#: ways of asking for a value: "一级A标准", "要达到多少", "不能超过多少", "控制在多少以下"
+LIMIT_ASKS = re.compile(r"[一二三]级[a-z]?标准|(?:达到|超过|控制在|低于)多少|多少(?:毫克|以下|以内)|排放要求")
+
+
 def asks_for_limit(normalized: str) -> bool:
-    return any(c in normalized for c in LIMIT_CUES)
+    return any(c in normalized for c in LIMIT_CUES) or LIMIT_ASKS.search(normalized) is not None
+
+
+def rows_before_their_table(hits: list[Hit]) -> list[Hit]:
+    """For a limit question the row states the value with its column context, the table passage only repeats it
+    flattened: a table ranked above one of its own rows is moved to just after that row (ranks renumbered)."""
+    out = list(hits)
+    for h in hits:
+        title, _, key = h.item.id.rpartition("#")
+        if is_table_row(key) or not key.startswith(("表", "续表")):
+            continue
+        prefix = f"{h.item.id}{ROW_SEP}"
+        i = out.index(h)
+        j = next((j for j in range(i + 1, len(out)) if out[j].item.id.startswith(prefix)), None)
+        if j is not None:
+            out.insert(j, out.pop(i))
+    for r, h in enumerate(out):
+        h.rank = r + 1
+    return out
 
 
 def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
@@ -267,11 +294,17 @@ class Retriever:
         view: PassageView | None = None
         # a question for a limit value is ranked by fusion: the ranking model never saw limit-table rows and puts
         # articles about discharge in general above the row (chosen on the dev half of corpus/limits/questions.jsonl)
-        by_fusion = rk is None or (passages.has_table_rows and asks_for_limit(pq.normalized))
+        limit_question = passages.has_table_rows and asks_for_limit(pq.normalized)
+        by_fusion = rk is None or limit_question
         if rk is not None:  # its view of the passages also feeds the curated entries' ranking
             ranked, view = self._rank_learned(rk, passages, pq, k, allow, exclude_group)
         if by_fusion:
+            if limit_question:  # a sector's or topic's limits only when the question names it (search/scopes.py)
+                allow = scopes.restrict(allow, len(passages.items), passages.scope_positions(), scopes.load_scopes(),
+                                        pq.expanded)
             ranked = self._rank(passages, pq, k, "passages", allow)
+            if limit_question:
+                ranked.hits = rows_before_their_table(ranked.hits)
         cur = None
         if curated is not None and curated.items:
             cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)
@@ -286,7 +319,8 @@ class Retriever:
                         seen.add(h.item.target)
                         uniq.append(h)
                 cur.hits = uniq[:k]
-        return SearchResult(pq, ranked, cur, include_repealed, ranking="fusion" if by_fusion else "learned")
+        return SearchResult(pq, ranked, cur, include_repealed, ranking="fusion" if by_fusion else "learned",
+                            limit=limit_question)
 
     # -- the learned stage -------------------------------------------------------------------------------------
     def _rank_learned(self, rk: Ranking, index: SearchIndex, pq: PreparedQuery, k: int,

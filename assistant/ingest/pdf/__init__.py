@@ -28,6 +28,7 @@ from .meta import Meta, catalog_title, find_date, issuers, kind_for, standard_co
 from .ocr import OcrReader
 from .patterns import ISSUERS
 from .standard import standard_units
+from .tables import table_row_units
 from .units import Keys, chunk_units, finish
 
 __all__ = ["parse_pdf"]
@@ -89,6 +90,9 @@ def parse_pdf(path: Path, ocr: OcrReader | None = None) -> ParsedDocument:
     if ocr_info is not None:
         meta.extra["ocr"] = ocr_info
     passages = finish(units)
+    if kind == "标准" and code and ocr_info is None:
+        # rows of the limit tables read from the page's ruling lines (a scan has none to read)
+        passages += finish(table_row_units(path, code, units), merge_small=False)
     if not passages:
         raise NoTextLayer(str(path), NO_TEXT_LAYER_MESSAGE)
     return ParsedDocument(

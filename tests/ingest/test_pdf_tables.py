@@ -1,0 +1,68 @@
+"""Limit tables of the standards' PDFs read as grids (issue #17.2): each row a passage with its caption, unit and
+column headers, merged header cells spread over their columns, superscripts kept, open-sided tables widened to their
+rules, side-by-side lists unfolded — measured on the real PDFs in ``../shared/data/standards``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.ingest.limits import is_table_row
+from assistant.ingest.pdf import parse_pdf
+from assistant.ingest.pdf.tables import _caption, _header_rows, _side_by_side, row_text
+
+STANDARDS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "standards"
+
+
+def _rows(name: str) -> dict[str, str]:
+    path = STANDARDS / name
+    if not path.is_file():
+        pytest.skip(f"{path} missing")
+    return {p.key: p.text for p in parse_pdf(path).passages if is_table_row(p.key)}
+
+
+def test_boiler_limits_keep_the_merged_header_and_the_monitoring_place() -> None:
+    rows = _rows("GB-13271-2014.pdf")
+    assert rows["表2·3"] == ("GB 13271-2014 表2 新建锅炉大气污染物排放浓度限值｜单位：mg/m3｜污染物项目：氮氧化物｜"
+                            "限值·燃煤锅炉：300｜限值·燃油锅炉：250｜限值·燃气锅炉：200｜污染物排放监控位置：烟囱或烟道")
+    # "—" (not applicable) cells are left out; a value merged over three columns is stated for each
+    assert "燃油锅炉" not in rows["表1·4"] and "限值·燃气锅炉：≤1" in rows["表1·5"]
+    assert not any(k.startswith(("表4·", "表5·")) for k in rows)  # a sideways table and a list of methods: no rows
+
+
+def test_open_sided_tables_side_by_side_lists_and_superscripts() -> None:
+    rows = _rows("GB-18918-2002.pdf")
+    # 表4 has no outer side rules: its 序号 and 三级标准 columns are recovered
+    assert rows["表4·2"].endswith("控制项目：硫化氢｜一级标准：0.03｜二级标准：0.06｜三级标准：0.32")
+    # 表3 prints 43 items in two halves side by side: one list, left half first
+    assert sum(k.startswith("表3·") for k in rows) == 43 and "苯｜标准值：0.1" in rows["表3·25"]
+    assert "一级标准·A标准：10³" in rows["表1·13"]  # 10 with a raised 3, not "103"
+    assert "三级标准：120①" in rows["表1·1"]  # the footnote mark stays a mark
+    # a cell merged downwards (总磷 over its two construction periods) is stated in both rows
+    assert "总磷" in rows["表1·9"] and "总磷" in rows["表1·10"] and "2006年1月1日起建设的" in rows["表1·10"]
+
+
+def test_appendix_table_numbers() -> None:
+    rows = _rows("GB-37822-2019.pdf")
+    assert "排放限值：10｜特别排放限值：6" in rows["表A.1·1"] and "单位：mg/m3" in rows["表A.1·1"]
+
+
+def test_caption_unit_and_continuation() -> None:
+    assert _caption("正文\n表1 在用锅炉大气污染物排放浓度限值\n单位：mg/m3") == (
+        "1", "表1 在用锅炉大气污染物排放浓度限值", "mg/m3", False)
+    assert _caption("表 4 厂界废气排放最高允许浓度 单位 mg/m3") == ("4", "表4 厂界废气排放最高允许浓度", "mg/m3", False)
+    assert _caption("GB 8702—2014\n表1 公众曝露控制限值（续）")[3] is True
+    assert _caption("ＧＢ １２３４８\n续表") == ("", "", "", True)
+    assert _caption("本页没有表题") is None
+
+
+def test_header_rows_and_row_text() -> None:
+    grid = [["污染物", "限值", "限值"], ["", "新建", "现有"], ["总汞", "0.001", "0.005"]]
+    assert _header_rows(grid) == 2
+    assert _header_rows([["MW", "<0.7", "1.4"], ["m", "20", "25"]]) == 0  # laid out sideways: no header
+    header, body = _side_by_side(["序号", "项目", "值", "序号", "项目", "值"],
+                                 [["1", "甲", "1", "3", "丙", "3"], ["2", "乙", "2", "", "", ""]])
+    assert header == ["序号", "项目", "值"] and [r[1] for r in body] == ["甲", "乙", "丙", ""]  # left half first
+    assert row_text("GB 1-2000", "表1 示例", "mg/L", ["项目", "值"], ["注：本表说明", "注：本表说明"]) is None
+    assert row_text("GB 1-2000", "表1 示例", "mg/L", ["项目", "值"], ["总汞", "—"]) is None  # states no value

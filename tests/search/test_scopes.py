@@ -1,0 +1,64 @@
+"""Whom a standard's limits apply to (issue #17): a sector's or topic's tables and rows rank for a limit question
+only when the question names the sector or topic; a table ranked above its own row goes after it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.ingest.versions import diff_rows
+from assistant.search.index import Item
+from assistant.search.retriever import Hit, asks_for_limit, rows_before_their_table
+from assistant.search.scopes import load_scopes, parse_scopes, restrict, table_positions
+from assistant.text.diff import summarize
+
+SCOPES = parse_scopes("# 注释\nGB 18918-2002\t行业\t污水处理厂 污泥 一级A\nGB 8702-2014\t专项\t电磁 工频\n")
+ITEMS = [Item(id=i, title=i.split("#")[0], text="") for i in (
+    "GB 8978-1996 污水综合排放标准#表4·14",
+    "GB 18918-2002 城镇污水处理厂污染物排放标准#表1",
+    "GB 18918-2002 城镇污水处理厂污染物排放标准#表1·1",
+    "GB 18918-2002 城镇污水处理厂污染物排放标准#4.1.2",
+    "GB 8702-2014 电磁环境控制限值#表1·3",
+)]
+
+
+def test_a_sector_standard_needs_its_sector_named() -> None:
+    pos = table_positions(ITEMS, {s.code for s in SCOPES})
+    allowed = restrict(None, len(ITEMS), pos, SCOPES, "新建企业cod一级标准是多少")
+    assert allowed is not None
+    # the comprehensive standard stays; the sewage plants' table and row go; their clause stays; the EM row goes
+    assert allowed.tolist() == [True, False, False, True, False]
+    named = restrict(None, len(ITEMS), pos, SCOPES, "城镇污水处理厂出水cod一级a是多少")
+    assert named is not None and named.tolist() == [True, True, True, True, False]
+    base = np.array([False, True, True, True, True])
+    assert restrict(base, len(ITEMS), pos, SCOPES, "工频电场强度限值").tolist() == [False, False, False, True, True]
+
+
+def test_the_shipped_scope_table_reads() -> None:
+    codes = {s.code: s for s in load_scopes()}
+    assert {"GB 18918-2002", "GB 13271-2014", "GB 8702-2014"} <= set(codes)
+    assert "GB 8978-1996" not in codes and "GB 16297-1996" not in codes  # the comprehensive standards apply anywhere
+    assert codes["GB 13271-2014"].applies("燃气锅炉氮氧化物") and not codes["GB 13271-2014"].applies("电镀废水总铬")
+
+
+def test_a_table_goes_after_its_own_row() -> None:
+    hits = [Hit(ITEMS[i], 1.0 - i / 10, 0.0, None, r + 1) for r, i in enumerate([1, 0, 2, 3])]
+    out = rows_before_their_table(hits)
+    assert [h.item.id.rpartition("#")[2] for h in out] == ["表4·14", "表1·1", "表1", "4.1.2"]
+    assert [h.rank for h in out] == [1, 2, 3, 4]
+    alone = [Hit(ITEMS[1], 1.0, 0.0, None, 1), Hit(ITEMS[0], 0.5, 0.0, None, 2)]  # no row of it listed: stays first
+    assert [h.item.id for h in rows_before_their_table(alone)] == [ITEMS[1].id, ITEMS[0].id]
+
+
+def test_ways_of_asking_for_a_value() -> None:
+    assert asks_for_limit("城镇污水处理厂一级a标准cod是多少") and asks_for_limit("蓄电池厂废水总铅要达到多少")
+    assert asks_for_limit("新上的燃油锅炉颗粒物要控制在多少以下")
+    assert not asks_for_limit("罚款标准是多少") and not asks_for_limit("环评批了以后换了个厂址要重新做吗")
+
+
+def test_rows_read_from_a_table_are_not_a_change_of_the_text() -> None:
+    old = [{"key": "表1", "article": None, "text": "表1 示例 总汞 0.001"}, {"key": "4.1", "article": None, "text": "要求"}]
+    new = old + [{"key": "表1·1", "article": None, "text": "GB 1 表1 示例｜项目：总汞｜值：0.001"}]
+    counts = summarize(diff_rows(old, new))
+    assert not any(counts[k] for k in ("added", "removed", "changed", "renumbered"))
+    changed = [dict(old[0], text="表1 示例 总汞 0.002")] + old[1:] + new[2:]
+    assert summarize(diff_rows(old, changed))["changed"] == 1
