@@ -56,6 +56,8 @@ class Citation:
     limit: dict[str, Any] | None = None
     #: a standard's dates as shown on its card: "1996-10-04 发布，1998-01-01 实施" ("" for other documents)
     dates: str = ""
+    #: the document's text was read from a scan by OCR: the card says its numbers may be misread
+    ocr: bool = False
     #: the latest recorded change of this passage (政策速递): {"kind", "label" (the new version's date), "url",
     #: "recorded" (the day the new text was ingested)}; shown as 本条已修订
     revised: dict[str, Any] | None = None
@@ -113,7 +115,8 @@ class Citation:
                 "snippet": self.snippet, "highlights": self.highlights,
                 "score": None if self.score is None else round(self.score, 4),
                 "answer_sentence": self.answer_sentence, "parts": [p.part_dict() for p in self.passages],
-                "revised": next((p.revised for p in self.passages if p.revised), None), "dates": self.dates}
+                "revised": next((p.revised for p in self.passages if p.revised), None), "dates": self.dates,
+                "ocr": self.ocr}
 
 
 def group_by_document(citations: list[Citation]) -> list[Citation]:

@@ -1,5 +1,5 @@
 """What the corpus says about a cited passage beyond its text: the latest recorded change (政策速递: 本条已修订) and,
-for a standard, when it was issued and took effect. Read once per loaded index (both change only when documents
+for a standard, when it was issued and took effect, and whether its text was read from a scan. Read once per loaded index (both change only when documents
 are ingested, which is followed by an index build), never per answer."""
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ class CorpusNotes:
     revised: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: standard title → "1996-10-04 发布，1998-01-01 实施"
     dates: dict[str, str] = field(default_factory=dict)
+    #: titles of the documents whose text was read from a scan by OCR (their numbers may be misread)
+    scanned: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, session: Session) -> CorpusNotes:
@@ -35,15 +37,20 @@ class CorpusNotes:
                 revised[t] = {"kind": kind, "label": label, "url": f"/updates/{cid}",
                               "recorded": created.date().isoformat() if created else ""}
         dates = {}
-        for title, issued, effective in session.execute(select(Document.title, Document.promulgated,
-                                                               Document.effective).where(Document.kind == "标准")):
+        scanned = set()
+        for title, issued, effective, extra in session.execute(
+                select(Document.title, Document.promulgated, Document.effective, Document.extra)
+                .where(Document.kind == "标准")):
             dates[title] = "，".join(x for x in (f"{issued.isoformat()} 发布" if issued else "",
                                                 f"{effective.isoformat()} 实施" if effective else "") if x)
-        return cls(revised, dates)
+            if (extra or {}).get("ocr"):
+                scanned.add(title)
+        return cls(revised, dates, frozenset(scanned))
 
     def mark(self, cards: list[Citation]) -> None:
-        """Set ``revised`` on every passage of the cards and ``dates`` on standards' cards."""
+        """Set ``revised`` on every passage of the cards, ``dates`` and ``ocr`` on standards' cards."""
         for card in cards:
             card.dates = self.dates.get(card.title, "") if card.kind == "标准" else ""
+            card.ocr = card.title in self.scanned
             for p in card.passages:
                 p.revised = self.revised.get(p.id)

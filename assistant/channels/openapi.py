@@ -152,6 +152,7 @@ OPENAPI: dict[str, Any] = {
             "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮第一个片段"},
             "revised": _REVISED,
             "dates": {"type": "string", "description": "标准的发布、实施日期，如“1996-10-04 发布，1998-01-01 实施”；其他文件为空"},
+            "ocr": {"type": "boolean", "description": "标准文本由扫描件 OCR 识别（数字可能有误，卡片上会提示以正式文本为准）"},
             "parts": {"type": "array", "minItems": 1, "description": "本卡片引用的同一文件的全部片段，第一个即卡片本身",
                       "items": {"$ref": "#/components/schemas/CitationPart"}}}},
         "CitationPart": {"type": "object", "properties": {

@@ -99,6 +99,36 @@ def rows_before_their_table(hits: list[Hit]) -> list[Hit]:
     return out
 
 
+#: which sources a limit table is for, as its caption says, and how a question says which it means: new sources
+#: (建成 after the standard) and existing ones have separate tables (GB 13271 表1/表2, GB 16297 表1/表2); the special
+#: limits (特别排放限值) bind key regions only, so they are for questions that name them
+_NEW = re.compile(r"新建|新上|新改扩建|新污染源|新项目|新装|新增")
+_OLD = re.compile(r"现有|在用|老厂|已建|已有|老的|旧的")
+_SPECIAL = re.compile(r"特别排放|重点地区|重点区域|特别限值")
+
+
+def _period_rank(caption: str, question: str) -> int:
+    """0 when the table's caption fits what the question says of its source, 1 when it names another kind."""
+    new_q, old_q = bool(_NEW.search(question)), bool(_OLD.search(question))
+    miss = 0
+    if new_q != old_q:  # the question names one kind of source
+        miss += bool((_OLD if new_q else _NEW).search(caption)) and not (_NEW if new_q else _OLD).search(caption)
+    if _SPECIAL.search(caption) and not _SPECIAL.search(question):
+        miss += 1
+    return int(miss > 0)
+
+
+def tables_for_the_source(hits: list[Hit], question: str) -> list[Hit]:
+    """For a limit question, the rows of tables for another kind of source (现有 vs 新建, 特别排放限值 when no key
+    region is named) go after the other rows (stable: the order within each group is kept; ranks renumbered)."""
+    keyed = [(_period_rank(h.item.heading, question) if is_table_row(h.item.id.rpartition("#")[2]) else 0, i, h)
+             for i, h in enumerate(hits)]
+    out = [h for _m, _i, h in sorted(keyed, key=lambda x: (x[0], x[1]))]
+    for r, h in enumerate(out):
+        h.rank = r + 1
+    return out
+
+
 def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
     """Logistic-regression coefficients per (index, mode), fitted on dev data by ``scripts/calibrate.py``,
     with the id of the encoder they were fitted for."""
@@ -304,7 +334,7 @@ class Retriever:
                                         pq.expanded)
             ranked = self._rank(passages, pq, k, "passages", allow)
             if limit_question:
-                ranked.hits = rows_before_their_table(ranked.hits)
+                ranked.hits = rows_before_their_table(tables_for_the_source(ranked.hits, pq.normalized))
         cur = None
         if curated is not None and curated.items:
             cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)

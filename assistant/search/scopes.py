@@ -6,7 +6,8 @@ two are not applied to the same source (综合标准与行业标准不交叉执�
 GB 8978, not from the municipal sewage plants' table, unless the question names a sewage plant. The team's table
 ``corpus/limits/scopes.tsv`` lists each scoped standard with the words that name its sector or topic; when a limit
 question names none of them, the standard's tables and their rows are left out of that question's ranking (its
-clauses stay).
+clauses stay). The comprehensive standards are listed by medium (水 / 气): they stay unless the question names the
+other medium and not theirs ("甲苯 废水" is not answered from the air standard's table).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import numpy as np
 
 from ..ingest.limits import is_table_row
 
+#: a comprehensive standard's kind in the table: it applies anywhere, unless the question names only another medium
+MEDIUM = "介质"
 SCOPES_FILE = Path(__file__).resolve().parents[2] / "corpus" / "limits" / "scopes.tsv"
 
 
@@ -68,7 +71,9 @@ def table_positions(items: list[Any], codes: set[str]) -> dict[str, np.ndarray]:
 def restrict(allow: np.ndarray | None, n: int, positions: dict[str, np.ndarray], scopes: tuple[Scope, ...],
              text: str) -> np.ndarray | None:
     """``allow`` without the tables and rows of the scoped standards that ``text`` does not name."""
-    drop = [positions[s.code] for s in scopes if s.code in positions and not s.applies(text)]
+    named_media = {s.code for s in scopes if s.kind == MEDIUM and s.applies(text)}
+    drop = [positions[s.code] for s in scopes if s.code in positions and not s.applies(text)
+            and (s.kind != MEDIUM or named_media)]
     if not drop:
         return allow
     out = np.ones(n, dtype=bool) if allow is None else allow.copy()

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.ingest.limits import is_table_row
 from assistant.ingest.pdf import parse_pdf
-from assistant.ingest.pdf.tables import _caption, _header_rows, _side_by_side, row_text
+from assistant.ingest.pdf.tables import _header_rows, _side_by_side, caption_of, row_text
 
 STANDARDS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "standards"
 
@@ -49,12 +49,12 @@ def test_appendix_table_numbers() -> None:
 
 
 def test_caption_unit_and_continuation() -> None:
-    assert _caption("正文\n表1 在用锅炉大气污染物排放浓度限值\n单位：mg/m3") == (
+    assert caption_of("正文\n表1 在用锅炉大气污染物排放浓度限值\n单位：mg/m3") == (
         "1", "表1 在用锅炉大气污染物排放浓度限值", "mg/m3", False)
-    assert _caption("表 4 厂界废气排放最高允许浓度 单位 mg/m3") == ("4", "表4 厂界废气排放最高允许浓度", "mg/m3", False)
-    assert _caption("GB 8702—2014\n表1 公众曝露控制限值（续）")[3] is True
-    assert _caption("ＧＢ １２３４８\n续表") == ("", "", "", True)
-    assert _caption("本页没有表题") is None
+    assert caption_of("表 4 厂界废气排放最高允许浓度 单位 mg/m3") == ("4", "表4 厂界废气排放最高允许浓度", "mg/m3", False)
+    assert caption_of("GB 8702—2014\n表1 公众曝露控制限值（续）")[3] is True
+    assert caption_of("ＧＢ １２３４８\n续表") == ("", "", "", True)
+    assert caption_of("本页没有表题") is None
 
 
 def test_header_rows_and_row_text() -> None:

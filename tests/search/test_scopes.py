@@ -36,7 +36,8 @@ def test_a_sector_standard_needs_its_sector_named() -> None:
 def test_the_shipped_scope_table_reads() -> None:
     codes = {s.code: s for s in load_scopes()}
     assert {"GB 18918-2002", "GB 13271-2014", "GB 8702-2014"} <= set(codes)
-    assert "GB 8978-1996" not in codes and "GB 16297-1996" not in codes  # the comprehensive standards apply anywhere
+    # the comprehensive standards are listed by medium only: they apply to any sector
+    assert codes["GB 8978-1996"].kind == codes["GB 16297-1996"].kind == "介质"
     assert codes["GB 13271-2014"].applies("燃气锅炉氮氧化物") and not codes["GB 13271-2014"].applies("电镀废水总铬")
 
 
@@ -62,3 +63,29 @@ def test_rows_read_from_a_table_are_not_a_change_of_the_text() -> None:
     assert not any(counts[k] for k in ("added", "removed", "changed", "renumbered"))
     changed = [dict(old[0], text="表1 示例 总汞 0.002")] + old[1:] + new[2:]
     assert summarize(diff_rows(old, changed))["changed"] == 1
+
+
+def test_comprehensive_standards_by_medium() -> None:
+    scopes = parse_scopes("GB 8978-1996\t介质\t废水 污水\nGB 16297-1996\t介质\t废气 排气筒\n")
+    items = [Item(id=i, title=i.split("#")[0], text="") for i in (
+        "GB 8978-1996 污水综合排放标准#表4·30", "GB 16297-1996 大气污染物综合排放标准#表2·22")]
+    pos = table_positions(items, {s.code for s in scopes})
+    assert restrict(None, 2, pos, scopes, "甲苯废水排放限值").tolist() == [True, False]  # water named: no air rows
+    assert restrict(None, 2, pos, scopes, "排气筒甲苯浓度限值").tolist() == [False, True]
+    assert restrict(None, 2, pos, scopes, "甲苯排放限值是多少") is None  # no medium named: both stay
+
+
+def test_rows_of_the_tables_for_the_source_the_question_names() -> None:
+    from assistant.search.retriever import tables_for_the_source
+
+    def row(key: str, caption: str) -> Item:
+        return Item(id=f"GB 1-2000 示例标准#{key}", title="GB 1-2000 示例标准", text="", heading=caption)
+
+    old, new, special = row("表1·3", "表1 现有污染源排放限值"), row("表2·3", "表2 新污染源排放限值"), \
+        row("表3·3", "表3 大气污染物特别排放限值")
+    hits = [Hit(it, 1.0, 0.0, None, r + 1) for r, it in enumerate([old, special, new])]
+    ids = [h.item.id.rpartition("#")[2] for h in tables_for_the_source(hits, "新建企业甲苯排放浓度限值")]
+    assert ids == ["表2·3", "表1·3", "表3·3"]  # the new sources' row first; the special limits only when asked
+    ids = [h.item.id.rpartition("#")[2] for h in tables_for_the_source(hits, "重点地区现有企业甲苯特别排放限值")]
+    assert ids == ["表1·3", "表3·3", "表2·3"]
+    assert [h.item.id for h in tables_for_the_source(hits[:1] + hits[2:], "甲苯排放浓度限值")] == [old.id, new.id]

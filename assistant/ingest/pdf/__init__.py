@@ -25,10 +25,10 @@ from .catalog import article_units, catalog_rows
 from .clean import is_cover_boilerplate, join_broken, strip_furniture
 from .extract import NO_TEXT_LAYER_MESSAGE, read_pages
 from .meta import Meta, catalog_title, find_date, issuers, kind_for, standard_code, standard_name
-from .ocr import OcrReader
+from .ocr import OcrPage, OcrReader
 from .patterns import ISSUERS
+from .rows import table_row_units
 from .standard import standard_units
-from .tables import table_row_units
 from .units import Keys, chunk_units, finish
 
 __all__ = ["parse_pdf"]
@@ -43,6 +43,7 @@ def parse_pdf(path: Path, ocr: OcrReader | None = None) -> ParsedDocument:
     kind = kind_for(path)
     code = standard_code(path.stem)
     ocr_info: dict[str, object] | None = None
+    pages: list[OcrPage] = []
     try:
         raw_pages = read_pages(path, positional=kind == "标准")
     except NoTextLayer:
@@ -90,9 +91,10 @@ def parse_pdf(path: Path, ocr: OcrReader | None = None) -> ParsedDocument:
     if ocr_info is not None:
         meta.extra["ocr"] = ocr_info
     passages = finish(units)
-    if kind == "标准" and code and ocr_info is None:
-        # rows of the limit tables read from the page's ruling lines (a scan has none to read)
-        passages += finish(table_row_units(path, code, units), merge_small=False)
+    if kind == "标准" and code:
+        # rows of the limit tables, read from the pages' ruling lines (a scan's: found in its images)
+        passages += finish(table_row_units(path, code, units, scanned=pages if ocr_info is not None else None),
+                           merge_small=False)
     if not passages:
         raise NoTextLayer(str(path), NO_TEXT_LAYER_MESSAGE)
     return ParsedDocument(

@@ -21,17 +21,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .rules import ruling_lines
+
 log = logging.getLogger(__name__)
 
 DPI = 200
 
 
+Box = tuple[float, float, float, float, str]  # x0, top, x1, bottom (pixels at DPI), text
+Rule = tuple[float, float, float, float]  # x0, top, x1, bottom: a horizontal (top == bottom) or vertical rule
+
+
 @dataclass(frozen=True)
 class OcrPage:
-    """One page's lines (reading order: top to bottom, left to right) and the engine's mean confidence (0–1)."""
+    """One page's lines (reading order: top to bottom, left to right), the engine's mean confidence (0–1), and for
+    reading its tables (``tables.py``) the text boxes and the page's ruling lines (pixels at :data:`DPI`)."""
 
     lines: list[str]
     confidence: float
+    boxes: tuple[Box, ...] = ()
+    rules: tuple[Rule, ...] = ()
 
 
 class OcrEngine(Protocol):
@@ -72,12 +81,14 @@ class RapidOcrEngine:
         with self._lock:
             result, _ = self._ocr(png)
         boxes = []
+        found: list[Box] = []
         for box, text, score in result or []:
-            ys = [p[1] for p in box]
-            xs = [p[0] for p in box]
+            ys = [float(p[1]) for p in box]
+            xs = [float(p[0]) for p in box]
             boxes.append((min(ys), min(xs), max(ys) - min(ys), str(text), float(score)))
+            found.append((min(xs), min(ys), max(xs), max(ys), str(text)))
         lines, conf = _group_lines(boxes)
-        return OcrPage(lines, conf)
+        return OcrPage(lines, conf, tuple(found))
 
 
 class TesseractEngine:
@@ -90,21 +101,24 @@ class TesseractEngine:
     def read(self, png: bytes) -> OcrPage:
         out = subprocess.run(["tesseract", "stdin", "stdout", "-l", "chi_sim", "--psm", "6", "tsv"], input=png,
                              capture_output=True, check=True, timeout=300).stdout.decode("utf-8", "replace")
-        words: dict[tuple[str, str, str], list[tuple[float, float, float, str, float]]] = {}
+        words: dict[tuple[str, str, str], list[tuple[float, float, float, str, float, float]]] = {}
         for row in out.splitlines()[1:]:
             f = row.split("\t")
             if len(f) < 12 or not f[11].strip() or float(f[10]) < 0:
                 continue
             key = (f[2], f[3], f[4])  # block, paragraph, line
-            words.setdefault(key, []).append((float(f[7]), float(f[6]), float(f[9]), f[11], float(f[10]) / 100))
+            words.setdefault(key, []).append((float(f[7]), float(f[6]), float(f[9]), f[11], float(f[10]) / 100,
+                                              float(f[6]) + float(f[8])))
         boxes = []
+        found: list[Box] = []
         for ws in words.values():
             ws.sort(key=lambda w: w[1])
             text = "".join(w[3] for w in ws)  # chi_sim splits every character into a "word"
-            boxes.append((min(w[0] for w in ws), ws[0][1], max(w[2] for w in ws), text,
-                          sum(w[4] for w in ws) / len(ws)))
+            top, height = min(w[0] for w in ws), max(w[2] for w in ws)
+            boxes.append((top, ws[0][1], height, text, sum(w[4] for w in ws) / len(ws)))
+            found.append((ws[0][1], top, max(w[5] for w in ws), top + height, text))
         lines, conf = _group_lines(boxes)
-        return OcrPage(lines, conf)
+        return OcrPage(lines, conf, tuple(found))
 
 
 class OcrUnavailable(Exception):
@@ -161,18 +175,23 @@ class OcrReader:
         return [self.read(png) for png in render_pages(path)]
 
     def read(self, png: bytes) -> OcrPage:
+        """The page's OCR result from the cache, else from the engine (with the page's ruling lines), then cached.
+        An entry cached before text boxes were kept is read again once."""
         self.pages_total += 1
         h = hashlib.sha256(png).hexdigest()
         if self._conn is not None:
             row = self._conn.execute("SELECT page FROM ocr WHERE engine=? AND h=?", (self.engine.id, h)).fetchone()
             if row is not None:
                 d: dict[str, Any] = json.loads(row[0])
-                return OcrPage(list(d["lines"]), float(d["confidence"]))
+                if "boxes" in d:
+                    return OcrPage(list(d["lines"]), float(d["confidence"]),
+                                   tuple(tuple(b) for b in d["boxes"]),  # type: ignore[misc]
+                                   tuple(ruling_lines(png)[0]))  # cheap (~0.1 s a page): not cached
         page = self.engine.read(png)
         self.pages_read += 1
         if self._conn is not None:
             self._conn.execute("INSERT OR REPLACE INTO ocr VALUES (?, ?, ?)",
-                               (self.engine.id, h, json.dumps({"lines": page.lines, "confidence": page.confidence},
-                                                              ensure_ascii=False)))
+                               (self.engine.id, h, json.dumps({"lines": page.lines, "confidence": page.confidence,
+                                                               "boxes": page.boxes}, ensure_ascii=False)))
             self._conn.commit()
-        return page
+        return OcrPage(page.lines, page.confidence, page.boxes, tuple(ruling_lines(png)[0]))

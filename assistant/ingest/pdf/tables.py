@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from .patterns import CJK, TABLE
-from .units import Unit
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +29,12 @@ _UNIT = re.compile(r"[（(]?\s*单位\s*[:：]?\s*(.+?)\s*[）)]?$")
 _CJK_CHAR = re.compile(f"[{CJK}（）]")
 #: a cell that states a value: a number (with its comparison, range, footnote), a dash for "not applicable"
 _VALUE = re.compile(r"^(?:[<>≤≥~～±+\-—－.\d\s()（）/×%①-⑩*]*\d|[-—－/]+$|不得检出)")
+_CONTINUED = re.compile(r"续表([A-Z]?\.?\d{1,2}(?:\.\d{1,2})?)|表([A-Z]?\.?\d{1,2})[（(]续[）)]")
 _KEEP = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺①②③④⑤⑥⑦⑧⑨⑩")
 #: separates a row's number from its table's in a row key (``表4·12``)
 ROW_SEP = "·"
+#: longest column name of a table read right (characters; GB 18918 表6 has one of 32)
+MAX_HEADER = 40
 #: how far above a table its caption may sit (points)
 CAPTION_SPAN = 70.0
 
@@ -101,7 +103,7 @@ def _inside(c: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
     return box[0] <= x < box[2] and box[1] <= y < box[3]
 
 
-def _grid(table: Any, chars: list[dict[str, Any]]) -> list[list[str]]:
+def grid_of(table: Any, chars: list[dict[str, Any]]) -> list[list[str]]:
     """The table's cells as a full grid: a merged cell's text in every position it covers."""
     rows = table.rows
     ncols = max(len(r.cells) for r in rows)
@@ -163,13 +165,15 @@ def _columns(header: list[list[str]]) -> list[str]:
     return names
 
 
-def _caption(above: str) -> tuple[str, str, str, bool] | None:
+def caption_of(above: str) -> tuple[str, str, str, bool] | None:
     """(number, caption, unit, continued) from the text lines above a table, or None without a caption."""
     lines = [unicodedata.normalize("NFKC", x).strip() for x in above.splitlines() if x.strip()]
     for k in range(len(lines) - 1, -1, -1):
         line = lines[k]
         if line.replace(" ", "") == "续表":
             return "", "", "", True
+        if (c := _CONTINUED.fullmatch(line.replace(" ", ""))) is not None:
+            return c.group(1), "", "", True
         m = TABLE.match(line)
         if m is None:
             continue
@@ -235,22 +239,37 @@ def pdf_grids(path: Path) -> list[Grid]:
             for found in tables:
                 top = found.bbox[1]
                 above = page.crop((0, max(0.0, top - CAPTION_SPAN), page.width, top)).extract_text() or ""
-                cap = _caption(above)
+                cap = caption_of(above)
                 if cap is None:
                     continue
-                number, caption, unit, continued = cap
-                grid = _grid(_widened(page, found), page.chars)
-                n = _header_rows(grid)
-                if continued and grids and (not number or number == grids[-1].number):
-                    prev = grids[-1]
-                    _h, body = _side_by_side(_columns(grid[:n]) if n else prev.header, grid[n:])
-                    prev.rows.extend(line for line in body if len(line) == len(prev.header))
-                    continue
-                if continued or not number or n == 0:
-                    continue
-                header, body = _side_by_side(_columns(grid[:n]), grid[n:])
-                grids.append(Grid(number, caption, unit, header, body, pno + 1))
+                grid = grid_of(_widened(page, found), page.chars)
+                add_table(grids, grid, cap, pno + 1)
     return grids
+
+
+def add_table(grids: list[Grid], grid: list[list[str]], cap: tuple[str, str, str, bool], page: int) -> None:
+    """A table read from a page: a new captioned table with a header, or the continuation of the previous one."""
+    number, caption, unit, continued = cap
+    n = _header_rows(grid)
+    if continued and grids and (not number or number == grids[-1].number):
+        prev = grids[-1]
+        _h, body = _side_by_side(_columns(grid[:n]) if n else prev.header, grid[n:])
+        prev.rows.extend(line for line in body if len(line) == len(prev.header))
+        return
+    if continued or not number or n == 0:
+        return
+    header, body = _side_by_side(_columns(grid[:n]), grid[n:])
+    if _plausible(header, body):
+        grids.append(Grid(number, caption, unit, header, body, page))
+
+
+def _plausible(header: list[str], body: list[list[str]]) -> bool:
+    """A header read right names every column that holds values, in a few words. A misread grid (a diagonal header
+    cell, a scan's lost rule) gives a column without a name or a "name" that is a paragraph — and a row whose value
+    sits under the wrong column is worse than no row: such a table keeps its table passage only."""
+    if any(len(h) > MAX_HEADER or any(_is_value(part) for part in h.split("·")) for h in header):
+        return False  # a paragraph, or values taken for the header (a data row read as a header row)
+    return all(h or not any(j < len(line) and line[j].strip() for line in body) for j, h in enumerate(header))
 
 
 #: columns that number the rows, not part of what a row states
@@ -267,7 +286,7 @@ def row_text(code: str, caption: str, unit: str, header: list[str], cells: list[
     kept: list[tuple[str, str]] = []
     for h, c in zip(header, cells):
         c = c.strip()
-        if c in _NOT_APPLICABLE or h in _NUMBERING or (kept and kept[-1] == (h, c)):
+        if c in _NOT_APPLICABLE or h in _NUMBERING or h.startswith("序") or (kept and kept[-1] == (h, c)):
             continue
         kept.append((h, c))
     values = [c for h, c in kept[1:] if _is_value(c)]
@@ -276,23 +295,3 @@ def row_text(code: str, caption: str, unit: str, header: list[str], cells: list[
     parts = [f"{code} {caption}".strip()] + ([f"单位：{unit}"] if unit else [])
     parts += [f"{h}：{c}" if h else c for h, c in kept]
     return "｜".join(parts)
-
-
-def table_row_units(path: Path, code: str, units: list[Unit]) -> list[Unit]:
-    """The rows of the PDF's captioned limit tables as units keyed ``表1·2`` (the table's key, the row's number), at
-    the line of their table passage so the document page shows them with it."""
-    line_of = {u.key: u.line for u in units}
-    out: list[Unit] = []
-    used: set[str] = set()
-    for grid in pdf_grids(path):
-        table = f"表{grid.number}"
-        if table in used:  # the same number twice (a misread caption): keep the first table's rows only
-            continue
-        used.add(table)
-        n = 0
-        for cells in grid.rows:
-            text = row_text(code, grid.caption, grid.unit, grid.header, cells)
-            if text is not None:
-                n += 1
-                out.append(Unit(f"{table}{ROW_SEP}{n}", [text], line_of.get(table, 0), grid.caption))
-    return out

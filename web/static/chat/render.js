@@ -200,6 +200,10 @@ function renderCitation(c) {
     appendHighlighted(snippet, str(p.snippet), p.highlights);
     bodyEl.appendChild(snippet);
   });
+  if (c.ocr) { // a scanned standard read by OCR: a digit may be misread
+    bodyEl.appendChild(el("p", { className: "citation-ocr", "data-testid": "citation-ocr",
+      text: "本文由扫描件识别，数字可能有误，请以正式文本为准。" }));
+  }
   var foot = el("div");
   if (c.kind) {
     foot.appendChild(el("span", { className: "citation-kind", text: str(c.kind) + (c.dates ? "（" + str(c.dates) + "）" : "") }));
