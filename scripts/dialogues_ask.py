@@ -41,7 +41,7 @@ def main() -> None:
                 svc.ask(t, channel="api", session_id=f"eval-{r['id']}")
             for how, session in (("ask in session", f"eval-{r['id']}"), ("last turn alone", f"alone-{r['id']}")):
                 ans = svc.ask(r["turns"][-1], channel="api", session_id=session).answer
-                got = [c.id for c in ans.citations[:5]]
+                got = [i for c in ans.citations for i in c.ids][:5]  # every passage of the cards, in order
                 acc.setdefault((r["split"], kind, how), []).append(len(rel & set(got)) / len(rel))
         print("| split | last turn | n | Recall@5, asked in its session | Recall@5, asked alone |")
         print("|---|---|---|---|---|")
