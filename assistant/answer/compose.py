@@ -58,6 +58,8 @@ class Citation:
     dates: str = ""
     #: the document's text was read from a scan by OCR: the card says its numbers may be misread
     ocr: bool = False
+    #: the OCR engine's mean confidence (0–1) over the scan's pages (None: not a scan)
+    ocr_confidence: float | None = None
     #: the latest recorded change of this passage (政策速递): {"kind", "label" (the new version's date), "url",
     #: "recorded" (the day the new text was ingested)}; shown as 本条已修订
     revised: dict[str, Any] | None = None
@@ -116,7 +118,7 @@ class Citation:
                 "score": None if self.score is None else round(self.score, 4),
                 "answer_sentence": self.answer_sentence, "parts": [p.part_dict() for p in self.passages],
                 "revised": next((p.revised for p in self.passages if p.revised), None), "dates": self.dates,
-                "ocr": self.ocr}
+                "ocr": self.ocr, "ocr_confidence": self.ocr_confidence}
 
 
 def group_by_document(citations: list[Citation]) -> list[Citation]:

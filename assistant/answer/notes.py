@@ -22,8 +22,8 @@ class CorpusNotes:
     revised: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: standard title → "1996-10-04 发布，1998-01-01 实施"
     dates: dict[str, str] = field(default_factory=dict)
-    #: titles of the documents whose text was read from a scan by OCR (their numbers may be misread)
-    scanned: frozenset[str] = frozenset()
+    #: documents whose text was read from a scan by OCR (their numbers may be misread) → the engine's mean confidence
+    scanned: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> CorpusNotes:
@@ -37,20 +37,21 @@ class CorpusNotes:
                 revised[t] = {"kind": kind, "label": label, "url": f"/updates/{cid}",
                               "recorded": created.date().isoformat() if created else ""}
         dates = {}
-        scanned = set()
+        scanned: dict[str, float] = {}
         for title, issued, effective, extra in session.execute(
                 select(Document.title, Document.promulgated, Document.effective, Document.extra)
                 .where(Document.kind == "标准")):
             dates[title] = "，".join(x for x in (f"{issued.isoformat()} 发布" if issued else "",
                                                 f"{effective.isoformat()} 实施" if effective else "") if x)
-            if (extra or {}).get("ocr"):
-                scanned.add(title)
-        return cls(revised, dates, frozenset(scanned))
+            if ocr := (extra or {}).get("ocr"):
+                scanned[title] = float(ocr.get("confidence") or 0.0) if isinstance(ocr, dict) else 0.0
+        return cls(revised, dates, scanned)
 
     def mark(self, cards: list[Citation]) -> None:
         """Set ``revised`` on every passage of the cards, ``dates`` and ``ocr`` on standards' cards."""
         for card in cards:
             card.dates = self.dates.get(card.title, "") if card.kind == "标准" else ""
             card.ocr = card.title in self.scanned
+            card.ocr_confidence = self.scanned.get(card.title)
             for p in card.passages:
                 p.revised = self.revised.get(p.id)

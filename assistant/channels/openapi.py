@@ -153,6 +153,7 @@ OPENAPI: dict[str, Any] = {
             "revised": _REVISED,
             "dates": {"type": "string", "description": "标准的发布、实施日期，如“1996-10-04 发布，1998-01-01 实施”；其他文件为空"},
             "ocr": {"type": "boolean", "description": "标准文本由扫描件 OCR 识别（数字可能有误，卡片上会提示以正式文本为准）"},
+            "ocr_confidence": {"type": ["number", "null"], "description": "OCR 识别的平均置信度（0–1），非扫描件为 null"},
             "parts": {"type": "array", "minItems": 1, "description": "本卡片引用的同一文件的全部片段，第一个即卡片本身",
                       "items": {"$ref": "#/components/schemas/CitationPart"}}}},
         "CitationPart": {"type": "object", "properties": {
