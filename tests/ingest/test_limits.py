@@ -67,7 +67,7 @@ def test_the_row_of_a_real_limit_table() -> None:
 
 
 def test_limit_cues() -> None:
-    from assistant.search.retriever import asks_for_limit
+    from assistant.search.limits import asks_for_limit
 
     assert asks_for_limit("总铬排放浓度要求多少") and asks_for_limit("cod一级标准是多少")
     assert asks_for_limit("中型餐饮油烟净化器去除效率要达到多少")

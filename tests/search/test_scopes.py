@@ -7,7 +7,8 @@ import numpy as np
 
 from assistant.ingest.versions import diff_rows
 from assistant.search.index import Item
-from assistant.search.retriever import Hit, asks_for_limit, rows_before_their_table
+from assistant.search.limits import asks_for_limit, rows_before_their_table
+from assistant.search.retriever import Hit
 from assistant.search.scopes import load_scopes, parse_scopes, restrict, table_positions
 from assistant.text.diff import summarize
 
@@ -76,7 +77,7 @@ def test_comprehensive_standards_by_medium() -> None:
 
 
 def test_rows_of_the_tables_for_the_source_the_question_names() -> None:
-    from assistant.search.retriever import tables_for_the_source
+    from assistant.search.limits import tables_for_the_source
 
     def row(key: str, caption: str) -> Item:
         return Item(id=f"GB 1-2000 示例标准#{key}", title="GB 1-2000 示例标准", text="", heading=caption)
