@@ -140,6 +140,15 @@ class SearchIndex:
         #: filter masks of this index by (repealed?, kinds, regions), filled by ``retriever.default_mask``
         self.masks: dict[Any, np.ndarray | None] = {}
 
+    def row_prior(self, value: float) -> np.ndarray:
+        """``value`` for every limit-table row, 0 elsewhere (computed once per index and value; read-only)."""
+        cache = self.__dict__.setdefault("_row_prior", {})
+        if value not in cache:
+            prior = np.array([value if is_table_row(it.id.rpartition("#")[2]) else 0.0 for it in self.items])
+            prior.setflags(write=False)
+            cache[value] = prior
+        return cache[value]
+
     def scope_positions(self) -> dict[str, np.ndarray]:
         """Positions of the scoped standards' tables and rows (``search/scopes.py``), computed once per index."""
         pos = getattr(self, "_scope_positions", None)

@@ -23,7 +23,7 @@ from .encoders import Encoder
 from .entries import EntryScorer, PassageView, entry_features, entry_table, passage_view, wording_mask
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
-from .limits import asks_for_limit, rows_before_their_table, tables_for_the_source
+from .limits import LIMIT_ROW_PRIOR, asks_for_limit, rows_before_their_table, tables_for_the_source
 from .memory import AnswerMemory
 from .query import PreparedQuery, prepare
 from .ranker import Ranking, ranked_positions
@@ -206,7 +206,7 @@ class Retriever:
 
     # -- search ------------------------------------------------------------------------------------------------
     def _rank(self, index: SearchIndex, pq: PreparedQuery, k: int, name: str,
-              allow: np.ndarray | None = None) -> RankedList:
+              allow: np.ndarray | None = None, boost: np.ndarray | None = None) -> RankedList:
         n = len(index.items)
         if n == 0:
             return RankedList([], {}, 0.0, "bm25")
@@ -222,6 +222,8 @@ class Retriever:
             refs = reference_vector(self._matcher(index), pq.normalized, self.fusion.doc_prior)
             fused = apply_references(fused, refs, FusionParams(reference_weight=self.fusion.reference_weight,
                                                                pool=self.fusion.pool))
+        if boost is not None:
+            fused = fused + boost
         kk = min(k, n)
         top = np.argpartition(-fused, kk - 1)[:kk]
         top = top[np.argsort(-fused[top], kind="stable")]
@@ -270,7 +272,8 @@ class Retriever:
             if limit_question:  # a sector's or topic's limits only when the question names it (search/scopes.py)
                 allow = scopes.restrict(allow, len(passages.items), passages.scope_positions(), scopes.load_scopes(),
                                         pq.expanded)
-            ranked = self._rank(passages, pq, k, "passages", allow)
+            ranked = self._rank(passages, pq, k, "passages", allow,
+                                passages.row_prior(LIMIT_ROW_PRIOR) if limit_question else None)
             if limit_question:
                 ranked.hits = rows_before_their_table(tables_for_the_source(ranked.hits, pq.normalized))
         cur = None

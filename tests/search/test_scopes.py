@@ -90,3 +90,14 @@ def test_rows_of_the_tables_for_the_source_the_question_names() -> None:
     ids = [h.item.id.rpartition("#")[2] for h in tables_for_the_source(hits, "重点地区现有企业甲苯特别排放限值")]
     assert ids == ["表1·3", "表3·3", "表2·3"]
     assert [h.item.id for h in tables_for_the_source(hits[:1] + hits[2:], "甲苯排放浓度限值")] == [old.id, new.id]
+
+
+def test_the_row_prior_marks_limit_rows_only() -> None:
+    from types import SimpleNamespace
+
+    from assistant.search.index import SearchIndex
+
+    idx = SimpleNamespace(items=ITEMS)
+    prior = SearchIndex.row_prior(idx, 0.5)  # type: ignore[arg-type]
+    assert prior.tolist() == [0.5, 0.0, 0.5, 0.0, 0.5]  # rows of tables; not the table passage, not a clause
+    assert SearchIndex.row_prior(idx, 0.5) is prior and not prior.flags.writeable  # once per index, shared
