@@ -73,3 +73,19 @@ def test_a_limit_row_is_a_small_table_and_the_standard_page_a_table(browser: Any
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=str(ARTIFACTS / f"{name}-doc-table.png"), full_page=True)
     ctx.close()
+
+
+def test_a_two_level_header_is_drawn_as_in_the_standard(browser: Any, live: LiveApp) -> None:
+    """Rows read from a PDF table name their columns "group·column" (最高允许排放速率,kg/h·二级): the card's table draws
+    the group once over its columns and a column without a group over both header rows."""
+    ctx, page = open_chat(browser, live.base, VIEWPORTS[0][1])
+    cells = [["污染物", "甲苯"], ["最高允许排放浓度", "40"], ["排放速率·二级", "3.1"], ["排放速率·三级", "4.7"]]
+    got = page.evaluate("""async (cells) => {
+        const m = await import('/static/chat/limits.js');
+        const t = m.limitRowsTable([{caption: 'GB 1-2000 表2', unit: '', cells: cells}]);
+        return Array.from(t.querySelectorAll('thead tr')).map(tr => Array.from(tr.children).map(
+            th => [th.textContent, th.getAttribute('colspan'), th.getAttribute('rowspan')]));
+    }""", cells)
+    assert got == [[["污染物", None, "2"], ["最高允许排放浓度", None, "2"], ["排放速率", "2", None]],
+                   [["二级", None, None], ["三级", None, None]]]
+    ctx.close()

@@ -8,6 +8,7 @@
 import { el, formatTime, str } from "./dom.js";
 import { renderActions } from "./feedback.js";
 import { appendHighlighted } from "./highlight.js";
+import { isLimit, limitRowsTable, limitTable } from "./limits.js";
 import { safeHref, sanitizeInto } from "./sanitize.js";
 
 export function userMessage(text, ts) {
@@ -86,54 +87,6 @@ function citationLink(url) {
 }
 
 // A limit-table row ({caption, unit, cells: [[column, value]]}) as a two-column table under its caption.
-function limitTable(limit) {
-  if (!limit || typeof limit !== "object" || !Array.isArray(limit.cells) || !limit.cells.length) {
-    return null;
-  }
-  var caption = str(limit.caption) + (limit.unit ? "（单位：" + str(limit.unit) + "）" : "");
-  var body = el("tbody");
-  limit.cells.forEach(function (cell) {
-    if (!Array.isArray(cell)) {
-      return;
-    }
-    body.appendChild(el("tr", null, [el("th", { scope: "row", text: str(cell[0]) || "—" }),
-      el("td", { text: str(cell[1]) })]));
-  });
-  return el("table", { className: "citation-limit", "data-testid": "citation-limit" }, [
-    el("caption", { text: caption }), body]);
-}
-
-// Several rows of one limit table on a card: one table, a column per header, a row per cited row (the values
-// side by side, as in the standard).
-function limitRowsTable(limits) {
-  var cols = [];
-  limits.forEach(function (l) {
-    l.cells.forEach(function (cell) {
-      if (Array.isArray(cell) && cols.indexOf(str(cell[0])) < 0) {
-        cols.push(str(cell[0]));
-      }
-    });
-  });
-  var head = el("tr", null, cols.map(function (c) { return el("th", { scope: "col", text: c || "—" }); }));
-  var body = el("tbody", null, limits.map(function (l) {
-    var byCol = {};
-    l.cells.forEach(function (cell) {
-      if (Array.isArray(cell)) {
-        byCol[str(cell[0])] = str(cell[1]);
-      }
-    });
-    return el("tr", null, cols.map(function (c) { return el("td", { text: byCol[c] || "—" }); }));
-  }));
-  var first = limits[0];
-  var caption = str(first.caption) + (first.unit ? "（单位：" + str(first.unit) + "）" : "");
-  return el("div", { className: "limit-wrap" }, [el("table", { className: "citation-limit is-rows",
-    "data-testid": "citation-limit-rows" }, [el("caption", { text: caption }), el("thead", null, [head]), body])]);
-}
-
-function isLimit(l) {
-  return !!l && typeof l === "object" && Array.isArray(l.cells) && l.cells.length > 0;
-}
-
 // One card per document: its passages (`parts`: 第十四条, 5.2.1, 表1 …), each with its snippet and its own link when
 // there are several. Answers stored before grouping have no `parts`: the card is its one passage.
 function renderCitation(c) {
