@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
+from ..answer.sources import limit_row
 from ..db.models import Document, DocumentVersion, PolicyChange
 from ..ingest.limits import ROW_SEP, is_table_row
 from ..search.corpus import region_of
@@ -108,6 +109,27 @@ def _rows(items: list[tuple[str, str, int | None, str, str]], key: str, marks: d
     return rows, anchor
 
 
+def _tables_from_rows(rows: list[dict[str, Any]], table_rows: list[tuple[str, str, str]]) -> None:
+    """A table passage read from a PDF is its page's text in reading order; when its rows were read from the grid
+    (``ingest/pdf/tables.py``), the page shows them as a table — the column names as the header, a row per row — and
+    keeps the page text below it, folded."""
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for pid, pkey, text in table_rows:
+        limit = limit_row(pid, text)
+        if limit is not None:
+            by_table.setdefault(pkey.split(ROW_SEP, 1)[0], []).append(limit)
+    for r in rows:
+        limits = by_table.get(r["key"])
+        if not limits or any(b["kind"] == "table" for b in r["blocks"]):
+            continue  # no rows, or already a table (a Markdown standard's pipe table)
+        cols = list(dict.fromkeys(name for lim in limits for name, _v in lim["cells"]))
+        grid = [cols] + [[dict(lim["cells"]).get(c, "") or "—" for c in cols] for lim in limits]
+        unit = f"（单位：{limits[0]['unit']}）" if limits[0]["unit"] else ""
+        r["blocks"] = [{"kind": "text", "text": f"{r['label']} 各行（由表格识别）{unit}"},
+                       {"kind": "table", "rows": grid, "has_header": True},
+                       {"kind": "source", "text": r["text"]}]
+
+
 @bp.get("/doc/<path:ident>")
 def document(ident: str) -> Any:
     ident = unquote(ident)
@@ -145,6 +167,7 @@ def document(ident: str) -> Any:
                     marks[t] = c.id
             items = [(p.id, p.key, p.article, p.heading, p.text) for p in doc.passages if not is_table_row(p.key)]
             rows, anchor = _rows(items, key, marks)
+            _tables_from_rows(rows, [(p.id, p.key, p.text) for p in doc.passages if is_table_row(p.key)])
             d = {"title": doc.title, "kind": doc.kind, "status": doc.status, "issuer": doc.issuer,
                  "promulgated": doc.promulgated.isoformat() if doc.promulgated else "",
                  "effective": doc.effective.isoformat() if doc.effective else "",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import Settings
 from assistant.ingest.limits import is_table_row
 from assistant.ingest.pdf import parse_pdf
 from assistant.ingest.pdf.tables import _header_rows, _side_by_side, caption_of, row_text
@@ -66,3 +67,26 @@ def test_header_rows_and_row_text() -> None:
     assert header == ["序号", "项目", "值"] and [r[1] for r in body] == ["甲", "乙", "丙", ""]  # left half first
     assert row_text("GB 1-2000", "表1 示例", "mg/L", ["项目", "值"], ["注：本表说明", "注：本表说明"]) is None
     assert row_text("GB 1-2000", "表1 示例", "mg/L", ["项目", "值"], ["总汞", "—"]) is None  # states no value
+
+
+def test_the_document_page_shows_a_pdf_table_from_its_rows(settings: Settings, tmp_path: Path) -> None:
+    """A PDF's table passage is its page text in reading order; /doc shows the rows read from the grid as a table
+    (column names as the header) and keeps the page text folded below it."""
+    import shutil
+
+    from assistant.app import create_app
+    from assistant.service import AssistantService
+
+    src = STANDARDS / "GB-13271-2014.pdf"
+    if not src.is_file():
+        pytest.skip(f"{src} missing")
+    shutil.copy(src, tmp_path / src.name)
+    svc = AssistantService(settings)
+    svc.migrate()
+    svc.ingest([tmp_path / src.name])
+    client = create_app(settings, service=svc).test_client()
+    html = client.get("/doc/GB 13271-2014 锅炉大气污染物排放标准%23表2·3").get_data(as_text=True)
+    assert '<th scope="col">限值·燃气锅炉</th>' in html and "<td>氮氧化物</td>" in html
+    assert 'data-testid="doc-table-source"' in html and "页面文字（按原排版顺序）" in html
+    assert html.count("<td>氮氧化物</td>") == 3  # 表1, 表2, 表3: each table once, its rows not repeated as passages
+    svc.engine.dispose()
