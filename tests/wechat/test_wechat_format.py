@@ -73,6 +73,20 @@ def test_only_the_curated_answers_own_citations_and_replies_named_apart() -> Non
     assert "mee-141" not in text and "第三十条" not in text
 
 
+def test_a_limit_row_is_sent_as_column_value_lines() -> None:
+    """A cited limit-table row reads on a phone as its table's caption and unit, then one "column：value" per line;
+    a standard read from a scan says its numbers may be misread (team-written example values)."""
+    row = Citation(id="GB 1-2000 示例标准#表2·3", title="GB 1-2000 示例标准", article=None, status="现行有效",
+                   kind="标准", snippet="GB 1-2000 表2 …", highlights=[], part="表2 第3行",
+                   limit={"table": "表2", "caption": "GB 1-2000 表2 新污染源排放限值", "unit": "mg/m3",
+                          "cells": [["污染物", "甲苯"], ["排放速率·二级", "3.1 5.2"], ["", "注①"]]}, ocr=True)
+    ans = Answer(question="q", decision=Decision.ANSWER, confidence=0.9, mode="hybrid", curated=None,
+                 citations=[row], related=[])
+    text = format_answer(ans, "新建企业甲苯排放限值", "https://x.cn")
+    assert text.startswith("【GB 1-2000 表2 新污染源排放限值】（单位：mg/m3）\n污染物：甲苯\n排放速率·二级：3.1 5.2\n注①\n")
+    assert "扫描件识别，数字可能有误" in text and "依据：《GB 1-2000 示例标准》表2 第3行" in text
+
+
 def test_reply_xml_survives_cdata_terminator() -> None:
     xml = text_reply(OPENID, "gh_1", "a]]>b", 1)
     assert reply_content(xml) == "a]]>b"

@@ -6,7 +6,7 @@ import logging
 from datetime import date
 from urllib.parse import quote
 
-from ...answer.compose import ABSTAIN_TEXT, Answer
+from ...answer.compose import ABSTAIN_TEXT, Answer, Citation
 from ...answer.decide import Decision
 from ...answer.sources import is_reply
 from ...domain import cn_date
@@ -74,12 +74,23 @@ def context_line(ans: Answer) -> str:
     return f"（结合您上一个问题：{turn[:30]}{'…' if len(turn) > 30 else ''}）\n"
 
 
+def limit_text(card: Citation) -> str:
+    """A cited limit-table row as lines a phone shows well: the table's caption and unit, then column：value."""
+    lim = card.limit or {}
+    unit = f"（单位：{lim.get('unit')}）" if lim.get("unit") else ""
+    cells = "\n".join(f"{name}：{value}" if name else str(value) for name, value in lim.get("cells") or [])
+    note = "\n（本标准文本由扫描件识别，数字可能有误，请以正式文本为准）" if card.ocr else ""
+    return f"【{lim.get('caption') or card.label}】{unit}\n{cells}{note}"
+
+
 def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_REPLY_BYTES) -> str:
     """The assistant's answer as a WeChat text: short answer, cited article labels, link to the full answer."""
     if ans.decision is Decision.ABSTAIN:
         head = ABSTAIN_TEXT + "工作人员答复后将通过本公众号通知您，也可在菜单“我的问题”中查看。"
     elif ans.curated:
         head = f"【{ans.curated['question']}】\n{ans.curated['answer']}".strip()
+    elif ans.citations and ans.citations[0].limit:
+        head = limit_text(ans.citations[0])
     elif ans.citations:
         top = ans.citations[0]
         head = f"{top.label}：{top.answer_sentence or top.snippet}"
