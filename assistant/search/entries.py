@@ -109,6 +109,59 @@ def cited_positions(curated: SearchIndex, passages: SearchIndex) -> list[np.ndar
     return out
 
 
+@dataclass(frozen=True)
+class CitedSegments:
+    """The entries' cited positions laid end to end (entries with citations only), for reductions in one call."""
+
+    entries: np.ndarray  # entry of each segment
+    flat: np.ndarray  # the positions, segment after segment
+    starts: np.ndarray  # where each segment starts in ``flat``
+    lengths: np.ndarray
+    long: np.ndarray  # segments of 8 or more positions (their mean is taken as numpy's mean takes it)
+
+
+def cited_segments(curated: SearchIndex, passages: SearchIndex) -> CitedSegments:
+    """:func:`cited_positions` as segments (cached per pair of indexes)."""
+    cache = getattr(curated, "_cited_segments", None)
+    if cache is not None and cache[0] is passages:
+        return cache[1]  # type: ignore[no-any-return]
+    cps = cited_positions(curated, passages)
+    entries = np.array([e for e, cp in enumerate(cps) if len(cp)], dtype=np.int64)
+    lengths = np.array([len(cps[e]) for e in entries], dtype=np.int64)
+    flat = np.concatenate([cps[e] for e in entries]) if len(entries) else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(entries) else lengths
+    seg = CitedSegments(entries, flat, starts, lengths, np.flatnonzero(lengths >= 8))
+    curated._cited_segments = (passages, seg)  # type: ignore[attr-defined]
+    return seg
+
+
+def _cite_features(X: np.ndarray, col: dict[str, int], bm_cite: np.ndarray, seg: CitedSegments,
+                   view: PassageView) -> None:
+    """How each entry's articles do in the passage ranking of the question: best rank, share in the top 10, best and
+    mean cosine, best BM25 — one reduction per feature over all entries (the same values, to the bit, as taking
+    them entry by entry: min/max exact, counts exact, a mean of up to 7 values summed in order in the values' own
+    precision as numpy's mean sums them, longer ones by numpy's own mean; checked on 431 questions' features)."""
+    if not len(seg.entries):
+        return
+    e = seg.entries
+    ranks = view.rank[seg.flat]
+    X[e, col["cite_best"]] = [-math.log1p(float(r)) for r in np.minimum.reduceat(ranks, seg.starts)]
+    X[e, col["cite_top10"]] = np.add.reduceat((ranks < 10).astype(np.int64), seg.starts) / seg.lengths
+    if view.dense is not None:
+        ds = view.dense[seg.flat]
+        X[e, col["cite_dmax"]] = np.maximum.reduceat(ds, seg.starts)
+        # numpy's mean of a short array adds its values one after another in their own precision, then divides
+        acc = np.zeros(len(e), dtype=ds.dtype)
+        for k in range(7):
+            on = seg.lengths > k
+            acc[on] += ds[seg.starts[on] + k]
+        means = acc / seg.lengths.astype(ds.dtype)
+        for i in seg.long:
+            means[i] = ds[seg.starts[i]:seg.starts[i] + seg.lengths[i]].mean()
+        X[e, col["cite_dmean"]] = means
+    bm_cite[e] = np.maximum.reduceat(view.bm25[seg.flat], seg.starts)
+
+
 @dataclass
 class PassageView:
     """What the passage ranking of the same question says about each passage: its 0-based rank in the fused
@@ -177,17 +230,7 @@ def entry_features(curated: SearchIndex, pq: PreparedQuery, fusion: FusionParams
     X[:, col["cite_best"]] = -math.log1p(_CITE_DEPTH)
     bm_cite = np.zeros(n)
     if view is not None:
-        for e, cp in enumerate(cited_positions(curated, view.index)):
-            if not len(cp):
-                continue
-            ranks = view.rank[cp]
-            X[e, col["cite_best"]] = -math.log1p(float(ranks.min()))
-            X[e, col["cite_top10"]] = float((ranks < 10).mean())
-            if view.dense is not None:
-                ds = view.dense[cp]
-                X[e, col["cite_dmax"]] = float(ds.max())
-                X[e, col["cite_dmean"]] = float(ds.mean())
-            bm_cite[e] = float(view.bm25[cp].max())
+        _cite_features(X, col, bm_cite, cited_segments(curated, view.index), view)
     X[:, col["cite_dmax_z"]] = _z(X[:, col["cite_dmax"]])
     X[:, col["cite_bm25_z"]] = _z(bm_cite)
     X[:, col["qchars"]] = pq.chars

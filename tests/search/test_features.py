@@ -109,3 +109,32 @@ def test_feature_groups_and_ablation_mask() -> None:
     m = feature_mask(("named",))
     assert not m[_col("art_named")] and m[_col("bm25_z")]
     assert m.sum() == len(FEATURES) - len(GROUPS["named"])
+
+
+def test_cite_features_in_one_pass_equal_entry_by_entry_to_the_bit() -> None:
+    """The entries' citation features are reduced over all entries at once (``entries._cite_features``); they must
+    equal, bit for bit, what taking each entry's articles one by one gives (the ranking model reads them)."""
+    import math
+
+    from assistant.search.entries import CitedSegments, PassageView, _cite_features
+
+    rng = np.random.default_rng(7)
+    n_pass, lengths = 500, [0, 1, 3, 7, 8, 12, 2, 0, 5]
+    cps = [rng.choice(n_pass, size=k, replace=False).astype(np.int64) for k in lengths]
+    view = PassageView(None, rng.integers(0, 60, n_pass), rng.random(n_pass, dtype=np.float32),  # type: ignore[arg-type]
+                       rng.random(n_pass) * 20)
+    entries = np.array([e for e, cp in enumerate(cps) if len(cp)])
+    lens = np.array([len(cps[e]) for e in entries])
+    seg = CitedSegments(entries, np.concatenate([cps[e] for e in entries]),
+                        np.concatenate([[0], np.cumsum(lens)[:-1]]), lens, np.flatnonzero(lens >= 8))
+    col = {"cite_best": 0, "cite_top10": 1, "cite_dmax": 2, "cite_dmean": 3}
+    X, bm = np.zeros((len(cps), 4)), np.zeros(len(cps))
+    _cite_features(X, col, bm, seg, view)
+    want, want_bm = np.zeros((len(cps), 4)), np.zeros(len(cps))
+    for e, cp in enumerate(cps):
+        if len(cp):
+            ranks = view.rank[cp]
+            want[e] = [-math.log1p(float(ranks.min())), float((ranks < 10).mean()), float(view.dense[cp].max()),
+                       float(view.dense[cp].mean())]
+            want_bm[e] = float(view.bm25[cp].max())
+    assert np.array_equal(X, want) and np.array_equal(bm, want_bm)
