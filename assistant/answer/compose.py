@@ -288,6 +288,20 @@ def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     return not any(c.rpartition("#")[0] == title for c in entry.citations)
 
 
+def _row_names_what_was_asked(result: SearchResult) -> bool:
+    """A limit question whose best passage is a limit row naming the pollutant or item the question names: fusion's
+    confidence, fitted on other questions, is low for rows (many near-identical rows of one table), yet the row states
+    the value asked for — it is shown with the caution notice rather than routed to staff only."""
+    if not result.limit or not result.passages.hits:
+        return False
+    top = result.passages.hits[0].item
+    row = limit_row(top.id, top.text)
+    if row is None or not row["cells"]:
+        return False
+    item = re.sub(r"[（(][^）)]*[）)]|[①-⑩*]", "", str(row["cells"][0][1])).strip().lower()
+    return len(item) >= 2 and item in result.query.expanded
+
+
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
             index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None
@@ -327,6 +341,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             if e is not None and (not curated_block or e.id != curated_block["id"]):
                 related.append({"id": e.id, "question": e.question})
     decision = thresholds.decide(confidence, long=is_long(result.query.normalized))
+    if decision is Decision.ABSTAIN and not curated_block and _row_names_what_was_asked(result):
+        decision = Decision.CAUTION  # the row of the pollutant asked about, shown for reference (请结合原文核实)
     retrieved: list[Citation] = []
     if decision is not Decision.ABSTAIN or curated_block:
         have = {c.id for c in citations}

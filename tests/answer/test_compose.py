@@ -55,3 +55,20 @@ def test_a_table_snippet_reads_as_cells_and_rows() -> None:
     snip, hl = snippet(text, ["总铬"])
     assert snip == "表1 现有企业水污染物排放限值 单位：mg/L 序号｜污染物｜直接排放； 1｜总铬｜0.5；" and hl == ["总铬"]
     assert "|" not in snip and "---" not in snip
+
+
+def test_a_low_confidence_limit_row_naming_the_pollutant_is_shown_with_caution() -> None:
+    """Fusion's confidence is low for limit rows (many near-identical rows of one table); when the best passage is a
+    limit row naming the pollutant asked about, the row is shown with the caution notice instead of routing only."""
+    row = Item(id="GB 1-2000 示例标准#表4·14", title="GB 1-2000 示例标准", kind="标准",
+               text="GB 1-2000 表4 示例排放限值｜单位：mg/L｜污染物：化学需氧量（COD）｜一级标准：60")
+    t = Thresholds(answer=0.6, caution=0.4, curated=0.7)
+
+    def result(question: str, limit: bool = True) -> SearchResult:
+        pq = prepare(question, "both", None)
+        return SearchResult(pq, RankedList([Hit(row, 1.0, 5.0, None, 1)], {}, 0.2, "hybrid"), None, limit=limit)
+
+    shown = compose(result("新建企业cod一级标准是多少"), t, "")
+    assert shown.decision is Decision.CAUTION and shown.citations[0].id == row.id  # cod → 化学需氧量 is named
+    assert compose(result("新建企业氨氮一级标准是多少"), t, "").decision is Decision.ABSTAIN  # another pollutant
+    assert compose(result("新建企业cod一级标准是多少", limit=False), t, "").decision is Decision.ABSTAIN
