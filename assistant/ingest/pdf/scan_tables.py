@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .ocr import DPI
 from .tables import CAPTION_SPAN, Grid, add_table, caption_of, grid_of
 
 #: how far (pixels) a scanned rule is extended at both ends to meet the rules it stops short of
 REACH = 10
-#: pixels of a 200-dpi scan per PDF point
-SCAN_SCALE = 200 / 72
+#: pixels of a scanned page (rendered at :data:`ocr.DPI`) per PDF point
+SCAN_SCALE = DPI / 72
 
 
 def _scan_edges(rules: tuple[tuple[float, float, float, float], ...]) -> list[dict[str, Any]]:

@@ -7,8 +7,10 @@ cover (the header "限值" over 燃煤锅炉 / 燃油锅炉 / 燃气锅炉; "烟
 characters: small raised digits are superscripts (10³, mg/m³), small lowered ones subscripts (BOD5, O2).
 
 A table is used when the lines just above it carry its caption (``表1 在用锅炉大气污染物排放浓度限值``, ``表A.1 …``,
-``续表`` / ``表1（续）`` continue the previous table) and it has a header: leading rows without values. Scans (no
-text layer) and tables without a caption keep their table passage only.
+``续表`` / ``表1（续）`` continue the previous table; a continuation of another width adds no rows) and it has a
+header: leading rows without values. A scan's tables are read by ``scan_tables.py`` from the rules found in its page
+images and the OCR boxes, through the same grid reading. Tables without a caption, or whose grid reads wrong
+(:func:`_plausible`), keep their table passage only.
 """
 
 from __future__ import annotations
@@ -272,8 +274,8 @@ def _plausible(header: list[str], body: list[list[str]]) -> bool:
     return all(h or not any(j < len(line) and line[j].strip() for line in body) for j, h in enumerate(header))
 
 
-#: columns that number the rows, not part of what a row states
-_NUMBERING = ("序号", "编号")
+#: columns that number the rows, not part of what a row states (序号 — read by OCR also as 序各 —, 编号)
+_NUMBERING_START = ("序", "编号")
 _NOT_APPLICABLE = ("", "—", "-", "－", "/", "——")
 
 
@@ -286,7 +288,7 @@ def row_text(code: str, caption: str, unit: str, header: list[str], cells: list[
     kept: list[tuple[str, str]] = []
     for h, c in zip(header, cells):
         c = c.strip()
-        if c in _NOT_APPLICABLE or h in _NUMBERING or h.startswith("序") or (kept and kept[-1] == (h, c)):
+        if c in _NOT_APPLICABLE or h.startswith(_NUMBERING_START) or (kept and kept[-1] == (h, c)):
             continue
         kept.append((h, c))
     values = [c for h, c in kept[1:] if _is_value(c)]
