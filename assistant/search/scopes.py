@@ -29,7 +29,7 @@ SCOPES_FILE = Path(__file__).resolve().parents[2] / "corpus" / "limits" / "scope
 @dataclass(frozen=True)
 class Scope:
     code: str  # "GB 18918-2002"
-    kind: str  # 行业 / 专项
+    kind: str  # 行业 / 专项 / 介质 (a comprehensive standard, by the medium it covers)
     words: tuple[str, ...]
 
     def applies(self, text: str) -> bool:
@@ -70,7 +70,8 @@ def table_positions(items: list[Any], codes: set[str]) -> dict[str, np.ndarray]:
 
 def restrict(allow: np.ndarray | None, n: int, positions: dict[str, np.ndarray], scopes: tuple[Scope, ...],
              text: str) -> np.ndarray | None:
-    """``allow`` without the tables and rows of the scoped standards that ``text`` does not name."""
+    """``allow`` without the tables and rows of the sector and topic standards that ``text`` does not name, and of
+    the comprehensive standards whose medium it does not name when it names another's."""
     named_media = {s.code for s in scopes if s.kind == MEDIUM and s.applies(text)}
     drop = [positions[s.code] for s in scopes if s.code in positions and not s.applies(text)
             and (s.kind != MEDIUM or named_media)]
