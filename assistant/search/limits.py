@@ -23,8 +23,8 @@ LIMIT_CUES = ("限值", "浓度", "排放标准", "一级标准", "二级标准"
               "mg")
 
 
-#: ways of asking for a value: "一级A标准", "要达到多少", "不能超过多少", "控制在多少以下"
-LIMIT_ASKS = re.compile(r"[一二三]级[a-z]?标准|(?:达到|超过|控制在|低于)多少|多少(?:毫克|以下|以内)|排放要求")
+#: ways of asking for a value: "一级A标准", "要达到多少", "不能超过多少", "控制在多少以下", "林格曼几级", "按多少折算"
+LIMIT_ASKS = re.compile(r"[一二三]级[a-z]?标准|(?:达到|超过|控制在|低于|按)多少|多少(?:毫克|以下|以内|级)|几级(?!标准)|排放要求")
 
 
 def asks_for_limit(normalized: str) -> bool:

@@ -53,7 +53,8 @@ def test_a_table_goes_after_its_own_row() -> None:
 
 def test_ways_of_asking_for_a_value() -> None:
     assert asks_for_limit("城镇污水处理厂一级a标准cod是多少") and asks_for_limit("蓄电池厂废水总铅要达到多少")
-    assert asks_for_limit("新上的燃油锅炉颗粒物要控制在多少以下")
+    assert asks_for_limit("新上的燃油锅炉颗粒物要控制在多少以下") and asks_for_limit("锅炉烟气黑度林格曼几级")
+    assert asks_for_limit("燃气锅炉的基准含氧量按多少折算")
     assert not asks_for_limit("罚款标准是多少") and not asks_for_limit("环评批了以后换了个厂址要重新做吗")
 
 
@@ -101,3 +102,7 @@ def test_the_row_prior_marks_limit_rows_only() -> None:
     prior = SearchIndex.row_prior(idx, 0.5)  # type: ignore[arg-type]
     assert prior.tolist() == [0.5, 0.0, 0.5, 0.0, 0.5]  # rows of tables; not the table passage, not a clause
     assert SearchIndex.row_prior(idx, 0.5) is prior and not prior.flags.writeable  # once per index, shared
+
+
+def test_which_grade_applies_is_not_a_value_question() -> None:
+    assert not asks_for_limit("直排河道的废水执行几级标准")  # which grade applies: a curated answer's question
