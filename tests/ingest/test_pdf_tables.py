@@ -90,3 +90,11 @@ def test_the_document_page_shows_a_pdf_table_from_its_rows(settings: Settings, t
     assert 'data-testid="doc-table-source"' in html and "页面文字（按原排版顺序）" in html
     assert html.count("<td>氮氧化物</td>") == 3  # 表1, 表2, 表3: each table once, its rows not repeated as passages
     svc.engine.dispose()
+
+
+def test_a_caption_at_the_foot_of_the_page_before_its_table() -> None:
+    """GB 12523 prints "表1 建筑施工场界环境噪声排放限值 单位：dB（A）" as the last line of page 5 and the table on page 6;
+    the row keeps that caption and unit ("dB(A)" keeps its own parenthesis); letter-spaced headers are joined."""
+    rows = _rows("GB-12523-2011.pdf")
+    assert rows["表1·1"] == "GB 12523-2011 表1 建筑施工场界环境噪声排放限值｜单位：dB(A)｜昼间：70｜夜间：55"
+    assert caption_of("表1 示例（单位：mg/L）") == ("1", "表1 示例", "mg/L", False)

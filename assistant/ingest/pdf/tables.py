@@ -32,6 +32,7 @@ _CJK_CHAR = re.compile(f"[{CJK}（）]")
 #: a cell that states a value: a number (with its comparison, range, footnote), a dash for "not applicable"
 _VALUE = re.compile(r"^(?:[<>≤≥~～±+\-—－.\d\s()（）/×%①-⑩*]*\d|[-—－/]+$|不得检出)")
 _CONTINUED = re.compile(r"续表([A-Z]?\.?\d{1,2}(?:\.\d{1,2})?)|表([A-Z]?\.?\d{1,2})[（(]续[）)]")
+_SPACED = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")
 _KEEP = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺①②③④⑤⑥⑦⑧⑨⑩")
 #: separates a row's number from its table's in a row key (``表4·12``)
 ROW_SEP = "·"
@@ -39,6 +40,8 @@ ROW_SEP = "·"
 MAX_HEADER = 40
 #: how far above a table its caption may sit (points)
 CAPTION_SPAN = 70.0
+#: the foot of a page where a caption whose table starts on the next page is looked for (points)
+FOOT_SPAN = 120.0
 
 
 @dataclass
@@ -91,7 +94,8 @@ def _cell_text(chars: list[dict[str, Any]]) -> str:
             text = text.translate(_SUPERSCRIPT)
         marked[best].append((c["x0"], text))
     texts = ["".join(t for _x, t in sorted(line)).strip() for line in marked]
-    return re.sub(r"\s+", " ", _join([_nfkc(t) for t in texts if t])).strip()
+    text = re.sub(r"\s+", " ", _join([_nfkc(t) for t in texts if t])).strip()
+    return _SPACED.sub("", text)  # letter-spaced headers: "昼 间" → "昼间"
 
 
 def _nfkc(text: str) -> str:
@@ -185,8 +189,10 @@ def caption_of(above: str) -> tuple[str, str, str, bool] | None:
         for source in [caption] + lines[k + 1:]:
             if (idx := source.find("单位")) >= 0 and (u := _UNIT.match(source[idx:])):
                 unit = u.group(1).strip()
+                if unit.count("(") > unit.count(")"):
+                    unit += ")"  # "dB(A)": its own parenthesis, not one around the unit
                 if source is caption:
-                    caption = caption[:idx].strip()
+                    caption = caption[:idx].rstrip(" (（").strip()
                 break
         continued = bool(m.group(1)) or bool(re.search(r"[（(]续[）)]\s*$", caption))
         caption = re.sub(r"\s*[（(]续[）)]\s*$", "", caption)
@@ -232,21 +238,37 @@ def pdf_grids(path: Path) -> list[Grid]:
         log.warning("tables of %s not read: %s", path, exc)
         return []
     with pdf:
+        pending: tuple[str, str, str, bool] | None = None  # a caption at the foot of the previous page
         for pno, page in enumerate(pdf.pages):
             try:
-                tables = page.find_tables()
+                tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
             except Exception as exc:  # pragma: no cover - pdfminer's errors on odd pages
                 log.warning("tables of %s page %d not read: %s", path, pno + 1, exc)
                 continue
-            for found in tables:
+            for i, found in enumerate(tables):
                 top = found.bbox[1]
                 above = page.crop((0, max(0.0, top - CAPTION_SPAN), page.width, top)).extract_text() or ""
                 cap = caption_of(above)
+                if cap is None and i == 0 and pending is not None:
+                    cap = pending  # 表1 … printed at the foot of the page before, its table on this one
+                pending = None
                 if cap is None:
                     continue
                 grid = grid_of(_widened(page, found), page.chars)
                 add_table(grids, grid, cap, pno + 1)
+            below = tables[-1].bbox[3] if tables else 0.0
+            foot = page.crop((0, max(below, page.height - FOOT_SPAN), page.width, page.height)).extract_text() or ""
+            pending = _foot_caption(foot)
     return grids
+
+
+def _foot_caption(text: str) -> tuple[str, str, str, bool] | None:
+    """A caption on one of the last lines of a page with no table under it (page numbers aside)."""
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
+    while lines and re.fullmatch(r"[-—\s\d·]*", lines[-1]):
+        lines.pop()  # the page number
+    cap = caption_of(lines[-1]) if lines else None
+    return cap if cap is not None and not cap[3] else None
 
 
 def add_table(grids: list[Grid], grid: list[list[str]], cap: tuple[str, str, str, bool], page: int) -> None:
