@@ -77,8 +77,9 @@ class Answerer:
         """The best curated entry when it is not shown but close: confidence in [suggest_threshold, curated threshold)
         (the band chosen on dev, ``scripts/suggest_band.py``) — offered as "您是不是想问"."""
         cur = res.curated
-        answered_by_row = res.limit and ans.decision is not Decision.ABSTAIN  # the value asked for is shown
-        if ans.curated is not None or cur is None or not cur.hits or answered_by_row or \
+        # a question for a limit value that is answered shows the table passages found: no "did you mean" over them
+        limit_answered = res.limit and ans.decision is not Decision.ABSTAIN
+        if ans.curated is not None or cur is None or not cur.hits or limit_answered or \
                 cur.confidence < self.settings.answer.suggest_threshold:
             entry = None
         else:

@@ -275,27 +275,28 @@ def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup:
     return None
 
 
+def _top_row(result: SearchResult) -> Item | None:
+    """The best passage of a question for a limit value when it is a row of a limit table."""
+    if not result.limit or not result.passages.hits:
+        return None
+    top = result.passages.hits[0].item
+    return top if is_table_row(top.id.rpartition("#")[2]) else None
+
+
 def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     """A question for a limit value whose best passage is a row of a limit table is answered by that row (with the
     curated entry offered as a related question) unless the entry itself cites that standard: a general curated
     answer ("锅炉要注意哪些环保要求") does not state the number asked for."""
-    if not result.limit or not result.passages.hits:
-        return False
-    top = result.passages.hits[0].item
-    title, _, key = top.id.rpartition("#")
-    if not is_table_row(key):
-        return False
-    return not any(c.rpartition("#")[0] == title for c in entry.citations)
+    top = _top_row(result)
+    return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
 
 
 def _row_names_what_was_asked(result: SearchResult) -> bool:
     """A limit question whose best passage is a limit row naming the pollutant or item the question names: fusion's
     confidence, fitted on other questions, is low for rows (many near-identical rows of one table), yet the row states
     the value asked for — it is shown with the caution notice rather than routed to staff only."""
-    if not result.limit or not result.passages.hits:
-        return False
-    top = result.passages.hits[0].item
-    row = limit_row(top.id, top.text)
+    top = _top_row(result)
+    row = limit_row(top.id, top.text) if top is not None else None
     if row is None or not row["cells"]:
         return False
     item = re.sub(r"[（(][^）)]*[）)]|[①-⑩*]", "", str(row["cells"][0][1])).strip().lower()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..answer.sources import limit_row
 from ..db.models import Document, DocumentVersion, PolicyChange
-from ..ingest.limits import ROW_SEP, is_table_row
+from ..ingest.limits import is_table_row, table_of
 from ..search.corpus import region_of
 from ..security import csp_nonce
 from ..service import AssistantService
@@ -117,7 +117,7 @@ def _tables_from_rows(rows: list[dict[str, Any]], table_rows: list[tuple[str, st
     for pid, pkey, text in table_rows:
         limit = limit_row(pid, text)
         if limit is not None:
-            by_table.setdefault(pkey.split(ROW_SEP, 1)[0], []).append(limit)
+            by_table.setdefault(table_of(pkey), []).append(limit)
     for r in rows:
         limits = by_table.get(r["key"])
         if not limits or any(b["kind"] == "table" for b in r["blocks"]):
@@ -150,7 +150,7 @@ def document(ident: str) -> Any:
         if doc is None:
             abort(404)
         if is_table_row(key):  # a limit-table row (表4·12) is shown inside its table: its link highlights the table
-            key = key.split(ROW_SEP, 1)[0]
+            key = table_of(key)
         history = [{"label": v.label, "title": v.title, "status": v.status,
                     "url": "/doc/" + quote(f"{v.title}@{v.label}", safe=""), "current": version is not None
                     and v.id == version.id}

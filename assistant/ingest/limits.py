@@ -28,6 +28,16 @@ def is_table_row(key: str) -> bool:
     return ROW_SEP in key
 
 
+def is_table(key: str) -> bool:
+    """A table passage (``表4``, ``表A.1``, ``续表1``) or one of its rows."""
+    return key.startswith(("表", "续表"))
+
+
+def table_of(key: str) -> str:
+    """The table a row passage belongs to (``表4·12`` → ``表4``); any other key unchanged."""
+    return key.split(ROW_SEP, 1)[0]
+
+
 def table_rows(lines: list[str], code: str) -> list[Unit]:
     """One unit per data row of every pipe table that follows a ``表N`` caption (rows of tables without a caption
     are left in their table passage only)."""

@@ -28,6 +28,7 @@ from ..text.synonyms import default_synonyms
 from ..text.tokenize import TokenField, Tokenizer, text_signature
 from .bm25 import BM25Engine, BM25Index
 from .encoders import EmbeddingCache, Encoder, embed_passages
+from .scopes import load_scopes, table_positions
 from .vectors import VectorIndex
 
 FORMAT_VERSION = 2
@@ -135,7 +136,8 @@ class SearchIndex:
         self.manifest = manifest
         self.pos = {it.id: i for i, it in enumerate(items)}
         #: limit-table rows (``…#表4·12``, ingest/limits.py) among the items
-        self.has_table_rows = any(is_table_row(it.id.rpartition("#")[2]) for it in items)
+        self._rows = np.array([is_table_row(it.id.rpartition("#")[2]) for it in items], dtype=bool)
+        self.has_table_rows = bool(self._rows.any())
         self._lock = threading.Lock()
         #: filter masks of this index by (repealed?, kinds, regions), filled by ``retriever.default_mask``
         self.masks: dict[Any, np.ndarray | None] = {}
@@ -144,7 +146,7 @@ class SearchIndex:
         """``value`` for every limit-table row, 0 elsewhere (computed once per index and value; read-only)."""
         cache = self.__dict__.setdefault("_row_prior", {})
         if value not in cache:
-            prior = np.array([value if is_table_row(it.id.rpartition("#")[2]) else 0.0 for it in self.items])
+            prior = np.where(self._rows, value, 0.0)
             prior.setflags(write=False)
             cache[value] = prior
         return cache[value]
@@ -153,7 +155,6 @@ class SearchIndex:
         """Positions of the scoped standards' tables and rows (``search/scopes.py``), computed once per index."""
         pos = getattr(self, "_scope_positions", None)
         if pos is None:
-            from .scopes import load_scopes, table_positions
             pos = table_positions(self.items, {s.code for s in load_scopes()})
             self._scope_positions = pos
         return pos

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..ingest.limits import ROW_SEP, is_table_row
+from ..ingest.limits import ROW_SEP, is_table, is_table_row
 
 if TYPE_CHECKING:
     from .retriever import Hit
@@ -37,7 +37,7 @@ def rows_before_their_table(hits: list[Hit]) -> list[Hit]:
     out = list(hits)
     for h in hits:
         title, _, key = h.item.id.rpartition("#")
-        if is_table_row(key) or not key.startswith(("表", "续表")):
+        if is_table_row(key) or not is_table(key):
             continue
         prefix = f"{h.item.id}{ROW_SEP}"
         i = out.index(h)

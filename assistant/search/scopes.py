@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ingest.limits import is_table_row
+from ..ingest.limits import is_table
 
 #: a comprehensive standard's kind in the table: it applies anywhere, unless the question names only another medium
 MEDIUM = "介质"
@@ -53,17 +53,13 @@ def load_scopes(path: Path = SCOPES_FILE) -> tuple[Scope, ...]:
     return parse_scopes(path.read_text(encoding="utf-8")) if path.exists() else ()
 
 
-def _is_table(key: str) -> bool:
-    return key.startswith(("表", "续表")) or is_table_row(key)
-
-
 def table_positions(items: list[Any], codes: set[str]) -> dict[str, np.ndarray]:
     """Positions of the table and row passages of each standard in ``codes`` (computed once per index)."""
     found: dict[str, list[int]] = {}
     for i, it in enumerate(items):
         title, _, key = it.id.rpartition("#")
         code = " ".join(title.split()[:2])
-        if code in codes and _is_table(key):
+        if code in codes and is_table(key):
             found.setdefault(code, []).append(i)
     return {c: np.asarray(v, dtype=np.int64) for c, v in found.items()}
 

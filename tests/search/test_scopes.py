@@ -94,14 +94,12 @@ def test_rows_of_the_tables_for_the_source_the_question_names() -> None:
 
 
 def test_the_row_prior_marks_limit_rows_only() -> None:
-    from types import SimpleNamespace
-
     from assistant.search.index import SearchIndex
 
-    idx = SimpleNamespace(items=ITEMS)
-    prior = SearchIndex.row_prior(idx, 0.5)  # type: ignore[arg-type]
+    idx = SearchIndex.build([Item(id=it.id, title=it.title, text="排放限值") for it in ITEMS], engine="bm25s")
+    prior = idx.row_prior(0.5)
     assert prior.tolist() == [0.5, 0.0, 0.5, 0.0, 0.5]  # rows of tables; not the table passage, not a clause
-    assert SearchIndex.row_prior(idx, 0.5) is prior and not prior.flags.writeable  # once per index, shared
+    assert idx.row_prior(0.5) is prior and not prior.flags.writeable  # once per index, shared
 
 
 def test_which_grade_applies_is_not_a_value_question() -> None:
