@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .answer.compose import Answer, Citation
 from .answer.context import IDLE, Earlier
 from .answer.decide import Decision, letter_for_staff
-from .answer.sources import part_label
+from .answer.sources import document_of, part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError
 from .queue.cluster import QuestionClusterer
@@ -26,6 +26,9 @@ from .text.normalize import normalize
 
 MAX_QUESTION_CHARS = 2000
 LETTER_REVIEW_TEXT = "您的来信已同时转交工作人员，答复后将通知您（网页可凭查询凭证查看，微信将推送消息）。"
+#: what the asker is told when an answer shown for reference is also passed to staff, by queue source
+REVIEW_TEXT = {"letter_review": LETTER_REVIEW_TEXT,
+               "followup_review": "您的追问已同时转交工作人员，答复后将通知您（网页可凭查询凭证查看，微信将推送消息）。"}
 TOKEN_RE = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # what secrets.token_urlsafe issues
 
 
@@ -150,9 +153,9 @@ class QuestionWorkflow:
         # a long letter answered only "for reference" (参考（请核实）; by default every letter, see
         # ASSISTANT_LONG_LETTER_ANSWERS) is also passed to staff: what is shown — articles or a curated answer — is
         # uncertain for exactly the questions that matter most (measured: README, What a user sees)
-        review = letter_for_staff(ans.decision, normalize(text))
+        review = "letter_review" if letter_for_staff(ans.decision, normalize(text)) else ans.review
         if review:
-            ans.notice = (ans.notice + " " if ans.notice else "") + LETTER_REVIEW_TEXT
+            ans.notice = (ans.notice + " " if ans.notice else "") + REVIEW_TEXT[review]
             ans.meta["queued"] = True
         if ans.decision is not Decision.ABSTAIN and not review:  # one UPDATE, no read of the row
             with self.Session() as s:
@@ -171,7 +174,7 @@ class QuestionWorkflow:
                 if ans.encoded is not None:  # the question's vector, as the answer just computed it
                     clusterer.remember_vector(*ans.encoded)
                 # the assistant does not know (abstain), or only offers references for a letter: staff will answer
-                enqueue(s, row, "abstain" if ans.decision is Decision.ABSTAIN else "letter_review", clusterer)
+                enqueue(s, row, "abstain" if ans.decision is Decision.ABSTAIN else review, clusterer)
             row.decision = ans.decision.value
             row.confidence = ans.confidence
             row.top_id = top_id
@@ -190,8 +193,11 @@ class QuestionWorkflow:
                         .order_by(Question.id.desc()).limit(1))
         if prev is None:
             return None
-        searched = ((prev.result or {}).get("meta") or {}).get("searched") or prev.text
-        return Earlier(prev.text, str(searched))
+        result = prev.result or {}
+        searched = (result.get("meta") or {}).get("searched") or prev.text
+        cards = [c for c in result.get("citations") or [] if c.get("section") != "reply"]
+        ids = [str(p.get("id") or "") for c in cards for p in (c.get("parts") or [c])]
+        return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)))
 
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:

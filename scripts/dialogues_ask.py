@@ -1,6 +1,8 @@
 """The dialogue set through ``ask`` as a user meets it: each conversation asked turn by turn in one session, the
 last turn's answer scored by its citations (first 5) — Recall@5 per split for carry / switch, beside the last turn
-asked alone in a fresh session. Runs on a throw-away copy of the database (the questions are stored as usual).
+asked alone in a fresh session — and what the user sees for the last turn asked in its session: answered with a
+relevant citation among the first five, answered with none relevant, routed to staff only (no citations), and passed
+to staff besides the answer shown (参考 for a letter or a follow-up). Runs on a throw-away copy of the database (the questions are stored as usual).
 
     .venv/bin/python scripts/dialogues_ask.py [--split dev|test]
 """
@@ -32,6 +34,7 @@ def main() -> None:
         rows = [json.loads(x) for x in (base.corpus.shared_data.parent / "eval" / "queries_dialogues.jsonl")
                 .read_text(encoding="utf-8").splitlines() if x.strip()]
         acc: dict[tuple[str, str, str], list[float]] = {}
+        seen: dict[tuple[str, str], list[str]] = {}
         for r in rows:
             if args.split and r["split"] != args.split:
                 continue
@@ -43,6 +46,9 @@ def main() -> None:
                 ans = svc.ask(r["turns"][-1], channel="api", session_id=session).answer
                 got = [i for c in ans.citations for i in c.ids][:5]  # every passage of the cards, in order
                 acc.setdefault((r["split"], kind, how), []).append(len(rel & set(got)) / len(rel))
+                if how == "ask in session":
+                    outcome = "routed" if not got else ("right" if rel & set(got) else "wrong")
+                    seen.setdefault((r["split"], kind), []).append(outcome + ("+staff" if ans.meta.get("queued") else ""))
         print("| split | last turn | n | Recall@5, asked in its session | Recall@5, asked alone |")
         print("|---|---|---|---|---|")
         for split in ("dev", "test"):
@@ -50,6 +56,14 @@ def main() -> None:
                 a, b = acc.get((split, kind, "ask in session")), acc.get((split, kind, "last turn alone"))
                 if a and b:
                     print(f"| {split} | {kind} | {len(a)} | {sum(a) / len(a):.3f} | {sum(b) / len(b):.3f} |")
+        print()
+        print("| split | last turn | n | relevant citation | none relevant | routed to staff only | also passed to staff |")
+        print("|---|---|---|---|---|---|---|")
+        for (split, kind), outs in sorted(seen.items()):
+            n = len(outs)
+            share = [sum(o.startswith(w) for o in outs) / n for w in ("right", "wrong", "routed")]
+            print(f"| {split} | {kind} | {n} | " + " | ".join(f"{v:.3f}" for v in share)
+                  + f" | {sum(o.endswith('+staff') for o in outs) / n:.3f} |")
 
 
 if __name__ == "__main__":

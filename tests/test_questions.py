@@ -53,6 +53,31 @@ def test_a_chain_of_follow_ups_keeps_the_topic(service: AssistantService) -> Non
     assert FIRST in third.answer.meta["searched"]  # the short follow-up brought its own context along
 
 
+def test_a_follow_up_on_the_same_law_is_shown_for_reference_and_passed_to_staff(service: AssistantService) -> None:
+    """A follow-up too uncertain to answer, whose best article is in a document the previous answer cited, shows
+    those articles as 参考 and goes to the staff queue as well ("追问仅给出参考条文"); asked alone it is only routed."""
+    from assistant.answer.decide import Decision, Thresholds
+    from assistant.answer.sources import document_of
+    from assistant.db.models import QueueMember
+
+    first = service.ask(FIRST, channel="chat", session_id="s-ref")
+    cited = {document_of(i) for c in first.answer.citations for i in c.ids}
+    assert first.answer.decision is not Decision.ABSTAIN and cited
+    service.answerer.thresholds = Thresholds(answer=1.0, caution=1.0, curated=1.0)  # nothing is confident now
+    out = service.ask(FOLLOW, channel="chat", session_id="s-ref")
+    ans = out.answer.as_dict()
+    assert ans["meta"]["context"]["used"] is True and ans["decision"] == "caution" and not ans["curated"]
+    assert document_of(ans["citations"][0]["id"]) in cited
+    assert ans["meta"]["queued"] is True and "您的追问已同时转交工作人员" in ans["notice"]
+    alone = service.ask(FOLLOW, channel="chat", session_id="s-alone").answer.as_dict()
+    assert alone["decision"] == "abstain" and not alone["citations"]
+    with service.Session() as s:
+        members = s.query(QueueMember).filter(QueueMember.question_id == out.question_id).all()
+        assert [m.source for m in members] == ["followup_review"]
+        assert s.query(Question).filter(Question.session_id == "s-ref", Question.text == FOLLOW).count() == 1
+    assert service.questions.status(out.token)["status"] == "pending"
+
+
 def test_a_close_curated_entry_is_offered_and_taking_it_is_recorded(service: AssistantService) -> None:
     # the fixture entry on the permit's validity, asked in words far enough from its wordings not to be shown
     service.answerer.settings = service.settings.evolve(suggest_threshold=0.0)

@@ -59,10 +59,11 @@ class Answerer:
         text, used = search_text(question, earlier, lambda alone, combined: context_helps(search(alone),
                                                                                           search(combined)))
         res = search(text)
+        follow_up = used if used is not None and not used.repeated_by(question) else None
         with self.Session() as s:
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=self.curated_entries(s, curated),
-                          notes=self.corpus_notes(s, r.passages))
+                          notes=self.corpus_notes(s, r.passages), follow_up=follow_up)
         ans.question = question
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)

@@ -24,6 +24,7 @@ from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
 from ..text.pipes import is_pipe_rule, pipe_cells
+from .context import Earlier
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 from .sentences import Embed, answering_sentence
@@ -152,6 +153,9 @@ class Answer:
     encoded: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
     #: under a curated answer: retrieved articles it does not cite (其他可能相关的条文), never its 依据
     related_articles: list[Citation] = field(default_factory=list)
+    #: an answer shown only for reference that staff should answer as well: its queue source ("": none);
+    #: never sent (the workflow adds the notice that says so)
+    review: str = field(default="", repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"question": self.question, "decision": self.decision.value, "confidence": round(self.confidence, 4),
@@ -303,15 +307,30 @@ def _row_names_what_was_asked(result: SearchResult) -> bool:
     return len(item) >= 2 and item in result.query.expanded
 
 
+def _continues_topic(result: SearchResult, earlier: Earlier) -> bool:
+    """A follow-up whose best article (not a mailbox reply, not repealed) is in a document the previous answer
+    cited: the conversation stays on that law, so its articles are worth showing for reference even when the
+    confidence — fitted on questions asked on their own, which say more than "那罚多少？" — is low."""
+    for h in result.passages.hits:
+        if is_reply(h.item.kind) or (h.item.status == "已废止" and not result.include_repealed):
+            continue
+        return document_of(h.item.id) in earlier.documents
+    return False
+
+
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
-            index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None
-            ) -> Answer:
+            index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None,
+            follow_up: Earlier | None = None) -> Answer:
     """Build the answer for a search result (no generated text: curated answers and article passages only).
 
     ``embed`` (texts → passage vectors): with the query's vector, picks the sentence of each cited article that
     answers the question (article answers; without it, the sentence with the most query terms). ``notes``: what is
-    recorded about the cited passages (changes, standards' dates; read from ``session`` when not given)."""
+    recorded about the cited passages (changes, standards' dates; read from ``session`` when not given).
+
+    ``follow_up``: the conversation's previous question when this one is a follow-up read with it: articles of the
+    documents the previous answer cited are shown for reference, with the question passed to staff (``review``),
+    rather than nothing (:func:`_continues_topic`)."""
     terms = _query_terms(result)
     passages_by_id = _ItemLookup(index, result)
     cur = result.curated
@@ -344,6 +363,10 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     decision = thresholds.decide(confidence, long=is_long(result.query.normalized))
     if decision is Decision.ABSTAIN and not curated_block and _row_names_what_was_asked(result):
         decision = Decision.CAUTION  # the row of the pollutant asked about, shown for reference (请结合原文核实)
+    review = ""
+    if decision is Decision.ABSTAIN and not curated_block and follow_up is not None and \
+            _continues_topic(result, follow_up):
+        decision, review = Decision.CAUTION, "followup_review"
     retrieved: list[Citation] = []
     if decision is not Decision.ABSTAIN or curated_block:
         have = {c.id for c in citations}
@@ -379,6 +402,6 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     mode = cur.mode if (curated_block and cur is not None) else result.passages.mode  # what answered it
     return Answer(question=result.query.raw, decision=decision, confidence=confidence, mode=mode,
                   curated=curated_block, citations=citations, related=related[:3], notice=notice,
-                  footer=f"{DISCLAIMER}{footer_contact}", related_articles=related_articles)
+                  footer=f"{DISCLAIMER}{footer_contact}", related_articles=related_articles, review=review)
 
 

@@ -37,6 +37,12 @@ class Earlier:
 
     question: str
     query: str
+    #: the documents its answer cited (regulations, standards; not mailbox replies): the conversation's topic
+    documents: tuple[str, ...] = ()
+
+    def repeated_by(self, question: str) -> bool:
+        """``question`` is this one asked again (a retry): it gets the same answer."""
+        return normalize(question).strip("？?。！! ") == normalize(self.question).strip("？?。！! ")
 
 
 def opens_new_topic(question: str) -> bool:

@@ -23,7 +23,7 @@ from .common import actor, bp, me, redirect_to, svc
 
 STATUS_FILTERS = {"open": "待处理（未发布、未关闭）", "all": "全部", **STATUSES}
 SORTS = {"count": "提问次数", "age": "等待时间（最久在前）", "recent": "最近提问"}
-SOURCES = {"abstain": "助手未能回答", "letter_review": "长信仅给出参考条文", "not_helpful": "反馈没帮助", "handoff": "转人工留言", "registration": "咨询日报名",
+SOURCES = {"abstain": "助手未能回答", "letter_review": "长信仅给出参考条文", "followup_review": "追问仅给出参考条文", "not_helpful": "反馈没帮助", "handoff": "转人工留言", "registration": "咨询日报名",
            "followup": "跟踪问效未解决"}
 CITATION_RE = re.compile(r"^.+#[0-9A-Za-z.\-~]+$")
 MAX_DRAFTS = 5

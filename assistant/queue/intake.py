@@ -20,7 +20,7 @@ from .cluster import QuestionClusterer
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("abstain", "letter_review", "not_helpful", "handoff", "registration", "followup")
+SOURCES = ("abstain", "letter_review", "followup_review", "not_helpful", "handoff", "registration", "followup")
 MEMBER_SAMPLE = 20
 _lock = threading.Lock()
 

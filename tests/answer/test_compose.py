@@ -72,3 +72,24 @@ def test_a_low_confidence_limit_row_naming_the_pollutant_is_shown_with_caution()
     assert shown.decision is Decision.CAUTION and shown.citations[0].id == row.id  # cod → 化学需氧量 is named
     assert compose(result("新建企业氨氮一级标准是多少"), t, "").decision is Decision.ABSTAIN  # another pollutant
     assert compose(result("新建企业cod一级标准是多少", limit=False), t, "").decision is Decision.ABSTAIN
+
+
+def test_a_follow_up_on_the_law_just_cited_is_shown_for_reference_and_passed_to_staff() -> None:
+    """A follow-up ("那罚多少？") read with the earlier question is rarely confident; when its best article is in a
+    document the previous answer cited, the articles are shown with the caution notice and staff answer it too."""
+    from assistant.answer.context import Earlier
+
+    t = Thresholds(answer=0.6, caution=0.45, curated=0.7)
+    earlier = Earlier("水污染防治法对排污许可有什么规定？", "水污染防治法对排污许可有什么规定？",
+                      ("中华人民共和国水污染防治法",))
+    shown = compose(_result("那没办证罚多少？", 0.2), t, "", follow_up=earlier)
+    assert shown.decision is Decision.CAUTION and shown.review == "followup_review"
+    assert [c.id for c in shown.citations] == ["中华人民共和国水污染防治法#21"]
+    assert "review" not in shown.as_dict()  # never sent: the workflow says it in the notice
+    # not a follow-up, or a follow-up whose best article is in another document: routed to staff only
+    assert compose(_result("那没办证罚多少？", 0.2), t, "").decision is Decision.ABSTAIN
+    other = Earlier("大气污染防治法对锅炉有什么规定？", "大气污染防治法对锅炉有什么规定？", ("中华人民共和国大气污染防治法",))
+    routed = compose(_result("那没办证罚多少？", 0.2), t, "", follow_up=other)
+    assert routed.decision is Decision.ABSTAIN and not routed.citations and routed.review == ""
+    # a confident follow-up is simply answered
+    assert compose(_result("那没办证罚多少？", 0.9), t, "", follow_up=earlier).review == ""
