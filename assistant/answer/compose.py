@@ -24,7 +24,7 @@ from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from ..text.normalize import normalize
 from ..text.pipes import is_pipe_rule, pipe_cells
-from .context import Earlier
+from .context import Earlier, continues_topic
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 from .sentences import Embed, answering_sentence
@@ -307,17 +307,6 @@ def _row_names_what_was_asked(result: SearchResult) -> bool:
     return len(item) >= 2 and item in result.query.expanded
 
 
-def _continues_topic(result: SearchResult, earlier: Earlier) -> bool:
-    """A follow-up whose best article (not a mailbox reply, not repealed) is in a document the previous answer
-    cited: the conversation stays on that law, so its articles are worth showing for reference even when the
-    confidence — fitted on questions asked on their own, which say more than "那罚多少？" — is low."""
-    for h in result.passages.hits:
-        if is_reply(h.item.kind) or (h.item.status == "已废止" and not result.include_repealed):
-            continue
-        return document_of(h.item.id) in earlier.documents
-    return False
-
-
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
             index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None,
@@ -330,7 +319,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
 
     ``follow_up``: the conversation's previous question when this one is a follow-up read with it: articles of the
     documents the previous answer cited are shown for reference, with the question passed to staff (``review``),
-    rather than nothing (:func:`_continues_topic`)."""
+    rather than nothing (:func:`.context.continues_topic`)."""
     terms = _query_terms(result)
     passages_by_id = _ItemLookup(index, result)
     cur = result.curated
@@ -365,7 +354,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         decision = Decision.CAUTION  # the row of the pollutant asked about, shown for reference (请结合原文核实)
     review = ""
     if decision is Decision.ABSTAIN and not curated_block and follow_up is not None and \
-            _continues_topic(result, follow_up):
+            continues_topic(result, follow_up):
         decision, review = Decision.CAUTION, "followup_review"
     retrieved: list[Citation] = []
     if decision is not Decision.ABSTAIN or curated_block:

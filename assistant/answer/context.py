@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ..search.retriever import SearchResult
 from ..text.normalize import normalize
+from .sources import document_of, is_reply
 
 #: context is kept this long after the conversation's last question, and never crosses conversations
 IDLE = timedelta(minutes=30)
@@ -77,3 +79,14 @@ def search_text(question: str, earlier: Earlier | None,
     if points_back(question) or (len(q) <= MAX_FOLLOWUP_CHARS and context_helps(question, combined)):
         return combined, earlier
     return question, None
+
+
+def continues_topic(result: SearchResult, earlier: Earlier) -> bool:
+    """A follow-up whose best article (not a mailbox reply, not repealed) is in a document the previous answer
+    cited: the conversation stays on that law, so its articles are worth showing for reference even when the
+    confidence — fitted on questions asked on their own, which say more than "那罚多少？" — is low."""
+    for h in result.passages.hits:
+        if is_reply(h.item.kind) or (h.item.status == "已废止" and not result.include_repealed):
+            continue
+        return document_of(h.item.id) in earlier.documents
+    return False
