@@ -72,9 +72,38 @@ class AssistantService:
         upgrade(self.engine)
 
     def ingest(self, paths: list[Path], progress: bool = False, ocr: bool = True) -> IngestReport:
-        """Ingest files and folders; scanned PDFs are read by OCR unless ``ocr`` is False (or it is off)."""
+        """Ingest files and folders; scanned PDFs are read by OCR unless ``ocr`` is False (or it is off). A scan the
+        first start left for later that is read here (``assistant ingest --bundled``) is no longer pending: the next
+        start does not read it again."""
+        reader = self.ocr_reader() if ocr else None
         with self.Session() as s:
-            return ingest_paths(s, paths, progress=progress, ocr=self.ocr_reader() if ocr else None)
+            report = ingest_paths(s, paths, progress=progress, ocr=reader)
+        if reader is not None:
+            self._forget_read_scans(paths, report)
+        return report
+
+    def _forget_read_scans(self, paths: list[Path], report: IngestReport) -> None:
+        if not self._pending_file.exists():
+            return
+        try:
+            pending = [Path(p) for p in json.loads(self._pending_file.read_text(encoding="utf-8"))]
+        except (OSError, ValueError):
+            return
+        unread = {Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)}
+        given = [p.resolve() for p in paths]
+
+        def read_now(scan: Path) -> bool:
+            r = scan.resolve()
+            return scan not in unread and any(r == g or g in r.parents for g in given)
+
+        left = [p for p in pending if not read_now(p)]
+        if len(left) == len(pending):
+            return
+        if left:
+            self._pending_file.write_text(json.dumps([str(p) for p in left]), encoding="utf-8")
+        else:
+            self._pending_file.unlink(missing_ok=True)
+        self.pending_scans = [p for p in self.pending_scans if p in left]
 
     def ocr_reader(self) -> OcrReader | None:
         """The OCR engine of ``ASSISTANT_OCR`` with its page cache, or None (off, or no engine installed)."""

@@ -170,3 +170,26 @@ def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(setti
     hits = svc.retriever.search("饮食业单位油烟最高允许排放浓度是多少", k=5).passages.hits
     assert any(h.item.title.startswith("GB 18483-2001") for h in hits)
     svc.engine.dispose()
+
+
+@needs_scan
+def test_an_ingest_that_reads_a_pending_scan_takes_it_off_the_pending_list(settings: Settings) -> None:
+    """``assistant ingest --bundled`` after the first start reads the scans: the next start must not read them
+    again (it did, at every start, in every new index copy — minutes of CPU on a slow machine)."""
+    standards = settings.corpus.shared_data / "standards"
+    standards.mkdir(exist_ok=True)
+    shutil.copy(SCAN, standards / SCAN.name)
+    svc = AssistantService(settings.evolve(ocr="auto"))
+    svc.migrate()
+    engine = _Scripted()
+    svc._ocr = OcrReader(engine, settings.search.index_dir / "ocr.sqlite")
+    svc.ensure_corpus()
+    pending = settings.search.index_dir / "scans_pending.json"
+    assert pending.exists() and svc.pending_scans == [standards / SCAN.name]
+    svc.ingest([settings.corpus.shared_data / "laws"])  # other files: the scan stays pending
+    assert pending.exists() and svc.pending_scans == [standards / SCAN.name]
+    svc.ingest([standards])  # the folder holding it, read by OCR
+    assert engine.reads == len(render_pages(SCAN))
+    assert not pending.exists() and svc.pending_scans == []
+    assert svc.read_scans_later() is None
+    svc.engine.dispose()
