@@ -1,8 +1,9 @@
 """Write (or check) the vectors shipped for the bundled corpus: ``corpus/embeddings/<encoder>.npz``.
 
 After ``assistant index build`` has encoded the bundled corpus, this takes the vectors of every text the service
-encodes (the passages and the curated rows of the current database) from the embedding cache and writes them,
-float16, keyed by the sha256 of the text. A fresh installation then reads them instead of encoding for 25 minutes;
+encodes (the passages and the curated rows of the current database, and the questions of its memory of answered
+questions — the team's letters, the mailbox letters — which a first start otherwise encodes in every worker before
+it serves) from the embedding cache and writes them, float16, keyed by the sha256 of the text. A fresh installation then reads them instead of encoding for 25 minutes;
 any text not in the file (changed since) is encoded as before.
 
     .venv/bin/python scripts/bundle_embeddings.py            # write; fails if a text has no cached vector
@@ -22,6 +23,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.search.bundled import BundledVectors, bundle_path, bundled_for, write_bundle
 from assistant.search.encoders import EmbeddingCache
+from assistant.search.memory import service_rows
 from assistant.service import AssistantService
 
 
@@ -37,8 +39,13 @@ def main() -> None:
     enc = svc.indexes.encoders.encoder
     if enc is None:
         sys.exit("no encoder (ASSISTANT_ENCODER): nothing to bundle")
+    svc.load_indexes(background=False, build_vectors=False)
+    current = svc.indexes.current
+    if current is None:
+        sys.exit("no index: run `assistant index build` first")
     p_items, c_items = svc.indexes.items()
-    texts = list(dict.fromkeys(it.embed_text() for it in [*p_items, *c_items]))
+    memory = [r.text for r in service_rows(current.passages, current.curated)]
+    texts = list(dict.fromkeys([*(it.embed_text() for it in [*p_items, *c_items]), *memory]))
     keys = [EmbeddingCache.key(t) for t in texts]
     path = bundle_path(settings.corpus.corpus_dir / "embeddings", enc.id)
     shipped = bundled_for(path.parent, enc.id)

@@ -29,7 +29,7 @@ from .encoders import Encoder
 from .encoding import EncoderSet
 from .fusion import FusionMode, FusionParams
 from .index import IndexMismatch, Item, SearchIndex, fingerprint
-from .memory import AnswerMemory, curated_sources, letter_sources, reply_sources
+from .memory import AnswerMemory, reply_sources, service_rows
 from .ranker import RankerUnavailable, Ranking, load_ranking
 from .refresh import IndexRefresher
 from .retriever import Retriever, SearchResult
@@ -189,8 +189,8 @@ class IndexLifecycle:
             if replies is None:
                 replies = list(reply_sources(r.passages.items, r.passages))
                 r.passages._reply_rows = replies  # type: ignore[attr-defined]
-            rows = [*curated_sources(r.curated), *letter_sources(), *replies]
-            memory = AnswerMemory.build(rows, r.passages, enc, self.encoders.cache())
+            memory = AnswerMemory.build(service_rows(r.passages, r.curated, replies), r.passages, enc,
+                                        self.encoders.cache())
             memory.curated = r.curated
         except Exception:  # never fail an answer or a publication on it: rank by fusion meanwhile
             log.exception("memory of answered questions not built; ranking by score fusion")

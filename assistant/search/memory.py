@@ -80,6 +80,16 @@ def reply_sources(replies: Iterable[Item], articles: SearchIndex, exclude: set[s
             yield Answered(letter, cites, rid, "reply")
 
 
+def service_rows(passages: SearchIndex, curated: SearchIndex | None,
+                 replies: list[Answered] | None = None) -> list[Answered]:
+    """What the service's memory holds for these indexes: every curated wording, the team's letters and the
+    mailbox letters (``replies``: those of ``passages``, when already read). Their vectors are shipped with the
+    bundled corpus (``scripts/bundle_embeddings.py``), so a new machine does not encode them at its first start."""
+    if replies is None:
+        replies = list(reply_sources(passages.items, passages))
+    return [*curated_sources(curated), *letter_sources(), *replies]
+
+
 def _record_id(title: str) -> str:
     m = re.search(r"[（(](mee-\d+)[）)]$", title)
     return m.group(1) if m else title

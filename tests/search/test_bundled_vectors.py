@@ -129,6 +129,15 @@ def test_the_shipped_file_covers_the_bundled_corpus(tmp_path: Path) -> None:
     assert shipped is not None
     held = len(shipped.get_many(sorted(keys)))
     assert held / len(keys) >= 0.98, f"{path.name} holds {held} of {len(keys)} texts: run scripts/bundle_embeddings.py"
+    # the questions of the memory of answered questions (the team's letters, the mailbox letters): without their
+    # vectors every worker of a first start encoded them before serving (78 s per process on a slow machine)
+    from assistant.search.index import SearchIndex
+    from assistant.search.memory import service_rows
+
+    passages = SearchIndex.build(p_items, s.search.token_field, s.search.bm25_engine)
+    memory = {EmbeddingCache.key(r.text) for r in service_rows(passages, None)}
+    missing = len(memory) - len(shipped.get_many(sorted(memory)))
+    assert len(memory) > 100 and missing == 0, f"{missing} memory questions not shipped: scripts/bundle_embeddings.py --add"
     svc.engine.dispose()
 
 
