@@ -136,10 +136,8 @@ def test_the_shipped_engine_reads_a_real_scanned_page(tmp_path: Path) -> None:
     assert "饮食业油烟" in text and "国家环境保护总局" in text and page.confidence > 0.9
 
 
-@needs_scan
-def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(settings: Settings) -> None:
-    """The first start ingests without OCR (seconds); the scans are read afterwards and the passages index is
-    rebuilt with them while the service keeps answering."""
+def _with_a_scan(settings: Settings) -> tuple[AssistantService, _Scripted, Path]:
+    """A service on a corpus folder holding the real scan, with a scripted OCR engine (the standards folder)."""
     standards = settings.corpus.shared_data / "standards"
     standards.mkdir(exist_ok=True)
     shutil.copy(SCAN, standards / SCAN.name)
@@ -147,6 +145,14 @@ def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(setti
     svc.migrate()
     engine = _Scripted()
     svc._ocr = OcrReader(engine, settings.search.index_dir / "ocr.sqlite")
+    return svc, engine, standards
+
+
+@needs_scan
+def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(settings: Settings) -> None:
+    """The first start ingests without OCR (seconds); the scans are read afterwards and the passages index is
+    rebuilt with them while the service keeps answering."""
+    svc, engine, standards = _with_a_scan(settings)
     first = svc.ensure_corpus()
     assert first is not None and engine.reads == 0
     assert "no_text_layer" in [e["code"] for e in first.as_dict()["errors"]]  # type: ignore[index]
@@ -176,13 +182,7 @@ def test_the_first_start_answers_at_once_and_reads_scans_in_the_background(setti
 def test_an_ingest_that_reads_a_pending_scan_takes_it_off_the_pending_list(settings: Settings) -> None:
     """``assistant ingest --bundled`` after the first start reads the scans: the next start must not read them
     again (it did, at every start, in every new index copy — minutes of CPU on a slow machine)."""
-    standards = settings.corpus.shared_data / "standards"
-    standards.mkdir(exist_ok=True)
-    shutil.copy(SCAN, standards / SCAN.name)
-    svc = AssistantService(settings.evolve(ocr="auto"))
-    svc.migrate()
-    engine = _Scripted()
-    svc._ocr = OcrReader(engine, settings.search.index_dir / "ocr.sqlite")
+    svc, engine, standards = _with_a_scan(settings)
     svc.ensure_corpus()
     pending = settings.search.index_dir / "scans_pending.json"
     assert pending.exists() and svc.pending_scans == [standards / SCAN.name]
