@@ -73,3 +73,25 @@ def test_no_context_without_a_session_and_no_reason_without_feedback(console_env
         item_id = item.id
     html = env.client("admin").get(f"/console/items/{item_id}").get_data(as_text=True)
     assert 'data-testid="member-context"' not in html and 'data-testid="member-reason"' not in html
+
+
+def test_a_follow_up_answered_for_reference_is_labelled_as_such(console_env: ConsoleEnv) -> None:  # noqa: F811
+    """A follow-up shown only articles for reference is queued as followup_review: the item page names it in Chinese,
+    beside the conversation it came from."""
+    env = console_env
+    sid = f"sess-{secrets.token_hex(4)}"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with env.svc.Session() as s:
+        _q(s, "如果是登记管理，是不是就不用申请证了？", now - timedelta(minutes=2), sid)
+        q = _q(s, "那要是一直没填报，会被罚吗？", now, sid, decision="caution")
+        item = QueueItem(title=q.text, normalized=q.normalized, status="new", count=1, first_asked=now,
+                         last_asked=now)
+        s.add(item)
+        s.flush()
+        s.add(QueueMember(item_id=item.id, question_id=q.id, source="followup_review", channel="chat"))
+        s.commit()
+        item_id = item.id
+    html = env.client("admin").get(f"/console/items/{item_id}").get_data(as_text=True)
+    assert "追问仅给出参考条文" in html and "followup_review" not in html
+    (context,) = _section(html, "member-context")
+    assert "如果是登记管理，是不是就不用申请证了？" in context
