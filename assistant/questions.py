@@ -195,7 +195,8 @@ class QuestionWorkflow:
             return None
         result = prev.result or {}
         searched = (result.get("meta") or {}).get("searched") or prev.text
-        cards = [c for c in result.get("citations") or [] if c.get("section") != "reply"]
+        cards = [c for c in [*(result.get("citations") or []), *(result.get("related_articles") or [])]
+                 if c.get("section") != "reply"]
         ids = [str(p.get("id") or "") for c in cards for p in (c.get("parts") or [c])]
         return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)))
 

@@ -134,3 +134,26 @@ def test_a_long_letter_answered_for_reference_also_goes_to_staff(db_settings) ->
     finally:
         svc.stop_background()
         svc.engine.dispose()
+
+
+def test_the_conversation_topic_is_what_the_previous_answer_showed(service: AssistantService) -> None:
+    """The documents of the previous answer — its citations and the articles offered apart under a curated answer
+    (其他可能相关的条文), never a mailbox reply — are the topic a follow-up is held to."""
+    import secrets
+
+    from assistant.questions import QuestionWorkflow
+    from assistant.text.normalize import normalize
+
+    card = {"id": "排污许可管理条例#24", "section": "regulation",
+            "parts": [{"id": "排污许可管理条例#24"}, {"id": "排污许可管理条例#43"}]}
+    related = {"id": "固定污染源排污许可分类管理名录（2019年版）#2", "section": "regulation"}
+    reply = {"id": "部长信箱·关于排污登记的回复（mee-001）#1", "section": "reply"}
+    with service.Session() as s:
+        q = Question(token=secrets.token_urlsafe(24), text="登记管理要申请证吗", normalized=normalize("登记管理要申请证吗"),
+                     channel="chat", session_id="s-topic",
+                     result={"citations": [card, reply], "related_articles": [related], "meta": {}})
+        s.add(q)
+        s.commit()
+        earlier = QuestionWorkflow._earlier(s, "chat", "s-topic", q.id + 1)
+    assert earlier is not None and earlier.question == "登记管理要申请证吗"
+    assert earlier.documents == ("排污许可管理条例", "固定污染源排污许可分类管理名录（2019年版）")

@@ -318,7 +318,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     recorded about the cited passages (changes, standards' dates; read from ``session`` when not given).
 
     ``follow_up``: the conversation's previous question when this one is a follow-up read with it: articles of the
-    documents the previous answer cited are shown for reference, with the question passed to staff (``review``),
+    documents the previous answer showed are shown for reference, with the question passed to staff (``review``),
     rather than nothing (:func:`.context.continues_topic`)."""
     terms = _query_terms(result)
     passages_by_id = _ItemLookup(index, result)

@@ -39,7 +39,8 @@ class Earlier:
 
     question: str
     query: str
-    #: the documents its answer cited (regulations, standards; not mailbox replies): the conversation's topic
+    #: the documents its answer showed — cited, or offered under a curated answer as 其他可能相关的条文 (regulations,
+    #: standards; not mailbox replies): the conversation's topic
     documents: tuple[str, ...] = ()
 
     def repeated_by(self, question: str) -> bool:
@@ -83,7 +84,7 @@ def search_text(question: str, earlier: Earlier | None,
 
 def continues_topic(result: SearchResult, earlier: Earlier) -> bool:
     """A follow-up whose best article (not a mailbox reply, not repealed) is in a document the previous answer
-    cited: the conversation stays on that law, so its articles are worth showing for reference even when the
+    showed: the conversation stays on that law, so its articles are worth showing for reference even when the
     confidence — fitted on questions asked on their own, which say more than "那罚多少？" — is low."""
     for h in result.passages.hits:
         if is_reply(h.item.kind) or (h.item.status == "已废止" and not result.include_repealed):
