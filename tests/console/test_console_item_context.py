@@ -24,6 +24,16 @@ def _q(s: Session, text: str, at: datetime, session_id: str = "sess-1", channel:
     return q
 
 
+def _item(s: Session, q: Question, source: str) -> QueueItem:
+    """A new queue item holding ``q`` alone, queued by ``source``."""
+    item = QueueItem(title=q.text, normalized=q.normalized, status="new", count=1, first_asked=q.asked_at,
+                     last_asked=q.asked_at)
+    s.add(item)
+    s.flush()
+    s.add(QueueMember(item_id=item.id, question_id=q.id, source=source, channel=q.channel))
+    return item
+
+
 def _section(html: str, testid: str) -> list[str]:
     return re.findall(rf'data-testid="{testid}">(.*?)</div>', html, re.S)
 
@@ -40,11 +50,7 @@ def test_item_page_shows_unhelpful_reason_and_the_conversation_before(console_en
         _q(s, "同一会话、微信渠道", now - timedelta(minutes=2), sid, channel="wechat")
         q = _q(s, "那要提前多久申请？", now, sid)
         _q(s, "之后的问题不算上文", now + timedelta(minutes=1), sid)
-        item = QueueItem(title=q.text, normalized=q.normalized, status="new", count=1, first_asked=now,
-                         last_asked=now)
-        s.add(item)
-        s.flush()
-        s.add(QueueMember(item_id=item.id, question_id=q.id, source="not_helpful", channel="chat"))
+        item = _item(s, q, "not_helpful")
         s.add(Feedback(question_id=q.id, helpful=False, reason="没有说<i>提前</i>几天"))
         s.add(Feedback(question_id=q.id, helpful=False, reason=""))
         s.commit()
@@ -84,11 +90,7 @@ def test_a_follow_up_answered_for_reference_is_labelled_as_such(console_env: Con
     with env.svc.Session() as s:
         _q(s, "如果是登记管理，是不是就不用申请证了？", now - timedelta(minutes=2), sid)
         q = _q(s, "那要是一直没填报，会被罚吗？", now, sid, decision="caution")
-        item = QueueItem(title=q.text, normalized=q.normalized, status="new", count=1, first_asked=now,
-                         last_asked=now)
-        s.add(item)
-        s.flush()
-        s.add(QueueMember(item_id=item.id, question_id=q.id, source="followup_review", channel="chat"))
+        item = _item(s, q, "followup_review")
         s.commit()
         item_id = item.id
     html = env.client("admin").get(f"/console/items/{item_id}").get_data(as_text=True)
