@@ -25,10 +25,10 @@ from .queue.intake import enqueue
 from .text.normalize import normalize
 
 MAX_QUESTION_CHARS = 2000
-LETTER_REVIEW_TEXT = "您的来信已同时转交工作人员，答复后将通知您（网页可凭查询凭证查看，微信将推送消息）。"
+_PASSED_ON = "已同时转交工作人员，答复后将通知您（网页可凭查询凭证查看，微信将推送消息）。"
+LETTER_REVIEW_TEXT = "您的来信" + _PASSED_ON
 #: what the asker is told when an answer shown for reference is also passed to staff, by queue source
-REVIEW_TEXT = {"letter_review": LETTER_REVIEW_TEXT,
-               "followup_review": "您的追问已同时转交工作人员，答复后将通知您（网页可凭查询凭证查看，微信将推送消息）。"}
+REVIEW_TEXT = {"letter_review": LETTER_REVIEW_TEXT, "followup_review": "您的追问" + _PASSED_ON}
 TOKEN_RE = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # what secrets.token_urlsafe issues
 
 

@@ -83,11 +83,8 @@ class AssistantService:
         return report
 
     def _forget_read_scans(self, paths: list[Path], report: IngestReport) -> None:
-        if not self._pending_file.exists():
-            return
-        try:
-            pending = [Path(p) for p in json.loads(self._pending_file.read_text(encoding="utf-8"))]
-        except (OSError, ValueError):
+        pending = self._pending_on_disk()
+        if not pending:
             return
         unread = {Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)}
         given = [p.resolve() for p in paths]
@@ -97,13 +94,8 @@ class AssistantService:
             return scan not in unread and any(r == g or g in r.parents for g in given)
 
         left = [p for p in pending if not read_now(p)]
-        if len(left) == len(pending):
-            return
-        if left:
-            self._pending_file.write_text(json.dumps([str(p) for p in left]), encoding="utf-8")
-        else:
-            self._pending_file.unlink(missing_ok=True)
-        self.pending_scans = [p for p in self.pending_scans if p in left]
+        if len(left) < len(pending):
+            self._set_pending(left)
 
     def ocr_reader(self) -> OcrReader | None:
         """The OCR engine of ``ASSISTANT_OCR`` with its page cache, or None (off, or no engine installed)."""
@@ -121,24 +113,35 @@ class AssistantService:
             return None
         # the first start answers within seconds: scans wait for read_scans_later (OCR takes minutes)
         report = self.ingest(bundled_sources(self.settings), ocr=False)
-        self.pending_scans = [Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)]
-        if self.pending_scans:  # for whichever process reads them (gunicorn ingests in a child of its master)
-            self._pending_file.parent.mkdir(parents=True, exist_ok=True)
-            self._pending_file.write_text(json.dumps([str(p) for p in self.pending_scans]), encoding="utf-8")
+        # for whichever process reads them (gunicorn ingests in a child of its master)
+        self._set_pending([Path(e.path) for e in report.errors if isinstance(e, NoTextLayer)])
         return report
 
     @property
     def _pending_file(self) -> Path:
         return self.settings.search.index_dir / "scans_pending.json"
 
+    def _pending_on_disk(self) -> list[Path]:
+        """The scans left for later, as ``index/scans_pending.json`` lists them ([]: none, or not readable)."""
+        try:
+            return [Path(p) for p in json.loads(self._pending_file.read_text(encoding="utf-8"))]
+        except (OSError, ValueError):
+            return []
+
+    def _set_pending(self, scans: list[Path]) -> None:
+        """Remember the scans left for later, in this process and on disk (the file is removed when none are)."""
+        self.pending_scans = scans
+        if scans:
+            self._pending_file.parent.mkdir(parents=True, exist_ok=True)
+            self._pending_file.write_text(json.dumps([str(p) for p in scans]), encoding="utf-8")
+        else:
+            self._pending_file.unlink(missing_ok=True)
+
     def read_scans_later(self) -> threading.Thread | None:
         """OCR the scanned PDFs the first start left out, in a background thread while the service answers; then
         the passages index is rebuilt with them (vectors of the other passages reused) and published."""
-        if not self.pending_scans and self._pending_file.exists():
-            try:
-                self.pending_scans = [Path(p) for p in json.loads(self._pending_file.read_text(encoding="utf-8"))]
-            except (OSError, ValueError):
-                self.pending_scans = []
+        if not self.pending_scans:
+            self.pending_scans = self._pending_on_disk()
         if not self.pending_scans or self.ocr_reader() is None:
             return None
         self.scans_state = "reading"

@@ -364,7 +364,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                 break
             if h.item.id in have:
                 continue
-            if h.item.status == "已废止" and not result.include_repealed:
+            if not result.shows(h):
                 continue
             retrieved.append(passages_by_id.citation(h.item, terms, h.fused))
             have.add(h.item.id)

@@ -87,7 +87,7 @@ def continues_topic(result: SearchResult, earlier: Earlier) -> bool:
     showed: the conversation stays on that law, so its articles are worth showing for reference even when the
     confidence — fitted on questions asked on their own, which say more than "那罚多少？" — is low."""
     for h in result.passages.hits:
-        if is_reply(h.item.kind) or (h.item.status == "已废止" and not result.include_repealed):
+        if is_reply(h.item.kind) or not result.shows(h):
             continue
         return document_of(h.item.id) in earlier.documents
     return False

@@ -66,6 +66,10 @@ class SearchResult:
     #: the question asks for a limit value and the index has limit-table rows (ranked by fusion, rows first)
     limit: bool = False
 
+    def shows(self, hit: Hit) -> bool:
+        """A passage the answer may show: a repealed text only when the question asks for repealed law."""
+        return hit.item.status != "已废止" or self.include_repealed
+
 
 def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
     """Logistic-regression coefficients per (index, mode), fitted on dev data by ``scripts/calibrate.py``,
