@@ -25,7 +25,7 @@ from ..text.normalize import normalize
 CITATION_RE = re.compile(r"^.+#[0-9A-Za-z.\-~]+$")
 ANSWER_MIN, ANSWER_MAX = 40, 1200
 #: wordings per entry: fewer match too little; many more usually means two questions share one entry
-PARAPHRASES_MIN, PARAPHRASES_MAX = 3, 12
+PARAPHRASES_MIN, PARAPHRASES_MAX = 3, 16
 NEAR_DUP = 0.8
 
 

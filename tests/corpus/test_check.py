@@ -88,3 +88,27 @@ def test_shipped_corpus_passes_against_real_regulations(tmp_path: Path) -> None:
     assert rep.ok, [p.as_dict() for p in rep.errors][:5]
     assert rep.entries >= 150 and rep.citations >= 300
     shutil.rmtree(tmp_path / "ix", ignore_errors=True)
+
+
+def test_held_out_paraphrases_stay_apart_from_their_entries_wordings() -> None:
+    """The held-out questions (the curated "test" of scripts/eval_curated.py) are new words: none equals, contains or
+    is contained in a wording of its own entry, and none is a wording of any entry — so adding wordings to the
+    corpus can never copy a held-out question into it."""
+    from assistant.corpus.check import load_entries
+    from assistant.text.normalize import normalize
+
+    def norm(t: str) -> str:
+        return "".join(ch for ch in normalize(t) if ch.isalnum())
+
+    entries, errors = load_entries(REPO / "corpus" / "curated")
+    assert not errors
+    wordings = {e.id: [norm(w) for w in (e.question, *e.paraphrases)] for e in entries}
+    everything = {w for ws in wordings.values() for w in ws}
+    rows = [json.loads(line) for line in (DATA / "curated_heldout.jsonl").read_text("utf-8").splitlines() if line]
+    assert len(rows) >= 90
+    for r in rows:
+        q = norm(r["query"])
+        assert r["entry_id"] in wordings, r
+        assert q not in everything, r
+        clash = [w for w in wordings[r["entry_id"]] if q in w or w in q]
+        assert not clash, (r, clash)
