@@ -48,7 +48,7 @@ from assistant.search.letter import analyse
 from assistant.search.lifecycle import fusion_params
 from assistant.search.memory import AnswerMemory, curated_sources, letter_sources, record_group, reply_sources
 from assistant.search.query import prepare
-from assistant.search.ranker import RANKER_FILE, RankerModel, RankingStage, write_model_file
+from assistant.search.ranker import RANKER_FILE, RankerModel, RankingStage, save_model_data, write_model_file
 from assistant.search.retriever import REPEAL_WORDS, default_mask
 from assistant.service import AssistantService
 
@@ -479,13 +479,13 @@ def main() -> None:
     enc = QueryVectorCache(enc0, 200000, cache)
     fusion = fusion_params(s)
     ev = s.corpus.shared_data.parent / "eval"
+    if args.entries_only:
+        _entries_only(args, svc, enc, fusion, ev, t0)
+        return
     with svc.Session() as sess:
         reg_items = regulation_items(sess)
         cur_items = curated_items(sess)
         reply_items = passage_items(sess, ["官方答复"])
-    if args.entries_only:
-        _entries_only(args, svc, enc, fusion, ev, t0)
-        return
     enc2 = None
     cost2: dict[str, float] = {}
     if args.encoder2:
@@ -530,7 +530,7 @@ def main() -> None:
         if task == "title2record":
             records = idx
     # out-of-scope questions (dev): never trained on, only for the decision's calibration
-    oos_texts = [q.query for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
+    oos_texts = _oos_texts(ev)
     oos_ex = [make_example(stage, ix, enc, "oos", f"oos-{k}-{i}", f"oos-{i}", t, [], mem)
               for k, (ix, mem) in enumerate(((reg, memory), (records, None))) for i, t in enumerate(oos_texts)]
     counts: defaultdict[str, int] = defaultdict(int)
@@ -593,7 +593,7 @@ def main() -> None:
     oof: dict[int, np.ndarray] = {}
     cross_validate(chosen, examples, ship_cols, oof, oos_ex)
     pcal, pcal_report = passage_calibration(examples, oos_ex, oof)
-    scorer, ecal, ent_report, ecal_report, cur = _train_entries(args, svc, enc, fusion, oos_texts)
+    scorer, ecal, ent_report, ecal_report, cur = _train_entries(svc, enc, fusion, oos_texts, args.ablation)
     calibration = {"passages:ranker": pcal, "curated:ranker": ecal}
     cal_report = {"passages:ranker": pcal_report, "curated:ranker": ecal_report}
     info = {
@@ -629,7 +629,12 @@ def main() -> None:
         print(f"\nthresholds: {json.dumps(choose_thresholds(cal_report))}")
 
 
-def _train_entries(args: argparse.Namespace, svc: AssistantService, enc: Any, fusion: Any, oos_texts: list[str]
+def _oos_texts(ev: Path) -> list[str]:
+    """The out-of-scope questions of the dev split: never trained on, only for the decisions' calibration."""
+    return [q.query for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
+
+
+def _train_entries(svc: AssistantService, enc: Any, fusion: Any, oos_texts: list[str], ablation: bool = False
                    ) -> tuple[EntryScorer, dict[str, float], dict[str, Any], dict[str, Any], Any]:
     """The curated-entry model, chosen and fitted on the shipped wordings (leave-one-out, grouped by entry), and its
     decision: (scorer, calibration, cross-validation report, calibration report, the curated index)."""
@@ -641,7 +646,7 @@ def _train_entries(args: argparse.Namespace, svc: AssistantService, enc: Any, fu
     for kind in ENTRY_KINDS:
         ent_report[kind] = entry_cv(ex_entries, kind, ecols)
         print(f"entries {kind:7s} {ent_report[kind]}", file=sys.stderr, flush=True)
-    if args.ablation:
+    if ablation:
         best_kind = max(ENTRY_KINDS, key=lambda k: (ent_report[k]["recall@1"], ent_report[k]["recall@3"]))
         for g, names in ENTRY_GROUPS.items():
             cols = np.array([i for i, f in enumerate(ENTRY_FEATURES) if f not in names])
@@ -676,8 +681,7 @@ def _entries_only(args: argparse.Namespace, svc: AssistantService, enc: Any, fus
     """``--entries-only``: the article model, its decision and its report stay as the file has them; the curated-entry
     model, the curated decision and threshold are refitted on the current curated corpus."""
     data = json.loads(args.out.read_text("utf-8"))
-    oos_texts = [q.query for q in load_queries(ev / "queries_out_of_scope.jsonl", "dev")]
-    scorer, ecal, ent_report, ecal_report, cur = _train_entries(args, svc, enc, fusion, oos_texts)
+    scorer, ecal, ent_report, ecal_report, cur = _train_entries(svc, enc, fusion, _oos_texts(ev), args.ablation)
     data["entries"] = scorer.to_dict()
     data["calibration"]["curated:ranker"] = ecal
     info = data["info"]
@@ -687,7 +691,7 @@ def _entries_only(args: argparse.Namespace, svc: AssistantService, enc: Any, fus
     info["entries_trained"] = time.strftime("%Y-%m-%d")
     data["calibration"]["thresholds"] = choose_thresholds(info["calibration"])
     if not args.no_write:
-        args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        save_model_data(data, args.out)
         print(f"wrote {args.out} ({time.time() - t0:.0f} s): entries {ent_report['chosen']}", file=sys.stderr)
     print(json.dumps({"entries_cross_validation": ent_report, "thresholds": data["calibration"]["thresholds"]},
                      ensure_ascii=False, indent=1))

@@ -264,7 +264,7 @@ def ranked_positions(cands: Candidates, scores: np.ndarray, k: int) -> list[tupl
 
 
 __all__ = ["RankerModel", "RankingStage", "RankerUnavailable", "Ranking", "load_ranking", "analyse",
-           "ranked_positions", "write_model_file"]
+           "ranked_positions", "write_model_file", "save_model_data"]
 
 
 def write_model_file(passages: RankerModel, entries: EntryScorer | None, encoder_id: str, fingerprint: str,
@@ -275,4 +275,9 @@ def write_model_file(passages: RankerModel, entries: EntryScorer | None, encoder
     data = {"format": FORMAT, "encoder": encoder_id, "encoder2": encoder2_id, "fingerprint": fingerprint,
             "features": list(FEATURES), "calibration": calibration or {}, "passages": passages.to_dict(),
             "entries": entries.to_dict() if entries is not None else None, "info": info}
+    save_model_data(data, path)
+
+
+def save_model_data(data: dict[str, Any], path: Path = RANKER_FILE) -> None:
+    """Write a model file's content (as :func:`write_model_file` builds it, or as read and partly refitted)."""
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
