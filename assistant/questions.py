@@ -198,7 +198,9 @@ class QuestionWorkflow:
         cards = [c for c in [*(result.get("citations") or []), *(result.get("related_articles") or [])]
                  if c.get("section") != "reply"]
         ids = [str(p.get("id") or "") for c in cards for p in (c.get("parts") or [c])]
-        return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)))
+        shown = result.get("curated")
+        return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)),
+                       str(shown.get("id") or "") if isinstance(shown, dict) else "")
 
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:

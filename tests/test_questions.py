@@ -157,3 +157,16 @@ def test_the_conversation_topic_is_what_the_previous_answer_showed(service: Assi
         earlier = QuestionWorkflow._earlier(s, "chat", "s-topic", q.id + 1)
     assert earlier is not None and earlier.question == "登记管理要申请证吗"
     assert earlier.documents == ("排污许可管理条例", "固定污染源排污许可分类管理名录（2019年版）")
+
+
+def test_the_earlier_turn_carries_the_curated_answer_it_showed(service: AssistantService) -> None:
+    """What the context rules read of the previous question: its words, what was searched, and the curated entry its
+    answer showed (a follow-up that only finds that entry again asks something else: ``stands_alone``)."""
+    from assistant.questions import QuestionWorkflow
+
+    first = service.ask(FIRST, channel="widget", session_id="s-5")
+    shown = (first.answer.curated or {}).get("id", "")
+    with service.Session() as s:
+        earlier = QuestionWorkflow._earlier(s, "widget", "s-5", first.question_id + 1)
+    assert earlier is not None and earlier.question == FIRST and earlier.curated == shown
+    assert shown  # the bundled test corpus answers it with its curated entry

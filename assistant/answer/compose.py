@@ -308,7 +308,7 @@ def _row_names_what_was_asked(result: SearchResult) -> bool:
 
 
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
-            curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 3,
+            curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 5, max_cards: int = 3,
             index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None,
             follow_up: Earlier | None = None) -> Answer:
     """Build the answer for a search result (no generated text: curated answers and article passages only).
@@ -343,6 +343,10 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                 c = citation_for_id(session, cid, terms, passages_by_id)
                 if c is not None and c.status != "已废止":
                     citations.append(c)
+            # its 依据 in the order retrieval found them for this question (the article that says what was asked
+            # first: "年度报告几号前交" leads with the deadline article), the staff's order among the rest
+            found_at = {h.item.id: i for i, h in enumerate(result.passages.hits)}
+            citations.sort(key=lambda c: found_at.get(c.id, len(found_at)))
         for h in cur.hits[1 if curated_block else 0 : 4]:  # not shown: the best entry leads the related questions
             e = (curated_rows or {}).get(h.item.target)
             if e is None and session is not None:
@@ -359,13 +363,17 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     retrieved: list[Citation] = []
     if decision is not Decision.ABSTAIN or curated_block:
         have = {c.id for c in citations}
-        for h in result.passages.hits:
-            if len(retrieved) >= max_citations:
+        docs: set[str] = set()
+        seen = 0
+        for h in result.passages.hits:  # the first ``max_citations`` passages found, of at most ``max_cards`` documents
+            if seen >= max_citations:
                 break
-            if h.item.id in have:
+            if h.item.id in have or not result.shows(h):
                 continue
-            if not result.shows(h):
+            seen += 1
+            if document_of(h.item.id) not in docs and len(docs) >= max_cards:
                 continue
+            docs.add(document_of(h.item.id))
             retrieved.append(passages_by_id.citation(h.item, terms, h.fused))
             have.add(h.item.id)
     # a curated answer's 依据 are the articles its staff cited; what retrieval found besides is only offered apart

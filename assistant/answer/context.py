@@ -42,6 +42,8 @@ class Earlier:
     #: the documents its answer showed — cited, or offered under a curated answer as 其他可能相关的条文 (regulations,
     #: standards; not mailbox replies): the conversation's topic
     documents: tuple[str, ...] = ()
+    #: the curated entry its answer showed ("": none)
+    curated: str = ""
 
     def repeated_by(self, question: str) -> bool:
         """``question`` is this one asked again (a retry): it gets the same answer."""

@@ -93,3 +93,19 @@ def test_a_follow_up_on_the_law_just_cited_is_shown_for_reference_and_passed_to_
     assert routed.decision is Decision.ABSTAIN and not routed.citations and routed.review == ""
     # a confident follow-up is simply answered
     assert compose(_result("那没办证罚多少？", 0.9), t, "", follow_up=earlier).review == ""
+
+
+def test_an_article_answer_shows_the_first_five_passages_found_in_at_most_three_document_cards() -> None:
+    """Several articles of one law found together are one card with its clauses; a fourth document among the first
+    five passages is left out rather than pushing the list to more cards, and nothing past the fifth is shown."""
+    def item(doc: str, n: int) -> Item:
+        return Item(id=f"{doc}#{n}", title=doc, text=f"{doc}第{n}条：排污单位应当依法取得排污许可证。", kind="法律",
+                    article=n, target=f"{doc}#{n}")
+
+    order = [("甲法", 1), ("乙法", 2), ("甲法", 3), ("丙法", 4), ("丁法", 5), ("乙法", 6)]
+    hits = [Hit(item=item(d, n), fused=1.0 - i / 10, bm25=1.0, dense=0.9, rank=i + 1) for i, (d, n) in enumerate(order)]
+    res = SearchResult(query=prepare("排污许可证要怎么办", "both", None),
+                       passages=RankedList(hits, {}, 0.9, "hybrid"), curated=None)
+    ans = compose(res, Thresholds(answer=0.6, caution=0.45, curated=0.7), "")
+    assert [c.id for c in ans.citations] == ["甲法#1", "乙法#2", "丙法#4"]
+    assert [p.id for c in ans.citations for p in c.passages] == ["甲法#1", "甲法#3", "乙法#2", "丙法#4"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.context import Earlier, search_text
+from assistant.search.retriever import SearchResult
 
 #: team-written turns (not from ../shared/eval): follow-ups that cannot stand alone …
 FOLLOW_UPS = ["那罚多少？", "个体户也要吗？", "要多久？", "去哪办？", "要是拉到上海去呢", "这个要备案吗", "那有效期呢",
@@ -55,3 +56,30 @@ def test_no_earlier_turn_or_a_new_topic_is_searched_alone() -> None:
     q = "换个话题，车间的边角料可以直接扔进生活垃圾桶吗？"
     assert search_text(q, first) == (q, None)
 
+
+
+def _found(entry: str | None, confidence: float) -> SearchResult:
+    from assistant.search.index import Item
+    from assistant.search.query import prepare
+    from assistant.search.retriever import Hit, RankedList
+
+    hits = [] if entry is None else [Hit(Item(id=f"{entry}#q1", title="", text="", kind="精选问答", target=entry),
+                                         1.0, 1.0, 0.9, 1)]
+    return SearchResult(prepare("x", "both", None), RankedList([], {}, 0.5, "hybrid"),
+                        RankedList(hits, {}, confidence, "hybrid"))
+
+
+def test_a_follow_up_that_is_a_curated_question_of_its_own_stands_alone() -> None:
+    """"那没办证就排污罚多少？" after "排污许可证有效期是几年？": read with the earlier question it finds the validity
+    answer just shown again; on its own words it is the curated question on operating without a permit."""
+    from assistant.answer.answerer import stands_alone
+
+    shown = Earlier("排污许可证有效期是几年？", "排污许可证有效期是几年？", curated="validity")
+    assert stands_alone(_found("no-permit", 0.87), _found("validity", 0.97), shown, 0.7)
+    # read with the context nothing curated is certain enough: the follow-up's own curated question answers it
+    assert stands_alone(_found("approval-time", 0.92), _found("needs-eia", 0.64), shown, 0.7)
+    # the same entry either way, a new entry found with the context, or an uncertain match alone: context as usual
+    assert not stands_alone(_found("fodder", 0.97), _found("fodder", 0.99), shown, 0.7)
+    assert not stands_alone(_found("no-permit", 0.87), _found("deadline", 0.95), shown, 0.7)
+    assert not stands_alone(_found("tax-relief", 0.32), _found("validity", 0.81), shown, 0.7)
+    assert not stands_alone(_found(None, 0.0), _found("validity", 0.81), shown, 0.7)
