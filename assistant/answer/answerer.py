@@ -19,6 +19,7 @@ from .compose import Answer, compose
 from .context import Earlier, search_text
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
+from .sources import document_of
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +30,23 @@ def context_helps(alone: SearchResult, combined: SearchResult) -> bool:
     return combined.passages.confidence > alone.passages.confidence
 
 
-def stands_alone(alone: SearchResult, combined: SearchResult, earlier: Earlier, curated_threshold: float) -> bool:
+def stands_alone(alone: SearchResult, combined: SearchResult, earlier: Earlier, curated_threshold: float,
+                 cites: Callable[[str], set[str]] = lambda _e: set()) -> bool:
     """A follow-up whose own words are a curated question — its best entry confident on its own (the curated
-    threshold) — stands alone, unless read with the earlier question it finds that same entry: when the context
-    would show nothing curated, or only the answer just given ("上一个回答" again), the user asked the other question
-    (measured on the dev dialogues, README)."""
+    threshold) and on the conversation's topic (it cites a document the previous answer showed, when that answer
+    showed any: ``cites`` gives an entry's documents) — stands alone, unless read with the earlier question it finds
+    that same entry: when the context would show nothing curated, or only the answer just given ("上一个回答"
+    again), the user asked the other question (measured on the dev dialogues, README)."""
     a, c = alone.curated, combined.curated
     if a is None or not a.hits or a.confidence < curated_threshold:
+        return False
+    own = a.hits[0].item.target
+    if earlier.documents and not cites(own) & set(earlier.documents):
         return False
     if c is None or not c.hits or c.confidence < curated_threshold:
         return True
     entry = c.hits[0].item.target
-    return entry != a.hits[0].item.target and entry == earlier.curated
+    return entry != own and entry == earlier.curated
 
 
 class Answerer:
@@ -73,13 +79,16 @@ class Answerer:
         text, used = search_text(question, earlier, lambda alone, combined: context_helps(search(alone),
                                                                                           search(combined)))
         res = search(text)
-        if used is not None and stands_alone(search(question), res, used, self.decision_thresholds(res).curated):
-            text, used, res = question, None, search(question)
-        follow_up = used if used is not None and not used.repeated_by(question) else None
         with self.Session() as s:
+            rows = self.curated_entries(s, curated)
+            if used is not None and stands_alone(
+                    search(question), res, used, self.decision_thresholds(res).curated,
+                    lambda e: {document_of(c) for c in rows[e].citations} if e in rows else set()):
+                text, used, res = question, None, search(question)
+            follow_up = used if used is not None and not used.repeated_by(question) else None
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
-                          index=r.passages, curated_rows=self.curated_entries(s, curated),
-                          notes=self.corpus_notes(s, r.passages), follow_up=follow_up)
+                          index=r.passages, curated_rows=rows, notes=self.corpus_notes(s, r.passages),
+                          follow_up=follow_up)
         ans.question = question
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)
