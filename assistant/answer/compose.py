@@ -28,7 +28,7 @@ from .context import Earlier, continues_topic
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 from .sentences import Embed, answering_sentence
-from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of
+from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
@@ -230,7 +230,7 @@ def citation_for_item(item: Item, terms: list[str], score: float | None = None,
                       before: Iterable[str] = ()) -> Citation:
     """``before``: the texts of the passages before this one in its document, nearest first (read only to locate a
     passage whose key carries no clause or table number)."""
-    snip, hl = snippet(item.text, terms)
+    snip, hl = snippet(shown_text(item.kind, item.text), terms)
     return Citation(id=item.id, title=item.title, article=item.article, status=item.status, kind=item.kind,
                     snippet=snip, highlights=hl, score=score,
                     part=part_label(item.kind, item.id, item.article, item.text, before),
@@ -383,7 +383,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         for card in citations:
             it = passages_by_id.get(card.id)
             if it is not None:
-                card.answer_sentence = answering_sentence(it.text, terms, result.query.vector, embed)
+                card.answer_sentence = answering_sentence(shown_text(it.kind, it.text), terms, result.query.vector,
+                                                          embed)
     notice = ""
     if session is not None:
         (notes or CorpusNotes.load(session)).mark(citations + related_articles)

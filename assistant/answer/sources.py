@@ -62,6 +62,19 @@ def is_reply(kind: str) -> bool:
     return kind == REPLY_KIND
 
 
+#: where the ministry's answer starts in a mailbox record ("来信：… \n答复：…")
+_REPLY_START = re.compile(r"(?:^|\n)\s*(?:答复|回复)[:：]")
+
+
+def shown_text(kind: str, text: str) -> str:
+    """The part of a passage a citation quotes: a mailbox record's reply (答复：…), never the letter it answers —
+    the asker's words shown under 部长信箱答复 would read as the ministry's; any other passage whole."""
+    if not is_reply(kind):
+        return text
+    m = _REPLY_START.search(text)
+    return text[m.end():].strip() if m else text
+
+
 def section_of(kind: str) -> str:
     return REPLY if is_reply(kind) else REGULATION
 

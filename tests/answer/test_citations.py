@@ -135,6 +135,23 @@ def test_a_mailbox_reply_is_labelled_by_its_topic_without_the_record_id() -> Non
     assert "mee-141" not in ans.as_text()
 
 
+def test_a_mailbox_reply_is_quoted_from_the_ministrys_answer_never_from_the_letter() -> None:
+    """Under 部长信箱答复 the snippet and the answering sentence are the ministry's words: a sentence of the letter
+    (the asker's own view, "所以希望部里领导…") would read as the ministry's answer."""
+    reply = _item(REPLY, "1", "来信：我们认为VOCs无组织排放不用监测。请问VOCs无组织排放监测怎么开展？谢谢。\n"
+                              "答复：VOCs无组织排放监测按GB 37822-2019执行。厂区内监控点的浓度执行表A.1。", "官方答复")
+    ans = compose(_result("VOCs无组织排放监测怎么开展", [reply]), T, "")
+    card = ans.citations[0].as_dict()
+    assert card["snippet"].startswith("VOCs无组织排放监测按GB 37822-2019执行")
+    assert "来信" not in card["snippet"] and "我们认为" not in card["snippet"]
+    assert card["answer_sentence"] == "VOCs无组织排放监测按GB 37822-2019执行。"
+    # a passage without the marker (a regulation, or a record stored without one) is quoted whole
+    from assistant.answer.sources import shown_text
+
+    assert shown_text("法律", "来信：x\n答复：y") == "来信：x\n答复：y"
+    assert shown_text("官方答复", "只有正文。") == "只有正文。"
+
+
 def test_old_stored_answers_still_load() -> None:
     old: dict[str, Any] = {  # Question.result as stored before issue #15: no parts/part/section/related_articles
         "question": "不服处罚复议期限多久", "decision": "answer", "confidence": 0.91,
