@@ -27,7 +27,7 @@ from ..text.pipes import is_pipe_rule, pipe_cells
 from .context import Earlier, continues_topic
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
-from .sentences import Embed, answering_sentence
+from .sentences import Embed, answering_sentence, with_lead_in
 from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
@@ -383,8 +383,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         for card in citations:
             it = passages_by_id.get(card.id)
             if it is not None:
-                card.answer_sentence = answering_sentence(shown_text(it.kind, it.text), terms, result.query.vector,
-                                                          embed)
+                text = shown_text(it.kind, it.text)
+                card.answer_sentence = with_lead_in(text, answering_sentence(text, terms, result.query.vector, embed))
     notice = ""
     if session is not None:
         (notes or CorpusNotes.load(session)).mark(citations + related_articles)

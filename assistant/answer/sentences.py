@@ -21,6 +21,11 @@ from ..text.normalize import normalize
 #: sentence ends in statute text: 。；！？ and line breaks (enumerated items （一）… end with ；)
 _SPLIT = re.compile(r"(?<=[。；;！？!?])|\n+")
 
+#: an enumerated item of a list: （一）… / 一、… / 1. …
+_ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十百]+[）)]|[一二三四五六七八九十百]+、|\d+[.．、])")
+#: a lead-in longer than this is not repeated before its item (the item is shown alone)
+MAX_LEAD_CHARS = 200
+
 #: texts → L2-normalised passage vectors (the service: its encoder through the embedding cache)
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -50,3 +55,23 @@ def answering_sentence(text: str, terms: list[str], query_vector: np.ndarray | N
             return ""
     best = max(range(len(sents)), key=lambda i: (scores[i], -i))
     return sents[best]
+
+
+def with_lead_in(text: str, sentence: str) -> str:
+    """``sentence`` as shown first: an enumerated item ("（一）未按规定开展…风险评估工作…的；") reads only with the
+    sentence that introduces its list ("企业事业单位有下列情形之一的，…可以处一万元以上三万元以下罚款："), so that
+    sentence comes before it — joined by "……" when other items stand between them. Still the article's own words;
+    which sentence answers is chosen by :func:`answering_sentence` alone."""
+    if not sentence or not _ITEM.match(sentence):
+        return sentence
+    sents = split_sentences(text)
+    if sentence not in sents:
+        return sentence
+    i = sents.index(sentence)
+    for j in range(i - 1, -1, -1):
+        if sents[j].endswith(("：", ":")):
+            lead = sents[j]
+            if len(lead) > MAX_LEAD_CHARS:
+                return sentence
+            return lead + ("" if j == i - 1 else "……") + sentence
+    return sentence

@@ -148,7 +148,8 @@ OPENAPI: dict[str, Any] = {
             "snippet": {"type": "string"}, "highlights": {"type": "array", "items": {"type": "string"}},
             "score": {"type": ["number", "null"]},
             "answer_sentence": {"type": "string", "description": "无精选答复时：该条文中回答问题的句子（加粗先显示）；"
-                                                                "条文只有一句或无从判断时为空"},
+                                                                "列举项（如“（一）…”）前附引出该列举的句子（以“……”"
+                                                                "连接）；条文只有一句或无从判断时为空"},
             "url": {"type": "string", "description": "原文页面（/doc/<id>），高亮第一个片段"},
             "revised": _REVISED,
             "dates": {"type": "string", "description": "标准的发布、实施日期，如“1996-10-04 发布，1998-01-01 实施”；其他文件为空"},

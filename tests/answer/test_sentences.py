@@ -25,3 +25,34 @@ def test_an_article_answer_carries_its_answering_sentence(service: AssistantServ
     # the fixture's article is one sentence: the whole article is the answer, nothing is singled out
     assert top.id == f"{WFZY}#6" and top.answer_sentence == ""
     assert ans.as_dict()["citations"][0]["answer_sentence"] == ""
+
+
+def test_an_enumerated_item_is_shown_with_the_sentence_that_introduces_its_list() -> None:
+    """"员工培训有啥要求" picks item （四） of a penalty article; alone it does not say what happens — the lead-in
+    (who is punished, by whom, how much) comes first, in the article's own words."""
+    from assistant.answer.sentences import with_lead_in
+
+    article = ("企业事业单位有下列情形之一的，由县级以上环境保护主管部门责令改正，可以处一万元以上三万元以下罚款：\n"
+               "（一）未按规定开展突发环境事件风险评估工作，确定风险等级的；\n（二）未按规定将突发环境事件应急预案备案的；\n"
+               "（三）未按规定开展突发环境事件应急培训，如实记录培训情况的。")
+    lead = "企业事业单位有下列情形之一的，由县级以上环境保护主管部门责令改正，可以处一万元以上三万元以下罚款："
+    assert with_lead_in(article, "（一）未按规定开展突发环境事件风险评估工作，确定风险等级的；") == \
+        lead + "（一）未按规定开展突发环境事件风险评估工作，确定风险等级的；"
+    assert with_lead_in(article, "（三）未按规定开展突发环境事件应急培训，如实记录培训情况的。") == \
+        lead + "……（三）未按规定开展突发环境事件应急培训，如实记录培训情况的。"
+    assert with_lead_in(article, lead) == lead  # not an item: as chosen
+    assert with_lead_in("第一句。\n（一）没有引导句的列举项；", "（一）没有引导句的列举项；") == "（一）没有引导句的列举项；"
+    assert with_lead_in(article, "") == ""
+    # through compose: the card's bold sentence carries its lead-in
+    from assistant.answer.compose import compose
+    from assistant.answer.decide import Thresholds
+    from assistant.search.index import Item
+    from assistant.search.query import prepare
+    from assistant.search.retriever import Hit, RankedList, SearchResult
+
+    it = Item(id="突发环境事件应急管理办法#38", title="突发环境事件应急管理办法", text=article, kind="部门规章", article=38,
+              target="突发环境事件应急管理办法#38")
+    res = SearchResult(prepare("应急培训没记录会怎样", "both", None),
+                       RankedList([Hit(it, 1.0, 1.0, 0.9, 1)], {}, 0.9, "hybrid"), None)
+    card = compose(res, Thresholds(answer=0.6, caution=0.45, curated=0.7), "").citations[0]
+    assert card.answer_sentence == lead + "……（三）未按规定开展突发环境事件应急培训，如实记录培训情况的。"
