@@ -22,19 +22,16 @@ from ..search.index import Item, SearchIndex
 from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
-from ..text.normalize import normalize
-from ..text.pipes import is_pipe_rule, pipe_cells
 from .context import Earlier, continues_topic
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
-from .sentences import Embed, answering_sentence, with_lead_in
+from .sentences import Embed, answering_sentence, snippet, with_lead_in
 from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
 CAUTION_TEXT = "以下内容与您的问题相关度一般，请结合原文核实，或联系工作人员确认。"
 REVISED_TEXT = "注意：本答复所依据的条文在答复整理后已修订，答复正在复核，请以下方现行条文为准。"
-SNIPPET_CHARS = 160
 
 
 @dataclass
@@ -198,28 +195,6 @@ def _card_lines(cards: list[Citation]) -> list[str]:
         for p in c.passages:
             lines.append(f"   {p.where + '：' if len(c.passages) > 1 and p.where else ''}{p.snippet}")
     return lines
-
-
-def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
-    """A window of ``text`` around the first matched query term, and the terms that occur in it. Markdown table rows
-    read as cells separated by ｜, each row ended by ； (no pipes at the ends, no ``|---|`` rules)."""
-    if "|" in text:
-        lines = [(ln, pipe_cells(ln)) for ln in text.split("\n") if not is_pipe_rule(ln)]
-        text = "\n".join(ln if cells is None else "｜".join(cells) + "；" for ln, cells in lines)  # ；ends a row
-    flat = re.sub(r"\s+", " ", text).strip()
-    low = normalize(flat)
-    found = [t for t in sorted(set(terms), key=len, reverse=True) if len(t) >= 2 and t in low]
-    start = 0
-    if found:
-        pos = min(low.find(t) for t in found)
-        start = max(0, pos - width // 4)
-    out = flat[start : start + width]
-    if start > 0:
-        out = "…" + out
-    if start + width < len(flat):
-        out += "…"
-    shown = normalize(out)
-    return out, [t for t in found if t in shown]
 
 
 def _query_terms(result: SearchResult) -> list[str]:

@@ -17,6 +17,10 @@ from collections.abc import Callable
 import numpy as np
 
 from ..text.normalize import normalize
+from ..text.pipes import is_pipe_rule, pipe_cells
+
+#: characters of a citation's snippet
+SNIPPET_CHARS = 160
 
 #: sentence ends in statute text: 。；！？ and line breaks (enumerated items （一）… end with ；)
 _SPLIT = re.compile(r"(?<=[。；;！？!?])|\n+")
@@ -75,3 +79,25 @@ def with_lead_in(text: str, sentence: str) -> str:
                 return sentence
             return lead + ("" if j == i - 1 else "……") + sentence
     return sentence
+
+
+def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
+    """A window of ``text`` around the first matched query term, and the terms that occur in it. Markdown table rows
+    read as cells separated by ｜, each row ended by ； (no pipes at the ends, no ``|---|`` rules)."""
+    if "|" in text:
+        lines = [(ln, pipe_cells(ln)) for ln in text.split("\n") if not is_pipe_rule(ln)]
+        text = "\n".join(ln if cells is None else "｜".join(cells) + "；" for ln, cells in lines)  # ；ends a row
+    flat = re.sub(r"\s+", " ", text).strip()
+    low = normalize(flat)
+    found = [t for t in sorted(set(terms), key=len, reverse=True) if len(t) >= 2 and t in low]
+    start = 0
+    if found:
+        pos = min(low.find(t) for t in found)
+        start = max(0, pos - width // 4)
+    out = flat[start : start + width]
+    if start > 0:
+        out = "…" + out
+    if start + width < len(flat):
+        out += "…"
+    shown = normalize(out)
+    return out, [t for t in found if t in shown]
