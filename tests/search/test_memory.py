@@ -49,6 +49,23 @@ def test_team_letters_are_labelled_with_existing_ids() -> None:
     assert len({r.group for r in rows}) == len(rows)
 
 
+def test_held_out_team_letters_stay_out_of_the_memory_and_the_training_files() -> None:
+    """``corpus/ranker/heldout/`` measures the ranking on letters it never saw (scripts/eval_team_letters.py): the
+    memory and scripts/train_ranker.py read ``corpus/ranker/letters_*.jsonl`` only, so moving a held-out file up a
+    folder (or copying its questions into a training file) fails here."""
+    import json
+
+    from assistant.search.memory import LETTERS_DIR
+
+    held = [json.loads(x) for f in sorted((LETTERS_DIR / "heldout").glob("letters_*.jsonl"))
+            for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(held) >= 100 and len({r["id"] for r in held}) == len(held)
+    assert all(r["relevant"] and r["style"] in ("letter", "short") and r["id"].startswith("tl-") for r in held)
+    training = list(letter_sources())
+    assert not {r["id"] for r in held} & {r.group for r in training}
+    assert not {r["query"] for r in held} & {r.text for r in training}
+
+
 def test_votes_follow_similar_questions() -> None:
     idx = _articles()
     enc = HashingEncoder(64)
