@@ -2,8 +2,9 @@
 
 Errors (exit 1): unreadable entries, missing fields, dangling citations, citations of repealed texts, malformed
 citation ids, the same question in two entries (after normalisation), answers outside the length bounds.
-Warnings: near-duplicate wordings across entries, paraphrase counts outside 3–12, citations of amended texts,
-entries whose cited document changed after the entry was last reviewed (listed under ``review``).
+Warnings: near-duplicate wordings across entries, paraphrase counts outside 3–12, citations of amended texts, the
+same article cited twice in one entry, entries whose cited document changed after the entry was last reviewed
+(listed under ``review``).
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ def check_corpus(session: Session, folder: Path) -> CheckReport:
         if not PARAPHRASES_MIN <= len(e.paraphrases) <= PARAPHRASES_MAX:
             rep.warnings.append(Problem("paraphrase_count", f"同义问法 {len(e.paraphrases)} 条，建议 {PARAPHRASES_MIN}–{PARAPHRASES_MAX} 条",
                                         **where))  # type: ignore[arg-type]
+        for c in sorted({c for c in e.citations if e.citations.count(c) > 1}):  # shown twice under 依据
+            rep.warnings.append(Problem("duplicate_citation", f"同一条文引用了多次：{c}", **where))  # type: ignore[arg-type]
         for c in e.citations:
             rep.citations += 1
             if not CITATION_RE.match(c):

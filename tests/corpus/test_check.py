@@ -112,3 +112,18 @@ def test_held_out_paraphrases_stay_apart_from_their_entries_wordings() -> None:
         assert q not in everything, r
         clash = [w for w in wordings[r["entry_id"]] if q in w or w in q]
         assert not clash, (r, clash)
+
+
+def test_the_same_article_cited_twice_in_one_entry_is_a_warning(service: AssistantService, tmp_path: Path) -> None:
+    """Under 依据 it would show twice; an editor adding an article the entry already cites is told so."""
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(
+        "- id: dc-001\n  question: 排污许可证有效期多久？\n  paraphrases: [排污证几年, 排污证有效期, 排污证多久过期]\n"
+        "  answer: 排污许可证有效期为五年，届满需要继续排污的，应当在届满前六十日申请延续，逾期按无证排污处理。\n"
+        "  citations: ['排污许可管理条例#14', '排污许可管理条例#14']\n  category: 排污许可\n", "utf-8")
+    with service.Session() as s:
+        rep = check_corpus(s, folder)
+    dup = [p for p in rep.warnings if p.code == "duplicate_citation"]
+    assert [(p.entry, p.message) for p in dup] == [("dc-001", "同一条文引用了多次：排污许可管理条例#14")]
+    assert rep.ok  # a warning, not an error
