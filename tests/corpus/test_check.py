@@ -54,13 +54,18 @@ def test_cli_fails_with_message_and_json(cli_env: dict[str, str], settings: Sett
     assert text.exit_code == 1 and "引用了已废止的文件" in text.output
 
 
-def test_amended_document_lists_entries_for_review(service: AssistantService, tmp_path: Path) -> None:
-    folder = tmp_path / "cur"
+def _one_entry(folder: Path, entry: str, citations: list[str], extra: str = "") -> Path:
+    """A curated folder holding one permit-validity entry with ``citations`` (``extra``: further YAML fields)."""
     folder.mkdir()
     (folder / "a.yaml").write_text(
-        "- id: rv-001\n  question: 排污许可证有效期多久？\n  paraphrases: [排污证几年, 排污证有效期, 排污证多久过期]\n"
+        f"- id: {entry}\n  question: 排污许可证有效期多久？\n  paraphrases: [排污证几年, 排污证有效期, 排污证多久过期]\n"
         "  answer: 排污许可证有效期为五年，届满需要继续排污的，应当在届满前六十日申请延续，逾期按无证排污处理。\n"
-        "  citations: ['排污许可管理条例#14']\n  category: 排污许可\n  reviewed: 2020-01-01\n", "utf-8")
+        f"  citations: {citations!r}\n  category: 排污许可\n{extra}", "utf-8")
+    return folder
+
+
+def test_amended_document_lists_entries_for_review(service: AssistantService, tmp_path: Path) -> None:
+    folder = _one_entry(tmp_path / "cur", "rv-001", ["排污许可管理条例#14"], "  reviewed: 2020-01-01\n")
     with service.Session() as s:
         assert check_corpus(s, folder).review == []
     law = service.settings.corpus.shared_data / "laws" / "排污许可管理条例.md"
@@ -116,12 +121,7 @@ def test_held_out_paraphrases_stay_apart_from_their_entries_wordings() -> None:
 
 def test_the_same_article_cited_twice_in_one_entry_is_a_warning(service: AssistantService, tmp_path: Path) -> None:
     """Under 依据 it would show twice; an editor adding an article the entry already cites is told so."""
-    folder = tmp_path / "dup"
-    folder.mkdir()
-    (folder / "a.yaml").write_text(
-        "- id: dc-001\n  question: 排污许可证有效期多久？\n  paraphrases: [排污证几年, 排污证有效期, 排污证多久过期]\n"
-        "  answer: 排污许可证有效期为五年，届满需要继续排污的，应当在届满前六十日申请延续，逾期按无证排污处理。\n"
-        "  citations: ['排污许可管理条例#14', '排污许可管理条例#14']\n  category: 排污许可\n", "utf-8")
+    folder = _one_entry(tmp_path / "dup", "dc-001", ["排污许可管理条例#14", "排污许可管理条例#14"])
     with service.Session() as s:
         rep = check_corpus(s, folder)
     dup = [p for p in rep.warnings if p.code == "duplicate_citation"]
