@@ -30,23 +30,25 @@ def context_helps(alone: SearchResult, combined: SearchResult) -> bool:
     return combined.passages.confidence > alone.passages.confidence
 
 
-def stands_alone(alone: SearchResult, combined: SearchResult, earlier: Earlier, curated_threshold: float,
-                 cites: Callable[[str], set[str]] = lambda _e: set()) -> bool:
+def stands_alone(alone: Callable[[], SearchResult], combined: SearchResult, earlier: Earlier,
+                 curated_threshold: float, cites: Callable[[str], set[str]] = lambda _e: set()) -> bool:
     """A follow-up whose own words are a curated question — its best entry confident on its own (the curated
     threshold) and on the conversation's topic (it cites a document the previous answer showed, when that answer
     showed any: ``cites`` gives an entry's documents) — stands alone, unless read with the earlier question it finds
     that same entry: when the context would show nothing curated, or only the answer just given ("上一个回答"
-    again), the user asked the other question (measured on the dev dialogues, README)."""
-    a, c = alone.curated, combined.curated
+    again), the user asked the other question (measured on the dev dialogues, README). ``alone``: the follow-up
+    searched on its own words, only run when the context leaves the question open."""
+    c = combined.curated
+    context_entry = c.hits[0].item.target if c is not None and c.hits and c.confidence >= curated_threshold else None
+    if context_entry is not None and context_entry != earlier.curated:
+        return False  # the context finds a new curated answer: the follow-up is read with it
+    a = alone().curated
     if a is None or not a.hits or a.confidence < curated_threshold:
         return False
     own = a.hits[0].item.target
     if earlier.documents and not cites(own) & set(earlier.documents):
         return False
-    if c is None or not c.hits or c.confidence < curated_threshold:
-        return True
-    entry = c.hits[0].item.target
-    return entry != own and entry == earlier.curated
+    return own != context_entry
 
 
 class Answerer:
@@ -82,7 +84,7 @@ class Answerer:
         with self.Session() as s:
             rows = self.curated_entries(s, curated)
             if used is not None and stands_alone(
-                    search(question), res, used, self.decision_thresholds(res).curated,
+                    lambda: search(question), res, used, self.decision_thresholds(res).curated,
                     lambda e: {document_of(c) for c in rows[e].citations} if e in rows else set()):
                 text, used, res = question, None, search(question)
             follow_up = used if used is not None and not used.repeated_by(question) else None

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..ingest.limits import ROW_SEP
-from ..ingest.replies import MAILBOX_PREFIX
+from ..ingest.replies import MAILBOX_PREFIX, split_record
 from ..text.numerals import int_to_cn
 
 #: the document kind of the ministry mailbox replies
@@ -62,17 +62,11 @@ def is_reply(kind: str) -> bool:
     return kind == REPLY_KIND
 
 
-#: where the ministry's answer starts in a mailbox record ("来信：… \n答复：…")
-_REPLY_START = re.compile(r"(?:^|\n)\s*(?:答复|回复)[:：]")
-
-
 def shown_text(kind: str, text: str) -> str:
     """The part of a passage a citation quotes: a mailbox record's reply (答复：…), never the letter it answers —
     the asker's words shown under 部长信箱答复 would read as the ministry's; any other passage whole."""
-    if not is_reply(kind):
-        return text
-    m = _REPLY_START.search(text)
-    return text[m.end():].strip() if m else text
+    record = split_record(text) if is_reply(kind) else None
+    return record[1].strip() if record is not None else text
 
 
 def section_of(kind: str) -> str:

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from .base import IngestError, ParsedDocument, ParsedPassage
 
 MAILBOX_PREFIX = "部长信箱"
+#: a record's passage is "来信：<letter>\n答复：<reply>" (:func:`record_text`)
+_REPLY_MARK = re.compile(r"\n答复[:：]")
+
+
+def record_text(letter: str, reply: str) -> str:
+    """The passage of one mailbox record: the letter, then the ministry's reply."""
+    return f"来信：{letter.strip()}\n答复：{reply.strip()}"
+
+
+def split_record(text: str) -> tuple[str, str] | None:
+    """(letter, reply) of a record's passage (:func:`record_text`); None when it has no reply mark."""
+    parts = _REPLY_MARK.split(text, maxsplit=1)
+    if len(parts) != 2:
+        return None
+    return parts[0].removeprefix("来信：").removeprefix("来信:").strip(), parts[1]
 
 
 def parse_mailbox(path: Path) -> Iterator[ParsedDocument | IngestError]:
@@ -34,6 +50,6 @@ def parse_mailbox(path: Path) -> Iterator[ParsedDocument | IngestError]:
                 issuer="生态环境部", extra={"record_id": rid, "chapter": row.get("chapter", ""),
                                             "date": row.get("date", "")},
             )
-            text = f"来信：{str(question).strip()}\n答复：{str(reply).strip()}"
+            text = record_text(str(question), str(reply))
             doc.passages.append(ParsedPassage(key="1", text=text, heading=str(row.get("chapter", "")), line=n))
             yield doc

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ingest.replies import split_record
 from .encoders import EmbeddingCache, Encoder, embed_passages
 from .index import Item, SearchIndex
 from .letter import analyse
 from .references import MentionResolver
 
 LETTERS_DIR = Path(__file__).resolve().parents[2] / "corpus" / "ranker"
-_REPLY_SPLIT = re.compile(r"\n答复[:：]")
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,11 @@ def reply_sources(replies: Iterable[Item], articles: SearchIndex, exclude: set[s
         rid = str(it.meta.get("record_id") or _record_id(it.title))
         if exclude and rid in exclude:
             continue
-        parts = _REPLY_SPLIT.split(it.text, maxsplit=1)
-        if len(parts) != 2:
+        record = split_record(it.text)
+        if record is None:
             continue
-        letter = parts[0].removeprefix("来信：").removeprefix("来信:").strip()
-        named = resolver.mentions(analyse(parts[1])).articles
+        letter, reply = record
+        named = resolver.mentions(analyse(reply)).articles
         cites = tuple(articles.items[p].id for p in sorted(named))
         if letter and cites:
             yield Answered(letter, cites, rid, "reply")

@@ -75,17 +75,17 @@ def test_a_follow_up_that_is_a_curated_question_of_its_own_stands_alone() -> Non
     from assistant.answer.answerer import stands_alone
 
     shown = Earlier("排污许可证有效期是几年？", "排污许可证有效期是几年？", curated="validity")
-    assert stands_alone(_found("no-permit", 0.87), _found("validity", 0.97), shown, 0.7)
+    assert stands_alone(lambda: _found("no-permit", 0.87), _found("validity", 0.97), shown, 0.7)
     # read with the context nothing curated is certain enough: the follow-up's own curated question answers it
-    assert stands_alone(_found("approval-time", 0.92), _found("needs-eia", 0.64), shown, 0.7)
+    assert stands_alone(lambda: _found("approval-time", 0.92), _found("needs-eia", 0.64), shown, 0.7)
     # the same entry either way, a new entry found with the context, or an uncertain match alone: context as usual
-    assert not stands_alone(_found("fodder", 0.97), _found("fodder", 0.99), shown, 0.7)
-    assert not stands_alone(_found("no-permit", 0.87), _found("deadline", 0.95), shown, 0.7)
-    assert not stands_alone(_found("tax-relief", 0.32), _found("validity", 0.81), shown, 0.7)
-    assert not stands_alone(_found(None, 0.0), _found("validity", 0.81), shown, 0.7)
+    assert not stands_alone(lambda: _found("fodder", 0.97), _found("fodder", 0.99), shown, 0.7)
+    assert not stands_alone(lambda: _found("no-permit", 0.87), _found("deadline", 0.95), shown, 0.7)
+    assert not stands_alone(lambda: _found("tax-relief", 0.32), _found("validity", 0.81), shown, 0.7)
+    assert not stands_alone(lambda: _found(None, 0.0), _found("validity", 0.81), shown, 0.7)
     # the entry must stay on the conversation's topic: a document the previous answer showed
     on_topic = Earlier(shown.question, shown.query, ("排污许可管理条例",), "validity")
     cites = {"no-permit": {"排污许可管理条例"}, "school-noise": {"中华人民共和国噪声污染防治法"}}.get
-    assert stands_alone(_found("no-permit", 0.87), _found("validity", 0.97), on_topic, 0.7, lambda e: cites(e, set()))
-    assert not stands_alone(_found("school-noise", 0.9), _found("validity", 0.97), on_topic, 0.7,
+    assert stands_alone(lambda: _found("no-permit", 0.87), _found("validity", 0.97), on_topic, 0.7, lambda e: cites(e, set()))
+    assert not stands_alone(lambda: _found("school-noise", 0.9), _found("validity", 0.97), on_topic, 0.7,
                             lambda e: cites(e, set()))
