@@ -182,15 +182,23 @@ def passage_view(index: SearchIndex, fused_ref: np.ndarray, dense: np.ndarray | 
     return PassageView(index, rank, dense, bm25)
 
 
+def curated_scores(curated: SearchIndex, pq: PreparedQuery) -> tuple[np.ndarray, np.ndarray | None]:
+    """BM25 and cosine of the query with every curated row (None: no query vector or no vectors)."""
+    dense = curated.vectors.scores(pq.vector) if (pq.vector is not None and curated.vectors is not None) else None
+    return curated.bm25.scores(pq.tokens), dense
+
+
 def entry_features(curated: SearchIndex, pq: PreparedQuery, fusion: FusionParams, view: PassageView | None,
-                   exclude_row: int | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(entry ids, feature matrix (entries × :data:`ENTRY_FEATURES`), pre-ranker fused score per entry)."""
+                   exclude_row: int | None = None, raw: tuple[np.ndarray, np.ndarray | None] | None = None
+                   ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(entry ids, feature matrix (entries × :data:`ENTRY_FEATURES`), pre-ranker fused score per entry).
+    ``raw``: :func:`curated_scores` of this query when the caller has them (a curated scan less per question)."""
     tab = entry_table(curated)
     n = len(tab.entries)
     words = [t for t in pq.tokens if not t.startswith("§")]
-    bm = curated.bm25.scores(pq.tokens).astype(np.float64)
-    dense = curated.vectors.scores(pq.vector).astype(np.float64) if (pq.vector is not None and curated.has_vectors
-                                                                       and curated.vectors is not None) else None
+    bm_raw, dense_raw = raw if raw is not None else curated_scores(curated, pq)
+    bm = bm_raw.astype(np.float64)
+    dense = dense_raw.astype(np.float64) if dense_raw is not None and curated.has_vectors else None
     wmask = tab.wording.copy()
     if exclude_row is not None:
         wmask[exclude_row] = False

@@ -20,7 +20,7 @@ from ..text.tokenize import TokenField
 from . import scopes
 from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
-from .entries import EntryScorer, PassageView, entry_features, entry_table, passage_view, wording_mask
+from .entries import EntryScorer, PassageView, curated_scores, entry_features, entry_table, passage_view, wording_mask
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
 from .limits import LIMIT_ROW_PRIOR, asks_for_limit, rows_before_their_table, tables_for_the_source
@@ -324,12 +324,11 @@ class Retriever:
                       view: PassageView | None, exclude_row: int | None = None) -> RankedList:
         """Curated entries ranked by the entry model; each hit is the entry's best-matching wording
         (``exclude_row``: leave one wording out, for the leave-one-out calibration)."""
-        entries, X, _fmax = entry_features(curated, pq, self.fusion, view, exclude_row)
+        bm, dense = curated_scores(curated, pq)
+        entries, X, _fmax = entry_features(curated, pq, self.fusion, view, exclude_row, raw=(bm, dense))
         sc = scorer.score(X)
         order = np.argsort(-sc, kind="stable")[:k]
         tab = entry_table(curated)
-        dense = curated.vectors.scores(pq.vector) if (pq.vector is not None and curated.vectors is not None) else None
-        bm = curated.bm25.scores(pq.tokens)
         best_row: dict[int, int] = {}
         key = dense if dense is not None else bm
         for j in np.flatnonzero(tab.wording).tolist():
