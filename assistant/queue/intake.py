@@ -83,9 +83,9 @@ def enqueue(session: Session, question: Question, source: str, clusterer: Questi
                          district=question.district or "")
         session.add(item)
         session.flush()
-    dup = session.scalar(select(QueueMember).where(QueueMember.item_id == item.id,
-                                                   QueueMember.question_id == question.id,
-                                                   QueueMember.source == source))
+    # a question that is in no item yet (most abstentions) cannot be a duplicate member: no second lookup
+    dup = None if existing is None else session.scalar(select(QueueMember).where(
+        QueueMember.item_id == item.id, QueueMember.question_id == question.id, QueueMember.source == source))
     if dup is None:
         already_member = existing is not None and existing.item_id == item.id
         session.add(QueueMember(item_id=item.id, question_id=question.id, source=source, channel=question.channel))
