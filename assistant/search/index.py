@@ -46,7 +46,7 @@ class IndexCorrupt(IndexMismatch):
     code = "index_corrupt"
 
 
-INDEX_FILES = ("items.jsonl", "bm25.pkl", "vectors.faiss", "vectors2.faiss")
+INDEX_FILES = ("items.jsonl", "bm25.pkl", "vectors.faiss", "vectors.npy", "vectors2.faiss", "vectors2.npy")
 
 
 def _sha256(path: Path) -> str:

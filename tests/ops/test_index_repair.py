@@ -31,14 +31,14 @@ def test_manifest_records_file_sizes_and_checksums(saved: Path) -> None:
     import json
 
     files = json.loads((saved / "manifest.json").read_text("utf-8"))["files"]
-    assert sorted(files) == ["bm25.pkl", "items.jsonl", "vectors.faiss"]
+    assert sorted(files) == ["bm25.pkl", "items.jsonl", "vectors.faiss", "vectors.npy"]
     assert all(f["size"] == (saved / n).stat().st_size and len(f["sha256"]) == 64 for n, f in files.items())
     assert file_problem(saved) is None
     assert SearchIndex.load(saved, "hash:32").has_vectors
 
 
 @pytest.mark.parametrize("damage", ["delete", "truncate", "flip", "manifest"])
-@pytest.mark.parametrize("name", ["items.jsonl", "bm25.pkl", "vectors.faiss"])
+@pytest.mark.parametrize("name", ["items.jsonl", "bm25.pkl", "vectors.faiss", "vectors.npy"])
 def test_load_refuses_damaged_files(saved: Path, name: str, damage: str) -> None:
     path = saved / name
     if damage == "delete":

@@ -37,7 +37,8 @@ def test_save_load_round_trip(built: SearchIndex, tmp_path: Path) -> None:
     folder = tmp_path / "passages"
     built.save(folder)
     built.save(folder)  # overwriting an existing index works (atomic swap)
-    assert sorted(p.name for p in folder.iterdir()) == ["bm25.pkl", "items.jsonl", "manifest.json", "vectors.faiss"]
+    assert sorted(p.name for p in folder.iterdir()) == ["bm25.pkl", "items.jsonl", "manifest.json", "vectors.faiss",
+                                                        "vectors.npy"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temp folders left behind"
     back = SearchIndex.load(folder, "hash:64")
     assert back.items == ITEMS
@@ -46,6 +47,37 @@ def test_save_load_round_trip(built: SearchIndex, tmp_path: Path) -> None:
     toks = ["排污", "许可证"]
     np.testing.assert_allclose(back.bm25.scores(toks), built.bm25.scores(toks))
     assert back.manifest == built.manifest
+
+
+def test_vectors_load_memory_mapped_and_shared(built: SearchIndex, tmp_path: Path) -> None:
+    """The saved matrix is mapped read-only (the workers of a machine share its pages) and scores exactly as the
+    matrix that was saved."""
+    folder = tmp_path / "passages"
+    built.save(folder)
+    back = SearchIndex.load(folder, "hash:64")
+    assert back.vectors is not None and built.vectors is not None
+    m = back.vectors.matrix
+    assert not m.flags.writeable and not m.flags.owndata  # a view of the mapped file, not a private copy
+    q = built.vectors.matrix[1]
+    np.testing.assert_array_equal(back.vectors.scores(q), built.vectors.scores(q))
+    back.vectors.add(np.ones((1, m.shape[1]), dtype=np.float32))  # adding makes a private copy; the file is intact
+    assert back.vectors.size == len(ITEMS) + 1
+    assert SearchIndex.load(folder, "hash:64").vectors.size == len(ITEMS)  # type: ignore[union-attr]
+
+
+def test_folder_saved_before_the_matrix_file_loads_from_faiss(built: SearchIndex, tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "passages"
+    built.save(folder)
+    (folder / "vectors.npy").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    del manifest["files"]["vectors.npy"]
+    (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    back = SearchIndex.load(folder, "hash:64")
+    assert back.vectors is not None and built.vectors is not None
+    assert back.vectors.matrix.flags.writeable  # a private copy read from the faiss file
+    np.testing.assert_allclose(back.vectors.matrix, built.vectors.matrix, atol=1e-6)
 
 
 def test_load_with_other_encoder_raises(built: SearchIndex, tmp_path: Path) -> None:
