@@ -92,8 +92,8 @@ def test_a_kernel_that_computes_wrong_is_never_kept(engine_dir: Path, tmp_path: 
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     bad = tmp_path / "e5_kernel.c"
     text = e5engine.KERNEL.read_text(encoding="utf-8")
-    assert text.count("_mm256_set1_ps(8.f)") == 1
-    bad.write_text(text.replace("_mm256_set1_ps(8.f)", "_mm256_set1_ps(7.f)"), encoding="utf-8")  # the -8 offset
+    assert text.count("_mm256_set1_ps(8.f)") >= 1  # the -8 nibble offset, in every path of the kernel
+    bad.write_text(text.replace("_mm256_set1_ps(8.f)", "_mm256_set1_ps(7.f)"), encoding="utf-8")
     monkeypatch.setattr(e5engine, "KERNEL", bad)
     with pytest.raises(e5engine.EngineError, match="不一致"):
         e5engine.build(directory=engine_dir)
