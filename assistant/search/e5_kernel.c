@@ -36,6 +36,17 @@ static inline __m256 hsum8x8(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
     __m256 hi = _mm256_permute2f128_ps(s0123, s4567, 0x31);
     return _mm256_add_ps(lo, hi);
 }
+/* Y[oo .. oo+ro) of one token = bias + y: one vector store for a full group of 8 outputs */
+static inline void store_group(float *Yrow, const float *bias, int oo, int ro, __m256 y) {
+    if (ro == RO) {
+        if (bias) y = _mm256_add_ps(_mm256_loadu_ps(bias + oo), y);
+        _mm256_storeu_ps(Yrow + oo, y);
+        return;
+    }
+    float yo[RO] __attribute__((aligned(32)));
+    _mm256_store_ps(yo, y);
+    for (int r = 0; r < ro; r++) Yrow[oo + r] = (bias ? bias[oo + r] : 0.f) + yo[r];
+}
 static inline __m256i dot_u8s8(__m256i w, __m256i a) {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a);
@@ -105,19 +116,8 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
                 }
                 __m256 y0 = _mm256_fnmadd_ps(_mm256_set1_ps(8.f), corr0, hsum8x8(c0, c1, c2, c3, c4, c5, c6, c7));
                 __m256 y1 = _mm256_fnmadd_ps(_mm256_set1_ps(8.f), corr1, hsum8x8(e0, e1, e2, e3, e4, e5, e6, e7));
-                float yo0[RO] __attribute__((aligned(32))), yo1[RO] __attribute__((aligned(32)));
-                if (ro == RO) {
-                    if (bias) { __m256 bv = _mm256_loadu_ps(bias + oo); y0 = _mm256_add_ps(bv, y0); y1 = _mm256_add_ps(bv, y1); }
-                    _mm256_storeu_ps(Y + (size_t)t * nout + oo, y0);
-                    _mm256_storeu_ps(Y + (size_t)(t + 1) * nout + oo, y1);
-                } else {
-                    _mm256_store_ps(yo0, y0);
-                    _mm256_store_ps(yo1, y1);
-                    for (int r = 0; r < ro; r++) {
-                        Y[(size_t)t * nout + oo + r] = (bias ? bias[oo + r] : 0.f) + yo0[r];
-                        Y[(size_t)(t + 1) * nout + oo + r] = (bias ? bias[oo + r] : 0.f) + yo1[r];
-                    }
-                }
+                store_group(Y + (size_t)t * nout, bias, oo, ro, y0);
+                store_group(Y + (size_t)(t + 1) * nout, bias, oo, ro, y1);
             }
 #endif
             for (; t < L; t++) {
@@ -141,14 +141,7 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
 #undef ROW
                 }
                 __m256 y = _mm256_fnmadd_ps(_mm256_set1_ps(8.f), corr, hsum8x8(c0, c1, c2, c3, c4, c5, c6, c7));
-                if (ro == RO) {  /* the same sums as below, in one vector */
-                    if (bias) y = _mm256_add_ps(_mm256_loadu_ps(bias + oo), y);
-                    _mm256_storeu_ps(Y + (size_t)t * nout + oo, y);
-                } else {
-                    float yo[RO] __attribute__((aligned(32)));
-                    _mm256_store_ps(yo, y);
-                    for (int r = 0; r < ro; r++) Y[(size_t)t * nout + oo + r] = (bias ? bias[oo + r] : 0.f) + yo[r];
-                }
+                store_group(Y + (size_t)t * nout, bias, oo, ro, y);
 #else
                 for (int r = 0; r < ro; r++) {
                     const int8_t *we = wexp + (size_t)r * nin; float acc = 0.f;
