@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .answer.context import Earlier, search_text
+from .answer.context import Earlier, merge_rankings, search_text, topic_documents
 from .search.corpus import regulation_items
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
 from .search.fusion import FusionMode, FusionParams, apply_references, fuse
@@ -26,7 +26,7 @@ from .search.memory import AnswerMemory, curated_sources, letter_sources, record
 from .search.query import prepare
 from .search.ranker import Ranking, ranked_positions
 from .search.references import ReferenceMatcher, reference_vector
-from .search.retriever import REPEAL_WORDS, default_mask
+from .search.retriever import REPEAL_WORDS, default_mask, within_documents
 
 if TYPE_CHECKING:
     from .service import AssistantService
@@ -41,6 +41,9 @@ class EvalQuery:
     #: the group of answered questions this query belongs to (its curated entry, its mailbox record): left out of
     #: the ranker's memory when this query is evaluated
     group: str | None = None
+    #: a follow-up read with its earlier question (``query``): its own words, ranked inside the topic's documents
+    #: and merged as ``ask`` merges them (:func:`~assistant.answer.context.follow_up_result`)
+    asked: str = ""
 
 
 def load_queries(path: Path, split: str | None = None) -> list[EvalQuery]:
@@ -233,9 +236,12 @@ def ranker_rankings(index: SearchIndex, queries: list[EvalQuery], encoder: Encod
     query's own group)."""
     out = []
     d2 = index.vectors2.matrix if (ranking.passages.encoder2 and index.vectors2 is not None) else None
-    for q in queries:
-        pq = prepare(q.query, token_field, encoder)
+
+    def ranked_targets(text: str, q: EvalQuery, within: frozenset[str] | None = None) -> list[str]:
+        pq = prepare(text, token_field, encoder)
         allow = default_mask(index, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
+        if within is not None:
+            allow = within_documents(index, allow, within)
         _sig, cands, scores = ranking.stage.run(index, pq, encoder, allow, memory, exclude_group=q.group,
                                                 dense2_vectors=d2)
         ranked: list[str] = []
@@ -245,6 +251,13 @@ def ranker_rankings(index: SearchIndex, queries: list[EvalQuery], encoder: Encod
                 ranked.append(t)
             if len(ranked) == k:
                 break
+        return ranked
+
+    for q in queries:
+        ranked = ranked_targets(q.query, q)
+        if q.asked and ranked:  # a follow-up read in context: merged with its own words inside the topic
+            own = ranked_targets(q.asked, q, topic_documents(ranked))
+            ranked = [i for i, _s in merge_rankings(ranked, own)][:k]
         out.append(ranked)
     return out
 
@@ -298,6 +311,7 @@ def dialogue_queries(path: Path, split: str | None = None, handling: str = "prod
         if split is not None and r.get("split") != split:
             continue
         turns = [str(t) for t in r["turns"]]
+        used: Earlier | None = None
         if handling == "alone":
             text = turns[-1]
         elif handling == "concat":
@@ -305,10 +319,11 @@ def dialogue_queries(path: Path, split: str | None = None, handling: str = "prod
         else:
             earlier: Earlier | None = None
             for t in turns:  # each turn asked in order, as the chat asks them
-                text, _used = search_text(t, earlier, context_helps)
+                text, used = search_text(t, earlier, context_helps)
                 earlier = Earlier(t, text)
         kind = "carry" if r.get("carry") else "switch"
-        out.append(EvalQuery(str(r["id"]), text, [str(x) for x in r["relevant"]], f"{r.get('split') or 'all'}/{kind}"))
+        out.append(EvalQuery(str(r["id"]), text, [str(x) for x in r["relevant"]], f"{r.get('split') or 'all'}/{kind}",
+                             asked=turns[-1] if used is not None else ""))
     return out
 
 

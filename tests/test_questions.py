@@ -170,3 +170,41 @@ def test_the_earlier_turn_carries_the_curated_answer_it_showed(service: Assistan
         earlier = QuestionWorkflow._earlier(s, "widget", "s-5", first.question_id + 1)
     assert earlier is not None and earlier.question == FIRST and earlier.curated == shown
     assert shown  # the bundled test corpus answers it with its curated entry
+
+
+def test_a_follow_up_is_ranked_inside_its_topic_with_its_own_words(service: AssistantService, monkeypatch) -> None:
+    """Read with its earlier question a follow-up finds the conversation's law; its own words are searched again
+    inside that law's documents and the two rankings are merged (``context.follow_up_result``)."""
+    from assistant.answer.context import merge_rankings, topic_documents
+    from assistant.answer.sources import is_reply
+    from assistant.search.retriever import Retriever
+
+    calls: list[tuple[str, frozenset[str] | None, list[str]]] = []
+    search = Retriever.search
+
+    def spy(self, query, *args, within=None, **kw):  # type: ignore[no-untyped-def]
+        res = search(self, query, *args, within=within, **kw)
+        calls.append((query, within, [h.item.id for h in res.passages.hits]))
+        return res
+
+    monkeypatch.setattr(Retriever, "search", spy)
+    service.ask(FIRST, channel="api", session_id="s-topic")
+    calls.clear()
+    out = service.ask(FOLLOW, channel="api", session_id="s-topic")
+    assert out.answer.meta["context"]["used"] is True
+    combined = next(ids for q, w, ids in calls if q == out.answer.meta["searched"] and w is None)
+    own = [(w, ids) for q, w, ids in calls if q == FOLLOW and w is not None]
+    assert len(own) == 1, calls
+    topic, own_ids = own[0]
+    idx = service.indexes.retriever.passages
+    replies = {i for i in combined if is_reply(idx.items[idx.pos[i]].kind)}
+    assert topic == topic_documents(combined, replies) and own_ids
+    assert all(i.rpartition("#")[0] in topic for i in own_ids)
+    merged = [i for i, _ in merge_rankings(combined, own_ids)][:len(combined)]
+    shown = [i for c in out.answer.citations for i in c.ids]
+    if out.answer.curated is None:  # article answer: its cards follow the merged order
+        assert shown == [i for i in merged if i in shown]
+    # a question asked alone is searched once, never inside a topic
+    calls.clear()
+    service.ask(FIRST, channel="api", session_id="s-topic-2")
+    assert all(w is None for _q, w, _ids in calls)

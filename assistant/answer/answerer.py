@@ -16,7 +16,7 @@ from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
 from .compose import Answer, compose
-from .context import Earlier, search_text
+from .context import Earlier, follow_up_result, search_text
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 from .sources import document_of
@@ -87,6 +87,10 @@ class Answerer:
                     lambda: search(question), res, used, self.decision_thresholds(res).curated,
                     lambda e: {document_of(c) for c in rows[e].citations} if e in rows else set()):
                 text, used, res = question, None, search(question)
+            if used is not None:  # the topic from the conversation, the article from the follow-up's own words
+                repealed = res.include_repealed
+                res = follow_up_result(res, lambda docs: r.search(question, k=k, kinds=kinds,
+                                                                  include_repealed=repealed, within=docs))
             follow_up = used if used is not None and not used.repeated_by(question) else None
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=rows, notes=self.corpus_notes(s, r.passages),

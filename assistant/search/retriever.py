@@ -133,6 +133,25 @@ def default_mask(index: SearchIndex, normalized_query: str, include_repealed: bo
     return out
 
 
+def document_of(item_id: str) -> str:
+    """The document part of a passage id (its title; the id itself when it has no ``#``)."""
+    return item_id.rpartition("#")[0] if "#" in item_id else item_id
+
+
+def within_documents(index: SearchIndex, mask: np.ndarray | None, documents: frozenset[str] | set[str]
+                     ) -> np.ndarray:
+    """``mask`` (None: every item) narrowed to the passages of ``documents`` (titles, as :func:`document_of`)."""
+    cols = index.columns()
+    names, codes = cols.get("doc_names"), cols.get("doc_codes")
+    if names is None or codes is None:  # once per index: each item's document as an integer code
+        names, codes = np.unique(np.array([document_of(it.id) for it in index.items], dtype=object),
+                                 return_inverse=True)
+        cols["doc_names"], cols["doc_codes"] = names, codes
+    wanted = np.flatnonzero(np.isin(names, list(documents)))
+    out = np.isin(codes, wanted)
+    return out if mask is None else out & mask
+
+
 class Retriever:
     """Searches passages and curated answers; swaps indexes atomically when a new build is ready."""
 
@@ -249,8 +268,11 @@ class Retriever:
 
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None,
                include_repealed: bool | None = None, all_regions: bool = False,
-               exclude_group: str | None = None) -> SearchResult:
+               exclude_group: str | None = None, within: frozenset[str] | None = None) -> SearchResult:
         """Rank passages (and curated answers) for ``query``.
+
+        ``within``: only passages of these documents (titles): a follow-up's own words ranked inside the
+        documents its conversation is about (:func:`~assistant.answer.context.follow_up_result`).
 
         Repealed texts are excluded unless ``include_repealed`` (or the query itself asks about repealed law);
         when shown they are flagged by their status. Local regulations of other Zhejiang cities do not bind
@@ -264,6 +286,8 @@ class Retriever:
         if include_repealed is None:
             include_repealed = any(w in pq.normalized for w in REPEAL_WORDS)
         allow = default_mask(passages, pq.normalized, include_repealed, kinds, all_regions)
+        if within is not None:
+            allow = within_documents(passages, allow, within)
         rk = self.ranking if self.ranker_active else None
         view: PassageView | None = None
         # a question for a limit value is ranked by fusion: the ranking model never saw limit-table rows and puts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.answer.context import Earlier, search_text
@@ -89,3 +90,83 @@ def test_a_follow_up_that_is_a_curated_question_of_its_own_stands_alone() -> Non
     assert stands_alone(lambda: _found("no-permit", 0.87), _found("validity", 0.97), on_topic, 0.7, lambda e: cites(e, set()))
     assert not stands_alone(lambda: _found("school-noise", 0.9), _found("validity", 0.97), on_topic, 0.7,
                             lambda e: cites(e, set()))
+
+
+# -- a follow-up's articles: the conversation's documents, ranked by the follow-up's own words as well ----------------
+
+def _passages(ids: list[str], kind: str = "部门规章", limit: bool = False) -> SearchResult:
+    from assistant.search.index import Item
+    from assistant.search.query import prepare
+    from assistant.search.retriever import Hit, RankedList
+
+    hits = [Hit(Item(id=i, title=i.partition("#")[0], text="", kind="官方答复" if i.startswith("部长信箱") else kind),
+                1.0 - r / 100, 1.0, 0.9, r + 1) for r, i in enumerate(ids)]
+    return SearchResult(prepare("x", "both", None), RankedList(hits, {"score1": 1.0}, 0.42, "hybrid"), None,
+                        limit=limit)
+
+
+def test_merge_rankings_puts_what_both_find_first_and_lets_the_own_words_article_in() -> None:
+    from assistant.answer.context import merge_rankings
+
+    with_context = ["应急办法#38", "环保法#47", "应急办法#13", "应急办法#6", "应急办法#20", "应急办法#19"]
+    own_words = ["应急办法#19", "应急办法#38", "应急办法#20"]
+    order = [i for i, _ in merge_rankings(with_context, own_words)]
+    assert order[:2] == ["应急办法#38", "应急办法#19"]  # found by both, then the training article the follow-up asks
+    assert set(order) == set(with_context) | set(own_words)
+    assert order.index("环保法#47") < order.index("应急办法#13")  # context-only articles keep their order
+    # equal scores keep the order found with the context
+    assert [i for i, _ in merge_rankings(["a", "b"], ["b", "a"])] == ["a", "b"]
+    assert merge_rankings([], []) == []
+
+
+def test_the_topic_is_the_documents_of_the_first_five_passages_without_mailbox_replies() -> None:
+    from assistant.answer.context import topic_documents
+
+    ids = ["甲#1", "部长信箱·回复#1", "乙#3", "甲#2", "丙#1", "丁#4", "戊#1"]
+    assert topic_documents(ids, {"部长信箱·回复#1"}) == {"甲", "乙", "丙", "丁"}
+    assert topic_documents([], set()) == frozenset()
+
+
+def test_a_follow_up_is_ranked_inside_its_topic_with_its_own_words() -> None:
+    from assistant.answer.context import follow_up_result
+
+    combined = _passages(["应急办法#38", "部长信箱·回复#1", "环保法#47", "应急办法#13", "应急办法#6", "应急办法#20",
+                          "固废法#85", "应急办法#2"])
+    asked: list[frozenset[str]] = []
+
+    def own(docs: frozenset[str]) -> SearchResult:
+        asked.append(docs)
+        return _passages(["应急办法#19", "应急办法#38"])
+
+    out = follow_up_result(combined, own)
+    assert asked == [frozenset({"应急办法", "环保法"})]  # the documents of the first five, not the mailbox reply
+    ids = [h.item.id for h in out.passages.hits]
+    assert ids[:2] == ["应急办法#38", "应急办法#19"] and len(ids) == len(combined.passages.hits)
+    assert [h.rank for h in out.passages.hits] == list(range(1, len(ids) + 1))
+    # the decision stays the one made with the context
+    assert out.passages.confidence == combined.passages.confidence and out.passages.features == {"score1": 1.0}
+    # a question for a limit value keeps its table rows first; nothing found: nothing to merge
+    limit = _passages(["GB 1#表1", "GB 1#4.1"], limit=True)
+    assert follow_up_result(limit, own) is limit
+    empty = _passages([])
+    assert follow_up_result(empty, own) is empty and len(asked) == 1
+
+
+def test_search_within_documents_only_ranks_their_passages() -> None:
+    from assistant.search.encoders import HashingEncoder
+    from assistant.search.index import Item, SearchIndex
+    from assistant.search.retriever import Retriever, within_documents
+
+    items = [Item(id="应急办法#19", title="应急办法", text="企业应当开展突发环境事件应急培训，如实记录培训情况。", kind="部门规章"),
+             Item(id="应急办法#13", title="应急办法", text="企业应当编制突发环境事件应急预案并备案。", kind="部门规章"),
+             Item(id="培训办法#3", title="培训办法", text="员工培训应当每年开展，培训记录保存三年。", kind="部门规章"),
+             Item(id="旧办法#1", title="旧办法", text="应急培训每年一次。", kind="部门规章", status="已废止")]
+    idx = SearchIndex.build(items, "both", "bm25s", HashingEncoder(64))
+    mask = within_documents(idx, None, {"应急办法"})
+    assert mask.tolist() == [True, True, False, False]
+    repealed_out = np.array([True, True, True, False])
+    assert within_documents(idx, repealed_out, {"应急办法", "旧办法"}).tolist() == [True, True, False, False]
+    r = Retriever(idx, None, HashingEncoder(64))
+    everywhere = [h.item.id for h in r.search("员工培训有什么要求").passages.hits]
+    inside = [h.item.id for h in r.search("员工培训有什么要求", within=frozenset({"应急办法"})).passages.hits]
+    assert "培训办法#3" in everywhere and inside and set(inside) <= {"应急办法#19", "应急办法#13"}
