@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from .answer.compose import Answer, Citation
 from .answer.context import IDLE, Earlier
 from .answer.decide import Decision, letter_for_staff
-from .answer.sources import document_of, part_label
+from .answer.sources import part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError
 from .queue.cluster import QuestionClusterer
 from .queue.intake import enqueue
+from .search.index import document_of
 from .text.normalize import normalize
 
 MAX_QUESTION_CHARS = 2000

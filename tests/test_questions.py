@@ -57,8 +57,8 @@ def test_a_follow_up_on_the_same_law_is_shown_for_reference_and_passed_to_staff(
     """A follow-up too uncertain to answer, whose best article is in a document the previous answer cited, shows
     those articles as 参考 and goes to the staff queue as well ("追问仅给出参考条文"); asked alone it is only routed."""
     from assistant.answer.decide import Decision, Thresholds
-    from assistant.answer.sources import document_of
     from assistant.db.models import QueueMember
+    from assistant.search.index import document_of
 
     first = service.ask(FIRST, channel="chat", session_id="s-ref")
     cited = {document_of(i) for c in first.answer.citations for i in c.ids}

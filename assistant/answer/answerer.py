@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..db.models import CuratedAnswer
-from ..search.index import SearchIndex
+from ..search.index import SearchIndex, document_of
 from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
@@ -19,7 +19,6 @@ from .compose import Answer, compose
 from .context import Earlier, follow_up_result, search_text
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
-from .sources import document_of
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Passage
 from ..ingest.limits import is_table_row
-from ..search.index import Item, SearchIndex
+from ..search.index import Item, SearchIndex, document_of
 from ..search.letter import is_long
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
@@ -26,7 +26,7 @@ from .context import Earlier, continues_topic
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 from .sentences import Embed, answering_sentence, snippet, with_lead_in
-from .sources import article_label, document_of, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
+from .sources import article_label, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from ..search.index import document_of
 from ..search.retriever import Hit, SearchResult
 from ..text.normalize import normalize
-from .sources import document_of, is_reply
+from .sources import is_reply
 
 #: context is kept this long after the conversation's last question, and never crosses conversations
 IDLE = timedelta(minutes=30)

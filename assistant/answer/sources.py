@@ -48,11 +48,6 @@ _RECORD_ID = re.compile(r"\s*[（(][A-Za-z][A-Za-z0-9_]*-\d+[）)]\s*$")
 _MAILBOX = re.compile(rf"^{MAILBOX_PREFIX}\s*[·・:：]\s*")
 
 
-def document_of(pid: str) -> str:
-    """The document part of a passage id (its title): what the passages of one card share."""
-    return pid.rpartition("#")[0] if "#" in pid else pid
-
-
 def passage_key(pid: str) -> str:
     """The key part of a passage id (``""`` when the id has none)."""
     return pid.rpartition("#")[2] if "#" in pid else ""

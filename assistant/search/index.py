@@ -108,6 +108,11 @@ class Item:
         return self.text
 
 
+def document_of(pid: str) -> str:
+    """The document part of a passage id (its title): what the passages of one card share."""
+    return pid.rpartition("#")[0] if "#" in pid else pid
+
+
 def fingerprint(items: list[Item]) -> str:
     h = hashlib.sha256()
     for it in items:

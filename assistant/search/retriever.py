@@ -22,7 +22,7 @@ from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
 from .entries import EntryScorer, PassageView, curated_scores, entry_features, entry_table, passage_view, wording_mask
 from .fusion import FusionMode, FusionParams, apply_references, fuse
-from .index import Item, SearchIndex
+from .index import Item, SearchIndex, document_of
 from .limits import LIMIT_ROW_PRIOR, asks_for_limit, rows_before_their_table, tables_for_the_source
 from .memory import AnswerMemory
 from .query import PreparedQuery, prepare
@@ -131,11 +131,6 @@ def default_mask(index: SearchIndex, normalized_query: str, include_repealed: bo
     if len(masks) < 64:
         masks[key] = out
     return out
-
-
-def document_of(item_id: str) -> str:
-    """The document part of a passage id (its title; the id itself when it has no ``#``)."""
-    return item_id.rpartition("#")[0] if "#" in item_id else item_id
 
 
 def within_documents(index: SearchIndex, mask: np.ndarray | None, documents: frozenset[str] | set[str]
