@@ -93,6 +93,16 @@ def test_a_close_curated_entry_is_offered_and_taking_it_is_recorded(service: Ass
         assert row is not None and row.suggestion_of == out.question_id
 
 
+def test_the_curated_answer_just_given_is_never_offered_again(service: AssistantService) -> None:
+    """A follow-up the previous curated answer did not answer is not offered that answer as "您是不是想问"."""
+    service.answerer.settings = service.settings.evolve(suggest_threshold=0.0)
+    out = service.ask("许可证到期时间", channel="widget", session_id="s-again")
+    assert out.answer.suggestion is not None and out.answer.suggestion["id"] == "fx-pwxk-001"
+    res = service.retriever.search("许可证到期时间")
+    assert service.answerer.suggestion(res, out.answer, just_given="fx-pwxk-001") is None
+    assert service.answerer.suggestion(res, out.answer, just_given="fx-other") == out.answer.suggestion
+
+
 def test_no_suggestion_below_the_band(service: AssistantService) -> None:
     service.answerer.settings = service.settings.evolve(suggest_threshold=1.0)
     assert service.ask("许可证到期时间", channel="widget", session_id="s-5").answer.suggestion is None

@@ -270,6 +270,17 @@ def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
 
 
+def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, follow_up: Earlier | None) -> bool:
+    """A follow-up that would get the curated answer just given again, although the article its words point to
+    (the first passage found for it in context, not a mailbox reply) is not among that answer's 依据: the user asked
+    something the previous answer did not cite ("那员工培训方面有什么要求？" after the answer on filing emergency
+    plans) — the articles found for the follow-up answer instead, the entry stays offered as a related question."""
+    if follow_up is None or not follow_up.curated or entry.id != follow_up.curated:
+        return False
+    top = next((h for h in result.passages.hits if not is_reply(h.item.kind) and result.shows(h)), None)
+    return top is not None and top.item.id not in set(entry.citations)
+
+
 def _row_names_what_was_asked(result: SearchResult) -> bool:
     """A limit question whose best passage is a limit row naming the pollutant or item the question names: fusion's
     confidence, fitted on other questions, is low for rows (many near-identical rows of one table), yet the row states
@@ -307,7 +318,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         entry = (curated_rows or {}).get(best.item.target)
         if entry is None and session is not None:
             entry = session.get(CuratedAnswer, best.item.target)
-        if entry is not None and cur.confidence >= thresholds.curated and not _row_answers_instead(result, entry):
+        if entry is not None and cur.confidence >= thresholds.curated and not _row_answers_instead(result, entry) \
+                and not _repeats_without_answering(result, entry, follow_up):
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
                              "answer_html": to_html(entry.answer),
                              "category": entry.category, "lead_unit": entry.lead_unit, "kind": entry.kind,

@@ -188,3 +188,30 @@ def test_the_new_shape_round_trips() -> None:
     d = ans.as_dict()
     again = answer_from_dict(d)
     assert again.as_dict() == d
+
+
+def test_a_follow_up_is_not_given_the_curated_answer_just_given_unless_it_cites_what_is_asked() -> None:
+    """"那要是错过了期限呢？" after the answer on the deadlines: read with the earlier question it finds the same entry,
+    but the article its words point to (found first) is not among that entry's 依据 — the articles answer instead and
+    the entry stays offered as a related question. When the first article found is one the entry cites, or the
+    entry was not the previous answer, the curated answer is shown as usual."""
+    from assistant.answer.context import Earlier
+
+    entry = _curated_entry()
+    wording = Item(id="fx-fuyi-001~0", title="", text=entry.question, kind="curated", target=entry.id)
+    just_given = Earlier(entry.question, entry.question, (FUYI,), entry.id)
+    follow = _result("对环保处罚不服，申请复议和起诉的期限是多久？那要是错过了期限呢？", [FUYI_OTHER, FUYI_9],
+                     confidence=0.5, curated=[wording])
+    ans = compose(follow, T, "", curated_rows={entry.id: entry}, follow_up=just_given)
+    assert ans.curated is None and ans.decision is Decision.ANSWER
+    assert [i for c in ans.citations for i in c.ids][0] == FUYI_OTHER.id
+    assert [r["id"] for r in ans.related] == [entry.id]
+    # the first article found is one the entry cites: it answers the follow-up again
+    cited_first = _result("对环保处罚不服…那复议要多少天内提？", [FUYI_9, FUYI_OTHER], confidence=0.5, curated=[wording])
+    again = compose(cited_first, T, "", curated_rows={entry.id: entry}, follow_up=just_given)
+    assert again.curated is not None and again.curated["id"] == entry.id
+    # another previous answer, or no conversation: the curated answer as usual
+    other = Earlier("排污许可证能用几年？", "排污许可证能用几年？", ("排污许可管理条例",), "fx-pwxk-001")
+    for earlier in (other, None):
+        shown = compose(follow, T, "", curated_rows={entry.id: entry}, follow_up=earlier)
+        assert shown.curated is not None and shown.curated["id"] == entry.id
