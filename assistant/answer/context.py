@@ -10,7 +10,7 @@ follow-up brings its own context along.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -101,7 +101,7 @@ def continues_topic(result: SearchResult, earlier: Earlier) -> bool:
     return False
 
 
-def topic_documents(ids: list[str], replies: set[str] = frozenset()) -> frozenset[str]:  # type: ignore[assignment]
+def topic_documents(ids: list[str], replies: Collection[str] = ()) -> frozenset[str]:
     """The documents of the first :data:`TOPIC_PASSAGES` passage ids (``replies``: ids of mailbox replies, skipped)."""
     return frozenset(document_of(i) for i in [i for i in ids if i not in replies][:TOPIC_PASSAGES])
 
