@@ -93,7 +93,7 @@ class Answerer:
             follow_up = used if used is not None and not used.repeated_by(question) else None
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=rows, notes=self.corpus_notes(s, r.passages),
-                          follow_up=follow_up)
+                          follow_up=follow_up, asked=question if used is not None else "")
         ans.question = question
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)

@@ -215,3 +215,24 @@ def test_a_follow_up_is_not_given_the_curated_answer_just_given_unless_it_cites_
     for earlier in (other, None):
         shown = compose(follow, T, "", curated_rows={entry.id: entry}, follow_up=earlier)
         assert shown.curated is not None and shown.curated["id"] == entry.id
+
+
+def test_a_follow_up_article_answer_leads_with_what_the_follow_up_asks() -> None:
+    """Read with its earlier question ("…预案编完要备案吗？那员工培训方面有什么要求？") the first article found matched
+    the earlier question; the card leads with the passage whose sentence matches the follow-up's own words, and that
+    sentence is the one shown first. Without a follow-up the order found and the question's words decide as before."""
+    law = "突发环境事件应急管理办法"
+    filing = _item(law, "13", "企业事业单位应当制定突发环境事件应急预案。应急预案应当报环境保护主管部门备案。",
+                   kind="部门规章", article=13)
+    training = _item(law, "19", "企业事业单位应当将应急培训纳入单位工作计划。对从业人员定期进行应急知识和技能培训，并建立培训档案。",
+                     kind="部门规章", article=19)
+    other = _item("中华人民共和国环境保护法", "47", "企业事业单位应当按照国家有关规定制定突发环境事件应急预案，报环境保护主管部门和有关部门备案。",
+                  article=47)
+    res = _result("我们要编制突发环境事件应急预案，预案编完要备案吗？那员工培训方面有什么要求？", [filing, other, training],
+                  confidence=0.8)
+    asked = compose(res, T, "", asked="那员工培训方面有什么要求？")
+    assert [c.ids for c in asked.citations] == [[training.id, filing.id], [other.id]]  # documents keep their order
+    assert "培训" in asked.citations[0].answer_sentence
+    plain = compose(res, T, "")
+    assert [c.ids for c in plain.citations] == [[filing.id, training.id], [other.id]]
+    assert "培训" not in plain.citations[0].answer_sentence
