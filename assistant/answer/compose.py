@@ -26,7 +26,7 @@ from ..text.markup import to_html, to_text
 from .context import Earlier, continues_topic
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
-from .sentences import Embed, answering_sentence, snippet, split_sentences, term_score, with_lead_in
+from .sentences import Embed, answering_sentence, snippet, with_lead_in
 from .sources import article_label, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
@@ -282,32 +282,6 @@ def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, follo
     return top is not None and top.item.id not in set(entry.citations)
 
 
-def _asked_first(retrieved: list[Citation], lookup: _ItemLookup, asked_terms: list[str]) -> list[Citation]:
-    """A follow-up read with its earlier question: in each document's passages, the one with the sentence that best
-    matches the follow-up's own words comes first (its card leads with it and its bold sentence answers what is asked
-    now — "员工培训方面有什么要求？" leads with the article on training, not with the filing article the earlier
-    question matched). Documents keep their order; a document none of whose passages matches keeps its own."""
-    def score(c: Citation) -> float:
-        it = lookup.get(c.id)
-        if it is None:
-            return 0.0
-        text = shown_text(it.kind, it.text)
-        return max((term_score(s, asked_terms) for s in split_sentences(text)), default=0.0)
-
-    by_doc: dict[str, list[Citation]] = {}
-    for c in retrieved:
-        by_doc.setdefault(document_of(c.id), []).append(c)
-    out: list[Citation] = []
-    for c in retrieved:
-        group = by_doc.pop(document_of(c.id), None)
-        if group is None:
-            continue
-        scores = [score(g) for g in group]
-        best = max(range(len(group)), key=lambda i: (scores[i], -i))
-        out.extend([group[best], *group[:best], *group[best + 1:]] if scores[best] > 0 else group)
-    return out
-
-
 def _row_names_what_was_asked(result: SearchResult) -> bool:
     """A limit question whose best passage is a limit row naming the pollutant or item the question names: fusion's
     confidence, fitted on other questions, is low for rows (many near-identical rows of one table), yet the row states
@@ -332,8 +306,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
 
     ``follow_up``: the conversation's previous question when this one is a follow-up read with it: articles of the
     documents the previous answer showed are shown for reference, with the question passed to staff (``review``),
-    rather than nothing (:func:`.context.continues_topic`). ``asked``: that follow-up's own words — an article answer
-    leads each card with the passage, and the sentence, that match them (:func:`_asked_first`)."""
+    rather than nothing (:func:`.context.continues_topic`). ``asked``: that follow-up's own words — each article
+    card shows first the sentence they match (else the sentence the words searched match)."""
     terms = _query_terms(result)
     passages_by_id = _ItemLookup(index, result)
     cur = result.curated
@@ -393,9 +367,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             have.add(h.item.id)
     # a curated answer's 依据 are the articles its staff cited; what retrieval found besides is only offered apart
     related_articles = group_by_document(retrieved) if curated_block else []
+    # a follow-up read in context: the sentence shown first is the one its own words match, when one does
     asked_terms = [t for t in prepare(asked, "both", None).tokens if not t.startswith("§")] if asked else []
-    if asked_terms and not curated_block:
-        retrieved = _asked_first(retrieved, passages_by_id, asked_terms)
     citations = group_by_document(citations if curated_block else retrieved)
     if not curated_block:
         for card in citations:
