@@ -367,10 +367,10 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             have.add(h.item.id)
     # a curated answer's 依据 are the articles its staff cited; what retrieval found besides is only offered apart
     related_articles = group_by_document(retrieved) if curated_block else []
-    # a follow-up read in context: the sentence shown first is the one its own words match, when one does
-    asked_terms = [t for t in prepare(asked, "both", None).tokens if not t.startswith("§")] if asked else []
     citations = group_by_document(citations if curated_block else retrieved)
     if not curated_block:
+        # a follow-up read in context: the sentence shown first is the one its own words match, when one does
+        asked_terms = [t for t in prepare(asked, "both", None).tokens if not t.startswith("§")] if asked else []
         for card in citations:
             it = passages_by_id.get(card.id)
             if it is not None:

@@ -164,6 +164,17 @@ class SearchIndex:
             self._scope_positions = pos
         return pos
 
+    def document_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(document titles, each item's position in them) — :func:`document_of` of every item, computed once per
+        index."""
+        codes = getattr(self, "_doc_codes", None)
+        if codes is None:
+            names, inverse = np.unique(np.array([document_of(it.id) for it in self.items], dtype=object),
+                                       return_inverse=True)
+            codes = (names, inverse)
+            self._doc_codes = codes
+        return codes  # type: ignore[no-any-return]
+
     def columns(self) -> dict[str, np.ndarray]:
         """Per-item attribute arrays for fast filtering (computed once per index)."""
         cols = getattr(self, "_cols", None)

@@ -22,7 +22,7 @@ from .corpus import HOME_REGIONS, OTHER_CITIES
 from .encoders import Encoder
 from .entries import EntryScorer, PassageView, curated_scores, entry_features, entry_table, passage_view, wording_mask
 from .fusion import FusionMode, FusionParams, apply_references, fuse
-from .index import Item, SearchIndex, document_of
+from .index import Item, SearchIndex
 from .limits import LIMIT_ROW_PRIOR, asks_for_limit, rows_before_their_table, tables_for_the_source
 from .memory import AnswerMemory
 from .query import PreparedQuery, prepare
@@ -136,12 +136,7 @@ def default_mask(index: SearchIndex, normalized_query: str, include_repealed: bo
 def within_documents(index: SearchIndex, mask: np.ndarray | None, documents: frozenset[str] | set[str]
                      ) -> np.ndarray:
     """``mask`` (None: every item) narrowed to the passages of ``documents`` (titles, as :func:`document_of`)."""
-    cols = index.columns()
-    names, codes = cols.get("doc_names"), cols.get("doc_codes")
-    if names is None or codes is None:  # once per index: each item's document as an integer code
-        names, codes = np.unique(np.array([document_of(it.id) for it in index.items], dtype=object),
-                                 return_inverse=True)
-        cols["doc_names"], cols["doc_codes"] = names, codes
+    names, codes = index.document_codes()
     wanted = np.flatnonzero(np.isin(names, list(documents)))
     out = np.isin(codes, wanted)
     return out if mask is None else out & mask
@@ -267,7 +262,8 @@ class Retriever:
         """Rank passages (and curated answers) for ``query``.
 
         ``within``: only passages of these documents (titles): a follow-up's own words ranked inside the
-        documents its conversation is about (:func:`~assistant.answer.context.follow_up_result`).
+        documents its conversation is about (:func:`~assistant.answer.context.follow_up_result`); curated entries
+        are not searched then (``curated`` is None).
 
         Repealed texts are excluded unless ``include_repealed`` (or the query itself asks about repealed law);
         when shown they are flagged by their status. Local regulations of other Zhejiang cities do not bind
@@ -300,7 +296,7 @@ class Retriever:
             if limit_question:
                 ranked.hits = rows_before_their_table(tables_for_the_source(ranked.hits, pq.normalized))
         cur = None
-        if curated is not None and curated.items:
+        if curated is not None and curated.items and within is None:
             cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)
             if rk is not None and rk.entries is not None and curated.has_vectors:
                 cur = self._rank_entries(rk.entries, curated, cpq, k, view)
