@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .answer.context import Earlier, merge_rankings, search_text, topic_documents
+from .answer.context import Earlier, carried, merge_rankings, only_courtesy, search_text, topic_documents
 from .search.corpus import regulation_items
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
 from .search.fusion import FusionMode, FusionParams, apply_references, fuse
@@ -319,8 +319,10 @@ def dialogue_queries(path: Path, split: str | None = None, handling: str = "prod
         else:
             earlier: Earlier | None = None
             for t in turns:  # each turn asked in order, as the chat asks them
+                if only_courtesy(t) and t is not turns[-1]:
+                    continue  # "好的，谢谢": not searched, and never the context (``ask`` passes over it)
                 text, used = search_text(t, earlier, context_helps)
-                earlier = Earlier(t, text)
+                earlier = Earlier(t, text, carries=carried(t, text, earlier))
         kind = "carry" if r.get("carry") else "switch"
         out.append(EvalQuery(str(r["id"]), text, [str(x) for x in r["relevant"]], f"{r.get('split') or 'all'}/{kind}",
                              asked=turns[-1] if used is not None else ""))

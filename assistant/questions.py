@@ -186,12 +186,14 @@ class QuestionWorkflow:
 
     @staticmethod
     def _earlier(s: Session, channel: str, session_id: str, before: int) -> Earlier | None:
-        """The conversation's previous question (same channel and session, asked within :data:`IDLE`), if any."""
+        """The conversation's previous question (same channel and session, asked within :data:`IDLE`), if any; a
+        turn that only thanked or acknowledged ("好的，谢谢") is passed over: the question before it is the context."""
         if not session_id:
             return None
-        prev = s.scalar(select(Question).where(Question.channel == channel, Question.session_id == session_id,
-                                               Question.id < before, Question.asked_at >= datetime.now(UTC) - IDLE)
-                        .order_by(Question.id.desc()).limit(1))
+        rows = s.scalars(select(Question).where(Question.channel == channel, Question.session_id == session_id,
+                                                Question.id < before, Question.asked_at >= datetime.now(UTC) - IDLE)
+                         .order_by(Question.id.desc()).limit(5))
+        prev = next((q for q in rows if not ((q.result or {}).get("meta") or {}).get("courtesy")), None)
         if prev is None:
             return None
         result = prev.result or {}
@@ -201,7 +203,8 @@ class QuestionWorkflow:
         ids = [str(p.get("id") or "") for c in cards for p in (c.get("parts") or [c])]
         shown = result.get("curated")
         return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)),
-                       str(shown.get("id") or "") if isinstance(shown, dict) else "")
+                       str(shown.get("id") or "") if isinstance(shown, dict) else "",
+                       str((result.get("meta") or {}).get("carries") or ""))
 
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:

@@ -1,4 +1,5 @@
-"""Check labelled question → article files (``corpus/ranker/*.jsonl``): every ``relevant`` id must be an in-force
+"""Check labelled question → article files (``corpus/ranker/*.jsonl``, and the conversations of
+``corpus/dialogues/*.jsonl``, whose last turn is labelled): every ``relevant`` id must be an in-force
 article of the regulation corpus (``../shared/data/laws`` + ``zhejiang``, as ingested into the database).
 
     .venv/bin/python scripts/check_labels.py corpus/ranker/letters_*.jsonl [--show]
@@ -41,6 +42,13 @@ def main() -> int:
                 bad += 1
                 continue
             n += 1
+            if "turns" in row:  # a conversation (corpus/dialogues/): judged on its last turn
+                turns = row["turns"]
+                if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t for t in turns):
+                    print(f"{f}:{ln}: turns 须为非空的问句列表")
+                    bad += 1
+                elif "query" not in row:
+                    row["query"] = " / ".join(turns)
             for key in ("id", "query", "relevant"):
                 if key not in row:
                     print(f"{f}:{ln}: 缺少字段 {key}")

@@ -4,7 +4,11 @@ asked alone in a fresh session — and what the user sees for the last turn aske
 relevant citation among the first five, answered with none relevant, routed to staff only (no citations), and passed
 to staff besides the answer shown (参考 for a letter or a follow-up). Runs on a throw-away copy of the database (the questions are stored as usual).
 
-    .venv/bin/python scripts/dialogues_ask.py [--split dev|test]
+    .venv/bin/python scripts/dialogues_ask.py [--split dev|test] [--file FILE…] [--show]
+
+``--file``: other conversation files of the same form (default: ``../shared/eval/queries_dialogues.jsonl``), e.g. the
+team's own (``corpus/dialogues/``); a row without ``split`` counts under the file's name. ``--show``: every
+conversation's last turn with the ids cited first and whether the context was used.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from assistant.service import AssistantService
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", choices=["dev", "test"], default=None)
+    ap.add_argument("--split", default=None, help="only rows of this split (dev, test, or a file's name)")
+    ap.add_argument("--file", type=Path, nargs="+", default=None)
+    ap.add_argument("--show", action="store_true")
     args = ap.parse_args()
     base = Settings.from_env()
     if not base.db.url.startswith("sqlite:///"):
@@ -31,8 +37,9 @@ def main() -> None:
         db = Path(tmp) / "assistant.db"
         shutil.copy(base.db.url.split("///", 1)[1], db)
         svc = loaded_service(AssistantService(base.evolve(database_url=f"sqlite:///{db}", warm_up=False)))
-        rows = [json.loads(x) for x in (base.corpus.shared_data.parent / "eval" / "queries_dialogues.jsonl")
-                .read_text(encoding="utf-8").splitlines() if x.strip()]
+        files = args.file or [base.corpus.shared_data.parent / "eval" / "queries_dialogues.jsonl"]
+        rows = [{"split": f.stem, **json.loads(x)} for f in files
+                for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
         acc: dict[tuple[str, str, str], list[float]] = {}
         seen: dict[tuple[str, str], list[str]] = {}
         for r in rows:
@@ -46,12 +53,18 @@ def main() -> None:
                 ans = svc.ask(r["turns"][-1], channel="api", session_id=session).answer
                 got = [i for c in ans.citations for i in c.ids][:5]  # every passage of the cards, in order
                 acc.setdefault((r["split"], kind, how), []).append(len(rel & set(got)) / len(rel))
+                if how == "ask in session" and args.show:
+                    mark = "+" if rel & set(got[:5]) else "-"
+                    ctx = "ctx" if ans.meta.get("context", {}).get("used") else "alone"
+                    cur = "curated" if ans.curated is not None else ans.decision.value
+                    print(f"{mark} {r['id']} {kind} {ctx} {cur} | {' / '.join(r['turns'])}\n    got: {got[:5]}\n"
+                          f"    want: {sorted(rel)}")
                 if how == "ask in session":
                     outcome = "routed" if not got else ("right" if rel & set(got) else "wrong")
                     seen.setdefault((r["split"], kind), []).append(outcome + ("+staff" if ans.meta.get("queued") else ""))
         print("| split | last turn | n | Recall@5, asked in its session | Recall@5, asked alone |")
         print("|---|---|---|---|---|")
-        for split in ("dev", "test"):
+        for split in sorted({k[0] for k in acc}):
             for kind in ("carry", "switch"):
                 a, b = acc.get((split, kind, "ask in session")), acc.get((split, kind, "last turn alone"))
                 if a and b:

@@ -218,3 +218,34 @@ def test_a_follow_up_is_ranked_inside_its_topic_with_its_own_words(service: Assi
     calls.clear()
     service.ask(FIRST, channel="api", session_id="s-topic-2")
     assert all(w is None for _q, w, _ids in calls)
+
+
+def test_a_case_told_in_several_messages_is_the_context_of_the_question_asked_last(service: AssistantService) -> None:
+    """WeChat users tell their case in several messages and ask in the last one: the question is searched with all
+    of them, and a message that asks nothing still hands on what was told before it."""
+    turns = ["我们是定海一家水产加工厂，排污许可证的有效期是几年", "厂里去年又扩建了一条生产线",
+             "那没延续还在排污，罚多少？"]
+    for t in turns[:-1]:
+        service.ask(t, channel="wechat", session_id="oOPENID-case")
+    last = service.ask(turns[-1], channel="wechat", session_id="oOPENID-case").answer.meta
+    assert last["context"] == {"used": True, "turn": turns[1]}
+    assert last["searched"] == turns[0] + "。" + turns[1] + "。" + turns[2]
+    with service.Session() as s:  # every message stored once, in its own words
+        rows = s.query(Question).filter(Question.session_id == "oOPENID-case").order_by(Question.id).all()
+        assert [r.text for r in rows] == turns
+
+
+def test_thanks_get_a_polite_reply_are_not_queued_and_are_never_the_context(service: AssistantService) -> None:
+    from assistant.db.models import QueueMember
+
+    service.ask(FIRST, channel="widget", session_id="s-thanks")
+    thanks = service.ask("好的，谢谢！", channel="widget", session_id="s-thanks")
+    ans = thanks.answer.as_dict()
+    assert ans["notice"].startswith("不客气") and not ans["citations"] and not ans["curated"]
+    assert ans["meta"]["context"] == {"used": False} and ans["meta"]["courtesy"] is True
+    follow = service.ask(FOLLOW, channel="widget", session_id="s-thanks").answer.meta
+    assert follow["context"] == {"used": True, "turn": FIRST}  # the question before the thanks
+    with service.Session() as s:
+        row = s.get(Question, thanks.question_id)
+        assert row is not None and row.text == "好的，谢谢！" and row.decision == "answer"
+        assert s.query(QueueMember).filter(QueueMember.question_id == thanks.question_id).count() == 0

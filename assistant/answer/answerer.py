@@ -15,12 +15,15 @@ from ..search.index import SearchIndex, document_of
 from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
-from .compose import Answer, compose
-from .context import Earlier, follow_up_result, search_text
+from .compose import DISCLAIMER, Answer, compose
+from .context import Earlier, carried, follow_up_result, only_courtesy, search_text
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 
 log = logging.getLogger(__name__)
+
+#: the reply to a turn that only thanks or acknowledges ("好的", "谢谢"): nothing is searched, nothing queued
+COURTESY_TEXT = "不客气。如还有其他环保方面的问题，请继续提问。"
 
 
 def context_helps(alone: SearchResult, combined: SearchResult) -> bool:
@@ -69,6 +72,12 @@ class Answerer:
         (:mod:`.context`), and the answer says so in ``meta.context``."""
         self.indexes.refresh()
         r = self.indexes.retriever
+        if only_courtesy(question):  # "好的，谢谢": not a question — not answered again, not passed to staff
+            ans = Answer(question=question, decision=Decision.ANSWER, confidence=1.0, mode=r.mode,
+                         curated=None, citations=[], related=[], notice=COURTESY_TEXT,
+                         footer=f"{DISCLAIMER}{self.settings.answer.contact_text}")
+            ans.meta.update(context={"used": False}, searched="", courtesy=True)  # never a conversation's context
+            return ans
         curated = r.curated
         found: dict[str, SearchResult] = {}
 
@@ -100,6 +109,7 @@ class Answerer:
         ans.suggestion = self.suggestion(res, ans, used.curated if used is not None else "")
         ans.meta["context"] = {"used": True, "turn": used.question} if used is not None else {"used": False}
         ans.meta["searched"] = text
+        ans.meta["carries"] = carried(question, text, earlier)
         ans.meta["vectors"] = self.indexes.vectors.state
         ans.meta["ranking"] = res.ranking
         return ans

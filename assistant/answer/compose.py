@@ -347,7 +347,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         decision = Decision.CAUTION  # the row of the pollutant asked about, shown for reference (请结合原文核实)
     review = ""
     if decision is Decision.ABSTAIN and not curated_block and follow_up is not None and \
-            continues_topic(result, follow_up):
+            (continues_topic(result, follow_up) or thresholds.letter_caution(confidence)):
         decision, review = Decision.CAUTION, "followup_review"
     retrieved: list[Citation] = []
     if decision is not Decision.ABSTAIN or curated_block:

@@ -1,10 +1,13 @@
 """Conversation context: a follow-up that cannot stand alone ("那罚多少？", "个体户也要吗？") is searched together with
 the question before it; a new topic ("另外问一下，…") is searched on its own.
 
-The rule is explainable (measured on the dev dialogues of ``../shared/eval``, README): a turn that announces a new
-topic stands alone; one that opens with a word pointing back (那/要是/这个 …) follows on; a short turn follows on
-when the earlier question makes the articles found more certain; a long self-contained question is its own topic. The search text is the previous question and the follow-up; a previous question that was itself a short
-follow-up brings its own context along.
+The rule is explainable (measured on the dev dialogues of ``../shared/eval`` and the team's own conversations,
+README): a turn that announces a new topic stands alone; one that opens with a word pointing back (那/要是/这个 …)
+follows on; a short turn follows on when the earlier question makes the articles found more certain; a long
+self-contained question is its own topic. The search text is what the previous turn carries and the follow-up: a
+previous turn read in context carries its whole search text (the conversation so far), and a turn that asks nothing
+("厂里已经隔了一间小屋专门放这些东西") carries the situation told before it as well — enterprises on WeChat tell their
+case in several messages and ask in the last one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,16 @@ _END = "？?。！!"
 TOPIC_PASSAGES = 5
 #: the two rankings are merged by reciprocal rank, 1 / (MERGE_K + rank), ties to the ranking with context
 MERGE_K = 10
+#: what a turn hands on to the next is cut to its last this-many characters (at a sentence start)
+MAX_CARRY_CHARS = 300
+#: a turn that asks something: a question mark or a question word ("吗", "怎么", "多久", "要不要", "啥" …)
+_ASKS = re.compile(r"[？?]|吗|呢|吧[。！!.]*$|(?:什么|啥|谁|哪[里儿个些家])(?![^，。,；;]{0,6}[都也])|为什么|怎么|怎样|"
+                   r"如何|多少|多久|多长|多大|多远|几(?:[点时年天个月次号周岁]|多)|哪|是否|能否|可否|要否|有无|要不要|"
+                   r"是不是|有没有|会不会|能不能|可不可以|该不该|需不需要|用不用|算不算|行不行|对不对|咋")
+#: a turn that only acknowledges ("好的", "谢谢", "明白了"): it changes nothing in the conversation
+_COURTESY = re.compile(r"^(?:好的?|好吧|嗯+|哦+|噢+|ok|okay|收到|知道了|明白了?|了解了?|懂了|行|可以|谢谢(?:您|你|了)?|"
+                       r"感谢|多谢|辛苦了?|麻烦了|好嘞|好滴|谢了)(?:[,，、\s]*(?:好的?|谢谢(?:您|你|了)?|感谢|多谢|"
+                       r"明白了?|知道了|收到|辛苦了?|了解了?))*[。！!~～.…]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class Earlier:
     documents: tuple[str, ...] = ()
     #: the curated entry its answer showed ("": none)
     curated: str = ""
+    #: what it hands on to a follow-up (:func:`carried`; "": its question, or its search text when that is short)
+    carries: str = ""
 
     def repeated_by(self, question: str) -> bool:
         """``question`` is this one asked again (a retry): it gets the same answer."""
@@ -59,6 +74,39 @@ class Earlier:
 def opens_new_topic(question: str) -> bool:
     """The turn announces another question ("另外问下，…")."""
     return bool(_SWITCH.match(normalize(question).strip()))
+
+
+def asks(question: str) -> bool:
+    """The turn asks something (a question mark or a question word), rather than telling the situation."""
+    return bool(_ASKS.search(normalize(question)))
+
+
+def only_courtesy(question: str) -> bool:
+    """The turn only acknowledges or thanks ("好的", "谢谢", "明白了，谢谢")."""
+    return bool(_COURTESY.match(normalize(question).strip()))
+
+
+def carried(question: str, searched: str, earlier: Earlier | None) -> str:
+    """What a turn hands on to the next one: its search text (with the conversation when it was read in context);
+    for a turn that asks nothing — the situation told in several messages — the earlier turn's context as well,
+    unless it announces a new topic. Cut to :data:`MAX_CARRY_CHARS` (its end, from a sentence
+    start)."""
+    text = searched
+    if earlier is not None and not opens_new_topic(question) and not asks(question):
+        before = _sentence(earlier.carries or _previous(earlier))
+        if not searched.startswith(before):
+            text = before + question.strip()
+    if len(text) > MAX_CARRY_CHARS:
+        cut = text[-MAX_CARRY_CHARS:]
+        starts = [m.end() for m in re.finditer(r"[。！？!?；;]", cut)]
+        text = cut[starts[0]:] if starts and starts[0] < len(cut) else cut
+    return text
+
+
+def _previous(earlier: Earlier) -> str:
+    """The text of ``earlier`` a follow-up is read with (before :attr:`Earlier.carries` was recorded: its question,
+    or its search text when the question was itself a short follow-up)."""
+    return earlier.query if len(normalize(earlier.question)) < MIN_TOPIC_CHARS else earlier.question
 
 
 def points_back(question: str) -> bool:
@@ -83,8 +131,7 @@ def search_text(question: str, earlier: Earlier | None,
     q = normalize(question).strip()
     if earlier is None or not q or opens_new_topic(question):
         return question, None
-    prev = earlier.query if len(normalize(earlier.question)) < MIN_TOPIC_CHARS else earlier.question
-    combined = _sentence(prev) + question.strip()
+    combined = _sentence(earlier.carries or _previous(earlier)) + question.strip()
     if points_back(question) or (len(q) <= MAX_FOLLOWUP_CHARS and context_helps(question, combined)):
         return combined, earlier
     return question, None

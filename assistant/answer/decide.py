@@ -41,6 +41,12 @@ class Thresholds:
         if self.answer_long is not None and self.caution_long is not None and self.caution_long > self.answer_long:
             raise ValueError(f"caution_long ({self.caution_long}) must not exceed answer_long ({self.answer_long})")
 
+    def letter_caution(self, confidence: float) -> bool:
+        """``confidence`` reaches the threshold at which a long letter is shown for reference (参考（请核实）, passed
+        to staff) — used for a follow-up read with its conversation, which is a letter told in several messages; False
+        when no letter threshold was chosen apart."""
+        return self.caution_long is not None and confidence >= self.caution_long
+
     def decide(self, confidence: float, long: bool = False) -> Decision:
         answer, caution = self.answer, self.caution
         if long and self.answer_long is not None and self.caution_long is not None:

@@ -189,7 +189,9 @@ OPENAPI: dict[str, Any] = {
                                                              "\"上一个问题\"}（界面显示“结合您上一个问题：…”）或 "
                                                              "{\"used\": false}",
                             "properties": {"used": {"type": "boolean"}, "turn": {"type": "string"}}},
-                "searched": {"type": "string", "description": "实际检索的文本（追问时含上一个问题）"},
+                "searched": {"type": "string", "description": "实际检索的文本（追问时含此前的对话）"},
+                "carries": {"type": "string", "description": "本轮交给下一个追问的对话上下文（未提问的陈述、“好的/谢谢”"
+                                                             "会带上此前说明的情况）"},
                 "retrieval_mode": {"type": "string", "enum": ["hybrid", "bm25"]},
                 "ranking": {"type": "string", "enum": ["learned", "fusion"],
                             "description": "排列条文的方式：learned = 排序模型；fusion = 分数融合（未加载模型，或询问"

@@ -95,6 +95,25 @@ def test_a_follow_up_on_the_law_just_cited_is_shown_for_reference_and_passed_to_
     assert compose(_result("那没办证罚多少？", 0.9), t, "", follow_up=earlier).review == ""
 
 
+def test_a_follow_up_the_short_rule_would_only_route_is_decided_as_a_letter() -> None:
+    """A follow-up read with its conversation is a letter told in several messages: below the short questions'
+    caution threshold but at the letters' one it is shown for reference and passed to staff, in whatever document
+    its best article is; below that, or asked on its own, it is routed to staff only."""
+    from assistant.answer.context import Earlier
+
+    t = Thresholds(answer=0.6, caution=0.45, curated=0.7, answer_long=0.7, caution_long=0.1)
+    other = Earlier("大气污染防治法对锅炉有什么规定？", "大气污染防治法对锅炉有什么规定？", ("中华人民共和国大气污染防治法",))
+    shown = compose(_result("那没办证罚多少？", 0.2), t, "", follow_up=other)
+    assert shown.decision is Decision.CAUTION and shown.review == "followup_review"
+    assert [c.id for c in shown.citations] == ["中华人民共和国水污染防治法#21"]
+    routed = compose(_result("那没办证罚多少？", 0.05), t, "", follow_up=other)
+    assert routed.decision is Decision.ABSTAIN and not routed.citations
+    assert compose(_result("那没办证罚多少？", 0.2), t, "").decision is Decision.ABSTAIN  # not a follow-up
+    # without a letter threshold chosen apart (fusion), only the same-document rule applies
+    plain = Thresholds(answer=0.6, caution=0.45, curated=0.7)
+    assert compose(_result("那没办证罚多少？", 0.2), plain, "", follow_up=other).decision is Decision.ABSTAIN
+
+
 def test_an_article_answer_shows_the_first_five_passages_found_in_at_most_three_document_cards() -> None:
     """Several articles of one law found together are one card with its clauses; a fourth document among the first
     five passages is left out rather than pushing the list to more cards, and nothing past the fifth is shown."""

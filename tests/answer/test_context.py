@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answer.context import Earlier, search_text
+from assistant.answer.context import MAX_CARRY_CHARS, Earlier, asks, carried, only_courtesy, search_text
 from assistant.search.retriever import SearchResult
 
 #: team-written turns (not from ../shared/eval): follow-ups that cannot stand alone …
@@ -170,3 +170,64 @@ def test_search_within_documents_only_ranks_their_passages() -> None:
     everywhere = [h.item.id for h in r.search("员工培训有什么要求").passages.hits]
     inside = [h.item.id for h in r.search("员工培训有什么要求", within=frozenset({"应急办法"})).passages.hits]
     assert "培训办法#3" in everywhere and inside and set(inside) <= {"应急办法#19", "应急办法#13"}
+
+
+# ---- a case told in several messages (team-written turns, not from ../shared/eval) ----
+#: turns that ask nothing: the enterprise tells its situation and asks in a later message
+STATEMENTS = ["我们在六横有个修船厂", "厂里已经隔了一间小屋专门放这些东西 上了锁", "環評公司說要做報告書，大概下個月能交上去",
+              "想顺便把周边几家小修理厂的废机油也收过来", "后来听说他啥资质都没有", "最近听说燃煤的都要淘汰"]
+#: turns that ask (a question mark, or a question word without one — as typed on a phone)
+ASKING = ["门口和桶上要贴啥吗", "这样要办证吧", "那罚多少", "能放多久", "交给谁", "要不要报备", "這種歸誰管",
+          "我们这边会被怎么处理", "交上去以后你们那边多久能给个结果", "有没有期限", "过了期限怎么办"]
+
+
+@pytest.mark.parametrize("turn", STATEMENTS)
+def test_a_turn_that_tells_the_situation_asks_nothing(turn: str) -> None:
+    assert not asks(turn)
+
+
+@pytest.mark.parametrize("turn", ASKING)
+def test_a_turn_with_a_question_word_asks_even_without_a_question_mark(turn: str) -> None:
+    assert asks(turn)
+
+
+def test_a_statement_hands_on_the_situation_told_before_it() -> None:
+    """"…化验室的废试剂瓶算危废吧" / "厂里已经隔了一间小屋…上了锁" / "门口和桶上要贴啥吗": the last question is read
+    with both earlier messages, not only with the one before it."""
+    first_q = "我们是普陀一家水产品加工厂，化验室的废试剂瓶算危废吧"
+    first = Earlier(first_q, first_q, carries=carried(first_q, first_q, None))
+    assert first.carries == first_q  # a question hands on what it searched
+    stmt = "厂里已经隔了一间小屋专门放这些东西 上了锁"
+    second = Earlier(stmt, stmt, carries=carried(stmt, stmt, first))  # read alone, it still carries the first
+    assert second.carries == first_q + "。" + stmt
+    text, used = search_text("门口和桶上要贴啥吗", second)
+    assert used is second and text == first_q + "。" + stmt + "。门口和桶上要贴啥吗"
+    # read with its context already, a statement is not repeated
+    combined = first_q + "。" + stmt
+    assert carried(stmt, combined, first) == combined
+
+
+def test_a_question_read_in_context_hands_on_the_whole_conversation() -> None:
+    first = Earlier("排污许可证有效期是几年？", "排污许可证有效期是几年？")
+    text, used = search_text("那没办证就排污罚多少？", first)
+    second = Earlier("那没办证就排污罚多少？", text, carries=carried("那没办证就排污罚多少？", text, first))
+    assert search_text("个体户也要吗？", second)[0] == "排污许可证有效期是几年？那没办证就排污罚多少？个体户也要吗？"
+
+
+def test_a_new_topic_hands_on_only_itself_and_what_is_handed_on_is_bounded() -> None:
+    first = Earlier("危废仓库门口要贴什么标志？", "危废仓库门口要贴什么标志？")
+    switch = "另外，我们还有个冷库项目在普陀"
+    assert carried(switch, switch, first) == switch
+    long_case = Earlier("x", "x", carries="我们是一家船厂。" * 60)
+    out = carried("现在又新建了一个涂装车间", "现在又新建了一个涂装车间", long_case)
+    assert len(out) <= MAX_CARRY_CHARS and out.endswith("现在又新建了一个涂装车间") and out.startswith("我们")
+
+
+@pytest.mark.parametrize("turn", ["好的", "谢谢", "好的，谢谢", "明白了，谢谢！", "OK", "收到", "嗯嗯", "谢谢您"])
+def test_an_acknowledgement_is_only_courtesy(turn: str) -> None:
+    assert only_courtesy(turn)
+
+
+@pytest.mark.parametrize("turn", ["好的，那罚多少？", "谢谢，请问危废能放多久", "可以申请复议吗", "好的排污许可证怎么延续"])
+def test_a_question_after_thanks_is_not_only_courtesy(turn: str) -> None:
+    assert not only_courtesy(turn)

@@ -28,3 +28,10 @@ def test_two_messages_from_one_user_are_one_conversation(wx_db: WxEnv) -> None: 
     assert "结合您上一个问题：排污许可证的有效期是几年" in wx_db.ask("那到期了没延续还排污，罚多少？", msg_id=9102)
     # another user's follow-up is answered on its own
     assert "结合您上一个问题" not in wx_db.ask("那到期了没延续还排污，罚多少？", msg_id=9103, openid="o-other-user")
+
+
+def test_thanks_get_the_polite_reply_alone_and_the_next_follow_up_keeps_the_question(wx_db: WxEnv) -> None:  # noqa: F811
+    wx_db.ask("排污许可证的有效期是几年", msg_id=9201)
+    thanks = wx_db.ask("好的 谢谢", msg_id=9202)
+    assert thanks.startswith("不客气") and "暂时没有找到" not in thanks and "完整答复" not in thanks
+    assert "结合您上一个问题：排污许可证的有效期是几年" in wx_db.ask("那到期了没延续还排污，罚多少？", msg_id=9203)
