@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .answer.context import Earlier, carried, merge_rankings, only_courtesy, search_text, topic_documents
+from .answer.context import Earlier, carried, carried_turns, merge_rankings, only_courtesy, search_text, topic_documents
 from .search.corpus import regulation_items
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
 from .search.fusion import FusionMode, FusionParams, apply_references, fuse
@@ -322,7 +322,8 @@ def dialogue_queries(path: Path, split: str | None = None, handling: str = "prod
                 if only_courtesy(t) and t is not turns[-1]:
                     continue  # "好的，谢谢": not searched, and never the context (``ask`` passes over it)
                 text, used = search_text(t, earlier, context_helps)
-                earlier = Earlier(t, text, carries=carried(t, text, earlier))
+                hand_on = carried(t, text, earlier)
+                earlier = Earlier(t, text, carries=hand_on, turns=carried_turns(t, hand_on, earlier))
         kind = "carry" if r.get("carry") else "switch"
         out.append(EvalQuery(str(r["id"]), text, [str(x) for x in r["relevant"]], f"{r.get('split') or 'all'}/{kind}",
                              asked=turns[-1] if used is not None else ""))

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .answer.compose import Answer, Citation
+from .answer.compose import Answer, Citation, join_notices
 from .answer.context import IDLE, Earlier
 from .answer.decide import Decision, letter_for_staff
 from .answer.sources import part_label
@@ -156,7 +156,7 @@ class QuestionWorkflow:
         # uncertain for exactly the questions that matter most (measured: README, What a user sees)
         review = "letter_review" if letter_for_staff(ans.decision, normalize(text)) else ans.review
         if review:
-            ans.notice = (ans.notice + " " if ans.notice else "") + REVIEW_TEXT[review]
+            ans.notice = join_notices(ans.notice, REVIEW_TEXT[review])
             ans.meta["queued"] = True
         if ans.decision is not Decision.ABSTAIN and not review:  # one UPDATE, no read of the row
             with self.Session() as s:
@@ -197,14 +197,16 @@ class QuestionWorkflow:
         if prev is None:
             return None
         result = prev.result or {}
-        searched = (result.get("meta") or {}).get("searched") or prev.text
+        meta = result.get("meta") or {}
+        searched = meta.get("searched") or prev.text
         cards = [c for c in [*(result.get("citations") or []), *(result.get("related_articles") or [])]
                  if c.get("section") != "reply"]
         ids = [str(p.get("id") or "") for c in cards for p in (c.get("parts") or [c])]
         shown = result.get("curated")
         return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)),
                        str(shown.get("id") or "") if isinstance(shown, dict) else "",
-                       str((result.get("meta") or {}).get("carries") or ""))
+                       str(meta.get("carries") or ""),
+                       tuple(str(t) for t in meta.get("carried_turns") or [] if isinstance(t, str)))
 
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:

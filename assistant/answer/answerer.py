@@ -15,8 +15,8 @@ from ..search.index import SearchIndex, document_of
 from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
-from .compose import DISCLAIMER, Answer, compose
-from .context import Earlier, carried, follow_up_result, only_courtesy, search_text
+from .compose import Answer, compose
+from .context import Earlier, carried, carried_turns, follow_up_result, only_courtesy, search_text
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 
@@ -74,8 +74,7 @@ class Answerer:
         r = self.indexes.retriever
         if only_courtesy(question):  # "好的，谢谢": not a question — not answered again, not passed to staff
             ans = Answer(question=question, decision=Decision.ANSWER, confidence=1.0, mode=r.mode,
-                         curated=None, citations=[], related=[], notice=COURTESY_TEXT,
-                         footer=f"{DISCLAIMER}{self.settings.answer.contact_text}")
+                         curated=None, citations=[], related=[], notice=COURTESY_TEXT, footer="")
             ans.meta.update(context={"used": False}, searched="", courtesy=True)  # never a conversation's context
             return ans
         curated = r.curated
@@ -107,9 +106,11 @@ class Answerer:
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)
         ans.suggestion = self.suggestion(res, ans, used.curated if used is not None else "")
-        ans.meta["context"] = {"used": True, "turn": used.question} if used is not None else {"used": False}
+        ans.meta["context"] = {"used": True, "turn": used.question, "turns": list(used.read_with())} \
+            if used is not None else {"used": False}
         ans.meta["searched"] = text
         ans.meta["carries"] = carried(question, text, earlier)
+        ans.meta["carried_turns"] = list(carried_turns(question, ans.meta["carries"], earlier))
         ans.meta["vectors"] = self.indexes.vectors.state
         ans.meta["ranking"] = res.ranking
         return ans

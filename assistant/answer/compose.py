@@ -271,6 +271,13 @@ def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
 
 
+def join_notices(first: str, then: str) -> str:
+    """Two notices as one text: after a sentence that ends in Chinese punctuation no space ("…确认。您的追问…")."""
+    if not first or not then:
+        return first or then
+    return first + ("" if first[-1] in "。！？；）" else " ") + then
+
+
 def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, follow_up: Earlier | None) -> bool:
     """A follow-up that would get the curated answer just given again, although the article its words point to
     (the first passage found for it in context, not a mailbox reply) is not among that answer's 依据: the user asked
@@ -385,11 +392,11 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         if curated_block and any(c.revised and c.revised.get("recorded", "") > reviewed for c in citations):
             notice = REVISED_TEXT
     if decision is Decision.ABSTAIN:
-        notice = ABSTAIN_TEXT + (" " + notice if notice else "")
+        notice = join_notices(ABSTAIN_TEXT, notice)
     elif decision is Decision.CAUTION:
-        notice = CAUTION_TEXT + (" " + notice if notice else "")
+        notice = join_notices(CAUTION_TEXT, notice)
     if any(c.status == "已废止" for c in citations + related_articles):
-        notice = (notice + " " if notice else "") + "注意：部分引用的文件已废止，仅供对照，不得作为现行依据。"
+        notice = join_notices(notice, "注意：部分引用的文件已废止，仅供对照，不得作为现行依据。")
     mode = cur.mode if (curated_block and cur is not None) else result.passages.mode  # what answered it
     return Answer(question=result.query.raw, decision=decision, confidence=confidence, mode=mode,
                   curated=curated_block, citations=citations, related=related[:3], notice=notice,

@@ -40,8 +40,9 @@ _END = "？?。！!"
 TOPIC_PASSAGES = 5
 #: the two rankings are merged by reciprocal rank, 1 / (MERGE_K + rank), ties to the ranking with context
 MERGE_K = 10
-#: what a turn hands on to the next is cut to its last this-many characters (at a sentence start)
-MAX_CARRY_CHARS = 300
+#: what a turn hands on to the next is cut to its last this-many characters (at a sentence start; 100–300 measured
+#: the same on the dev and team conversations — the shorter, the less an old topic lingers in a long chat)
+MAX_CARRY_CHARS = 200
 #: a turn that asks something: a question mark or a question word ("吗", "怎么", "多久", "要不要", "啥" …)
 _ASKS = re.compile(r"[？?]|吗|呢|吧[。！!.]*$|(?:什么|啥|谁|哪[里儿个些家])(?![^，。,；;]{0,6}[都也])|为什么|怎么|怎样|"
                    r"如何|多少|多久|多长|多大|多远|几(?:[点时年天个月次号周岁]|多)|哪|是否|能否|可否|要否|有无|要不要|"
@@ -65,6 +66,12 @@ class Earlier:
     curated: str = ""
     #: what it hands on to a follow-up (:func:`carried`; "": its question, or its search text when that is short)
     carries: str = ""
+    #: the user's messages that text holds, oldest first (:func:`carried_turns`; (): only its question)
+    turns: tuple[str, ...] = ()
+
+    def read_with(self) -> tuple[str, ...]:
+        """The user's messages a follow-up read with this turn is read with, oldest first (shown with the answer)."""
+        return self.turns or (self.question,)
 
     def repeated_by(self, question: str) -> bool:
         """``question`` is this one asked again (a retry): it gets the same answer."""
@@ -101,6 +108,13 @@ def carried(question: str, searched: str, earlier: Earlier | None) -> str:
         starts = [m.end() for m in re.finditer(r"[。！？!?；;]", cut)]
         text = cut[starts[0]:] if starts and starts[0] < len(cut) else cut
     return text
+
+
+def carried_turns(question: str, carried_text: str, earlier: Earlier | None) -> tuple[str, ...]:
+    """The user's messages ``carried_text`` (:func:`carried`) holds, oldest first: the earlier turn's and this one."""
+    candidates = ((*earlier.read_with(),) if earlier is not None else ()) + (question,)
+    kept = tuple(t for t in candidates if t.strip() and t.strip() in carried_text)
+    return kept or (question,)
 
 
 def _previous(earlier: Earlier) -> str:

@@ -185,13 +185,18 @@ OPENAPI: dict[str, Any] = {
                                                                      "点选后以其问题提问并带 suggestion_of",
                            "properties": {"id": {"type": "string"}, "question": {"type": "string"}}},
             "meta": {"type": "object", "properties": {
-                "context": {"type": "object", "description": "是否结合了本会话上一个问题：{\"used\": true, \"turn\": "
-                                                             "\"上一个问题\"}（界面显示“结合您上一个问题：…”）或 "
-                                                             "{\"used\": false}",
-                            "properties": {"used": {"type": "boolean"}, "turn": {"type": "string"}}},
+                "context": {"type": "object", "description": "是否结合了本会话此前的消息：{\"used\": true, \"turn\": "
+                                                             "\"上一个问题\", \"turns\": [\"检索时结合的各条消息（从早到晚）\"]}"
+                                                             "（界面显示“结合您上一个问题：…”，结合多条消息时显示“结合您"
+                                                             "前面的消息：… / …”）或 {\"used\": false}",
+                            "properties": {"used": {"type": "boolean"}, "turn": {"type": "string"},
+                                           "turns": {"type": "array", "items": {"type": "string"}}}},
                 "searched": {"type": "string", "description": "实际检索的文本（追问时含此前的对话）"},
-                "carries": {"type": "string", "description": "本轮交给下一个追问的对话上下文（未提问的陈述、“好的/谢谢”"
-                                                             "会带上此前说明的情况）"},
+                "carries": {"type": "string", "description": "本轮交给下一个追问的对话上下文（未提问的陈述会带上此前"
+                                                             "说明的情况）"},
+                "carried_turns": {"type": "array", "items": {"type": "string"},
+                                  "description": "carries 所含的用户消息（从早到晚）"},
+                "courtesy": {"type": "boolean", "description": "“好的/谢谢”等致谢：只回复“不客气”，不检索、不转人工"},
                 "retrieval_mode": {"type": "string", "enum": ["hybrid", "bm25"]},
                 "ranking": {"type": "string", "enum": ["learned", "fusion"],
                             "description": "排列条文的方式：learned = 排序模型；fusion = 分数融合（未加载模型，或询问"

@@ -128,3 +128,11 @@ def test_an_article_answer_shows_the_first_five_passages_found_in_at_most_three_
     ans = compose(res, Thresholds(answer=0.6, caution=0.45, curated=0.7), "")
     assert [c.id for c in ans.citations] == ["甲法#1", "乙法#2", "丙法#4"]
     assert [p.id for c in ans.citations for p in c.passages] == ["甲法#1", "甲法#3", "乙法#2", "丙法#4"]
+
+
+def test_notices_join_without_a_space_after_chinese_punctuation() -> None:
+    from assistant.answer.compose import join_notices
+
+    assert join_notices("请结合原文核实。", "您的追问已同时转交工作人员。") == "请结合原文核实。您的追问已同时转交工作人员。"
+    assert join_notices("", "注意") == "注意" and join_notices("注意", "") == "注意"
+    assert join_notices("see GB 1", "注意") == "see GB 1 注意"

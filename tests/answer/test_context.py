@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answer.context import MAX_CARRY_CHARS, Earlier, asks, carried, only_courtesy, search_text
+from assistant.answer.context import MAX_CARRY_CHARS, Earlier, asks, carried, carried_turns, only_courtesy, search_text
 from assistant.search.retriever import SearchResult
 
 #: team-written turns (not from ../shared/eval): follow-ups that cannot stand alone …
@@ -231,3 +231,20 @@ def test_an_acknowledgement_is_only_courtesy(turn: str) -> None:
 @pytest.mark.parametrize("turn", ["好的，那罚多少？", "谢谢，请问危废能放多久", "可以申请复议吗", "好的排污许可证怎么延续"])
 def test_a_question_after_thanks_is_not_only_courtesy(turn: str) -> None:
     assert not only_courtesy(turn)
+
+
+def test_the_messages_handed_on_are_named_oldest_first_and_drop_out_with_the_text() -> None:
+    first_q = "化验室的废试剂瓶算危废吧"
+    first = Earlier(first_q, first_q, carries=first_q, turns=carried_turns(first_q, first_q, None))
+    assert first.read_with() == (first_q,)
+    stmt = "厂里已经隔了一间小屋"
+    hand_on = carried(stmt, stmt, first)
+    second = Earlier(stmt, stmt, carries=hand_on, turns=carried_turns(stmt, hand_on, first))
+    assert second.read_with() == (first_q, stmt)
+    # a new topic hands on only itself
+    switch = "另外，冷库项目要做环评吗？"
+    assert carried_turns(switch, carried(switch, switch, second), second) == (switch,)
+    # a message cut out of what is handed on is no longer named
+    long_first = Earlier("很早的问题", "很早的问题", carries="很早的问题。" + "我们是一家船厂。" * 40, turns=("很早的问题",))
+    out = carried("现在又新建了一个涂装车间", "现在又新建了一个涂装车间", long_first)
+    assert carried_turns("现在又新建了一个涂装车间", out, long_first) == ("现在又新建了一个涂装车间",)

@@ -108,3 +108,21 @@ def test_the_answering_sentence_is_shown_first_and_the_article_collapsed(browser
     assert shown.evaluate("e => getComputedStyle(e).fontWeight") in ("600", "700", "bold")
     page.screenshot(path=str(ARTIFACTS / "conversation-answer-sentence-phone.png"))
     page.context.close()
+
+
+def test_a_case_told_in_several_messages_and_thanks(browser: Any, live: LiveApp) -> None:
+    """The enterprise tells its case in two messages and asks in the third: the answer names both earlier messages
+    ("结合您前面的消息：… / …"); "好的，谢谢" gets the short reply, without feedback buttons or the disclaimer."""
+    page = _page(browser)
+    page.goto(live.base + "/chat")
+    page.locator(".msg-greeting").wait_for()
+    _ask(page, "我们是定海一家水产加工厂，排污许可证的有效期是几年")
+    _ask(page, "厂里去年又扩建了一条生产线")
+    last = _ask(page, "那没延续还在排污，罚多少？")
+    note = last.get_by_test_id("answer-context").inner_text()
+    assert note.startswith("结合您前面的消息：我们是定海一家水产加工厂") and " / 厂里去年又扩建了一条生产线" in note
+    page.screenshot(path=str(ARTIFACTS / "conversation-several-messages-phone.png"))
+    thanks = _ask(page, "好的，谢谢")
+    assert thanks.get_by_test_id("answer-notice").inner_text().startswith("不客气")
+    assert thanks.locator(".footer-note").count() == 0 and thanks.get_by_test_id("handoff-open").count() == 0
+    assert not page.errors

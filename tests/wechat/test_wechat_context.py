@@ -35,3 +35,10 @@ def test_thanks_get_the_polite_reply_alone_and_the_next_follow_up_keeps_the_ques
     thanks = wx_db.ask("好的 谢谢", msg_id=9202)
     assert thanks.startswith("不客气") and "暂时没有找到" not in thanks and "完整答复" not in thanks
     assert "结合您上一个问题：排污许可证的有效期是几年" in wx_db.ask("那到期了没延续还排污，罚多少？", msg_id=9203)
+
+
+def test_a_case_told_in_several_messages_names_each_of_them() -> None:
+    ctx = {"used": True, "turn": "厂里去年又扩建了一条生产线",
+           "turns": ["我们是定海一家水产加工厂，排污许可证的有效期是几年", "厂里去年又扩建了一条生产线"]}
+    text = format_answer(_answer({"context": ctx}), "那罚多少？", "https://x")
+    assert text.startswith("（结合您前面的消息：我们是定海一家水产加工厂，排污许可证的有… / 厂里去年又扩建了一条生产线）\n")

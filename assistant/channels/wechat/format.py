@@ -66,10 +66,15 @@ def chat_link(base_url: str, question: str) -> str:
 
 
 def context_line(ans: Answer) -> str:
-    """"结合您上一个问题：…" when the answer used the conversation's earlier question (else "")."""
+    """"结合您上一个问题：…" when the answer used the conversation's earlier question, "结合您前面的消息：… / …" when it
+    used several of the user's messages (else "")."""
     ctx = ans.meta.get("context") or {}
     if not ctx.get("used"):
         return ""
+    turns = [str(t) for t in ctx.get("turns") or [] if isinstance(t, str) and t.strip()]
+    if len(turns) > 1:  # a case told in several messages: each of them, shortened
+        per = max(12, 40 // len(turns))
+        return "（结合您前面的消息：" + " / ".join(t[:per] + ("…" if len(t) > per else "") for t in turns) + "）\n"
     turn = str(ctx.get("turn") or "")
     return f"（结合您上一个问题：{turn[:30]}{'…' if len(turn) > 30 else ''}）\n"
 

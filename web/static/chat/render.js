@@ -278,6 +278,15 @@ function renderContext(meta) {
   if (!ctx || typeof ctx !== "object" || ctx.used !== true || typeof ctx.turn !== "string" || !ctx.turn.trim()) {
     return null;
   }
+  // a case told in several messages: every earlier message the answer was searched with, oldest first
+  var turns = Array.isArray(ctx.turns) ? ctx.turns.filter(function (t) {
+    return typeof t === "string" && t.trim();
+  }) : [];
+  if (turns.length > 1) {
+    var per = Math.max(12, Math.floor(CONTEXT_MAX / turns.length));
+    return el("p", { className: "context-note", "data-testid": "answer-context", title: turns.join("\n"),
+      text: "结合您前面的消息：" + turns.map(function (t) { return shorten(t, per); }).join(" / ") });
+  }
   return el("p", { className: "context-note", "data-testid": "answer-context", title: ctx.turn,
     text: "结合您上一个问题：" + shorten(ctx.turn, CONTEXT_MAX) });
 }
@@ -345,7 +354,8 @@ export function renderBot(entry, onAsk) {
   if (a.footer) {
     bubble.appendChild(el("p", { className: "footer-note", text: str(a.footer) }));
   }
-  if (entry.question_id !== undefined && entry.question_id !== null && entry.token) {
+  var courtesy = a.meta && typeof a.meta === "object" && a.meta.courtesy === true;  // "好的，谢谢" → "不客气"
+  if (!courtesy && entry.question_id !== undefined && entry.question_id !== null && entry.token) {
     bubble.appendChild(renderActions(entry));
   }
   return msg;
