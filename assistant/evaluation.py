@@ -318,8 +318,8 @@ def dialogue_queries(path: Path, split: str | None = None, handling: str = "prod
             text = "".join(t if t[-1:] in "？?。！!" else t + "。" for t in turns)
         else:
             earlier: Earlier | None = None
-            for t in turns:  # each turn asked in order, as the chat asks them
-                if only_courtesy(t) and t is not turns[-1]:
+            for i, t in enumerate(turns):  # each turn asked in order, as the chat asks them
+                if only_courtesy(t) and i < len(turns) - 1:
                     continue  # "好的，谢谢": not searched, and never the context (``ask`` passes over it)
                 text, used = search_text(t, earlier, context_helps)
                 hand_on = carried(t, text, earlier)

@@ -248,3 +248,24 @@ def test_the_messages_handed_on_are_named_oldest_first_and_drop_out_with_the_tex
     long_first = Earlier("很早的问题", "很早的问题", carries="很早的问题。" + "我们是一家船厂。" * 40, turns=("很早的问题",))
     out = carried("现在又新建了一个涂装车间", "现在又新建了一个涂装车间", long_first)
     assert carried_turns("现在又新建了一个涂装车间", out, long_first) == ("现在又新建了一个涂装车间",)
+
+
+def test_the_protocol_reads_a_conversation_as_ask_does(tmp_path) -> None:
+    """``assistant eval --dialogues``: the last turn is searched with what the earlier turns hand on — a case told
+    in several messages, thanks passed over — and a new topic alone."""
+    import json
+
+    from assistant.evaluation import dialogue_queries
+
+    rows = [{"id": "c1", "split": "dev", "carry": True, "relevant": ["x#1"],
+             "turns": ["化验室的废试剂瓶算危废吧", "厂里已经隔了一间小屋", "好的 谢谢", "门口要贴啥吗"]},
+            {"id": "c2", "split": "dev", "carry": False, "relevant": ["x#2"],
+             "turns": ["排污许可证有效期是几年？", "另外问下，噪声法里的夜间是几点到几点？"]}]
+    f = tmp_path / "d.jsonl"
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    case, switch = dialogue_queries(f, "dev")
+    assert case.query == "化验室的废试剂瓶算危废吧。厂里已经隔了一间小屋。门口要贴啥吗" and case.asked == "门口要贴啥吗"
+    assert case.split == "dev/carry"
+    assert switch.query == rows[1]["turns"][-1] and switch.asked == "" and switch.split == "dev/switch"
+    alone = dialogue_queries(f, "dev", handling="alone")
+    assert [q.query for q in alone] == [r["turns"][-1] for r in rows]
