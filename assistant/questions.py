@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .answer.compose import Answer, Citation, join_notices
+from .answer.compose import Answer, Citation
 from .answer.context import IDLE, Earlier
-from .answer.decide import Decision, letter_for_staff
+from .answer.decide import Decision, join_notices, letter_for_staff
 from .answer.sources import part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError

@@ -24,7 +24,7 @@ from ..search.query import prepare
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from .context import Earlier, continues_topic
-from .decide import Decision, Thresholds
+from .decide import Decision, Thresholds, join_notices
 from .notes import CorpusNotes
 from .sentences import Embed, answering_sentence, snippet, with_lead_in
 from .sources import article_label, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
@@ -269,13 +269,6 @@ def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     answer ("锅炉要注意哪些环保要求") does not state the number asked for."""
     top = _top_row(result)
     return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
-
-
-def join_notices(first: str, then: str) -> str:
-    """Two notices as one text: after a sentence that ends in Chinese punctuation no space ("…确认。您的追问…")."""
-    if not first or not then:
-        return first or then
-    return first + ("" if first[-1] in "。！？；）" else " ") + then
 
 
 def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, follow_up: Earlier | None) -> bool:

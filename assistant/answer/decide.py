@@ -1,4 +1,5 @@
-"""Answer / answer with caution / do not answer, from the calibrated confidence."""
+"""Answer / answer with caution / do not answer, from the calibrated confidence (and how the notices that say so
+read together)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,10 @@ def letter_for_staff(decision: Decision, normalized: str) -> bool:
     """A long letter answered only for reference (参考（请核实）) is passed to staff as well (``ask``; measured in
     ``scripts/user_view.py``)."""
     return decision is Decision.CAUTION and is_long(normalized)
+
+
+def join_notices(first: str, then: str) -> str:
+    """Two notices as one text: after a sentence that ends in Chinese punctuation no space ("…确认。您的追问…")."""
+    if not first or not then:
+        return first or then
+    return first + ("" if first[-1] in "。！？；）" else " ") + then

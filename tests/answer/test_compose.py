@@ -131,7 +131,7 @@ def test_an_article_answer_shows_the_first_five_passages_found_in_at_most_three_
 
 
 def test_notices_join_without_a_space_after_chinese_punctuation() -> None:
-    from assistant.answer.compose import join_notices
+    from assistant.answer.decide import join_notices
 
     assert join_notices("请结合原文核实。", "您的追问已同时转交工作人员。") == "请结合原文核实。您的追问已同时转交工作人员。"
     assert join_notices("", "注意") == "注意" and join_notices("注意", "") == "注意"
