@@ -174,11 +174,11 @@ def test_search_within_documents_only_ranks_their_passages() -> None:
 
 # ---- a case told in several messages (team-written turns, not from ../shared/eval) ----
 #: turns that ask nothing: the enterprise tells its situation and asks in a later message
-STATEMENTS = ["我们在六横有个修船厂", "厂里已经隔了一间小屋专门放这些东西 上了锁", "環評公司說要做報告書，大概下個月能交上去",
+STATEMENTS = ["我们在六横有个修船厂", "我們廠在岱山", "厂里已经隔了一间小屋专门放这些东西 上了锁", "環評公司說要做報告書，大概下個月能交上去",
               "想顺便把周边几家小修理厂的废机油也收过来", "后来听说他啥资质都没有", "最近听说燃煤的都要淘汰"]
 #: turns that ask (a question mark, or a question word without one — as typed on a phone)
 ASKING = ["门口和桶上要贴啥吗", "这样要办证吧", "那罚多少", "能放多久", "交给谁", "要不要报备", "這種歸誰管",
-          "我们这边会被怎么处理", "交上去以后你们那边多久能给个结果", "有没有期限", "过了期限怎么办"]
+          "我们这边会被怎么处理", "交上去以后你们那边多久能给个结果", "有没有期限", "过了期限怎么办", "需不需要辦證"]
 
 
 @pytest.mark.parametrize("turn", STATEMENTS)
@@ -223,7 +223,7 @@ def test_a_new_topic_hands_on_only_itself_and_what_is_handed_on_is_bounded() -> 
     assert len(out) <= MAX_CARRY_CHARS and out.endswith("现在又新建了一个涂装车间") and out.startswith("我们")
 
 
-@pytest.mark.parametrize("turn", ["好的", "谢谢", "好的，谢谢", "明白了，谢谢！", "OK", "收到", "嗯嗯", "谢谢您"])
+@pytest.mark.parametrize("turn", ["好的", "谢谢", "好的，谢谢", "明白了，谢谢！", "OK", "收到", "嗯嗯", "谢谢您", "好的，謝謝您！"])
 def test_an_acknowledgement_is_only_courtesy(turn: str) -> None:
     assert only_courtesy(turn)
 

@@ -125,4 +125,5 @@ def test_a_case_told_in_several_messages_and_thanks(browser: Any, live: LiveApp)
     thanks = _ask(page, "好的，谢谢")
     assert thanks.get_by_test_id("answer-notice").inner_text().startswith("不客气")
     assert thanks.locator(".footer-note").count() == 0 and thanks.get_by_test_id("handoff-open").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "conversation-thanks-phone.png"))
     assert not page.errors
