@@ -21,7 +21,7 @@ from .answer.sources import part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError
 from .queue.cluster import QuestionClusterer
-from .queue.intake import enqueue
+from .queue.intake import enqueue, withdraw_told
 from .search.index import document_of
 from .text.normalize import normalize
 
@@ -162,6 +162,7 @@ class QuestionWorkflow:
             with self.Session() as s:
                 s.execute(update(Question).where(Question.id == qid).values(
                     decision=ans.decision.value, confidence=ans.confidence, top_id=top_id, result=ans.as_dict()))
+                self._withdraw_told(s, channel, session_id, qid, ans)
                 s.commit()
             ans.meta["question_id"] = qid
             return AskOutcome(ans, qid, token)
@@ -180,9 +181,25 @@ class QuestionWorkflow:
             row.confidence = ans.confidence
             row.top_id = top_id
             row.result = ans.as_dict()
+            self._withdraw_told(s, channel, session_id, qid, ans)
             s.commit()
         ans.meta["question_id"] = qid
         return AskOutcome(ans, qid, token)
+
+    @staticmethod
+    def _withdraw_told(s: Session, channel: str, session_id: str, qid: int, ans: Answer) -> None:
+        """A follow-up read with earlier messages that only told the situation (and were passed to staff as they
+        stood): those leave the queue — this answer, or this question's queue item with its conversation, takes
+        them up (:func:`~assistant.queue.intake.withdraw_told`)."""
+        turns = (ans.meta.get("context") or {}).get("turns") or []
+        if not session_id or not turns:
+            return
+        told = [q for q in s.scalars(select(Question).where(
+                    Question.channel == channel, Question.session_id == session_id, Question.id < qid,
+                    Question.asked_at >= datetime.now(UTC) - IDLE, Question.text.in_(turns)))
+                if ((q.result or {}).get("meta") or {}).get("tells")]
+        if told:
+            withdraw_told(s, told)
 
     @staticmethod
     def _earlier(s: Session, channel: str, session_id: str, before: int) -> Earlier | None:

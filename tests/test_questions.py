@@ -249,3 +249,46 @@ def test_thanks_get_a_polite_reply_are_not_queued_and_are_never_the_context(serv
         row = s.get(Question, thanks.question_id)
         assert row is not None and row.text == "好的，谢谢！" and row.decision == "answer"
         assert s.query(QueueMember).filter(QueueMember.question_id == thanks.question_id).count() == 0
+
+
+def test_a_message_that_only_tells_the_situation_invites_the_question_and_leaves_the_queue_after_it(
+        service: AssistantService) -> None:
+    """"我们在六横有个修船厂" found nothing: the user is asked to go on (and staff have it, in case nothing follows);
+    once the question that follows is read with it, the message leaves the queue — the follow-up's answer, or the
+    follow-up's own queue item with its conversation, takes it up. Every message is still stored once."""
+    from assistant.answer.decide import Decision, Thresholds
+    from assistant.db.models import QueueItem, QueueMember
+
+    service.answerer.thresholds = Thresholds(answer=1.0, caution=1.0, curated=1.0)  # nothing is confident
+    told = service.ask("我们在六横有个修船厂", channel="wechat", session_id="oOPENID-told")
+    assert told.answer.decision is Decision.ABSTAIN and told.answer.meta["tells"] is True
+    assert told.answer.notice.startswith("已记下您介绍的情况") and "转交工作人员" in told.answer.notice
+    with service.Session() as s:
+        member = s.query(QueueMember).filter(QueueMember.question_id == told.question_id).one()
+        item_id = member.item_id
+    follow = service.ask("那修船时抽出来的含油污水交给谁？", channel="wechat", session_id="oOPENID-told")
+    assert follow.answer.meta["context"]["turns"] == ["我们在六横有个修船厂"]
+    with service.Session() as s:
+        assert s.query(QueueMember).filter(QueueMember.question_id == told.question_id).count() == 0
+        item = s.get(QueueItem, item_id)
+        assert item is not None and item.status == "closed" and item.count == 0
+        assert s.query(QueueMember).filter(QueueMember.question_id == follow.question_id).count() == 1
+        assert s.query(Question).filter(Question.session_id == "oOPENID-told").count() == 2
+    # a keyword query asks nothing but tells nothing either: it keeps the usual notice
+    plain = service.ask("含油污水接收", channel="wechat", session_id="oOPENID-kw").answer
+    assert "tells" not in plain.meta and plain.notice.startswith("抱歉")
+
+
+def test_a_told_message_staff_already_took_up_stays_in_the_queue(service: AssistantService) -> None:
+    from assistant.answer.decide import Thresholds
+    from assistant.db.models import QueueItem, QueueMember
+
+    service.answerer.thresholds = Thresholds(answer=1.0, caution=1.0, curated=1.0)
+    told = service.ask("我们厂在岱山，做鱼粉的", channel="chat", session_id="s-told-2")
+    with service.Session() as s:
+        m = s.query(QueueMember).filter(QueueMember.question_id == told.question_id).one()
+        s.get(QueueItem, m.item_id).status = "assigned"
+        s.commit()
+    service.ask("那废气要怎么处理？", channel="chat", session_id="s-told-2")
+    with service.Session() as s:
+        assert s.query(QueueMember).filter(QueueMember.question_id == told.question_id).count() == 1

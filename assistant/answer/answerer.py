@@ -16,7 +16,7 @@ from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
 from .compose import Answer, compose
-from .context import Earlier, carried, carried_turns, follow_up_result, only_courtesy, search_text
+from .context import Earlier, carried, carried_turns, follow_up_result, only_courtesy, search_text, tells_situation
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 #: the reply to a turn that only thanks or acknowledges ("好的", "谢谢"): nothing is searched, nothing queued
 COURTESY_TEXT = "不客气。如还有其他环保方面的问题，请继续提问。"
+#: the notice for a message that only tells the situation and found nothing: it invites the question (it is passed to
+#: staff as well, and folded into the question that follows — :func:`~assistant.queue.intake.fold_into`)
+TELLS_TEXT = ("已记下您介绍的情况。请接着说明您想咨询的问题（例如：要办什么手续、有什么要求、违规会怎样处罚），我们会结合"
+              "您刚才说的情况查找依据；如不再补充，这条消息将转交工作人员答复。")
 
 
 def context_helps(alone: SearchResult, combined: SearchResult) -> bool:
@@ -111,6 +115,8 @@ class Answerer:
         ans.meta["searched"] = text
         ans.meta["carries"] = carried(question, text, earlier)
         ans.meta["carried_turns"] = list(carried_turns(question, ans.meta["carries"], earlier))
+        if ans.decision is Decision.ABSTAIN and not ans.curated and tells_situation(question):
+            ans.notice, ans.meta["tells"] = TELLS_TEXT, True
         ans.meta["vectors"] = self.indexes.vectors.state
         ans.meta["ranking"] = res.ranking
         return ans

@@ -47,6 +47,8 @@ MAX_CARRY_CHARS = 200
 _ASKS = re.compile(r"[？?]|吗|呢|吧[。！!.]*$|(?:什么|啥|谁|哪[里儿个些家])(?![^，。,；;]{0,6}[都也])|为什么|怎么|怎样|"
                    r"如何|多少|多久|多长|多大|多远|几(?:[点时年天个月次号周岁]|多)|哪|是否|能否|可否|要否|有无|要不要|"
                    r"是不是|有没有|会不会|能不能|可不可以|该不该|需不需要|用不用|算不算|行不行|对不对|咋")
+#: a message about the asker's own enterprise ("我们…", "我司…", "厂里…", "我是…")
+_SELF = re.compile(r"我们|我司|我厂|我公司|本公司|本厂|我单位|本单位|我是|我在|我家|咱们|厂里|公司里|店里|船上|单位里")
 #: a turn that only acknowledges ("好的", "谢谢", "明白了"): it changes nothing in the conversation
 _COURTESY = re.compile(r"^(?:好的?|好吧|嗯+|哦+|噢+|ok|okay|收到|知道了|明白了?|了解了?|懂了|行|可以|谢谢(?:您|你|了)?|"
                        r"感谢|多谢|辛苦了?|麻烦了|好嘞|好滴|谢了)(?:[,，、\s]*(?:好的?|谢谢(?:您|你|了)?|感谢|多谢|"
@@ -86,6 +88,12 @@ def opens_new_topic(question: str) -> bool:
 def asks(question: str) -> bool:
     """The turn asks something (a question mark or a question word), rather than telling the situation."""
     return bool(_ASKS.search(normalize(question)))
+
+
+def tells_situation(question: str) -> bool:
+    """The message tells the enterprise's own situation and asks nothing ("我是沈家门的渔船老大", "厂里已经隔了一间
+    小屋…"): part of a case told in several messages, not a question of its own (a bare keyword query is not)."""
+    return not asks(question) and not only_courtesy(question) and bool(_SELF.search(normalize(question)))
 
 
 def only_courtesy(question: str) -> bool:

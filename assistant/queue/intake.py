@@ -94,3 +94,24 @@ def enqueue(session: Session, question: Question, source: str, clusterer: Questi
         item.last_asked = now
     session.flush()
     return item
+
+
+def withdraw_told(session: Session, questions: list[Question]) -> int:
+    """Messages that only told the situation ("我是沈家门的渔船老大") were passed to staff on their own when nothing
+    fitted; once the question that follows them has been answered or queued with the conversation (its queue item
+    shows the messages before it), they leave the queue: their "abstain" membership of an item still waiting (new)
+    is removed, and an item left without members is closed. Returns how many memberships were removed."""
+    removed = 0
+    for q in questions:
+        for m in list(session.scalars(select(QueueMember).where(QueueMember.question_id == q.id,
+                                                                QueueMember.source == "abstain"))):
+            item = m.item
+            if item.status != "new":
+                continue  # staff have it in hand: it stays
+            session.delete(m)
+            removed += 1
+            item.count = max(0, (item.count or 0) - 1)
+            if item.count == 0:
+                item.status, item.close_reason = "closed", "同一对话中的情况说明：已随后续提问一并处理"
+    session.flush()
+    return removed

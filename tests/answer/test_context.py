@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answer.context import MAX_CARRY_CHARS, Earlier, asks, carried, carried_turns, only_courtesy, search_text
+from assistant.answer.context import (
+    MAX_CARRY_CHARS,
+    Earlier,
+    asks,
+    carried,
+    carried_turns,
+    only_courtesy,
+    search_text,
+    tells_situation,
+)
 from assistant.search.retriever import SearchResult
 
 #: team-written turns (not from ../shared/eval): follow-ups that cannot stand alone …
@@ -269,3 +278,14 @@ def test_the_protocol_reads_a_conversation_as_ask_does(tmp_path) -> None:
     assert switch.query == rows[1]["turns"][-1] and switch.asked == "" and switch.split == "dev/switch"
     alone = dialogue_queries(f, "dev", handling="alone")
     assert [q.query for q in alone] == [r["turns"][-1] for r in rows]
+
+
+@pytest.mark.parametrize("turn", ["我们在六横有个修船厂", "厂里已经隔了一间小屋专门放这些东西 上了锁", "我是沈家门的渔船老大",
+                                  "我們廠在岱山"])
+def test_a_message_about_the_own_enterprise_that_asks_nothing_tells_the_situation(turn: str) -> None:
+    assert tells_situation(turn)
+
+
+@pytest.mark.parametrize("turn", ["危废贮存期限", "我们厂要做环评吗", "好的，谢谢", "附近工厂晚上噪声很大"])
+def test_keywords_questions_thanks_and_reports_about_others_do_not(turn: str) -> None:
+    assert not tells_situation(turn)

@@ -42,3 +42,10 @@ def test_a_case_told_in_several_messages_names_each_of_them() -> None:
            "turns": ["我们是定海一家水产加工厂，排污许可证的有效期是几年", "厂里去年又扩建了一条生产线"]}
     text = format_answer(_answer({"context": ctx}), "那罚多少？", "https://x")
     assert text.startswith("（结合您前面的消息：我们是定海一家水产加工厂，排污许可证的有… / 厂里去年又扩建了一条生产线）\n")
+
+
+def test_a_message_that_only_tells_the_situation_is_answered_with_the_invitation() -> None:
+    ans = Answer(question="我是沈家门的渔船老大", decision=Decision.ABSTAIN, confidence=0.1, mode="hybrid", curated=None,
+                 citations=[], related=[], notice="已记下您介绍的情况。请接着说明您想咨询的问题。", meta={"tells": True})
+    text = format_answer(ans, ans.question, "https://x")
+    assert text.startswith("已记下您介绍的情况") and "暂时没有找到" not in text
