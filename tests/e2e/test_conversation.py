@@ -117,7 +117,10 @@ def test_a_case_told_in_several_messages_and_thanks(browser: Any, live: LiveApp)
     page.goto(live.base + "/chat")
     page.locator(".msg-greeting").wait_for()
     _ask(page, "我们是定海一家水产加工厂，排污许可证的有效期是几年")
-    _ask(page, "厂里去年又扩建了一条生产线")
+    told = _ask(page, "厂里去年又扩建了一条生产线")
+    assert told.get_attribute("data-decision") == "abstain"  # nothing found: the question is invited, not refused
+    assert told.get_by_test_id("answer-notice").inner_text().startswith("已记下您介绍的情况")
+    page.screenshot(path=str(ARTIFACTS / "conversation-told-phone.png"))
     last = _ask(page, "那没延续还在排污，罚多少？")
     note = last.get_by_test_id("answer-context").inner_text()
     assert note.startswith("结合您前面的消息：我们是定海一家水产加工厂") and " / 厂里去年又扩建了一条生产线" in note
