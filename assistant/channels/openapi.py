@@ -197,6 +197,8 @@ OPENAPI: dict[str, Any] = {
                 "carried_turns": {"type": "array", "items": {"type": "string"},
                                   "description": "carries 所含的用户消息（从早到晚）"},
                 "courtesy": {"type": "boolean", "description": "“好的/谢谢”等致谢：只回复“不客气”，不检索、不转人工"},
+                "tells": {"type": "boolean", "description": "只介绍情况、未提问且未找到依据：请用户接着说明问题（已转人工；"
+                                                            "随后结合它提出的问题会将其从待办中撤出）"},
                 "retrieval_mode": {"type": "string", "enum": ["hybrid", "bm25"]},
                 "ranking": {"type": "string", "enum": ["learned", "fusion"],
                             "description": "排列条文的方式：learned = 排序模型；fusion = 分数融合（未加载模型，或询问"
