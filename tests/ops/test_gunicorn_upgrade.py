@@ -100,7 +100,10 @@ def test_previous_release_database_upgrades_under_gunicorn(db_settings: Settings
         while len(pids) < 2 and time.monotonic() < deadline:
             status, body = _ask(port, f"危险废物转移联单保存期限{i}")
             assert status == 200 and body["question_id"] > 1
-            pids.add(_get(port, "/healthz")[1]["pid"])
+            try:  # seen once in a full suite run on 2 busy cores: the connection reset while the workers start
+                pids.add(_get(port, "/healthz")[1]["pid"])
+            except ConnectionResetError:
+                pass
             i += 1
             time.sleep(0.05)
         assert len(pids) == 2, "both workers must serve after the upgrade"
