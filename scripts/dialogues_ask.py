@@ -53,15 +53,14 @@ def main() -> None:
                 ans = svc.ask(r["turns"][-1], channel="api", session_id=session).answer
                 got = [i for c in ans.citations for i in c.ids][:5]  # every passage of the cards, in order
                 acc.setdefault((r["split"], kind, how), []).append(len(rel & set(got)) / len(rel))
-                if how == "ask in session" and args.show:
-                    mark = "+" if rel & set(got[:5]) else "-"
-                    ctx = "ctx" if ans.meta.get("context", {}).get("used") else "alone"
-                    cur = "curated" if ans.curated is not None else ans.decision.value
-                    print(f"{mark} {r['id']} {kind} {ctx} {cur} | {' / '.join(r['turns'])}\n    got: {got[:5]}\n"
-                          f"    want: {sorted(rel)}")
                 if how == "ask in session":
                     outcome = "routed" if not got else ("right" if rel & set(got) else "wrong")
                     seen.setdefault((r["split"], kind), []).append(outcome + ("+staff" if ans.meta.get("queued") else ""))
+                    if args.show:
+                        ctx = "ctx" if ans.meta.get("context", {}).get("used") else "alone"
+                        shown = "curated" if ans.curated is not None else ans.decision.value
+                        print(f"{outcome} {r['id']} {kind} {ctx} {shown} | {' / '.join(r['turns'])}\n"
+                              f"    got: {got}\n    want: {sorted(rel)}")
         print("| split | last turn | n | Recall@5, asked in its session | Recall@5, asked alone |")
         print("|---|---|---|---|---|")
         for split in sorted({k[0] for k in acc}):
