@@ -103,6 +103,28 @@ def test_the_curated_answer_just_given_is_never_offered_again(service: Assistant
     assert service.answerer.suggestion(res, out.answer, just_given="fx-other") == out.answer.suggestion
 
 
+def test_a_long_letter_is_shown_the_articles_and_offered_the_curated_entry(service: AssistantService) -> None:
+    """A letter whose best curated entry would be shown to a short question leads with the articles found; the entry
+    is offered as 您是不是想问 and one tap shows it."""
+    service.answerer.settings = service.settings.evolve(suggest_threshold=0.0)
+    from assistant.answer.decide import Thresholds
+
+    service.answerer.thresholds = Thresholds(answer=0.0, caution=0.0, curated=0.0)  # every entry would be shown
+    letter = ("您好！我们是普陀区一家水产冷冻加工厂，三年前领取了排污许可证，最近在整理台账时发现许可证的有效期"
+              "好像快到了，但是不清楚具体到期以后要怎么处理。请问排污许可证到期之前需要提前多久申请延续？"
+              "如果来不及办理会不会影响正常生产？谢谢！")
+    assert len(letter) > 80
+    out = service.ask(letter, channel="widget", session_id="s-letter-sug")
+    ans = out.answer.as_dict()
+    assert not ans["curated"] and ans["citations"] and not ans["related_articles"]
+    assert ans["suggestion"] is not None and ans["suggestion"]["id"] == "fx-pwxk-001"
+    short = service.ask("许可证到期时间", channel="widget", session_id="s-short-sug").answer
+    assert short.curated is not None and short.curated["id"] == "fx-pwxk-001" and short.suggestion is None
+    taken = service.ask(ans["suggestion"]["question"], channel="widget", session_id="s-letter-sug",
+                        suggestion_of=out.question_id)
+    assert taken.answer.curated is not None and taken.answer.curated["id"] == "fx-pwxk-001"
+
+
 def test_no_suggestion_below_the_band(service: AssistantService) -> None:
     service.answerer.settings = service.settings.evolve(suggest_threshold=1.0)
     assert service.ask("许可证到期时间", channel="widget", session_id="s-5").answer.suggestion is None

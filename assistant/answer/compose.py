@@ -1,6 +1,7 @@
 """Compose the answer from retrieved material only — never generated text.
 
-Order: the best curated answer (if it matched above its threshold) with the articles its staff cited, else up to
+Order: the best curated answer (if it matched above its threshold, and the asker did not write a long letter) with
+the articles its staff cited, else up to
 three retrieved articles (title, where in the document — 第X条, a standard's 5.2.1 or 表1, a catalogue row —,
 status, snippet with the matched terms), related questions, and the standard footer. Under a curated answer, other
 retrieved articles are only offered apart, as ``related_articles`` (其他可能相关的条文): never as its 依据. Passages of
@@ -321,7 +322,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         if entry is None and session is not None:
             entry = session.get(CuratedAnswer, best.item.target)
         if entry is not None and cur.confidence >= thresholds.curated and not _row_answers_instead(result, entry) \
-                and not _repeats_without_answering(result, entry, follow_up):
+                and not _repeats_without_answering(result, entry, follow_up) \
+                and not thresholds.articles_lead(result.passages.confidence, result.query.normalized, asked):
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
                              "answer_html": to_html(entry.answer),
                              "category": entry.category, "lead_unit": entry.lead_unit, "kind": entry.kind,

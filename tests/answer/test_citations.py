@@ -232,3 +232,36 @@ def test_a_follow_up_article_card_shows_first_the_sentence_the_follow_up_asks_ab
     assert "备案的" in plain.citations[0].answer_sentence
     # words of the follow-up that match nothing: the words searched decide
     assert compose(res, T, "", asked="那罚多少？").citations[0].answer_sentence == plain.citations[0].answer_sentence
+
+
+def test_a_long_letter_leads_with_the_articles_found_and_only_offers_the_curated_entry() -> None:
+    """The asker's own message is a long letter: the articles the ranking found lead, the curated entry that matched
+    is offered first among the related questions (and, by the answerer, as 您是不是想问) — a curated entry's
+    confidence is fitted on short wordings and its 依据 often miss what a letter asks. A short question, or a short
+    follow-up whose searched text (read with the conversation) is long, still gets the curated answer."""
+    entry = _curated_entry()
+    wording = Item(id="fx-fuyi-001~0", title="", text=entry.question, kind="curated", target=entry.id)
+    letter = ("尊敬的领导：您好！我公司是岱山县一家船舶修造企业，上个月因为喷漆车间废气收集设施未正常运行被区分局立案，"
+              "上周收到了行政处罚决定书，罚款五万元。我们对事实认定有不同意见，想请问：对这个处罚不服的话，"
+              "申请行政复议要在多少天以内提出？如果因为疫情耽误了期限还能不能申请？谢谢！")
+    assert len(letter) > 80
+    ans = compose(_result(letter, [FUYI_OTHER, FUYI_9], confidence=0.5, curated=[wording]), T, "",
+                  curated_rows={entry.id: entry})
+    assert ans.curated is None and ans.related_articles == []
+    assert [i for c in ans.citations for i in c.ids] == [FUYI_OTHER.id, FUYI_9.id]  # in the order found
+    assert [r["id"] for r in ans.related][0] == entry.id
+    # no article confident enough to be shown: the curated answer (for reference) rather than nothing
+    weak = compose(_result(letter, [FUYI_OTHER, FUYI_9], confidence=0.2, curated=[wording]), T, "",
+                   curated_rows={entry.id: entry})
+    assert weak.curated is not None and weak.curated["id"] == entry.id
+    short = compose(_result("不服处罚复议期限多久", [FUYI_OTHER, FUYI_9], confidence=0.5, curated=[wording]), T, "",
+                    curated_rows={entry.id: entry})
+    assert short.curated is not None and short.curated["id"] == entry.id
+    # a follow-up read with a long earlier message: its own words decide, not the text searched
+    searched = letter + "那要是错过了期限呢？"
+    follow = compose(_result(searched, [FUYI_9, FUYI_OTHER], confidence=0.5, curated=[wording]), T, "",
+                     curated_rows={entry.id: entry}, asked="那复议要多少天内提？")
+    assert follow.curated is not None and follow.curated["id"] == entry.id
+    long_own = compose(_result(searched, [FUYI_9, FUYI_OTHER], confidence=0.5, curated=[wording]), T, "",
+                       curated_rows={entry.id: entry}, asked=letter)
+    assert long_own.curated is None
