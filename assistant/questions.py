@@ -225,6 +225,21 @@ class QuestionWorkflow:
                        str(meta.get("carries") or ""),
                        tuple(str(t) for t in meta.get("carried_turns") or [] if isinstance(t, str)))
 
+    def offered(self, channel: str, session_id: str) -> tuple[int, str] | None:
+        """The "您是不是想问" suggestion of the conversation's latest answer (asked within :data:`IDLE`): the id of
+        the question it was offered to and the suggested question — a channel without buttons (WeChat) lets the
+        user take it by replying "1"."""
+        if not session_id:
+            return None
+        with self.Session() as s:
+            q = s.scalars(select(Question).where(Question.channel == channel, Question.session_id == session_id,
+                                                 Question.asked_at >= datetime.now(UTC) - IDLE)
+                          .order_by(Question.id.desc()).limit(1)).first()
+            sug = (q.result or {}).get("suggestion") if q is not None else None
+            if q is None or not isinstance(sug, dict) or not str(sug.get("question") or "").strip():
+                return None
+            return q.id, str(sug["question"])
+
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:
         q = s.scalar(select(Question).where(Question.token == token)) if valid_token(token) else None

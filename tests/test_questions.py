@@ -118,6 +118,7 @@ def test_a_long_letter_is_shown_the_articles_and_offered_the_curated_entry(servi
     ans = out.answer.as_dict()
     assert not ans["curated"] and ans["citations"] and not ans["related_articles"]
     assert ans["suggestion"] is not None and ans["suggestion"]["id"] == "fx-pwxk-001"
+    assert "fx-pwxk-001" not in [r["id"] for r in ans["related"]]  # offered once, not again as a chip
     short = service.ask("许可证到期时间", channel="widget", session_id="s-short-sug").answer
     assert short.curated is not None and short.curated["id"] == "fx-pwxk-001" and short.suggestion is None
     taken = service.ask(ans["suggestion"]["question"], channel="widget", session_id="s-letter-sug",

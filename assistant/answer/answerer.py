@@ -110,6 +110,8 @@ class Answerer:
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)
         ans.suggestion = self.suggestion(res, ans, used.curated if used is not None else "")
+        if ans.suggestion is not None:  # offered once, as 您是不是想问 — not again among the related questions
+            ans.related = [r for r in ans.related if r.get("id") != ans.suggestion["id"]]
         ans.meta["context"] = {"used": True, "turn": used.question, "turns": list(used.read_with())} \
             if used is not None else {"used": False}
         ans.meta["searched"] = text

@@ -181,8 +181,10 @@ OPENAPI: dict[str, Any] = {
                                  "仅在有精选答复时：检索到、但该答复未引用的条文（其他可能相关的条文，未经核对，"
                                  "界面中默认折叠）；绝不作为依据。无精选答复时为空"},
             "related": {"type": "array"}, "notice": {"type": "string"}, "footer": {"type": "string"},
-            "suggestion": {"type": ["object", "null"], "description": "您是不是想问：未达到显示阈值但接近的精选问答；"
-                                                                     "点选后以其问题提问并带 suggestion_of",
+            "suggestion": {"type": ["object", "null"], "description": "您是不是想问：未达到显示阈值但接近的精选问答，"
+                                                                     "或长信（80 字以上）匹配到的精选问答（长信先给出检索到的条文）；"
+                                                                     "点选后以其问题提问并带 suggestion_of；"
+                                                                     "不再重复出现在 related 中",
                            "properties": {"id": {"type": "string"}, "question": {"type": "string"}}},
             "meta": {"type": "object", "properties": {
                 "context": {"type": "object", "description": "是否结合了本会话此前的消息：{\"used\": true, \"turn\": "

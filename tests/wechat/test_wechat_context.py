@@ -49,3 +49,31 @@ def test_a_message_that_only_tells_the_situation_is_answered_with_the_invitation
                  citations=[], related=[], notice="已记下您介绍的情况。请接着说明您想咨询的问题。", meta={"tells": True})
     text = format_answer(ans, ans.question, "https://x")
     assert text.startswith("已记下您介绍的情况") and "暂时没有找到" not in text
+
+
+def test_a_suggestion_is_offered_in_the_reply_and_taken_by_replying_1(db_settings) -> None:  # type: ignore[no-untyped-def]
+    """WeChat has no buttons: "您是不是想问：…（回复“1”查看）" — "1" asks the suggested question, recorded as taken
+    (suggestion_of); "1" with nothing offered is asked as it is."""
+    from sqlalchemy import select
+    from wechat_support import make_env, wx_settings
+
+    from assistant.db.models import Question
+
+    env = make_env(wx_settings(db_settings, suggest_threshold=0.0))
+    wx = next(env)
+    try:
+        first = wx.ask("许可证到期时间", msg_id=9301)
+        assert "您是不是想问：" in first and "（回复“1”查看）" in first
+        suggested = first.split("您是不是想问：", 1)[1].split("（回复", 1)[0]
+        taken = wx.ask("1", msg_id=9302)
+        assert taken.startswith(f"【{suggested}】")
+        with wx.svc.Session() as s:
+            rows = s.scalars(select(Question).where(Question.channel == "wechat").order_by(Question.id)).all()
+            assert [r.text for r in rows] == ["许可证到期时间", suggested]
+            assert rows[1].suggestion_of == rows[0].id and rows[1].client_msg_id is not None
+        again = wx.ask("1", msg_id=9303, openid="o-nothing-offered")
+        assert not again.startswith(f"【{suggested}】")
+        with wx.svc.Session() as s:
+            assert s.scalar(select(Question.text).where(Question.session_id == "o-nothing-offered")) == "1"
+    finally:
+        next(env, None)

@@ -42,6 +42,8 @@ _BIND = re.compile(r"^(?:绑定|绑定企业)[\s:：]*(?P<name>.+?)[\s,，、;�
 _UNBIND = {"解绑", "解除绑定", "取消绑定"}
 _HANDOFF_WORDS = {"转人工", "人工", "人工客服", "人工服务", "转人工服务"}
 _TRAILING_PUNCT = "。！？!?.，, "
+#: the reply that takes the previous answer's "您是不是想问" suggestion (``format.SUGGESTION_HINT``)
+_TAKE_SUGGESTION = {"1", "１"}
 
 
 @dataclass
@@ -147,7 +149,13 @@ class Dialogue:
         if user.awaiting_handoff or direct:
             body = direct.group(1).strip() if direct else text
             return self._handoff(account, msg, user, body)
+        offered = self.questions.offered(CHANNEL, openid) if text.strip(_TRAILING_PUNCT) in _TAKE_SUGGESTION else None
         try:
+            if offered is not None:  # "1": the "您是不是想问" question of the previous answer, asked as if tapped
+                out = self.questions.ask(offered[1], channel=CHANNEL, session_id=openid,
+                                         client_msg_id=self.client_msg_id(account, msg), enterprise=user.enterprise,
+                                         suggestion_of=offered[0])
+                return Outcome(format_answer(out.answer, offered[1], base_url), out.question_id)
             out = self.questions.ask(text, channel=CHANNEL, session_id=openid, client_msg_id=self.client_msg_id(account,
                                msg), enterprise=user.enterprise)
         except QuestionError as exc:

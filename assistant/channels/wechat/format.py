@@ -28,6 +28,7 @@ HANDOFF_PROMPT = ("好的，请直接发送您要咨询的问题（一条消息�
                   "也可在菜单“我的问题”中查看。发送“取消”可退出。")
 HANDOFF_DONE = ("您的问题已转交工作人员，答复后将通过本公众号通知您（若超过 48 小时未收到，请在菜单“我的问题”中查看）。"
                 "问题编号：{qid}")
+SUGGESTION_HINT = "（回复“1”查看）"
 BIND_USAGE = "绑定企业请发送：绑定 企业名称 统一社会信用代码\n例如：绑定 舟山某某化工有限公司 91330900XXXXXXXXXX"
 
 
@@ -119,6 +120,9 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         tail_lines.append("依据：" + "；".join(labels))
     if replies:
         tail_lines.append("部长信箱答复：" + "；".join(replies))
+    sug = ans.suggestion or {}
+    if sug.get("question"):  # no buttons on WeChat: the suggestion is taken by replying "1" (dialogue.py)
+        tail_lines.append(f"您是不是想问：{sug['question']}{SUGGESTION_HINT}")
     tail_lines.append("完整答复：" + chat_link(base_url, question))
     return fit_reply(head, "\n".join(tail_lines), limit)
 
