@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, service: AssistantService | Non
         svc.migrate()
         svc.ensure_corpus()
         svc.load_indexes()
-        svc.read_scans_later()
+        svc.encode_sentences_later(svc.read_scans_later())
         if svc.settings.search.warm_up:
             svc.warm_up()
 

@@ -97,6 +97,10 @@ class SearchSettings(_Group):
                                                     "texts of the bundled corpus (scripts/bundle_embeddings.py): "
                                                     "hybrid in seconds after install")
     background_vectors: Flag = Field(True, description="build missing vectors in a background thread at start")
+    sentence_vectors: Flag = Field(True, description="encode the passages' sentences with e5 in a background thread "
+                                                     "(cached once per machine) and show each article card's "
+                                                     "answering sentence by e5; off, or until encoded: by the "
+                                                     "query terms (scripts/key_sentence.py)")
     warm_up: Flag = Field(True, description="answer one question (not stored) before reporting ready")
 
 

@@ -168,6 +168,21 @@ class AssistantService:
                 self.scans_state = "failed"
                 log.exception("reading scanned PDFs failed")
 
+    def encode_sentences_later(self, scans: threading.Thread | None = None) -> threading.Thread | None:
+        """Encode the passages' sentences (the answering sentence by e5: :mod:`.answer.sentence_vectors`) in the
+        background, after the passages' vectors and the scans (``scans``: their thread): one job at a time."""
+
+        def first() -> None:
+            self._wait_for_vectors()
+            if scans is not None:
+                scans.join()
+
+        def items() -> list[tuple[str, str]]:
+            current = self.indexes.current
+            return [(it.kind, it.text) for it in current.passages.items] if current is not None else []
+
+        return self.answerer.sentences.start(items, before=first)
+
     def build_indexes(self, with_vectors: bool = True, progress: bool = False) -> dict[str, Any]:
         return self.indexes.build(with_vectors=with_vectors, progress=progress)
 
@@ -176,6 +191,7 @@ class AssistantService:
 
     def stop_background(self) -> None:
         self.indexes.vectors.stop()
+        self.answerer.sentences.stop()
 
     @property
     def retriever(self) -> Retriever:
@@ -222,7 +238,7 @@ class AssistantService:
     def status(self) -> dict[str, Any]:
         # the pid says which gunicorn worker answered (publish → searchable is measured per worker)
         return {**self.indexes.status(), "pid": os.getpid(),
-                "scans": self._scans_status()}
+                "scans": self._scans_status(), "sentence_vectors": self.answerer.sentences.status()}
 
     def _wait_for_vectors(self, limit: float = 900) -> None:
         """Until the passages in memory have their vectors (built here or published by the worker that builds

@@ -19,6 +19,7 @@ from .compose import Answer, compose
 from .context import Earlier, carried, carried_turns, follow_up_result, only_courtesy, search_text, tells_situation
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
+from .sentence_vectors import SentenceVectors
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class Answerer:
                                      long_answers=settings.answer.long_letter_answers)
         self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
         self._notes_cache: tuple[SearchIndex | None, CorpusNotes | None] = (None, None)
+        # e5's sentences (measured with e5; the tests' hash encoder would choose at random)
+        self.sentences = SentenceVectors(lambda: indexes.encoders.encoder, indexes.encoders.cache,
+                                         settings.search.index_dir,
+                                         settings.search.sentence_vectors and settings.search.encoder != "hash")
 
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
                include_repealed: bool | None = None, earlier: Earlier | None = None) -> Answer:
@@ -105,7 +110,8 @@ class Answerer:
             follow_up = used if used is not None and not used.repeated_by(question) else None
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=rows, notes=self.corpus_notes(s, r.passages),
-                          follow_up=follow_up, asked=question if used is not None else "")
+                          follow_up=follow_up, asked=question if used is not None else "",
+                          embed=self.sentences.lookup if res.query.vector is not None else None)
         ans.question = question
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)

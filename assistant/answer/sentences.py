@@ -31,7 +31,8 @@ _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十百]+[）)]|[一�
 MAX_LEAD_CHARS = 200
 
 #: texts → L2-normalised passage vectors (the service: its encoder through the embedding cache)
-Embed = Callable[[list[str]], np.ndarray]
+#: texts → their passage vectors, or None when they are not at hand (the query terms choose then)
+Embed = Callable[[list[str]], "np.ndarray | None"]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -51,8 +52,9 @@ def answering_sentence(text: str, terms: list[str], query_vector: np.ndarray | N
     sents = split_sentences(text)
     if len(sents) < 2:
         return ""
-    if query_vector is not None and embed is not None:
-        scores = [float(v) for v in embed(sents) @ np.asarray(query_vector, dtype=np.float32)]
+    vecs = embed(sents) if query_vector is not None and embed is not None else None
+    if vecs is not None:
+        scores = [float(v) for v in vecs @ np.asarray(query_vector, dtype=np.float32)]
     else:
         scores = [term_score(s, terms) for s in sents]
         if max(scores) <= 0:
