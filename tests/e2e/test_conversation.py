@@ -130,3 +130,39 @@ def test_a_case_told_in_several_messages_and_thanks(browser: Any, live: LiveApp)
     assert thanks.locator(".footer-note").count() == 0 and thanks.get_by_test_id("handoff-open").count() == 0
     page.screenshot(path=str(ARTIFACTS / "conversation-thanks-phone.png"))
     assert not page.errors
+
+
+LETTER = ("您好！我们是普陀区一家水产冷冻加工厂，三年前领取了排污许可证，最近在整理台账时发现许可证的有效期好像快到了，"
+          "但是不清楚具体到期以后要怎么处理。请问排污许可证到期之前需要提前多久申请延续？如果来不及办理会不会影响正常生产？谢谢！")
+
+
+@pytest.fixture(scope="module")
+def lenient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    # every confidence passes (the hash encoder's are not e5's): whatever the letter finds would be shown, and its
+    # best curated entry would be the answer of a short question
+    with live_app(tmp_path_factory, "letter-e2e", ratelimit_ask="1000/minute", suggest_threshold=0.0,
+                  answer_threshold=0.0, caution_threshold=0.0, curated_threshold=0.0) as app:
+        yield app
+
+
+def test_a_long_letter_shows_its_articles_and_offers_the_curated_answer(browser: Any, lenient: LiveApp) -> None:
+    """A letter (over 80 characters) is answered with the article cards found for it, for reference; the curated entry
+    it matched is a one-tap "您是不是想问", not repeated among the related questions; the tap shows that answer."""
+    page = _page(browser)
+    page.goto(lenient.base + "/chat")
+    page.locator(".msg-greeting").wait_for()
+    letter = _ask(page, LETTER)
+    assert letter.get_by_test_id("curated-answer").count() == 0
+    assert letter.get_by_test_id("citation-card").count() >= 1
+    button = letter.get_by_test_id("did-you-mean")
+    suggested = button.locator(".did-you-mean-q").inner_text()
+    assert suggested and suggested not in [c.inner_text() for c in letter.get_by_test_id("related-chip").all()]
+    page.screenshot(path=str(ARTIFACTS / "conversation-letter-phone.png"))
+    answers = page.locator("[data-testid=bot-message][data-question-id]")
+    n = answers.count()
+    button.click()
+    answers.nth(n).wait_for(timeout=20_000)
+    page.get_by_test_id("chat-loading").wait_for(state="hidden")
+    assert answers.nth(n).get_by_test_id("curated-answer").count() == 1
+    assert page.errors == []
+    page.context.close()
