@@ -140,7 +140,8 @@ class QuestionWorkflow:
         else:  # pragma: no cover - the unique row was there, then gone
             raise RuntimeError("question row vanished while resolving a duplicate client_msg_id")
         with self.Session() as s:
-            earlier = self._earlier(s, channel, session_id, qid)
+            # a "您是不是想问" question taken is a curated question of its own: never read with the conversation
+            earlier = self._earlier(s, channel, session_id, qid) if suggestion_of is None else None
         try:
             ans = self.answers.answer(text, earlier=earlier, **kw)
         except Exception:

@@ -124,6 +124,7 @@ def test_a_long_letter_is_shown_the_articles_and_offered_the_curated_entry(servi
     taken = service.ask(ans["suggestion"]["question"], channel="widget", session_id="s-letter-sug",
                         suggestion_of=out.question_id)
     assert taken.answer.curated is not None and taken.answer.curated["id"] == "fx-pwxk-001"
+    assert taken.answer.meta["context"] == {"used": False}  # a curated question of its own, not read with the letter
 
 
 def test_no_suggestion_below_the_band(service: AssistantService) -> None:

@@ -25,14 +25,13 @@ from ..search.query import prepare
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
 from .context import Earlier, continues_topic
-from .decide import Decision, Thresholds, join_notices
+from .decide import Decision, Thresholds, caution_text, join_notices
 from .notes import CorpusNotes
 from .sentences import Embed, answering_sentence, snippet, with_lead_in
 from .sources import article_label, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
-CAUTION_TEXT = "以下内容与您的问题相关度一般，请结合原文核实，或联系工作人员确认。"
 REVISED_TEXT = "注意：本答复所依据的条文在答复整理后已修订，答复正在复核，请以下方现行条文为准。"
 
 
@@ -389,7 +388,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     if decision is Decision.ABSTAIN:
         notice = join_notices(ABSTAIN_TEXT, notice)
     elif decision is Decision.CAUTION:
-        notice = join_notices(CAUTION_TEXT, notice)
+        notice = join_notices(caution_text(result.query.normalized, asked), notice)
     if any(c.status == "已废止" for c in citations + related_articles):
         notice = join_notices(notice, "注意：部分引用的文件已废止，仅供对照，不得作为现行依据。")
     mode = cur.mode if (curated_block and cur is not None) else result.passages.mode  # what answered it

@@ -9,6 +9,20 @@ from enum import StrEnum
 from ..search.letter import is_long
 from ..text.normalize import normalize
 
+CAUTION_TEXT = "以下内容与您的问题相关度一般，请结合原文核实，或联系工作人员确认。"
+#: a letter is shown for reference whatever its confidence (ASSISTANT_LONG_LETTER_ANSWERS): no claim about relevance
+LETTER_CAUTION_TEXT = "您的来信涉及具体情况，以下内容为按来信检索到的相关规定，仅供参考，请结合原文核实，或联系工作人员确认。"
+
+
+def own_letter(normalized: str, asked: str = "") -> bool:
+    """The asker's own message is a long letter (``asked``: a follow-up's own words, when it was read with the
+    conversation; else the question itself, ``normalized``)."""
+    return is_long(normalize(asked) if asked else normalized)
+
+
+def caution_text(normalized: str, asked: str = "") -> str:
+    return LETTER_CAUTION_TEXT if own_letter(normalized, asked) else CAUTION_TEXT
+
 
 class Decision(StrEnum):
     ANSWER = "answer"
@@ -60,14 +74,13 @@ class Thresholds:
         return Decision.ABSTAIN
 
     def articles_lead(self, confidence: float, normalized: str, asked: str = "") -> bool:
-        """The asker's own message is a long letter (``asked``: a follow-up's own words, when it was read with the
-        conversation; else the question itself) and the articles found for it (``confidence``) are shown: they lead
-        the answer, and its best curated entry is only offered ("您是不是想问", related questions). A curated entry's
-        confidence is fitted on short wordings; on the real dev letters 5 of the 12 curated answers shown cited none
-        of the articles the ministry cited, while the articles found held one for 4 of those 5 and for all 7 others
-        (``scripts/user_view.py``). When the articles would not be shown, the curated answer is (for reference)."""
-        return is_long(normalize(asked) if asked else normalized) and \
-            self.decide(confidence, long=True) is not Decision.ABSTAIN
+        """The asker's own message is a long letter (:func:`own_letter`) and the articles found for it
+        (``confidence``) are shown: they lead the answer, and its best curated entry is only offered ("您是不是想问",
+        related questions). A curated entry's confidence is fitted on short wordings; on the real dev letters 5 of the
+        12 curated answers shown cited none of the articles the ministry cited, while the articles found held one for
+        4 of those 5 and for all 7 others (``scripts/user_view.py``). When the articles would not be shown, the
+        curated answer is (for reference)."""
+        return own_letter(normalized, asked) and self.decide(confidence, long=True) is not Decision.ABSTAIN
 
 
 def letter_for_staff(decision: Decision, normalized: str) -> bool:

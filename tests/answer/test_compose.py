@@ -46,7 +46,9 @@ def test_a_long_letter_is_decided_by_the_long_letter_thresholds() -> None:
     assert compose(_result(short, 0.5), t, "").decision is Decision.ANSWER
     routed = compose(_result(letter, 0.5), t, "")
     assert routed.decision is Decision.ABSTAIN and not routed.citations
-    assert compose(_result(letter, 0.75), t, "").decision is Decision.CAUTION
+    shown = compose(_result(letter, 0.75), t, "")
+    assert shown.decision is Decision.CAUTION and shown.notice.startswith("您的来信涉及具体情况")  # no relevance claim
+    assert compose(_result(short, 0.35), t, "").notice.startswith("以下内容与您的问题相关度一般")
 
 
 def test_a_table_snippet_reads_as_cells_and_rows() -> None:

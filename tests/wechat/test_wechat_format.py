@@ -48,7 +48,10 @@ def test_long_answer_fits_and_keeps_citations_and_link() -> None:
     assert len(text.encode("utf-8")) <= 2048
     assert "《排污许可管理条例》第十四条" in text and "第十五条（已废止）" in text
     assert "第十七条" not in text  # at most three labels
-    assert "完整答复：https://zixun.example.cn/chat?q=" in text and "…" in text
+    # a question too long for the link (it would be cut into another question): the first article's page instead
+    assert "完整答复" not in text and "条文原文：https://zixun.example.cn/doc/" in text and "…" in text
+    short = format_answer(_answer("很长的答复。" * 2000), "排污许可证能用几年", "https://zixun.example.cn")
+    assert len(short.encode("utf-8")) <= 2048 and "完整答复：https://zixun.example.cn/chat?q=" in short
     # the passive reply XML carries it unchanged
     xml = text_reply(OPENID, "gh_1", text, 1)
     assert reply_content(xml) == text
@@ -58,6 +61,30 @@ def test_top_article_when_no_curated_answer_and_caution_notice() -> None:
     text = format_answer(_answer("", Decision.CAUTION, curated=False), "排污许可证", "https://x.cn/")
     assert text.startswith("（以下内容与您的问题相关度一般")
     assert "《排污许可管理条例》第十四条：排污许可证有效期为5年" in text and "https://x.cn/chat?q=" in text
+
+
+def test_a_letter_is_told_what_it_is_shown_and_that_staff_have_it() -> None:
+    """A long letter shown articles for reference: no claim of low relevance, the card's first article named before
+    its sentence (the 依据 line lists them all), the hand-over to staff said, and no link that would ask a cut
+    letter — the first article's page instead."""
+    letter = ("您好！我们是普陀区一家水产冷冻加工厂，三年前领取了排污许可证，最近在整理台账时发现许可证的有效期好像快到了，"
+              "但是不清楚具体到期以后要怎么处理。请问排污许可证到期之前需要提前多久申请延续？如果来不及办理会不会影响正常生产？"
+              "谢谢！")
+    assert len(letter) > 100
+    card = _cit(14)
+    card.more = [_cit(33), _cit(22)]
+    card.answer_sentence = "排污许可证有效期届满，排污单位需要继续排放污染物的，应当于排污许可证有效期届满60日前向审批部门提出申请。"
+    ans = Answer(question=letter, decision=Decision.CAUTION, confidence=0.97, mode="hybrid", curated=None,
+                 citations=[card], related=[], meta={"queued": True})
+    text = format_answer(ans, letter, "https://x.cn")
+    assert text.startswith("（以下为按您来信检索到的相关规定，仅供参考") and "相关度一般" not in text
+    assert "《排污许可管理条例》第十四条：排污许可证有效期届满" in text
+    assert "依据：《排污许可管理条例》第十四条、第三十三条、第二十二条" in text
+    assert "您的问题已同时转交工作人员" in text
+    assert "完整答复" not in text and "条文原文：https://x.cn/doc/" in text and "chat?q=" not in text
+    short = format_answer(Answer(question="排污许可证", decision=Decision.CAUTION, confidence=0.5, mode="hybrid",
+                                 curated=None, citations=[_cit(14)], related=[]), "排污许可证", "https://x.cn")
+    assert short.startswith("（以下内容与您的问题相关度一般") and "转交工作人员" not in short
 
 
 def test_only_the_curated_answers_own_citations_and_replies_named_apart() -> None:

@@ -7,9 +7,10 @@ from datetime import date
 from urllib.parse import quote
 
 from ...answer.compose import ABSTAIN_TEXT, Answer, Citation
-from ...answer.decide import Decision
+from ...answer.decide import Decision, own_letter
 from ...answer.sources import is_reply
 from ...domain import cn_date
+from ...text.normalize import normalize
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ HANDOFF_PROMPT = ("好的，请直接发送您要咨询的问题（一条消息�
 HANDOFF_DONE = ("您的问题已转交工作人员，答复后将通过本公众号通知您（若超过 48 小时未收到，请在菜单“我的问题”中查看）。"
                 "问题编号：{qid}")
 SUGGESTION_HINT = "（回复“1”查看）"
+LETTER_CAUTION = "（以下为按您来信检索到的相关规定，仅供参考，请结合原文核实）\n"
+QUEUED_LINE = "您的问题已同时转交工作人员，答复后将通过本公众号通知您。"
+#: the question carried by the "完整答复" link at most (the reply's 2 048 bytes)
+MAX_LINK_CHARS = 100
 BIND_USAGE = "绑定企业请发送：绑定 企业名称 统一社会信用代码\n例如：绑定 舟山某某化工有限公司 91330900XXXXXXXXXX"
 
 
@@ -62,7 +67,7 @@ def fit_reply(head: str, tail: str, limit: int = MAX_REPLY_BYTES) -> str:
 
 
 def chat_link(base_url: str, question: str) -> str:
-    q = question.strip()[:100]
+    q = question.strip()[:MAX_LINK_CHARS]
     return f"{base_url.rstrip('/')}/chat?q={quote(q, safe='')}"
 
 
@@ -102,12 +107,13 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
     elif ans.citations and ans.citations[0].limit:
         head = limit_text(ans.citations[0])
     elif ans.citations:
-        top = ans.citations[0]
-        head = f"{top.label}：{top.answer_sentence or top.snippet}"
+        top = ans.citations[0]  # the sentence is its first article's: that article's label (依据 below lists all)
+        head = f"{top.part_dict()['label']}：{top.answer_sentence or top.snippet}"
     else:
         head = ABSTAIN_TEXT
+    letter = own_letter(normalize(question))
     if ans.decision is Decision.CAUTION:
-        head = "（以下内容与您的问题相关度一般，请结合原文核实）\n" + head
+        head = (LETTER_CAUTION if letter else "（以下内容与您的问题相关度一般，请结合原文核实）\n") + head
     if any(c.status == "已废止" for c in ans.citations):
         head += "\n注意：部分引用的文件已废止，仅供对照。"
     head = context_line(ans) + head
@@ -123,7 +129,13 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
     sug = ans.suggestion or {}
     if sug.get("question"):  # no buttons on WeChat: the suggestion is taken by replying "1" (dialogue.py)
         tail_lines.append(f"您是不是想问：{sug['question']}{SUGGESTION_HINT}")
-    tail_lines.append("完整答复：" + chat_link(base_url, question))
+    if ans.meta.get("queued"):  # a letter or a follow-up shown for reference is with staff too (questions.py)
+        tail_lines.append(QUEUED_LINE)
+    if len(question.strip()) > MAX_LINK_CHARS and ans.citations:
+        # a letter cut to fit the link would be another question: the first article's page instead
+        tail_lines.append("条文原文：" + base_url.rstrip("/") + ans.citations[0].url)
+    else:
+        tail_lines.append("完整答复：" + chat_link(base_url, question))
     return fit_reply(head, "\n".join(tail_lines), limit)
 
 
