@@ -4,7 +4,7 @@ answered wrong, routed to staff — with the shipped thresholds, before (score f
 The answer is composed exactly as ``ask`` composes it (curated answer above its threshold, up to three cited
 articles, or "routed to staff"), over the regulation corpus of the evaluation protocol plus the shipped curated
 answers. "Relevant" = a shown citation (the curated answer's or an article card) is one of the question's relevant
-articles. The ranker's memory of answered questions holds no test-split record and leaves the question's own group
+articles, or the curated answer shown is the question's intended entry (held-out paraphrases). The ranker's memory of answered questions holds no test-split record and leaves the question's own group
 (its mailbox record, its curated entry) out.
 
 * short questions: the curated held-out paraphrases (relevant = their entry's citations);
@@ -52,7 +52,10 @@ def outcome(svc: AssistantService, r: Retriever, q: EvalQuery, entries: dict[str
     shown = {i for c in ans.citations for i in c.ids}  # every passage of every card (one card per document)
     if ans.decision is Decision.ABSTAIN and not ans.curated:
         return "routed"
-    seen = "relevant" if shown & set(q.relevant) else "wrong"
+    # the intended curated entry shown counts as right even when its citations are not articles of the regulation
+    # corpus (a catalogue row, a service entry with none): before 2026-12-04 those counted as wrong
+    intended = bool(ans.curated) and q.group is not None and ans.curated["id"] == q.group
+    seen = "relevant" if shown & set(q.relevant) or intended else "wrong"
     # as ``ask`` does: a long letter answered only for reference is also passed to staff (questions.py)
     if letter_for_staff(ans.decision, res.query.normalized):
         return seen + "+staff"
