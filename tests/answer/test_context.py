@@ -187,7 +187,9 @@ STATEMENTS = ["我们在六横有个修船厂", "我們廠在岱山", "厂里已
               "想顺便把周边几家小修理厂的废机油也收过来", "后来听说他啥资质都没有", "最近听说燃煤的都要淘汰"]
 #: turns that ask (a question mark, or a question word without one — as typed on a phone)
 ASKING = ["门口和桶上要贴啥吗", "这样要办证吧", "那罚多少", "能放多久", "交给谁", "要不要报备", "這種歸誰管",
-          "我们这边会被怎么处理", "交上去以后你们那边多久能给个结果", "有没有期限", "过了期限怎么办", "需不需要辦證"]
+          "我们这边会被怎么处理", "交上去以后你们那边多久能给个结果", "有没有期限", "过了期限怎么办", "需不需要辦證",
+          # a letter's request forms, typed without a question mark
+          "请问排污许可证延续的办理流程", "我们厂想咨询一下危废转移联单的填写", "我司想了解环保税的申报", "請問環評審批時限"]
 
 
 @pytest.mark.parametrize("turn", STATEMENTS)
@@ -286,6 +288,7 @@ def test_a_message_about_the_own_enterprise_that_asks_nothing_tells_the_situatio
     assert tells_situation(turn)
 
 
-@pytest.mark.parametrize("turn", ["危废贮存期限", "我们厂要做环评吗", "好的，谢谢", "附近工厂晚上噪声很大"])
+@pytest.mark.parametrize("turn", ["危废贮存期限", "我们厂要做环评吗", "好的，谢谢", "附近工厂晚上噪声很大",
+                                  "我们厂想咨询一下危废转移联单的填写"])
 def test_keywords_questions_thanks_and_reports_about_others_do_not(turn: str) -> None:
     assert not tells_situation(turn)
