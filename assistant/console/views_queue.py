@@ -163,6 +163,18 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
+def shown_to_asker(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the assistant showed the asker (a letter or a follow-up is passed to staff *with* an answer for
+    reference, which staff confirm or correct): the curated answer's question, the first three cards' labels and the
+    "您是不是想问" offered; None when nothing was shown."""
+    r = result if isinstance(result, dict) else {}
+    cur, sug = r.get("curated"), r.get("suggestion")
+    out = {"curated": str(cur.get("question") or "") if isinstance(cur, dict) else "",
+           "citations": [str(c["label"]) for c in (r.get("citations") or [])[:3] if isinstance(c, dict) and c.get("label")],
+           "suggestion": str(sug.get("question") or "") if isinstance(sug, dict) else ""}
+    return out if any(out.values()) else None
+
+
 def unhelpful_reasons(s: Session, question_ids: list[int]) -> dict[int, list[str]]:
     """The reasons askers gave with 没帮助 (Feedback.reason), oldest first, by question."""
     out: dict[int, list[str]] = {}
@@ -215,6 +227,7 @@ def item(item_id: int) -> Any:
             r["source_label"] = SOURCES.get(r["source"], r["source"])
             r["reasons"] = reasons.get(r["question_id"], [])
             r["context"] = context.get(r["question_id"], [])
+            r["shown"] = shown_to_asker(r.get("result"))
         entry = s.get(CuratedAnswer, it.curated_id) if it.curated_id else None
         experts = [{"username": u.username, "name": u.display_name or u.username, "unit": u.unit}
                    for u in _experts(s)]

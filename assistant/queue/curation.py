@@ -146,7 +146,7 @@ def members(session: Session, item: QueueItem, with_contacts: bool) -> list[dict
             continue
         row: dict[str, Any] = {"question_id": q.id, "text": q.text, "channel": q.channel, "district": q.district,
                                "enterprise": q.enterprise, "asked_at": q.asked_at, "source": m.source,
-                               "decision": q.decision, "session_id": q.session_id}
+                               "decision": q.decision, "session_id": q.session_id, "result": q.result}
         if with_contacts:
             contact = contacts.get(qid)
             if contact is not None:

@@ -97,3 +97,23 @@ def test_a_follow_up_answered_for_reference_is_labelled_as_such(console_env: Con
     assert "追问仅给出参考条文" in html and "followup_review" not in html
     (context,) = _section(html, "member-context")
     assert "如果是登记管理，是不是就不用申请证了？" in context
+
+
+def test_a_letter_passed_on_with_references_shows_what_the_asker_was_given(console_env: ConsoleEnv) -> None:  # noqa: F811
+    """Staff confirm or correct what a letter was shown: the cards' labels and the 您是不是想问 offered, as text."""
+    env = console_env
+    now = datetime.now(UTC).replace(microsecond=0)
+    with env.svc.Session() as s:
+        q = _q(s, "我们是普陀一家水产加工厂……请问排污许可证到期前要提前多久申请延续？", now, decision="caution")
+        q.result = {"curated": None, "suggestion": {"id": "fx-pwxk-001", "question": "排污许可证<b>有效期</b>是几年？"},
+                    "citations": [{"label": "《排污许可管理条例》第十四条、第三十三条"}, {"label": "《排污许可管理条例》第二十二条"}]}
+        shown_item = _item(s, q, "letter_review")
+        bare = _q(s, "无结果的问题", now, session_id="", decision="abstain")
+        bare_item = _item(s, bare, "abstain")
+        s.commit()
+        item_id, bare_id = shown_item.id, bare_item.id
+    html = env.client("admin").get(f"/console/items/{item_id}").get_data(as_text=True)
+    (shown,) = _section(html, "member-shown")
+    assert "助手已给出：" in shown and "《排污许可管理条例》第十四条、第三十三条、《排污许可管理条例》第二十二条" in shown
+    assert "建议问题“排污许可证&lt;b&gt;有效期&lt;/b&gt;是几年？”" in shown and "<b>有效期" not in html
+    assert 'data-testid="member-shown"' not in env.client("admin").get(f"/console/items/{bare_id}").get_data(as_text=True)
