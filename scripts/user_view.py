@@ -11,7 +11,7 @@ articles, or the curated answer shown is the question's intended entry (held-out
 * long letters: the ministry mailbox letters → the articles cited in the reply (``queries_mee_letter2article``);
 * out of scope: petitions about schools, traffic … (should be routed to staff).
 
-    .venv/bin/python scripts/user_view.py [--json]
+    .venv/bin/python scripts/user_view.py [--json] [--file FILE…]
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--sweep-long", action="store_true",
                     help="also print the long letters and out-of-scope outcomes at each long-letter threshold")
+    ap.add_argument("--file", type=Path, nargs="*", default=[],
+                    help="more labelled questions (JSONL: id, query, relevant, style short|letter), reported apart")
     args = ap.parse_args()
     s = Settings.from_env()
     svc = loaded_service(AssistantService(s))
@@ -96,6 +98,13 @@ def main() -> None:
     for split in ("dev", "test"):
         sets[f"long letters ({split})"] = load_queries(ev / "queries_mee_letter2article.jsonl", split)
         sets[f"out of scope ({split})"] = load_queries(ev / "queries_out_of_scope.jsonl", split)
+    for f in args.file:
+        rows_f = [json.loads(x) for x in f.read_text("utf-8").splitlines() if x.strip()]
+        for style in ("short", "letter"):
+            qs = [EvalQuery(str(r["id"]), str(r["query"]), [str(x) for x in r["relevant"]], f.stem, str(r["id"]))
+                  for r in rows_f if r.get("style", "short") == style]
+            if qs:
+                sets[f"{f.stem} ({style})"] = qs
     report: dict[str, Any] = {}
     for mode in ("fusion", "ranker"):
         ranking = prod.ranking if mode == "ranker" else None
