@@ -48,7 +48,14 @@ def stands_alone(alone: Callable[[], SearchResult], combined: SearchResult, earl
     c = combined.curated
     context_entry = c.hits[0].item.target if c is not None and c.hits and c.confidence >= curated_threshold else None
     if context_entry is not None and context_entry != earlier.curated:
-        return False  # the context finds a new curated answer: the follow-up is read with it
+        # the context finds a new curated answer: the follow-up is read with it — unless that answer is off the
+        # conversation's documents and the turn's own words find it just as surely: a new question asked in full
+        # ("船厂的X光探伤机要办什么证" after a question on R22 in cold storages)
+        if earlier.documents and not cites(context_entry) & set(earlier.documents):
+            a = alone().curated
+            return a is not None and bool(a.hits) and a.confidence >= curated_threshold and \
+                a.hits[0].item.target == context_entry
+        return False
     a = alone().curated
     if a is None or not a.hits or a.confidence < curated_threshold:
         return False

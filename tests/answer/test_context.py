@@ -99,6 +99,18 @@ def test_a_follow_up_that_is_a_curated_question_of_its_own_stands_alone() -> Non
     assert stands_alone(lambda: _found("no-permit", 0.87), _found("validity", 0.97), on_topic, 0.7, lambda e: cites(e, set()))
     assert not stands_alone(lambda: _found("school-noise", 0.9), _found("validity", 0.97), on_topic, 0.7,
                             lambda e: cites(e, set()))
+    # a new question asked in full: read with the context it finds a new answer off the conversation's documents,
+    # and its own words find that same answer — it stands alone (no "结合您上一个问题：…" pointing at R22)
+    r22 = Earlier("我们冷库用的R22，要不要办配额许可证", "我们冷库用的R22，要不要办配额许可证", ("消耗臭氧层物质管理条例",),
+                  "ods-001")
+    docs = {"fushe-001": {"放射性同位素与射线装置安全和防护条例"}, "ods-002": {"消耗臭氧层物质管理条例"}}.get
+    assert stands_alone(lambda: _found("fushe-001", 0.95), _found("fushe-001", 0.97), r22, 0.7,
+                        lambda e: docs(e, set()))
+    # … but not when its own words are unsure, or find another answer, or the answer stays on the conversation's law
+    assert not stands_alone(lambda: _found("fushe-001", 0.6), _found("fushe-001", 0.97), r22, 0.7,
+                            lambda e: docs(e, set()))
+    assert not stands_alone(lambda: _found("wf-001", 0.9), _found("fushe-001", 0.97), r22, 0.7, lambda e: docs(e, set()))
+    assert not stands_alone(lambda: _found("ods-002", 0.95), _found("ods-002", 0.97), r22, 0.7, lambda e: docs(e, set()))
 
 
 # -- a follow-up's articles: the conversation's documents, ranked by the follow-up's own words as well ----------------
