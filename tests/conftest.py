@@ -162,7 +162,8 @@ def _copy_fixtures(root: Path) -> tuple[Path, Path]:
 def make_settings(root: Path, database_url: str) -> Settings:
     shared, corpus = _copy_fixtures(root)
     return Settings().evolve(database_url=database_url, index_dir=root / "index", corpus_dir=corpus,
-                   shared_data=shared, encoder="hash", encoder2="none", background_vectors=False, ocr="off")
+                   shared_data=shared, encoder="hash", encoder2="none", background_vectors=False, ocr="off",
+                   sentence_vectors=False)  # the hash encoder would pick answering sentences at random
 
 
 @pytest.fixture
@@ -227,6 +228,7 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
         "ASSISTANT_CORPUS_DIR": str(settings.corpus.corpus_dir),
         "ASSISTANT_ENCODER": "hash",
         "ASSISTANT_BACKGROUND_VECTORS": "0",
+        "ASSISTANT_SENTENCE_VECTORS": "0",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)

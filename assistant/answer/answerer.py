@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 #: the reply to a turn that only thanks or acknowledges ("好的", "谢谢"): nothing is searched, nothing queued
 COURTESY_TEXT = "不客气。如还有其他环保方面的问题，请继续提问。"
 #: the notice for a message that only tells the situation and found nothing: it invites the question (it is passed to
-#: staff as well, and folded into the question that follows — :func:`~assistant.queue.intake.fold_into`)
+#: staff as well, and leaves the queue once a question read with it follows — :func:`~assistant.queue.intake.withdraw_told`)
 TELLS_TEXT = ("已记下您介绍的情况。请接着说明您想咨询的问题（例如：要办什么手续、有什么要求、违规会怎样处罚），我们会结合"
               "您刚才说的情况查找依据；如不再补充，这条消息将转交工作人员答复。")
 
@@ -77,10 +77,8 @@ class Answerer:
                                      long_answers=settings.answer.long_letter_answers)
         self._curated_cache: tuple[SearchIndex | None, dict[str, CuratedAnswer]] = (None, {})
         self._notes_cache: tuple[SearchIndex | None, CorpusNotes | None] = (None, None)
-        # e5's sentences (measured with e5; the tests' hash encoder would choose at random)
         self.sentences = SentenceVectors(lambda: indexes.encoders.encoder, indexes.encoders.cache,
-                                         settings.search.index_dir,
-                                         settings.search.sentence_vectors and settings.search.encoder != "hash")
+                                         settings.search.index_dir, settings.search.sentence_vectors)
 
     def answer(self, question: str, k: int = 10, kinds: list[str] | None = None,
                include_repealed: bool | None = None, earlier: Earlier | None = None) -> Answer:

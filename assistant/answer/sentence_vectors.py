@@ -125,11 +125,12 @@ class SentenceVectors:
             try:
                 done, source = 0, items
                 while True:  # the passages once; then what lookups missed meanwhile, until nothing is left
-                    texts = list(dict.fromkeys(s for kind, text in source() for s in item_sentences(kind, text)))
+                    found = dict.fromkeys(s for kind, text in source() for s in item_sentences(kind, text))
                     source = _nothing
                     with self._lock:
-                        texts += [t for t in self._pending if t not in texts]
+                        found.update(self._pending)
                         self._pending.clear()
+                    texts = list(found)
                     known = cache.get_many(enc.id, texts) if texts else {}
                     todo = [t for t in texts if EmbeddingCache.key(t) not in known]
                     if not todo:

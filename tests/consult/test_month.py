@@ -194,7 +194,8 @@ def test_cli_agenda_build_json_lists_items_counts_and_reasons(month: Any, monkey
     st = svc.settings
     for k, v in {"DATABASE_URL": st.db.url, "ASSISTANT_INDEX_DIR": str(st.search.index_dir),
                  "ASSISTANT_SHARED_DATA": str(st.corpus.shared_data), "ASSISTANT_CORPUS_DIR": str(st.corpus.corpus_dir),
-                 "ASSISTANT_ENCODER": "hash", "ASSISTANT_BACKGROUND_VECTORS": "0"}.items():
+                 "ASSISTANT_ENCODER": "hash", "ASSISTANT_BACKGROUND_VECTORS": "0",
+                 "ASSISTANT_SENTENCE_VECTORS": "0"}.items():
         monkeypatch.setenv(k, v)
     r = CliRunner().invoke(main, ["agenda", "build", "--month", "2027-01", "--district", "普陀区", "--json"])
     assert r.exit_code == 0, r.output

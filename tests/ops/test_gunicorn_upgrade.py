@@ -74,7 +74,7 @@ def test_previous_release_database_upgrades_under_gunicorn(db_settings: Settings
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "ASSISTANT_INDEX_DIR": str(db_settings.search.index_dir),
            "ASSISTANT_CORPUS_DIR": str(db_settings.corpus.corpus_dir), "ASSISTANT_SHARED_DATA": str(db_settings.corpus.shared_data),
-           "ASSISTANT_ENCODER": "hash", "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+           "ASSISTANT_ENCODER": "hash", "ASSISTANT_SENTENCE_VECTORS": "0", "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
            "ASSISTANT_RATELIMIT_STORAGE": "memory://", "ASSISTANT_RATELIMIT_ASK": "1000/minute"}
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as fh:

@@ -111,9 +111,8 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         head = f"{top.part_dict()['label']}：{top.answer_sentence or top.snippet}"
     else:
         head = ABSTAIN_TEXT
-    letter = own_letter(normalize(question))
     if ans.decision is Decision.CAUTION:
-        head = (LETTER_CAUTION if letter else "（以下内容与您的问题相关度一般，请结合原文核实）\n") + head
+        head = (LETTER_CAUTION if own_letter(normalize(question)) else "（以下内容与您的问题相关度一般，请结合原文核实）\n") + head
     if any(c.status == "已废止" for c in ans.citations):
         head += "\n注意：部分引用的文件已废止，仅供对照。"
     head = context_line(ans) + head
