@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from conftest import PWXK, WFZY
 from sqlalchemy import update
 
 from assistant.db.models import Question
@@ -316,3 +317,27 @@ def test_a_told_message_staff_already_took_up_stays_in_the_queue(service: Assist
     service.ask("那废气要怎么处理？", channel="chat", session_id="s-told-2")
     with service.Session() as s:
         assert s.query(QueueMember).filter(QueueMember.question_id == told.question_id).count() == 1
+
+
+def test_a_new_question_asked_in_full_after_a_letter_stands_alone(service: AssistantService, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A short question after a long letter, on other documents and confident on its own words, is a new question:
+    not read with the letter (whose rich text makes any search read with it look more certain), no
+    "结合您上一个问题：尊敬的领导：…" line; a follow-up that points back is still read with the letter."""
+    from assistant.answer import answerer
+    from assistant.answer.decide import Thresholds
+
+    # on the real corpus a letter's text makes the search read with it more certain than almost any short turn alone
+    monkeypatch.setattr(answerer, "context_helps", lambda _alone, _combined: True)
+    new = "危险废物转移联单要保存几年？"
+    service.answerer.thresholds = Thresholds(answer=1.0, caution=0.0, curated=1.0)  # nothing counts as confident
+    service.ask(LETTER, channel="wechat", session_id="s-letter-new-1")
+    before = service.ask(new, channel="wechat", session_id="s-letter-new-1").answer
+    assert before.meta["context"]["used"] is True  # the short-turn rule alone reads it with the letter
+    service.answerer.thresholds = Thresholds(answer=0.0, caution=0.0, curated=1.0)  # its own articles are certain
+    letter = service.ask(LETTER, channel="wechat", session_id="s-letter-new-2").answer
+    assert {c.title for c in letter.citations} & {PWXK}
+    out = service.ask(new, channel="wechat", session_id="s-letter-new-2").answer
+    assert out.meta["context"] == {"used": False} and out.meta["searched"] == new
+    assert out.citations and out.citations[0].title == WFZY
+    follow = service.ask("那逾期了罚多少？", channel="wechat", session_id="s-letter-new-2").answer
+    assert follow.meta["context"]["used"] is True

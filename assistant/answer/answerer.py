@@ -16,7 +16,16 @@ from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
 from .compose import Answer, compose
-from .context import Earlier, carried, carried_turns, follow_up_result, only_courtesy, search_text, tells_situation
+from .context import (
+    Earlier,
+    carried,
+    carried_turns,
+    follow_up_result,
+    only_courtesy,
+    own_topic,
+    search_text,
+    tells_situation,
+)
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
 from .sentence_vectors import SentenceVectors
@@ -99,8 +108,13 @@ class Answerer:
                 found[q] = r.search(q, k=k, kinds=kinds, include_repealed=include_repealed)
             return found[q]
 
-        text, used = search_text(question, earlier, lambda alone, combined: context_helps(search(alone),
-                                                                                          search(combined)))
+        def helps(alone: str, combined: str) -> bool:  # a new question asked in full stands alone (own_topic)
+            own = search(alone)
+            if earlier is not None and own_topic(own, earlier, self.decision_thresholds(own).answer):
+                return False
+            return context_helps(own, search(combined))
+
+        text, used = search_text(question, earlier, helps)
         res = search(text)
         with self.Session() as s:
             rows = self.curated_entries(s, curated)

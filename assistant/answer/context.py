@@ -161,6 +161,21 @@ def search_text(question: str, earlier: Earlier | None,
     return question, None
 
 
+def own_topic(alone: SearchResult, earlier: Earlier, answer_threshold: float) -> bool:
+    """The turn's own words find its articles confidently, in documents the conversation has not been about: a new
+    question asked in full, not a follow-up ("船厂用的X射线探伤机要办什么证" after a letter on a discharge permit,
+    where the letter's rich text would make any search read with it look more certain). Confident = the articles
+    found for the turn alone reach the answer threshold; off the topic = none of the documents of their first
+    :data:`TOPIC_PASSAGES` passages (mailbox replies left out) is one the previous answer showed. The curated
+    entries' confidence is not used: a bare follow-up ("员工培训方面有啥要求？", "是按月报还是按季报？") often
+    matches some entry confidently (measured on conversations that open with a letter, README)."""
+    if not earlier.documents or alone.passages.confidence < answer_threshold:
+        return False
+    hits = [h for h in alone.passages.hits if alone.shows(h)]
+    replies = {h.item.id for h in hits if is_reply(h.item.kind)}
+    return bool(hits) and not topic_documents([h.item.id for h in hits], replies) & set(earlier.documents)
+
+
 def continues_topic(result: SearchResult, earlier: Earlier) -> bool:
     """A follow-up whose best article (not a mailbox reply, not repealed) is in a document the previous answer
     showed: the conversation stays on that law, so its articles are worth showing for reference even when the

@@ -12,6 +12,7 @@ from assistant.answer.context import (
     carried,
     carried_turns,
     only_courtesy,
+    own_topic,
     search_text,
     tells_situation,
 )
@@ -124,6 +125,30 @@ def _passages(ids: list[str], kind: str = "部门规章", limit: bool = False) -
                 1.0 - r / 100, 1.0, 0.9, r + 1) for r, i in enumerate(ids)]
     return SearchResult(prepare("x", "both", None), RankedList(hits, {"score1": 1.0}, 0.42, "hybrid"), None,
                         limit=limit)
+
+
+def _confident(ids: list[str], confidence: float) -> SearchResult:
+    from dataclasses import replace
+
+    res = _passages(ids)
+    return replace(res, passages=replace(res.passages, confidence=confidence))
+
+
+def test_a_new_question_asked_in_full_after_a_letter_is_its_own_topic() -> None:
+    """After a letter on a discharge permit, "船厂用的X射线探伤机要办什么证" finds the radiation rules confidently on
+    its own words: it is a new question, not a follow-up (the letter's rich text made any search read with it look
+    more certain, so the short-turn rule read it with the letter)."""
+    letter = Earlier("您好，我司是岱山的一家鱼粉厂……请问重新申请排污许可证要多久？", "…",
+                     documents=("排污许可管理条例", "固定污染源排污许可分类管理名录"))
+    xray = ["放射性同位素与射线装置安全许可管理办法#16", "放射性同位素与射线装置安全和防护条例#5"]
+    assert own_topic(_confident(xray, 0.91), letter, 0.7)
+    # unsure on its own words ("是按月报还是按季报？"), or on the letter's documents, or no topic known: not decided here
+    assert not own_topic(_confident(xray, 0.35), letter, 0.7)
+    assert not own_topic(_confident(["排污许可管理条例#14", *xray], 0.91), letter, 0.7)
+    assert not own_topic(_confident(xray, 0.91), Earlier(letter.question, letter.query), 0.7)
+    # a mailbox reply on top is not the topic; the articles behind it are
+    assert own_topic(_confident(["部长信箱·关于排污许可的回复（mee-001）#1", *xray], 0.91), letter, 0.7)
+    assert not own_topic(_confident([], 0.91), letter, 0.7)
 
 
 def test_merge_rankings_puts_what_both_find_first_and_lets_the_own_words_article_in() -> None:
