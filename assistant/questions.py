@@ -224,7 +224,8 @@ class QuestionWorkflow:
         return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)),
                        str(shown.get("id") or "") if isinstance(shown, dict) else "",
                        str(meta.get("carries") or ""),
-                       tuple(str(t) for t in meta.get("carried_turns") or [] if isinstance(t, str)))
+                       tuple(str(t) for t in meta.get("carried_turns") or [] if isinstance(t, str)),
+                       told=bool(meta.get("tells")))
 
     def offered(self, channel: str, session_id: str) -> tuple[int, str] | None:
         """The "您是不是想问" suggestion of the conversation's latest answer (asked within :data:`IDLE`): the id of

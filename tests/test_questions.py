@@ -341,3 +341,21 @@ def test_a_new_question_asked_in_full_after_a_letter_stands_alone(service: Assis
     assert out.citations and out.citations[0].title == WFZY
     follow = service.ask("那逾期了罚多少？", channel="wechat", session_id="s-letter-new-2").answer
     assert follow.meta["context"]["used"] is True
+
+
+def test_the_question_after_an_invitation_is_read_with_the_case_told(service: AssistantService) -> None:
+    """The answer to "我们在六横有个修船厂" invited the question and promised to read it with the case: the next
+    message — long and self-contained, which would otherwise stand alone — is read with it."""
+    from assistant.answer.decide import Thresholds
+
+    service.answerer.thresholds = Thresholds(answer=1.0, caution=1.0, curated=1.0)  # nothing is confident
+    case = "我们在六横有个修船厂"
+    q = "请问修船时从船舱里抽出来的含油污水和油泥，应该交给什么样的单位接收处理，要不要签合同？"
+    assert len(q) > 30
+    assert service.ask(case, channel="wechat", session_id="oOPENID-inv").answer.meta["tells"] is True
+    out = service.ask(q, channel="wechat", session_id="oOPENID-inv").answer
+    assert out.meta["context"]["used"] is True and out.meta["context"]["turns"] == [case]
+    assert out.meta["searched"].startswith(case)
+    # the same question after a question of its own stands alone
+    service.ask("含油污水接收要什么资质？", channel="wechat", session_id="oOPENID-inv2")
+    assert service.ask(q, channel="wechat", session_id="oOPENID-inv2").answer.meta["context"] == {"used": False}

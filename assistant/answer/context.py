@@ -72,6 +72,9 @@ class Earlier:
     carries: str = ""
     #: the user's messages that text holds, oldest first (:func:`carried_turns`; (): only its question)
     turns: tuple[str, ...] = ()
+    #: its answer only took note of the situation told and invited the question, promising to read it with what was
+    #: told (``meta.tells``, :data:`~assistant.answer.answerer.TELLS_TEXT`)
+    told: bool = False
 
     def read_with(self) -> tuple[str, ...]:
         """The user's messages a follow-up read with this turn is read with, oldest first (shown with the answer)."""
@@ -133,6 +136,13 @@ def _previous(earlier: Earlier) -> str:
     return earlier.query if len(normalize(earlier.question)) < MIN_TOPIC_CHARS else earlier.question
 
 
+def asks_after_telling(question: str, earlier: Earlier) -> bool:
+    """The turn asks, and the message before it asked nothing ("厂里已经隔了一间小屋专门放这些东西 上了锁" →
+    "门口和桶上要贴啥吗"): the case was told to be asked about, so the question is read with it even when the
+    search read with the case is less certain than the question's own words (which say little)."""
+    return asks(question) and not asks(earlier.question) and not only_courtesy(earlier.question)
+
+
 def points_back(question: str) -> bool:
     """The turn opens with a word that refers to what was said before ("那…", "要是…", "这个…")."""
     return bool(_BACK.match(normalize(question).strip()))
@@ -148,15 +158,18 @@ def search_text(question: str, earlier: Earlier | None,
                 ) -> tuple[str, Earlier | None]:
     """What to search for ``question``, and the earlier question it uses (None: the question stands alone).
 
-    A turn that announces a new topic stands alone, and so does a long one; one that points back uses the earlier
-    question; a short turn uses it when ``context_helps(question, with_context)`` — in the service: the articles
+    A turn that announces a new topic stands alone, and so does a long one; one that points back, or follows an
+    answer that invited the question (:attr:`Earlier.told`), uses the earlier question; a short turn uses it when it
+    asks after a message that told the case (:func:`asks_after_telling`) or when ``context_helps(question,
+    with_context)`` — in the service: the articles
     found with the earlier question are more certain than those found for the turn alone ("排污许可证能用几年"
     after an unrelated question is its own topic, "超标了一般罚多少钱？" after a noise question is not)."""
     q = normalize(question).strip()
     if earlier is None or not q or opens_new_topic(question):
         return question, None
     combined = _sentence(earlier.carries or _previous(earlier)) + question.strip()
-    if points_back(question) or (len(q) <= MAX_FOLLOWUP_CHARS and context_helps(question, combined)):
+    if earlier.told or points_back(question) or (len(q) <= MAX_FOLLOWUP_CHARS and (
+            asks_after_telling(question, earlier) or context_helps(question, combined))):
         return combined, earlier
     return question, None
 

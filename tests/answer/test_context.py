@@ -9,6 +9,7 @@ from assistant.answer.context import (
     MAX_CARRY_CHARS,
     Earlier,
     asks,
+    asks_after_telling,
     carried,
     carried_turns,
     only_courtesy,
@@ -49,6 +50,29 @@ def test_a_short_question_that_context_does_not_help_is_its_own_topic() -> None:
     assert search_text("排污许可证能用几年", EARLIER, lambda _a, _c: False) == ("排污许可证能用几年", None)
     # … unless it points back to what was said
     assert search_text("那排污许可证能用几年", EARLIER, lambda _a, _c: False)[1] is EARLIER
+
+
+def test_a_question_after_the_case_was_told_is_read_with_it() -> None:
+    """"门口和桶上要贴啥吗" after "厂里已经隔了一间小屋专门放这些东西 上了锁": the case was told to be asked about — read
+    with it even when the search with the case is less certain than the question's own (few) words."""
+    told = Earlier("厂里已经隔了一间小屋专门放这些东西 上了锁", "我们是普陀一家水产品加工厂，化验室有些废试剂瓶……厂里已经隔了"
+                   "一间小屋专门放这些东西 上了锁")
+    assert asks_after_telling("门口和桶上要贴啥吗", told)
+    assert search_text("门口和桶上要贴啥吗", told, lambda _a, _c: False)[1] is told
+    # a message that asks nothing is not itself a question read with it; a question before it, or thanks, do not count
+    assert not asks_after_telling("桶是铁皮的", told)
+    assert not asks_after_telling("门口要贴啥吗", Earlier("危废仓库要建在哪里？", "危废仓库要建在哪里？"))
+    assert not asks_after_telling("门口要贴啥吗", Earlier("好的，谢谢", "好的，谢谢"))
+    assert search_text("排污许可证能用几年", EARLIER, lambda _a, _c: False) == ("排污许可证能用几年", None)
+    # a new topic announced still stands alone
+    q = "另外问下，危废转移联单要保存几年？"
+    assert search_text(q, told, lambda _a, _c: True) == (q, None)
+    # an answer that only took note of the case and invited the question promised to read the next one with it,
+    # long or short
+    invited = Earlier("我是沈家门的渔船老大", "我是沈家门的渔船老大", told=True)
+    long_q = "请问我们船上换下来的废机油和油污水应该交给谁处理，需要签什么合同，码头接收要收费吗？"
+    assert len(long_q) > 30 and search_text(long_q, invited, lambda _a, _c: False)[1] is invited
+    assert search_text(long_q, Earlier(invited.question, invited.query), lambda _a, _c: False)[1] is None
 
 
 def test_a_follow_up_is_searched_with_the_question_before_it() -> None:
