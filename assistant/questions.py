@@ -225,7 +225,8 @@ class QuestionWorkflow:
                        str(shown.get("id") or "") if isinstance(shown, dict) else "",
                        str(meta.get("carries") or ""),
                        tuple(str(t) for t in meta.get("carried_turns") or [] if isinstance(t, str)),
-                       told=bool(meta.get("tells")))
+                       told=bool(meta.get("tells")),
+                       offered=str(sug.get("id") or "") if isinstance(sug := result.get("suggestion"), dict) else "")
 
     def offered(self, channel: str, session_id: str) -> tuple[int, str] | None:
         """The "您是不是想问" suggestion of the conversation's latest answer (asked within :data:`IDLE`): the id of

@@ -100,8 +100,8 @@ def test_the_curated_answer_just_given_is_never_offered_again(service: Assistant
     out = service.ask("许可证到期时间", channel="widget", session_id="s-again")
     assert out.answer.suggestion is not None and out.answer.suggestion["id"] == "fx-pwxk-001"
     res = service.retriever.search("许可证到期时间")
-    assert service.answerer.suggestion(res, out.answer, just_given="fx-pwxk-001") is None
-    assert service.answerer.suggestion(res, out.answer, just_given="fx-other") == out.answer.suggestion
+    assert service.answerer.suggestion(res, out.answer, just_given={"fx-pwxk-001"}) is None
+    assert service.answerer.suggestion(res, out.answer, just_given={"fx-other"}) == out.answer.suggestion
 
 
 def test_a_long_letter_is_shown_the_articles_and_offered_the_curated_entry(service: AssistantService) -> None:
@@ -120,6 +120,9 @@ def test_a_long_letter_is_shown_the_articles_and_offered_the_curated_entry(servi
     assert not ans["curated"] and ans["citations"] and not ans["related_articles"]
     assert ans["suggestion"] is not None and ans["suggestion"]["id"] == "fx-pwxk-001"
     assert "fx-pwxk-001" not in [r["id"] for r in ans["related"]]  # offered once, not again as a chip
+    with service.Session() as s:  # the next turn knows what was offered (a follow-up it does not answer: not again)
+        earlier = service.questions._earlier(s, "widget", "s-letter-sug", out.question_id + 1)
+        assert earlier is not None and earlier.offered == "fx-pwxk-001" and earlier.entries == {"fx-pwxk-001"}
     short = service.ask("许可证到期时间", channel="widget", session_id="s-short-sug").answer
     assert short.curated is not None and short.curated["id"] == "fx-pwxk-001" and short.suggestion is None
     taken = service.ask(ans["suggestion"]["question"], channel="widget", session_id="s-letter-sug",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -134,7 +134,7 @@ class Answerer:
         ans.question = question
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)
-        ans.suggestion = self.suggestion(res, ans, used.curated if used is not None else "")
+        ans.suggestion = self.suggestion(res, ans, used.entries if used is not None else frozenset())
         if ans.suggestion is not None:  # offered once, as 您是不是想问 — not again among the related questions
             ans.related = [r for r in ans.related if r.get("id") != ans.suggestion["id"]]
         ans.meta["context"] = {"used": True, "turn": used.question, "turns": list(used.read_with())} \
@@ -148,16 +148,16 @@ class Answerer:
         ans.meta["ranking"] = res.ranking
         return ans
 
-    def suggestion(self, res: SearchResult, ans: Answer, just_given: str = "") -> dict[str, str] | None:
+    def suggestion(self, res: SearchResult, ans: Answer, just_given: Collection[str] = ()) -> dict[str, str] | None:
         """The best curated entry when it is not shown but close: confidence in [suggest_threshold, curated threshold)
         (the band chosen on dev, ``scripts/suggest_band.py``) — offered as "您是不是想问"; never the curated answer
-        the conversation has just shown (``just_given``: a follow-up it did not answer)."""
+        the conversation has just shown or offered (``just_given``: a follow-up it did not answer)."""
         cur = res.curated
         # a question for a limit value that is answered shows the table passages found: no "did you mean" over them
         limit_answered = res.limit and ans.decision is not Decision.ABSTAIN
         if ans.curated is not None or cur is None or not cur.hits or limit_answered or \
                 cur.confidence < self.settings.answer.suggest_threshold or \
-                (just_given and cur.hits[0].item.target == just_given):
+                cur.hits[0].item.target in just_given:
             entry = None
         else:
             entry = self._curated_cache[1].get(cur.hits[0].item.target)

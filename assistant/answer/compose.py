@@ -272,11 +272,13 @@ def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
 
 
 def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, follow_up: Earlier | None) -> bool:
-    """A follow-up that would get the curated answer just given again, although the article its words point to
-    (the first passage found for it in context, not a mailbox reply) is not among that answer's 依据: the user asked
-    something the previous answer did not cite ("那员工培训方面有什么要求？" after the answer on filing emergency
-    plans) — the articles found for the follow-up answer instead, the entry stays offered as a related question."""
-    if follow_up is None or not follow_up.curated or entry.id != follow_up.curated:
+    """A follow-up that would get the curated answer just given again — or the one just offered as "您是不是想问"
+    (a letter's best entry) and not taken — although the article its words point to (the first passage found for it
+    in context, not a mailbox reply) is not among that answer's 依据: the user asked something the previous answer
+    did not cite ("那员工培训方面有什么要求？" after the answer on filing emergency plans; "是按月报还是按季报？" after a
+    letter on the tax, whose entry answers whether it is owed) — the articles found for the follow-up answer instead,
+    the entry stays offered as a related question."""
+    if follow_up is None or entry.id not in follow_up.entries:
         return False
     top = next((h for h in result.passages.hits if not is_reply(h.item.kind) and result.shows(h)), None)
     return top is not None and top.item.id not in set(entry.citations)

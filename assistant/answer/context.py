@@ -75,6 +75,14 @@ class Earlier:
     #: its answer only took note of the situation told and invited the question, promising to read it with what was
     #: told (``meta.tells``, :data:`~assistant.answer.answerer.TELLS_TEXT`)
     told: bool = False
+    #: the curated entry its answer offered as "您是不是想问" and the user did not take ("": none) — a long letter's
+    #: best entry is offered, not shown
+    offered: str = ""
+
+    @property
+    def entries(self) -> frozenset[str]:
+        """The curated entries the previous answer showed or offered."""
+        return frozenset(e for e in (self.curated, self.offered) if e)
 
     def read_with(self) -> tuple[str, ...]:
         """The user's messages a follow-up read with this turn is read with, oldest first (shown with the answer)."""

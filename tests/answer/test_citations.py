@@ -210,6 +210,11 @@ def test_a_follow_up_is_not_given_the_curated_answer_just_given_unless_it_cites_
     cited_first = _result("对环保处罚不服…那复议要多少天内提？", [FUYI_9, FUYI_OTHER], confidence=0.5, curated=[wording])
     again = compose(cited_first, T, "", curated_rows={entry.id: entry}, follow_up=just_given)
     assert again.curated is not None and again.curated["id"] == entry.id
+    # the same when the entry was only offered ("您是不是想问", a letter's best entry) and the user asked on
+    letter = "您好！我们是定海一家水产加工厂，上个月收到了行政处罚决定书……请问不服的话应该怎么办？"
+    offered = Earlier(letter, letter, (FUYI,), offered=entry.id)
+    assert compose(follow, T, "", curated_rows={entry.id: entry}, follow_up=offered).curated is None
+    assert compose(cited_first, T, "", curated_rows={entry.id: entry}, follow_up=offered).curated is not None
     # another previous answer, or no conversation: the curated answer as usual
     other = Earlier("排污许可证能用几年？", "排污许可证能用几年？", ("排污许可管理条例",), "fx-pwxk-001")
     for earlier in (other, None):
