@@ -362,3 +362,24 @@ def test_the_question_after_an_invitation_is_read_with_the_case_told(service: As
     # the same question after a question of its own stands alone
     service.ask("含油污水接收要什么资质？", channel="wechat", session_id="oOPENID-inv2")
     assert service.ask(q, channel="wechat", session_id="oOPENID-inv2").answer.meta["context"] == {"used": False}
+
+
+def test_a_question_after_a_case_told_is_never_taken_out_of_it(service: AssistantService, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After a message that told the case and asked nothing, the question that follows is that case's question:
+    a curated match of its own words does not make it stand alone (``stands_alone`` is not consulted); after a
+    question it is."""
+    from assistant.answer import answerer
+
+    asked: list[str] = []
+
+    def spy(alone, combined, earlier, threshold, cites=lambda _e: set()):  # type: ignore[no-untyped-def]
+        asked.append(earlier.question)
+        return False
+
+    monkeypatch.setattr(answerer, "stands_alone", spy)
+    service.ask("我们在沈家门有个渔船翻新的小厂，主要就是刷漆", channel="chat", session_id="s-case")
+    out = service.ask("那要记啥台账吗", channel="chat", session_id="s-case").answer
+    assert out.meta["context"]["used"] is True and asked == []
+    service.ask("渔船翻新刷漆要办排污许可吗？", channel="chat", session_id="s-case-q")
+    service.ask("那要记啥台账吗", channel="chat", session_id="s-case-q")
+    assert asked == ["渔船翻新刷漆要办排污许可吗？"]

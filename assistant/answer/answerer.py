@@ -25,6 +25,7 @@ from .context import (
     own_topic,
     search_text,
     tells_situation,
+    told_case,
 )
 from .decide import Decision, Thresholds
 from .notes import CorpusNotes
@@ -118,7 +119,8 @@ class Answerer:
         res = search(text)
         with self.Session() as s:
             rows = self.curated_entries(s, curated)
-            if used is not None and stands_alone(
+            # a question right after the case was told is that case's question, whatever entry its words match
+            if used is not None and not told_case(used) and stands_alone(
                     lambda: search(question), res, used, self.decision_thresholds(res).curated,
                     lambda e: {document_of(c) for c in rows[e].citations} if e in rows else set()):
                 text, used, res = question, None, search(question)

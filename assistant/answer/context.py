@@ -148,7 +148,13 @@ def asks_after_telling(question: str, earlier: Earlier) -> bool:
     """The turn asks, and the message before it asked nothing ("厂里已经隔了一间小屋专门放这些东西 上了锁" →
     "门口和桶上要贴啥吗"): the case was told to be asked about, so the question is read with it even when the
     search read with the case is less certain than the question's own words (which say little)."""
-    return asks(question) and not asks(earlier.question) and not only_courtesy(earlier.question)
+    return asks(question) and told_case(earlier)
+
+
+def told_case(earlier: Earlier) -> bool:
+    """The previous message told the case and asked nothing, or its answer invited the question: what follows is the
+    case's question."""
+    return earlier.told or not (asks(earlier.question) or only_courtesy(earlier.question))
 
 
 def points_back(question: str) -> bool:

@@ -16,6 +16,7 @@ from assistant.answer.context import (
     own_topic,
     search_text,
     tells_situation,
+    told_case,
 )
 from assistant.search.retriever import SearchResult
 
@@ -73,6 +74,10 @@ def test_a_question_after_the_case_was_told_is_read_with_it() -> None:
     long_q = "请问我们船上换下来的废机油和油污水应该交给谁处理，需要签什么合同，码头接收要收费吗？"
     assert len(long_q) > 30 and search_text(long_q, invited, lambda _a, _c: False)[1] is invited
     assert search_text(long_q, Earlier(invited.question, invited.query), lambda _a, _c: False)[1] is None
+    # what follows a case told is that case's question: the service does not let a curated match of its own words
+    # ("那要记啥台账吗 留多久" → the discharge permit's ledger) take it out of the case (``stands_alone`` is not asked)
+    assert told_case(told) and told_case(invited) and told_case(Earlier("环保的人说我们算工业涂装", "…"))
+    assert not told_case(EARLIER) and not told_case(Earlier("好的，谢谢", "好的，谢谢"))
 
 
 def test_a_follow_up_is_searched_with_the_question_before_it() -> None:
