@@ -19,7 +19,7 @@ def test_a_follow_up_uses_the_previous_question_of_its_session(service: Assistan
     service.ask(FIRST, channel="widget", session_id="s-1")
     out = service.ask(FOLLOW, channel="widget", session_id="s-1")
     meta = out.answer.as_dict()["meta"]
-    assert meta["context"] == {"used": True, "turn": FIRST, "turns": [FIRST]}
+    assert meta["context"] == {"used": True, "turn": FIRST, "turns": [FIRST], "shown": [FIRST]}
     assert meta["searched"].startswith(FIRST) and meta["searched"].endswith(FOLLOW)
     assert out.answer.question == FOLLOW  # the answer is to the user's words
     with service.Session() as s:
@@ -256,7 +256,7 @@ def test_a_case_told_in_several_messages_is_the_context_of_the_question_asked_la
     for t in turns[:-1]:
         service.ask(t, channel="wechat", session_id="oOPENID-case")
     last = service.ask(turns[-1], channel="wechat", session_id="oOPENID-case").answer.meta
-    assert last["context"] == {"used": True, "turn": turns[1], "turns": turns[:2]}
+    assert last["context"] == {"used": True, "turn": turns[1], "turns": turns[:2], "shown": turns[:2]}
     assert last["searched"] == turns[0] + "。" + turns[1] + "。" + turns[2]
     with service.Session() as s:  # every message stored once, in its own words
         rows = s.query(Question).filter(Question.session_id == "oOPENID-case").order_by(Question.id).all()
@@ -272,7 +272,7 @@ def test_thanks_get_a_polite_reply_are_not_queued_and_are_never_the_context(serv
     assert ans["notice"].startswith("不客气") and not ans["citations"] and not ans["curated"] and not ans["footer"]
     assert ans["meta"]["context"] == {"used": False} and ans["meta"]["courtesy"] is True
     follow = service.ask(FOLLOW, channel="widget", session_id="s-thanks").answer.meta
-    assert follow["context"] == {"used": True, "turn": FIRST, "turns": [FIRST]}  # the question before the thanks
+    assert follow["context"] == {"used": True, "turn": FIRST, "turns": [FIRST], "shown": [FIRST]}  # the question before the thanks
     with service.Session() as s:
         row = s.get(Question, thanks.question_id)
         assert row is not None and row.text == "好的，谢谢！" and row.decision == "answer"

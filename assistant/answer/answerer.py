@@ -15,12 +15,14 @@ from ..search.index import SearchIndex, document_of
 from ..search.lifecycle import IndexLifecycle
 from ..search.ranker import ranker_thresholds
 from ..search.retriever import SearchResult
+from ..text.normalize import normalize
 from .compose import Answer, compose
 from .context import (
     Earlier,
     carried,
     carried_turns,
     follow_up_result,
+    gist,
     only_courtesy,
     own_topic,
     search_text,
@@ -132,6 +134,8 @@ class Answerer:
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=rows, notes=self.corpus_notes(s, r.passages),
                           follow_up=follow_up, asked=question if used is not None else "",
+                          asked_vector=r.encoder.encode_queries([normalize(question)])[0]
+                          if used is not None and r.encoder is not None and res.query.vector is not None else None,
                           embed=self.sentences.lookup if res.query.vector is not None else None)
         ans.question = question
         if used is None and res.query.vector is not None:
@@ -139,7 +143,8 @@ class Answerer:
         ans.suggestion = self.suggestion(res, ans, used.entries if used is not None else frozenset())
         if ans.suggestion is not None:  # offered once, as 您是不是想问 — not again among the related questions
             ans.related = [r for r in ans.related if r.get("id") != ans.suggestion["id"]]
-        ans.meta["context"] = {"used": True, "turn": used.question, "turns": list(used.read_with())} \
+        ans.meta["context"] = {"used": True, "turn": used.question, "turns": list(used.read_with()),
+                               "shown": [gist(t) for t in used.read_with()]} \
             if used is not None else {"used": False}
         ans.meta["searched"] = text
         ans.meta["carries"] = carried(question, text, earlier)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Passage
@@ -27,7 +28,7 @@ from ..text.markup import to_html, to_text
 from .context import Earlier, continues_topic
 from .decide import Decision, Thresholds, caution_text, join_notices
 from .notes import CorpusNotes
-from .sentences import Embed, answering_sentence, snippet, with_lead_in
+from .sentences import Embed, card_sentence, snippet, with_lead_in
 from .sources import article_label, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
@@ -299,7 +300,7 @@ def _row_names_what_was_asked(result: SearchResult) -> bool:
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
             curated_rows: dict[str, CuratedAnswer] | None = None, max_citations: int = 5, max_cards: int = 3,
             index: SearchIndex | None = None, embed: Embed | None = None, notes: CorpusNotes | None = None,
-            follow_up: Earlier | None = None, asked: str = "") -> Answer:
+            follow_up: Earlier | None = None, asked: str = "", asked_vector: np.ndarray | None = None) -> Answer:
     """Build the answer for a search result (no generated text: curated answers and article passages only).
 
     ``embed`` (texts → passage vectors): with the query's vector, picks the sentence of each cited article that
@@ -308,8 +309,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
 
     ``follow_up``: the conversation's previous question when this one is a follow-up read with it: articles of the
     documents the previous answer showed are shown for reference, with the question passed to staff (``review``),
-    rather than nothing (:func:`.context.continues_topic`). ``asked``: that follow-up's own words — each article
-    card shows first the sentence they match (else the sentence the words searched match)."""
+    rather than nothing (:func:`.context.continues_topic`). ``asked`` (``asked_vector``: their e5 vector): that
+    follow-up's own words — each article card shows first the sentence they answer (:func:`.sentences.card_sentence`)."""
     terms = _query_terms(result)
     passages_by_id = _ItemLookup(index, result)
     cur = result.curated
@@ -371,16 +372,14 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     # a curated answer's 依据 are the articles its staff cited; what retrieval found besides is only offered apart
     related_articles = group_by_document(retrieved) if curated_block else []
     citations = group_by_document(citations if curated_block else retrieved)
-    if not curated_block:
-        # a follow-up read in context: the sentence shown first is the one its own words match, when one does
+    if not curated_block:  # a follow-up read in context: the sentence its own words answer (card_sentence)
         asked_terms = [t for t in prepare(asked, "both", None).tokens if not t.startswith("§")] if asked else []
         for card in citations:
-            it = passages_by_id.get(card.id)
-            if it is not None:
+            if (it := passages_by_id.get(card.id)) is not None:
                 text = shown_text(it.kind, it.text)
-                sentence = answering_sentence(text, asked_terms) if asked_terms else ""
-                card.answer_sentence = with_lead_in(
-                    text, sentence or answering_sentence(text, terms, result.query.vector, embed))
+                own = not is_reply(it.kind)  # a mailbox reply answers the letter the conversation is about
+                card.answer_sentence = with_lead_in(text, card_sentence(
+                    text, terms, result.query.vector, embed, asked_terms if own else None, asked_vector if own else None))
     notice = ""
     if session is not None:
         (notes or CorpusNotes.load(session)).mark(citations + related_articles)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from ..search.index import document_of
+from ..search.letter import analyse
 from ..search.retriever import Hit, SearchResult
 from ..text.normalize import normalize
 from .sources import is_reply
@@ -149,6 +150,20 @@ def asks_after_telling(question: str, earlier: Earlier) -> bool:
     "门口和桶上要贴啥吗"): the case was told to be asked about, so the question is read with it even when the
     search read with the case is less certain than the question's own words (which say little)."""
     return asks(question) and told_case(earlier)
+
+
+def gist(turn: str) -> str:
+    """How the context line names an earlier message: a long letter by its question sentences in the writer's own
+    words ("请问…是否…？"), not by its greeting and background ("您好，我们是沈家门一家…"); else the message itself."""
+    norm = normalize(turn)
+    parts = analyse(turn, norm)
+    if not parts.is_long:
+        return turn.strip()
+    qs = [s for s in parts.questions if not s.quoted] or parts.questions
+    if not qs:
+        return turn.strip()
+    same = len(norm) == len(turn)  # normalisation maps character to character: the writer's own characters
+    return "".join((turn[s.start:s.end] if same else norm[s.start:s.end]).strip() for s in qs[:2])
 
 
 def told_case(earlier: Earlier) -> bool:

@@ -63,6 +63,20 @@ def answering_sentence(text: str, terms: list[str], query_vector: np.ndarray | N
     return sents[best]
 
 
+def card_sentence(text: str, terms: list[str], query_vector: np.ndarray | None = None, embed: Embed | None = None,
+                  asked_terms: list[str] | None = None, asked_vector: np.ndarray | None = None) -> str:
+    """The sentence an article card shows first. For a follow-up read in context (``asked_terms`` /
+    ``asked_vector``: its own words), the sentence its own words answer — by the same rule as any question's (e5
+    when the sentences are encoded, else the terms) — and the one the words searched answer only when its own words
+    match none: the words searched are mostly the earlier turns' ("是按月报还是按季报？" after a letter on the tax
+    shows "环境保护税按月计算，按季申报缴纳。", not the letter's sentence on what to declare)."""
+    if asked_vector is not None or asked_terms:
+        sentence = answering_sentence(text, asked_terms or [], asked_vector, embed)
+        if sentence:
+            return sentence
+    return answering_sentence(text, terms, query_vector, embed)
+
+
 def with_lead_in(text: str, sentence: str) -> str:
     """``sentence`` as shown first: an enumerated item ("（一）未按规定开展…风险评估工作…的；") reads only with the
     sentence that introduces its list ("企业事业单位有下列情形之一的，…可以处一万元以上三万元以下罚款："), so that

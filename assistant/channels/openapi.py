@@ -188,11 +188,13 @@ OPENAPI: dict[str, Any] = {
                            "properties": {"id": {"type": "string"}, "question": {"type": "string"}}},
             "meta": {"type": "object", "properties": {
                 "context": {"type": "object", "description": "是否结合了本会话此前的消息：{\"used\": true, \"turn\": "
-                                                             "\"上一个问题\", \"turns\": [\"检索时结合的各条消息（从早到晚）\"]}"
+                                                             "\"上一个问题\", \"turns\": [\"检索时结合的各条消息（从早到晚）\"], "
+                                                             "\"shown\": [\"界面中对各条消息的称呼：长信取其提问句\"]}"
                                                              "（界面显示“结合您上一个问题：…”，结合多条消息时显示“结合您"
                                                              "前面的消息：… / …”）或 {\"used\": false}",
                             "properties": {"used": {"type": "boolean"}, "turn": {"type": "string"},
-                                           "turns": {"type": "array", "items": {"type": "string"}}}},
+                                           "turns": {"type": "array", "items": {"type": "string"}},
+                                           "shown": {"type": "array", "items": {"type": "string"}}}},
                 "searched": {"type": "string", "description": "实际检索的文本（追问时含此前的对话）"},
                 "carries": {"type": "string", "description": "本轮交给下一个追问的对话上下文（未提问的陈述会带上此前"
                                                              "说明的情况）"},

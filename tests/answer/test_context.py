@@ -12,6 +12,7 @@ from assistant.answer.context import (
     asks_after_telling,
     carried,
     carried_turns,
+    gist,
     only_courtesy,
     own_topic,
     search_text,
@@ -78,6 +79,20 @@ def test_a_question_after_the_case_was_told_is_read_with_it() -> None:
     # ("那要记啥台账吗 留多久" → the discharge permit's ledger) take it out of the case (``stands_alone`` is not asked)
     assert told_case(told) and told_case(invited) and told_case(Earlier("环保的人说我们算工业涂装", "…"))
     assert not told_case(EARLIER) and not told_case(Earlier("好的，谢谢", "好的，谢谢"))
+
+
+def test_a_letter_is_named_by_its_question_sentences_in_its_own_words() -> None:
+    letter = ("您好，我们是沈家门一家做鱼干和虾干的加工厂，废水预处理以后排进城市污水管网，最后进污水处理厂，签了纳管协议。"
+              "现在税务那边说要申报环境保护税。我看《环境保护税法》说向污水集中处理场所排放的不属于直接向环境排放，那废水这块"
+              "是不是就不用交了？锅炉废气要交的话，是按监测数据算还是按排污系数算？谢谢！")
+    assert gist(letter) == ("我看《环境保护税法》说向污水集中处理场所排放的不属于直接向环境排放，那废水这块是不是就不用交了？"
+                            "锅炉废气要交的话，是按监测数据算还是按排污系数算？")
+    traditional = "您好，本公司位於定海區白泉鎮，從事冷凍水產品加工，每天約產生廢水120噸，經預處理後接入市政污水管網。" \
+                  "今年稅務機關通知我們辦理環境保護稅申報。請問我們的廢水是否仍需申報繳納環保稅？懇請撥冗答覆。"
+    assert gist(traditional) == "請問我們的廢水是否仍需申報繳納環保稅？"  # the writer's own characters
+    assert gist("排污许可证有效期是几年？") == "排污许可证有效期是几年？"
+    background = "我们是岱山的一家船厂，" * 10  # a long message without a question sentence: itself
+    assert gist(background) == background.strip()
 
 
 def test_a_follow_up_is_searched_with_the_question_before_it() -> None:

@@ -29,7 +29,7 @@ def test_a_follow_up_in_one_session_says_which_question_it_used(client: FlaskCli
     first = _ask(client, question="排污许可证的有效期是几年", session="web-1")
     assert first["meta"]["context"] == {"used": False} and "suggestion" in first
     follow = _ask(client, question="那到期了没延续还排污，罚多少？", session="web-1")
-    assert follow["meta"]["context"] == {"used": True, "turn": "排污许可证的有效期是几年", "turns": ["排污许可证的有效期是几年"]}
+    assert follow["meta"]["context"] == {"used": True, "turn": "排污许可证的有效期是几年", "turns": ["排污许可证的有效期是几年"], "shown": ["排污许可证的有效期是几年"]}
     assert follow["question"] == "那到期了没延续还排污，罚多少？"
     other = _ask(client, question="那到期了没延续还排污，罚多少？", session="web-2")
     assert other["meta"]["context"] == {"used": False}

@@ -239,6 +239,10 @@ def _stub_answer(question: str, context: dict[str, Any] | None, suggestion: dict
             "meta": meta, "suggestion": suggestion}
 
 
+LETTER = ("您好，我们是沈家门一家做鱼干和虾干的加工厂，废水预处理以后排进城市污水管网，签了纳管协议。现在税务那边说要申报"
+          "环境保护税。请问废水这块是不是就不用交了？")
+
+
 def test_context_line_and_did_you_mean(browser: Any, live: LiveApp) -> None:
     page = _page(browser, PHONE)
     sent: list[dict[str, Any]] = []
@@ -253,6 +257,10 @@ def test_context_line_and_did_you_mean(browser: Any, live: LiveApp) -> None:
         elif q == "<img src=x onerror=alert(1)>":
             r.fulfill(status=200, content_type="application/json", body=json.dumps(_stub_answer(
                 q, {"used": True, "turn": q}, {"id": "x", "question": "<b>粗体</b>"})))
+        elif q == "是按月报还是按季报？":  # after a letter: named by its question sentence, not its greeting
+            r.fulfill(status=200, content_type="application/json", body=json.dumps(_stub_answer(
+                q, {"used": True, "turn": LETTER, "turns": [LETTER], "shown": ["请问<b>废水</b>这块是不是就不用交了？"]},
+                None)))
         elif q == "不用上文":
             r.fulfill(status=200, content_type="application/json", body=json.dumps(_stub_answer(
                 q, {"used": False}, None)))
@@ -296,6 +304,9 @@ def test_context_line_and_did_you_mean(browser: Any, live: LiveApp) -> None:
     page.reload()
     page.locator(".msg-greeting").wait_for()
     assert page.get_by_test_id("answer-context").count() == 2 and page.get_by_test_id("did-you-mean").count() == 2
+    after_letter = _ask(page, "是按月报还是按季报？").get_by_test_id("answer-context")
+    assert after_letter.inner_text() == "结合您上一个问题：请问<b>废水</b>这块是不是就不用交了？"
+    assert after_letter.get_attribute("title") == LETTER and page.locator(".context-note b").count() == 0
     page.wait_for_timeout(300)
     assert dialogs == [] and page.errors == []
     page.context.close()

@@ -44,6 +44,14 @@ def test_a_case_told_in_several_messages_names_each_of_them() -> None:
     assert text.startswith("（结合您前面的消息：我们是定海一家水产加工厂，排污许可证的有… / 厂里去年又扩建了一条生产线）\n")
 
 
+def test_a_letter_is_named_by_its_question_not_its_greeting() -> None:
+    letter = ("您好，我们是沈家门一家做鱼干和虾干的加工厂，废水预处理以后排进城市污水管网，签了纳管协议。现在税务那边说要申报"
+              "环境保护税。请问废水这块是不是就不用交了？")
+    ctx = {"used": True, "turn": letter, "turns": [letter], "shown": ["请问废水这块是不是就不用交了？"]}
+    text = format_answer(_answer({"context": ctx}), "是按月报还是按季报？", "https://x")
+    assert text.startswith("（结合您上一个问题：请问废水这块是不是就不用交了？）\n") and "您好" not in text.split("\n")[0]
+
+
 def test_a_message_that_only_tells_the_situation_is_answered_with_the_invitation() -> None:
     ans = Answer(question="我是沈家门的渔船老大", decision=Decision.ABSTAIN, confidence=0.1, mode="hybrid", curated=None,
                  citations=[], related=[], notice="已记下您介绍的情况。请接着说明您想咨询的问题。", meta={"tells": True})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from sqlalchemy import inspect
@@ -48,8 +48,12 @@ def test_long_answer_fits_and_keeps_citations_and_link() -> None:
     assert len(text.encode("utf-8")) <= 2048
     assert "《排污许可管理条例》第十四条" in text and "第十五条（已废止）" in text
     assert "第十七条" not in text  # at most three labels
-    # a question too long for the link (it would be cut into another question): the first article's page instead
-    assert "完整答复" not in text and "条文原文：https://zixun.example.cn/doc/" in text and "…" in text
+    # a question too long for the link (it would be cut into another question): the curated answer's own question,
+    # which gives the same answer, or — an article answer — the first article's page
+    assert "完整答复：https://zixun.example.cn/chat?q=" + quote("排污许可证的有效期是几年？", safe="") in text
+    assert "…" in text
+    articles = format_answer(_answer("", Decision.CAUTION, curated=False), q, "https://zixun.example.cn")
+    assert "完整答复" not in articles and "条文原文：https://zixun.example.cn/doc/" in articles
     short = format_answer(_answer("很长的答复。" * 2000), "排污许可证能用几年", "https://zixun.example.cn")
     assert len(short.encode("utf-8")) <= 2048 and "完整答复：https://zixun.example.cn/chat?q=" in short
     # the passive reply XML carries it unchanged
@@ -85,6 +89,24 @@ def test_a_letter_is_told_what_it_is_shown_and_that_staff_have_it() -> None:
     short = format_answer(Answer(question="排污许可证", decision=Decision.CAUTION, confidence=0.5, mode="hybrid",
                                  curated=None, citations=[_cit(14)], related=[]), "排污许可证", "https://x.cn")
     assert short.startswith("（以下内容与您的问题相关度一般") and "转交工作人员" not in short
+
+
+def test_a_follow_up_read_in_context_never_links_its_bare_words() -> None:
+    """"那要多久能办下来" asked on /chat alone is another question (a refusal): a follow-up answered in the context of
+    its conversation links the curated question that gives the same answer, or the first article's page."""
+    ctx = {"context": {"used": True, "turn": "船厂用的X射线探伤机要办什么证", "turns": ["船厂用的X射线探伤机要办什么证"]}}
+    articles = Answer(question="那要多久能办下来", decision=Decision.ANSWER, confidence=0.8, mode="hybrid", curated=None,
+                      citations=[_cit(14)], related=[], meta=ctx)
+    text = format_answer(articles, "那要多久能办下来", "https://x.cn")
+    assert "chat?q=" not in text and "条文原文：https://x.cn/doc/" in text
+    curated = _answer("答复。")
+    curated.meta = ctx
+    text = format_answer(curated, "那有效期呢", "https://x.cn")
+    assert "完整答复：https://x.cn/chat?q=" + quote("排污许可证的有效期是几年？", safe="") in text
+    assert quote("那有效期呢", safe="") not in text
+    # asked on its own, the question is its own link as before
+    assert "完整答复：https://x.cn/chat?q=" + quote("那有效期呢", safe="") in format_answer(_answer("答复。"), "那有效期呢",
+                                                                                   "https://x.cn")
 
 
 def test_only_the_curated_answers_own_citations_and_replies_named_apart() -> None:

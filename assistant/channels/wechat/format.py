@@ -78,10 +78,13 @@ def context_line(ans: Answer) -> str:
     if not ctx.get("used"):
         return ""
     turns = [str(t) for t in ctx.get("turns") or [] if isinstance(t, str) and t.strip()]
+    shown = ctx.get("shown")  # how each message is named: a long letter by its question sentences
+    if isinstance(shown, list) and len(shown) == len(turns) and all(isinstance(t, str) and t.strip() for t in shown):
+        turns = [str(t) for t in shown]
     if len(turns) > 1:  # a case told in several messages: each of them, shortened
         per = max(12, 40 // len(turns))
         return "（结合您前面的消息：" + " / ".join(t[:per] + ("…" if len(t) > per else "") for t in turns) + "）\n"
-    turn = str(ctx.get("turn") or "")
+    turn = turns[0] if turns else str(ctx.get("turn") or "")
     return f"（结合您上一个问题：{turn[:30]}{'…' if len(turn) > 30 else ''}）\n"
 
 
@@ -130,11 +133,15 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         tail_lines.append(f"您是不是想问：{sug['question']}{SUGGESTION_HINT}")
     if ans.meta.get("queued"):  # a letter or a follow-up shown for reference is with staff too (questions.py)
         tail_lines.append(QUEUED_LINE)
-    if len(question.strip()) > MAX_LINK_CHARS and ans.citations:
-        # a letter cut to fit the link would be another question: the first article's page instead
-        tail_lines.append("条文原文：" + base_url.rstrip("/") + ans.citations[0].url)
-    else:
+    in_context = bool((ans.meta.get("context") or {}).get("used"))
+    if not in_context and len(question.strip()) <= MAX_LINK_CHARS or not (ans.curated or ans.citations):
         tail_lines.append("完整答复：" + chat_link(base_url, question))
+    elif ans.curated and ans.curated.get("question"):  # the curated question asked on its own gives this answer
+        tail_lines.append("完整答复：" + chat_link(base_url, str(ans.curated["question"])))
+    else:
+        # a letter cut to fit the link, or a follow-up without its conversation ("那要多久能办下来"), would be another
+        # question: the first article's page instead
+        tail_lines.append("条文原文：" + base_url.rstrip("/") + ans.citations[0].url)
     return fit_reply(head, "\n".join(tail_lines), limit)
 
 

@@ -272,7 +272,8 @@ function shorten(text, max) {
   return chars.length > max ? chars.slice(0, max).join("") + "…" : chars.join("");
 }
 
-/** meta.context = {used: true, turn: "<the earlier question>"}: the answer took the earlier question into account. */
+/** meta.context = {used: true, turn: "<the earlier question>", turns: [...], shown: [...]}: the answer took the earlier
+ * question(s) into account. */
 function renderContext(meta) {
   var ctx = meta && typeof meta === "object" ? meta.context : null;
   if (!ctx || typeof ctx !== "object" || ctx.used !== true || typeof ctx.turn !== "string" || !ctx.turn.trim()) {
@@ -282,13 +283,16 @@ function renderContext(meta) {
   var turns = Array.isArray(ctx.turns) ? ctx.turns.filter(function (t) {
     return typeof t === "string" && t.trim();
   }) : [];
+  // shown[i]: how message i is named — a long letter by its question sentences, not its greeting
+  var shown = Array.isArray(ctx.shown) && ctx.shown.length === turns.length &&
+    ctx.shown.every(function (t) { return typeof t === "string" && t.trim(); }) ? ctx.shown : turns;
   if (turns.length > 1) {
     var per = Math.max(12, Math.floor(CONTEXT_MAX / turns.length));
     return el("p", { className: "context-note", "data-testid": "answer-context", title: turns.join("\n"),
-      text: "结合您前面的消息：" + turns.map(function (t) { return shorten(t, per); }).join(" / ") });
+      text: "结合您前面的消息：" + shown.map(function (t) { return shorten(t, per); }).join(" / ") });
   }
   return el("p", { className: "context-note", "data-testid": "answer-context", title: ctx.turn,
-    text: "结合您上一个问题：" + shorten(ctx.turn, CONTEXT_MAX) });
+    text: "结合您上一个问题：" + shorten(turns.length === 1 ? shown[0] : ctx.turn, CONTEXT_MAX) });
 }
 
 /** suggestion = {id, question}: a curated question close to an unanswered one, asked again with one tap. */
