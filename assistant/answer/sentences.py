@@ -66,15 +66,45 @@ def answering_sentence(text: str, terms: list[str], query_vector: np.ndarray | N
 def card_sentence(text: str, terms: list[str], query_vector: np.ndarray | None = None, embed: Embed | None = None,
                   asked_terms: list[str] | None = None, asked_vector: np.ndarray | None = None) -> str:
     """The sentence an article card shows first. For a follow-up read in context (``asked_terms`` /
-    ``asked_vector``: its own words), the sentence its own words answer — by the same rule as any question's (e5
-    when the sentences are encoded, else the terms) — and the one the words searched answer only when its own words
-    match none: the words searched are mostly the earlier turns' ("是按月报还是按季报？" after a letter on the tax
-    shows "环境保护税按月计算，按季申报缴纳。", not the letter's sentence on what to declare)."""
-    if asked_vector is not None or asked_terms:
-        sentence = answering_sentence(text, asked_terms or [], asked_vector, embed)
-        if sentence:
+    ``asked_vector``: its own words): the sentence with most of its own words' terms; when they match none, the one
+    closest to its own words by e5 — never by the words searched, which are mostly the earlier turns' ("是按月报还是
+    按季报？" after a letter on the tax: no term in common, e5 shows "环境保护税按月计算，按季申报缴纳。", not the
+    letter's sentence on what to declare). Other questions: e5 when the sentences are encoded, else the terms.
+    A sentence that introduces a list ("…处五日以上十日以下拘留:") says nothing alone: its item chosen the same way
+    follows it (:func:`with_item`)."""
+    if asked_terms and (sentence := answering_sentence(text, asked_terms)):
+        return with_item(text, sentence, asked_terms)
+    if asked_vector is not None and (sentence := answering_sentence(text, [], asked_vector, embed)):
+        return with_item(text, sentence, [], asked_vector, embed)
+    return with_item(text, answering_sentence(text, terms, query_vector, embed), terms, query_vector, embed)
+
+
+def with_item(text: str, sentence: str, terms: list[str], query_vector: np.ndarray | None = None,
+              embed: Embed | None = None) -> str:
+    """``sentence`` followed by the item of its list that answers (by the same rule), when it introduces a list
+    (ends with a colon, enumerated items after it): "情节较轻的，处五日以上十日以下拘留:……（二）未取得排污许可证排放污染
+    物，被责令停止排污，拒不执行的；" — joined by "……" when other items stand between them. Unchanged when no item
+    matches."""
+    sents = split_sentences(text)
+    if not sentence.endswith(("：", ":")) or sentence not in sents:
+        return sentence
+    i = sents.index(sentence)
+    items: list[str] = []
+    for nxt in sents[i + 1:]:
+        if not _ITEM.match(nxt):
+            break
+        items.append(nxt)
+    if not items:
+        return sentence
+    vecs = embed(items) if query_vector is not None and embed is not None else None
+    if vecs is not None:
+        scores = [float(v) for v in vecs @ np.asarray(query_vector, dtype=np.float32)]
+    else:
+        scores = [term_score(it, terms) for it in items]
+        if max(scores) <= 0:
             return sentence
-    return answering_sentence(text, terms, query_vector, embed)
+    item = items[max(range(len(items)), key=lambda k: (scores[k], -k))]
+    return sentence + ("" if items.index(item) == 0 else "……") + item
 
 
 def with_lead_in(text: str, sentence: str) -> str:

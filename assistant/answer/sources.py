@@ -57,11 +57,29 @@ def is_reply(kind: str) -> bool:
     return kind == REPLY_KIND
 
 
+#: a line break inside a run of Chinese text: where the catalogue's PDF wrapped a line ("通\n用工序", "养\n殖小区")
+_WRAP = re.compile(r"(?<=[\u4e00-\u9fff，、（）])\n(?=[\u4e00-\u9fff，、（）])")
+_TABLE_HEAD = re.compile(r"^［表头：[^\n]*］$")
+#: the hazard column at the end of a hazardous-waste row, run into the description ("…过滤吸附介质等T/C/I/R")
+_HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])((?:In|T|C|I|R)(?:/(?:In|T|C|I|R))*)$")
+
+
 def shown_text(kind: str, text: str) -> str:
     """The part of a passage a citation quotes: a mailbox record's reply (答复：…), never the letter it answers —
-    the asker's words shown under 部长信箱答复 would read as the ministry's; any other passage whole."""
+    the asker's words shown under 部长信箱答复 would read as the ministry's. A catalogue's passage (read from its PDF)
+    without the lines kept for the search — the table's header, the document's title again in the path (the card
+    names both) — and with the PDF's wrapped lines joined. Any other passage whole."""
     record = split_record(text) if is_reply(kind) else None
-    return record[1].strip() if record is not None else text
+    if record is not None:
+        return record[1].strip()
+    if kind != "名录":
+        return text
+    lines = [ln for ln in text.split("\n") if not _TABLE_HEAD.match(ln.strip())]
+    if lines and " › " in lines[0]:  # "<title> › HW49 其他废物 › <title, short>": only what the title does not say
+        parts = [p.strip() for p in lines[0].split(" › ")]
+        kept = [p for p in parts[1:] if p and not parts[0].startswith(p)]
+        lines = ([" › ".join(kept)] if kept else []) + lines[1:]
+    return _HAZARD.sub(r"（危险特性：\1）", _WRAP.sub("", "\n".join(lines)))
 
 
 def section_of(kind: str) -> str:

@@ -270,3 +270,16 @@ def test_a_long_letter_leads_with_the_articles_found_and_only_offers_the_curated
     long_own = compose(_result(searched, [FUYI_9, FUYI_OTHER], confidence=0.5, curated=[wording]), T, "",
                        curated_rows={entry.id: entry}, asked=letter)
     assert long_own.curated is None
+
+
+def test_a_catalogue_row_is_quoted_without_the_lines_kept_for_the_search() -> None:
+    """The hazardous-waste catalogue's row showed "［表头：废物类别 | …］", the document's title twice, the PDF's wrapped
+    lines ("实验\\n室") and the hazard column run into the description ("…介质等T/C/I/R")."""
+    from assistant.answer.sources import shown_text
+
+    row = ("国家危险废物名录（2021年版） › HW49 其他废物 › 国家危险废物名录\n［表头：废物类别 | 行业来源 | 废物代码 | 危险废物 | "
+           "危险特性］\n900-047-49\n化学和生物实验\n室产生的废液、过滤吸附介质等T/C/I/R")
+    assert shown_text("名录", row) == "HW49 其他废物\n900-047-49\n化学和生物实验室产生的废液、过滤吸附介质等（危险特性：T/C/I/R）"
+    article = "第六条 属于本名录第 1 至 107 类行业的排污单位，按照锅炉、水处理等通\n用工序实施重点管理或者简化管理的，……"
+    assert "通用工序" in shown_text("名录", article)
+    assert shown_text("部门规章", "第一条 通\n用") == "第一条 通\n用"  # other documents whole, as ingested

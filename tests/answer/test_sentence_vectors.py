@@ -120,6 +120,31 @@ def test_the_card_shows_the_sentence_closest_to_the_question_once_encoded(tmp_pa
     assert ans.citations[0].answer_sentence == by_e5
 
 
+def test_a_follow_ups_sentence_is_chosen_by_its_own_words_never_by_the_earlier_turns(tmp_path: Path) -> None:
+    """"那到期了呢？" read after "执行报告什么时候交？": the words searched are mostly the earlier question's (the report
+    sentence); the follow-up's own words choose — by their terms when any matches, else by e5 of its own words."""
+    from assistant.answer.sentences import card_sentence
+
+    enc = TopicEncoder()
+    sv = _vectors(tmp_path, enc)
+    sv.run(lambda: [("行政法规", ARTICLE)])
+    searched = "执行报告什么时候交？那过期了呢？"
+    terms = [t for t in prepare(searched, "both", None).tokens if not t.startswith("§")]
+    sv_q = enc.encode_queries([searched])[0]
+    assert card_sentence(ARTICLE, terms, sv_q, sv.lookup).startswith("排污单位应当按照排污许可证规定的时间")
+    own = "那过期了呢？"  # no term of the article: e5 of its own words
+    own_terms = [t for t in prepare(own, "both", None).tokens if not t.startswith("§")]
+    assert card_sentence(ARTICLE, terms, sv_q, sv.lookup, own_terms, enc.encode_queries([own])[0]).startswith(
+        "排污许可证有效期届满")
+    # its own terms, when they match, choose first ("有效期" → the sentence on five years, the first with it)
+    own2 = "那有效期呢？"
+    own2_terms = [t for t in prepare(own2, "both", None).tokens if not t.startswith("§")]
+    assert card_sentence(ARTICLE, terms, sv_q, sv.lookup, own2_terms, enc.encode_queries([own2])[0]) == \
+        answering_sentence(ARTICLE, own2_terms)
+    # without vectors, as before: its own terms, else the words searched
+    assert card_sentence(ARTICLE, terms, None, None, own_terms, None).startswith("排污单位应当按照")
+
+
 @pytest.mark.model
 def test_the_service_encodes_the_sentences_in_the_background_and_the_cards_use_them(db_settings) -> None:  # type: ignore[no-untyped-def]
     """With the bundled e5: the background pass (state none → ready) caches every sentence; then each multi-sentence

@@ -56,3 +56,24 @@ def test_an_enumerated_item_is_shown_with_the_sentence_that_introduces_its_list(
                        RankedList([Hit(it, 1.0, 1.0, 0.9, 1)], {}, 0.9, "hybrid"), None)
     card = compose(res, Thresholds(answer=0.6, caution=0.45, curated=0.7), "").citations[0]
     assert card.answer_sentence == lead + "……（三）未按规定开展突发环境事件应急培训，如实记录培训情况的。"
+
+
+def test_a_sentence_that_introduces_a_list_is_shown_with_its_item_that_answers() -> None:
+    """"罚多少" picks the sentence with the amount — it ends with a colon and says nothing alone about what is
+    punished: the item the question's words match follows it ("……" when items are skipped); no item matched, the
+    sentence alone."""
+    from assistant.answer.sentences import card_sentence, with_lead_in
+
+    def shown(terms: list[str], asked: list[str] | None = None) -> str:  # as compose shows it
+        return with_lead_in(article, card_sentence(article, terms, asked_terms=asked))
+
+    article = ("违反本法规定，有下列行为之一的，由生态环境主管部门责令改正，处一万元以上十万元以下的罚款：\n"
+               "（一）未按照规定设置危险废物识别标志的；\n（二）未按照规定制定危险废物管理计划的；\n"
+               "（三）擅自倾倒、堆放危险废物的。")
+    lead = "违反本法规定，有下列行为之一的，由生态环境主管部门责令改正，处一万元以上十万元以下的罚款："
+    assert shown(["罚款", "识别标志"]) == lead + "（一）未按照规定设置危险废物识别标志的；"  # the item chosen
+    assert shown(["罚款", "多少", "一万元"]) == lead  # the lead chosen, no item matched: alone
+    # the lead chosen (the amount), then the item its words match
+    assert shown(["十万元以下", "管理计划"]) == lead + "……（二）未按照规定制定危险废物管理计划的；"
+    # a follow-up's own words choose the item as they chose the sentence
+    assert shown(["管理计划"], asked=["十万元以下", "倾倒"]) == lead + "……（三）擅自倾倒、堆放危险废物的。"
