@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .answer.compose import Answer, Citation
-from .answer.context import IDLE, Earlier
+from .answer.context import IDLE, Earlier, asks
 from .answer.decide import Decision, join_notices, letter_for_staff
 from .answer.sources import part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
@@ -157,7 +157,9 @@ class QuestionWorkflow:
         # uncertain for exactly the questions that matter most (measured: README, What a user sees)
         review = "letter_review" if letter_for_staff(ans.decision, normalize(text)) else ans.review
         if review:
-            ans.notice = join_notices(ans.notice, REVIEW_TEXT[review])
+            # a message that asks nothing, read with its conversation, is not a 追问: "您的消息…"
+            said = REVIEW_TEXT[review] if review != "followup_review" or asks(text) else "您的消息" + _PASSED_ON
+            ans.notice = join_notices(ans.notice, said)
             ans.meta["queued"] = True
         if ans.decision is not Decision.ABSTAIN and not review:  # one UPDATE, no read of the row
             with self.Session() as s:

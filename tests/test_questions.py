@@ -72,6 +72,13 @@ def test_a_follow_up_on_the_same_law_is_shown_for_reference_and_passed_to_staff(
     assert ans["meta"]["queued"] is True and "您的追问已同时转交工作人员" in ans["notice"]
     alone = service.ask(FOLLOW, channel="chat", session_id="s-alone").answer.as_dict()
     assert alone["decision"] == "abstain" and not alone["citations"]
+    # a message that asks nothing, read with the conversation the same way, is not called a 追问
+    service.answerer.thresholds = Thresholds()
+    service.ask(FIRST, channel="chat", session_id="s-ref-told")
+    service.answerer.thresholds = Thresholds(answer=1.0, caution=1.0, curated=1.0)
+    told = service.ask("那我们厂的许可证去年到期了还在排污", channel="chat", session_id="s-ref-told").answer
+    assert told.meta["context"]["used"] is True and told.meta.get("queued") is True
+    assert "您的消息已同时转交工作人员" in told.notice and "追问" not in told.notice
     with service.Session() as s:
         members = s.query(QueueMember).filter(QueueMember.question_id == out.question_id).all()
         assert [m.source for m in members] == ["followup_review"]
