@@ -107,8 +107,10 @@ class QuestionWorkflow:
 
     def ask(self, question: str, channel: str = "cli", session_id: str = "", district: str = "",
             enterprise: str = "", client_msg_id: str | None = None, suggestion_of: int | None = None,
-            **kw: Any) -> AskOutcome:
-        """Store the question (exactly once), answer it, store the decision. Errors still leave the question stored."""
+            standalone: bool = False, **kw: Any) -> AskOutcome:
+        """Store the question (exactly once), answer it, store the decision. Errors still leave the question stored.
+        ``standalone``: the user asked for this question to be answered on its own ("单独提问" under an answer read
+        with the conversation) — the conversation is not used."""
         text = checked_text(question)
         for _attempt in range(2):
             with self.Session() as s:
@@ -141,9 +143,11 @@ class QuestionWorkflow:
             raise RuntimeError("question row vanished while resolving a duplicate client_msg_id")
         with self.Session() as s:
             # a "您是不是想问" question taken is a curated question of its own: never read with the conversation
-            earlier = self._earlier(s, channel, session_id, qid) if suggestion_of is None else None
+            earlier = self._earlier(s, channel, session_id, qid) if suggestion_of is None and not standalone else None
         try:
             ans = self.answers.answer(text, earlier=earlier, **kw)
+            if standalone:  # said, so the chat does not offer it again
+                ans.meta["context"] = {"used": False, "standalone": True}
         except Exception:
             with self.Session() as s:
                 row = s.get(Question, qid)
@@ -244,6 +248,19 @@ class QuestionWorkflow:
             if q is None or not isinstance(sug, dict) or not str(sug.get("question") or "").strip():
                 return None
             return q.id, str(sug["question"])
+
+    def read_in_context(self, channel: str, session_id: str) -> str | None:
+        """The question of the conversation's latest answer (asked within :data:`IDLE`) when that answer was read
+        with the conversation — a channel without buttons (WeChat) lets the user ask it on its own by replying
+        "0"."""
+        if not session_id:
+            return None
+        with self.Session() as s:
+            q = s.scalars(select(Question).where(Question.channel == channel, Question.session_id == session_id,
+                                                 Question.asked_at >= datetime.now(UTC) - IDLE)
+                          .order_by(Question.id.desc()).limit(1)).first()
+            ctx = ((q.result or {}).get("meta") or {}).get("context") if q is not None else None
+            return q.text if q is not None and isinstance(ctx, dict) and ctx.get("used") is True else None
 
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:

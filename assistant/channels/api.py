@@ -36,6 +36,7 @@ _FIELD_MESSAGES = {
     "contact": "contact 应为对象",
     "client_msg_id": "client_msg_id 应为不超过 100 字的字符串",
     "suggestion_of": "suggestion_of 应为正整数（提出建议的那个问题的 question_id）",
+    "standalone": "standalone 应为 true 或 false",
     "topics": "topics 应为主题名称，多个用空格分隔，例如 \"危废 排污许可\"",
 }
 
@@ -60,6 +61,8 @@ class AskIn(_Strict):
     client_msg_id: str = Field(default="", max_length=100)
     #: the question whose "您是不是想问" suggestion this question takes (its question_id)
     suggestion_of: int | None = Field(default=None, gt=0)
+    #: answer this question on its own, without the conversation ("单独提问")
+    standalone: bool = False
 
 
 class FeedbackIn(_Strict):
@@ -158,7 +161,7 @@ def ask() -> Any:
     _check_question(body.question)
     out = _svc().ask(body.question, channel=body.channel, session_id=body.session, district=body.district,
                      enterprise=body.enterprise, client_msg_id=body.client_msg_id or None,
-                     suggestion_of=body.suggestion_of)
+                     suggestion_of=body.suggestion_of, standalone=body.standalone)
     data = out.answer.as_dict()
     data["question_id"] = out.question_id
     data["token"] = out.token

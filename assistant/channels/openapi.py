@@ -53,7 +53,10 @@ OPENAPI: dict[str, Any] = {
                     "client_msg_id": {"type": "string", "maxLength": 100, "description":
                                       "客户端生成的消息编号（可选）：同一渠道内重发同一编号不会重复记录，返回同一回答"},
                     "suggestion_of": {"type": "integer", "minimum": 1, "description":
-                                      "点选“您是不是想问”建议提问时：提出该建议的回答的 question_id（记录建议被采纳）"}}}}}},
+                                      "点选“您是不是想问”建议提问时：提出该建议的回答的 question_id（记录建议被采纳）"},
+                    "standalone": {"type": "boolean", "default": False, "description":
+                                   "true：不结合本会话此前的消息，单独回答这个问题（界面中“结合您上一个问题”旁的"
+                                   "“单独提问”；回答的 meta.context 为 {\"used\": false, \"standalone\": true}）"}}}}}},
             "responses": {"200": _resp("回答", {"$ref": "#/components/schemas/Answer"}), **_ERRORS}}},
         "/feedback": {"post": {
             "summary": "有帮助 / 没帮助", "operationId": "feedback",

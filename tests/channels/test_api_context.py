@@ -45,3 +45,21 @@ def test_suggestion_of_is_stored_with_the_question(client: FlaskClient) -> None:
     bad = client.post("/api/v1/ask", json={"question": "排污许可证", "suggestion_of": "x"})
     assert bad.status_code == 400 and bad.get_json()["error_code"] == "invalid_suggestion_of"
     assert "suggestion_of" in bad.get_json()["message"]
+
+
+def test_standalone_answers_the_question_without_the_conversation(client: FlaskClient) -> None:
+    """"单独提问": the user says the conversation was read wrongly — the same words, answered on their own (stored as
+    the new submission it is), and the answer says so."""
+    _ask(client, question="排污许可证的有效期是几年", session="web-alone")
+    follow = _ask(client, question="那到期了没延续还排污，罚多少？", session="web-alone")
+    assert follow["meta"]["context"]["used"] is True
+    alone = _ask(client, question="那到期了没延续还排污，罚多少？", session="web-alone", standalone=True)
+    assert alone["meta"]["context"] == {"used": False, "standalone": True}
+    assert alone["meta"]["searched"] == "那到期了没延续还排污，罚多少？"
+    with client.application.extensions["assistant"].Session() as s:
+        rows = s.query(Question).filter(Question.session_id == "web-alone").order_by(Question.id).all()
+        assert [r.text for r in rows] == ["排污许可证的有效期是几年", "那到期了没延续还排污，罚多少？",
+                                          "那到期了没延续还排污，罚多少？"]
+    bad = client.post("/api/v1/ask", json={"question": "排污许可证", "standalone": "yes"})
+    assert bad.status_code == 400 and bad.get_json()["error_code"] == "invalid_standalone"
+    assert "standalone" in bad.get_json()["message"]

@@ -304,9 +304,19 @@ def test_context_line_and_did_you_mean(browser: Any, live: LiveApp) -> None:
     page.reload()
     page.locator(".msg-greeting").wait_for()
     assert page.get_by_test_id("answer-context").count() == 2 and page.get_by_test_id("did-you-mean").count() == 2
-    after_letter = _ask(page, "是按月报还是按季报？").get_by_test_id("answer-context")
+    letter_answer = _ask(page, "是按月报还是按季报？")
+    after_letter = letter_answer.get_by_test_id("answer-context")
     assert after_letter.inner_text() == "结合您上一个问题：请问<b>废水</b>这块是不是就不用交了？"
     assert after_letter.get_attribute("title") == LETTER and page.locator(".context-note b").count() == 0
+    # the conversation read wrongly: one tap asks the same words on their own
+    letter_answer.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "chat-phone-ask-alone.png"))
+    alone = letter_answer.get_by_test_id("ask-alone")
+    assert alone.inner_text() == "不是接着问？单独提问" and plain.get_by_test_id("ask-alone").count() == 0
+    alone.click()
+    page.locator("[data-testid=bot-message][data-question-id]").nth(5).wait_for(timeout=20_000)
+    assert sent[-1]["question"] == "是按月报还是按季报？" and sent[-1]["standalone"] is True
+    assert "suggestion_of" not in sent[-1]
     page.wait_for_timeout(300)
     assert dialogs == [] and page.errors == []
     page.context.close()

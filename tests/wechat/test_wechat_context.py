@@ -85,3 +85,27 @@ def test_a_suggestion_is_offered_in_the_reply_and_taken_by_replying_1(db_setting
             assert s.scalar(select(Question.text).where(Question.session_id == "o-nothing-offered")) == "1"
     finally:
         next(env, None)
+
+
+def test_an_answer_read_with_the_conversation_can_be_asked_alone_by_replying_0(wx_db: WxEnv) -> None:  # noqa: F811
+    """WeChat has no buttons: under an answer read with the conversation "如不是接着上一个问题问的，回复“0”单独提问" —
+    "0" asks the previous words again on their own; "0" after an answer not read in context is asked as it is."""
+    from sqlalchemy import select
+
+    from assistant.db.models import Question
+
+    first = wx_db.ask("排污许可证的有效期是几年", msg_id=9401, openid="o-alone")
+    assert "回复“0”单独提问" not in first
+    follow = wx_db.ask("那到期了没延续还排污，罚多少？", msg_id=9402, openid="o-alone")
+    assert "结合您上一个问题" in follow and "回复“0”单独提问" in follow
+    alone = wx_db.ask("0", msg_id=9403, openid="o-alone")
+    assert "结合您上一个问题" not in alone and "回复“0”单独提问" not in alone
+    with wx_db.svc.Session() as s:
+        rows = s.scalars(select(Question).where(Question.session_id == "o-alone").order_by(Question.id)).all()
+        assert [r.text for r in rows] == ["排污许可证的有效期是几年", "那到期了没延续还排污，罚多少？",
+                                          "那到期了没延续还排污，罚多少？"]
+        assert rows[2].result["meta"]["context"] == {"used": False, "standalone": True}
+    plain = wx_db.ask("0", msg_id=9404, openid="o-alone-none")
+    with wx_db.svc.Session() as s:
+        assert s.scalar(select(Question.text).where(Question.session_id == "o-alone-none")) == "0"
+    assert "结合您上一个问题" not in plain

@@ -44,6 +44,7 @@ _HANDOFF_WORDS = {"转人工", "人工", "人工客服", "人工服务", "转人
 _TRAILING_PUNCT = "。！？!?.，, "
 #: the reply that takes the previous answer's "您是不是想问" suggestion (``format.SUGGESTION_HINT``)
 _TAKE_SUGGESTION = {"1", "１"}
+_ASK_ALONE = {"0", "０"}
 
 
 @dataclass
@@ -150,7 +151,13 @@ class Dialogue:
             body = direct.group(1).strip() if direct else text
             return self._handoff(account, msg, user, body)
         offered = self.questions.offered(CHANNEL, openid) if text.strip(_TRAILING_PUNCT) in _TAKE_SUGGESTION else None
+        alone = self.questions.read_in_context(CHANNEL, openid) if text.strip(_TRAILING_PUNCT) in _ASK_ALONE else None
         try:
+            if alone is not None:  # "0": the previous question again, answered without the conversation
+                out = self.questions.ask(alone, channel=CHANNEL, session_id=openid,
+                                         client_msg_id=self.client_msg_id(account, msg), enterprise=user.enterprise,
+                                         standalone=True)
+                return Outcome(format_answer(out.answer, alone, base_url), out.question_id)
             if offered is not None:  # "1": the "您是不是想问" question of the previous answer, asked as if tapped
                 out = self.questions.ask(offered[1], channel=CHANNEL, session_id=openid,
                                          client_msg_id=self.client_msg_id(account, msg), enterprise=user.enterprise,

@@ -30,6 +30,8 @@ HANDOFF_PROMPT = ("好的，请直接发送您要咨询的问题（一条消息�
 HANDOFF_DONE = ("您的问题已转交工作人员，答复后将通过本公众号通知您（若超过 48 小时未收到，请在菜单“我的问题”中查看）。"
                 "问题编号：{qid}")
 SUGGESTION_HINT = "（回复“1”查看）"
+#: under an answer read with the conversation: "0" asks the same words on their own (dialogue.py)
+ALONE_HINT = "如不是接着上一个问题问的，回复“0”单独提问。"
 LETTER_CAUTION = "（以下为按您来信检索到的相关规定，仅供参考，请结合原文核实）\n"
 QUEUED_LINE = "您的问题已同时转交工作人员，答复后将通过本公众号通知您。"
 #: the question carried by the "完整答复" link at most (the reply's 2 048 bytes)
@@ -133,6 +135,8 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         tail_lines.append(f"您是不是想问：{sug['question']}{SUGGESTION_HINT}")
     if ans.meta.get("queued"):  # a letter or a follow-up shown for reference is with staff too (questions.py)
         tail_lines.append(QUEUED_LINE)
+    if (ans.meta.get("context") or {}).get("used"):
+        tail_lines.append(ALONE_HINT)
     in_context = bool((ans.meta.get("context") or {}).get("used"))
     if not in_context and len(question.strip()) <= MAX_LINK_CHARS or not (ans.curated or ans.citations):
         tail_lines.append("完整答复：" + chat_link(base_url, question))

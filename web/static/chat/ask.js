@@ -66,7 +66,8 @@ function suggestionOf(extra) {
   return typeof id === "number" && id > 0 && Math.floor(id) === id ? id : null;
 }
 
-/** Asks ``question``; ``extra.suggestion_of`` = the question_id of the answer that offered it as 您是不是想问. */
+/** Asks ``question``; ``extra.suggestion_of`` = the question_id of the answer that offered it as 您是不是想问;
+ * ``extra.standalone`` = true: answered on its own, without the conversation (单独提问). */
 export function ask(question, extra) {
   var q = str(question).trim();
   if (!q || busy) {
@@ -90,6 +91,9 @@ export function ask(question, extra) {
   var of = suggestionOf(extra);
   if (of !== null) {
     payload.suggestion_of = of;
+  }
+  if (extra && typeof extra === "object" && extra.standalone === true) {  // 单独提问: without the conversation
+    payload.standalone = true;
   }
   api("POST", "/ask", payload).then(function (res) {
     var entry = {

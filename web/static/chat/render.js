@@ -274,6 +274,19 @@ function shorten(text, max) {
 
 /** meta.context = {used: true, turn: "<the earlier question>", turns: [...], shown: [...]}: the answer took the earlier
  * question(s) into account. */
+/** "单独提问" under a context line: the conversation was read wrongly ("船厂的X光探伤机要办什么证" is a new question),
+ * one tap asks the same words on their own. */
+function renderAskAlone(entry, onAsk) {
+  var q = entry && typeof entry.question === "string" ? entry.question.trim() : "";
+  if (!q || typeof onAsk !== "function") {
+    return null;
+  }
+  var alone = el("button", { type: "button", className: "context-alone", "data-testid": "ask-alone",
+    text: "不是接着问？单独提问", title: "不结合前面的消息，单独回答这个问题" });
+  alone.addEventListener("click", function () { onAsk(q, { standalone: true }); });
+  return alone;
+}
+
 function renderContext(meta) {
   var ctx = meta && typeof meta === "object" ? meta.context : null;
   if (!ctx || typeof ctx !== "object" || ctx.used !== true || typeof ctx.turn !== "string" || !ctx.turn.trim()) {
@@ -329,6 +342,10 @@ export function renderBot(entry, onAsk) {
   var context = renderContext(a.meta);
   if (context) {
     bubble.appendChild(context);
+    var alone = renderAskAlone(entry, onAsk);
+    if (alone) {
+      bubble.appendChild(alone);
+    }
   }
   if (a.notice) {
     bubble.appendChild(el("p", {
