@@ -21,7 +21,7 @@ from .answer.sources import part_label
 from .db.models import CuratedAnswer, Feedback, Handoff, Notification, Question, QueueMember
 from .errors import QuestionError
 from .queue.cluster import QuestionClusterer
-from .queue.intake import enqueue, withdraw_told
+from .queue.intake import conversation_item, enqueue, withdraw_told
 from .search.index import document_of
 from .text.normalize import normalize
 
@@ -183,7 +183,9 @@ class QuestionWorkflow:
                 if ans.encoded is not None:  # the question's vector, as the answer just computed it
                     clusterer.remember_vector(*ans.encoded)
                 # the assistant does not know (abstain), or only offers references for a letter: staff will answer
-                enqueue(s, row, "abstain" if ans.decision is Decision.ABSTAIN else review, clusterer)
+                enqueue(s, row, "abstain" if ans.decision is Decision.ABSTAIN else review, clusterer,
+                        into=conversation_item(s, [q for q in self._read_with(s, channel, session_id, qid, ans)
+                                                   if not ((q.result or {}).get("meta") or {}).get("tells")]))
             row.decision = ans.decision.value
             row.confidence = ans.confidence
             row.top_id = top_id
@@ -194,16 +196,21 @@ class QuestionWorkflow:
         return AskOutcome(ans, qid, token)
 
     @staticmethod
+    def _read_with(s: Session, channel: str, session_id: str, qid: int, ans: Answer) -> list[Question]:
+        """The stored messages of this conversation the answer was read with (``meta.context.turns``)."""
+        turns = (ans.meta.get("context") or {}).get("turns") or []
+        if not session_id or not turns:
+            return []
+        return list(s.scalars(select(Question).where(
+            Question.channel == channel, Question.session_id == session_id, Question.id < qid,
+            Question.asked_at >= datetime.now(UTC) - IDLE, Question.text.in_(turns))))
+
+    @staticmethod
     def _withdraw_told(s: Session, channel: str, session_id: str, qid: int, ans: Answer) -> None:
         """A follow-up read with earlier messages that only told the situation (and were passed to staff as they
         stood): those leave the queue — this answer, or this question's queue item with its conversation, takes
         them up (:func:`~assistant.queue.intake.withdraw_told`)."""
-        turns = (ans.meta.get("context") or {}).get("turns") or []
-        if not session_id or not turns:
-            return
-        told = [q for q in s.scalars(select(Question).where(
-                    Question.channel == channel, Question.session_id == session_id, Question.id < qid,
-                    Question.asked_at >= datetime.now(UTC) - IDLE, Question.text.in_(turns)))
+        told = [q for q in QuestionWorkflow._read_with(s, channel, session_id, qid, ans)
                 if ((q.result or {}).get("meta") or {}).get("tells")]
         if told:
             withdraw_told(s, told)

@@ -390,3 +390,28 @@ def test_a_question_after_a_case_told_is_never_taken_out_of_it(service: Assistan
     service.ask("渔船翻新刷漆要办排污许可吗？", channel="chat", session_id="s-case-q")
     service.ask("那要记啥台账吗", channel="chat", session_id="s-case-q")
     assert asked == ["渔船翻新刷漆要办排污许可吗？"]
+
+
+def test_a_case_asked_in_several_messages_is_one_queue_item(service: AssistantService) -> None:
+    """"这些算危废吧" went to staff; the question that follows, read with it and passed to staff as well, joins that
+    item (staff answer the case once, with every message of it) instead of making an item of its own; another
+    conversation's same words still make or join an item by similarity as before."""
+    from assistant.answer.decide import Thresholds
+    from assistant.db.models import QueueMember
+
+    service.answerer.thresholds = Thresholds(answer=1.0, caution=1.0, curated=1.0)  # nothing is confident
+    first = service.ask("化验室的废试剂瓶和过期药剂算危险废物吗？", channel="wechat", session_id="oOPENID-case-q")
+    follow = service.ask("那门口和桶上要贴什么？", channel="wechat", session_id="oOPENID-case-q")
+    assert follow.answer.meta["context"]["used"] is True
+    with service.Session() as s:
+        a = s.query(QueueMember).filter(QueueMember.question_id == first.question_id).one()
+        b = s.query(QueueMember).filter(QueueMember.question_id == follow.question_id).one()
+        assert a.item_id == b.item_id and a.item.count == 2 and a.item.title == "化验室的废试剂瓶和过期药剂算危险废物吗？"
+    # the item in hand (assigned) is not added to: the follow-up gets an item of its own
+    with service.Session() as s:
+        s.get(QueueMember, a.id).item.status = "assigned"
+        s.commit()
+    later = service.ask("那要放多久？", channel="wechat", session_id="oOPENID-case-q")
+    with service.Session() as s:
+        c = s.query(QueueMember).filter(QueueMember.question_id == later.question_id).one()
+        assert c.item_id != a.item_id

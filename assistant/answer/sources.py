@@ -60,6 +60,7 @@ def is_reply(kind: str) -> bool:
 #: a line break inside a run of Chinese text: where the catalogue's PDF wrapped a line ("通\n用工序", "养\n殖小区")
 _WRAP = re.compile(r"(?<=[\u4e00-\u9fff，、（）])\n(?=[\u4e00-\u9fff，、（）])")
 _TABLE_HEAD = re.compile(r"^［表头：[^\n]*］$")
+_ARTICLE_HEAD = re.compile(r"^第[一二三四五六七八九十百零〇]+条[\s　]*")
 #: the hazard column at the end of a hazardous-waste row, run into the description ("…过滤吸附介质等T/C/I/R")
 _HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])((?:In|T|C|I|R)(?:/(?:In|T|C|I|R))*)$")
 
@@ -79,7 +80,8 @@ def shown_text(kind: str, text: str) -> str:
         parts = [p.strip() for p in lines[0].split(" › ")]
         kept = [p for p in parts[1:] if p and not parts[0].startswith(p)]
         lines = ([" › ".join(kept)] if kept else []) + lines[1:]
-    return _HAZARD.sub(r"（危险特性：\1）", _WRAP.sub("", "\n".join(lines)))
+    text = _HAZARD.sub(r"（危险特性：\1）", _WRAP.sub("", "\n".join(lines)))
+    return _ARTICLE_HEAD.sub("", text)  # "第二条 国家根据…": the card already says 第二条
 
 
 def section_of(kind: str) -> str:

@@ -70,12 +70,15 @@ def find_item(session: Session, text: str, clusterer: QuestionClusterer) -> Queu
     return session.get(QueueItem, items[idx][0]) if idx is not None else None
 
 
-def enqueue(session: Session, question: Question, source: str, clusterer: QuestionClusterer) -> QueueItem:
-    """Put ``question`` in the queue (joining a similar open item); idempotent per (item, question, source)."""
+def enqueue(session: Session, question: Question, source: str, clusterer: QuestionClusterer,
+            into: QueueItem | None = None) -> QueueItem:
+    """Put ``question`` in the queue (joining a similar open item, or ``into``: the item of the conversation it was
+    read with — :func:`conversation_item`); idempotent per (item, question, source)."""
     if source not in SOURCES:
         raise ValueError(f"queue source must be one of {SOURCES}, got {source!r}")
     existing = session.scalar(select(QueueMember).where(QueueMember.question_id == question.id))
-    item = existing.item if existing is not None else find_item(session, question.text, clusterer)
+    item = existing.item if existing is not None else into if into is not None else \
+        find_item(session, question.text, clusterer)
     now = datetime.now(UTC)
     if item is None:
         item = QueueItem(title=question.text, normalized=normalize(question.text), status="new", count=0,
@@ -94,6 +97,19 @@ def enqueue(session: Session, question: Question, source: str, clusterer: Questi
         item.last_asked = now
     session.flush()
     return item
+
+
+def conversation_item(session: Session, earlier: list[Question]) -> QueueItem | None:
+    """The open item, still waiting (new), that holds the latest of ``earlier`` — the messages a question was read
+    with: a case told and asked in several messages ("这些算危废吧" / "厂里已经隔了一间小屋…" / "门口和桶上要贴啥吗")
+    is one item for staff, with every message of it, not one item per message. (A message that only told the case
+    is not given: it leaves the queue — :func:`withdraw_told` — and must not title the item.)"""
+    for q in sorted(earlier, key=lambda x: -x.id):
+        m = session.scalar(select(QueueMember).join(QueueItem).where(QueueMember.question_id == q.id,
+                                                                     QueueItem.status == "new"))
+        if m is not None:
+            return m.item
+    return None
 
 
 def withdraw_told(session: Session, questions: list[Question]) -> int:

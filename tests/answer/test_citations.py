@@ -282,4 +282,5 @@ def test_a_catalogue_row_is_quoted_without_the_lines_kept_for_the_search() -> No
     assert shown_text("名录", row) == "HW49 其他废物\n900-047-49\n化学和生物实验室产生的废液、过滤吸附介质等（危险特性：T/C/I/R）"
     article = "第六条 属于本名录第 1 至 107 类行业的排污单位，按照锅炉、水处理等通\n用工序实施重点管理或者简化管理的，……"
     assert "通用工序" in shown_text("名录", article)
+    assert shown_text("名录", article).startswith("属于本名录")  # the card names 第六条; not "第六条 第六条 属于…"
     assert shown_text("部门规章", "第一条 通\n用") == "第一条 通\n用"  # other documents whole, as ingested
