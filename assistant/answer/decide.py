@@ -20,8 +20,17 @@ def own_letter(normalized: str, asked: str = "") -> bool:
     return is_long(normalize(asked) if asked else normalized)
 
 
+#: a short follow-up read with a letter or a case told at length is decided as a letter (for reference, whatever its
+#: confidence): it says what it was searched with, not that it is barely relevant
+CONTEXT_CAUTION_TEXT = "以下内容为结合您前面的消息检索到的相关规定，仅供参考，请结合原文核实，或联系工作人员确认。"
+
+
 def caution_text(normalized: str, asked: str = "") -> str:
-    return LETTER_CAUTION_TEXT if own_letter(normalized, asked) else CAUTION_TEXT
+    """The notice of an answer shown with caution: ``normalized`` is the text searched, ``asked`` a follow-up's own
+    words when it was read with the conversation."""
+    if own_letter(normalized, asked):
+        return LETTER_CAUTION_TEXT
+    return CONTEXT_CAUTION_TEXT if asked and is_long(normalized) else CAUTION_TEXT
 
 
 class Decision(StrEnum):

@@ -49,6 +49,13 @@ def test_a_long_letter_is_decided_by_the_long_letter_thresholds() -> None:
     shown = compose(_result(letter, 0.75), t, "")
     assert shown.decision is Decision.CAUTION and shown.notice.startswith("您的来信涉及具体情况")  # no relevance claim
     assert compose(_result(short, 0.35), t, "").notice.startswith("以下内容与您的问题相关度一般")
+    # a short follow-up read with the letter is decided as a letter: it says what it was searched with
+    follow = compose(_result(letter + "是按月报还是按季报？", 0.75), t, "", asked="是按月报还是按季报？")
+    assert follow.decision is Decision.CAUTION and follow.notice.startswith("以下内容为结合您前面的消息检索到的相关规定")
+    assert "相关度一般" not in follow.notice
+    # read with a short question, a middling confidence still says so
+    assert compose(_result("排污许可证有效期是几年？那罚多少？", 0.35), t, "", asked="那罚多少？").notice.startswith(
+        "以下内容与您的问题相关度一般")
 
 
 def test_a_table_snippet_reads_as_cells_and_rows() -> None:

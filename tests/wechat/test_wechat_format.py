@@ -91,6 +91,15 @@ def test_a_letter_is_told_what_it_is_shown_and_that_staff_have_it() -> None:
     assert short.startswith("（以下内容与您的问题相关度一般") and "转交工作人员" not in short
 
 
+def test_a_follow_up_read_with_a_letter_says_so_not_that_it_is_barely_relevant() -> None:
+    letter = "您好，我们是沈家门一家做鱼干的加工厂，废水预处理后纳管。" * 4 + "请问废水还要交环保税吗？"
+    ans = Answer(question="是按月报还是按季报？", decision=Decision.CAUTION, confidence=0.96, mode="hybrid",
+                 curated=None, citations=[_cit(14)], related=[],
+                 meta={"context": {"used": True, "turn": letter, "turns": [letter]}, "searched": letter + "是按月报还是按季报？"})
+    text = format_answer(ans, "是按月报还是按季报？", "https://x.cn")
+    assert "（以下为结合您前面的消息检索到的相关规定，仅供参考" in text and "相关度一般" not in text
+
+
 def test_a_follow_up_read_in_context_never_links_its_bare_words() -> None:
     """"那要多久能办下来" asked on /chat alone is another question (a refusal): a follow-up answered in the context of
     its conversation links the curated question that gives the same answer, or the first article's page."""

@@ -10,6 +10,7 @@ from ...answer.compose import ABSTAIN_TEXT, Answer, Citation
 from ...answer.decide import Decision, own_letter
 from ...answer.sources import is_reply
 from ...domain import cn_date
+from ...search.letter import is_long
 from ...text.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ SUGGESTION_HINT = "（回复“1”查看）"
 #: under an answer read with the conversation: "0" asks the same words on their own (dialogue.py)
 ALONE_HINT = "如不是接着上一个问题问的，回复“0”单独提问。"
 LETTER_CAUTION = "（以下为按您来信检索到的相关规定，仅供参考，请结合原文核实）\n"
+CONTEXT_CAUTION = "（以下为结合您前面的消息检索到的相关规定，仅供参考，请结合原文核实）\n"
 QUEUED_LINE = "您的问题已同时转交工作人员，答复后将通过本公众号通知您。"
 #: the question carried by the "完整答复" link at most (the reply's 2 048 bytes)
 MAX_LINK_CHARS = 100
@@ -117,7 +119,10 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
     else:
         head = ABSTAIN_TEXT
     if ans.decision is Decision.CAUTION:
-        head = (LETTER_CAUTION if own_letter(normalize(question)) else "（以下内容与您的问题相关度一般，请结合原文核实）\n") + head
+        in_context = bool((ans.meta.get("context") or {}).get("used"))
+        searched = normalize(str(ans.meta.get("searched") or question))
+        head = (LETTER_CAUTION if own_letter(normalize(question)) else CONTEXT_CAUTION
+                if in_context and is_long(searched) else "（以下内容与您的问题相关度一般，请结合原文核实）\n") + head
     if any(c.status == "已废止" for c in ans.citations):
         head += "\n注意：部分引用的文件已废止，仅供对照。"
     head = context_line(ans) + head
