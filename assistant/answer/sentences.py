@@ -29,6 +29,8 @@ _SPLIT = re.compile(r"(?<=[。；;！？!?])|\n+")
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十百]+[）)]|[一二三四五六七八九十百]+、|\d+[.．、])")
 #: a lead-in longer than this is not repeated before its item (the item is shown alone)
 MAX_LEAD_CHARS = 200
+#: the words that announce an article's list of cases ("有下列行为之一的")
+_LIST_WORD = "下列"
 
 #: texts → L2-normalised passage vectors (the service: its encoder through the embedding cache)
 #: texts → their passage vectors, or None when they are not at hand (the query terms choose then)
@@ -86,9 +88,16 @@ def with_item(text: str, sentence: str, terms: list[str], query_vector: np.ndarr
     物，被责令停止排污，拒不执行的；" — joined by "……" when other items stand between them. Unchanged when no item
     matches."""
     sents = split_sentences(text)
-    if not sentence.endswith(("：", ":")) or sentence not in sents:
+    if sentence not in sents:
         return sentence
-    i = sents.index(sentence)
+    i, lead = sents.index(sentence), sentence
+    if not sentence.endswith(("：", ":")):
+        # "…有下列行为之一的，…处2万元以上20万元以下的罚款；" + "拒不改正的，责令停产整治：" + items: one lead in two
+        if not (_LIST_WORD in sentence and i + 1 < len(sents) and sents[i + 1].endswith(("：", ":"))
+                and not _ITEM.match(sents[i + 1])):
+            return sentence
+        i += 1
+        lead += sents[i]
     items: list[str] = []
     for nxt in sents[i + 1:]:
         if not _ITEM.match(nxt):
@@ -104,7 +113,7 @@ def with_item(text: str, sentence: str, terms: list[str], query_vector: np.ndarr
         if max(scores) <= 0:
             return sentence
     item = items[max(range(len(items)), key=lambda k: (scores[k], -k))]
-    return sentence + ("" if items.index(item) == 0 else "……") + item
+    return lead + ("" if items.index(item) == 0 else "……") + item
 
 
 def with_lead_in(text: str, sentence: str) -> str:
@@ -121,6 +130,9 @@ def with_lead_in(text: str, sentence: str) -> str:
     for j in range(i - 1, -1, -1):
         if sents[j].endswith(("：", ":")):
             lead = sents[j]
+            # the list announced a sentence earlier ("…有下列行为之一的，…处…罚款；拒不改正的，责令停产整治："): both
+            if j > 0 and _LIST_WORD in sents[j - 1] and _LIST_WORD not in lead and not _ITEM.match(sents[j - 1]):
+                lead = sents[j - 1] + lead
             if len(lead) > MAX_LEAD_CHARS:
                 return sentence
             return lead + ("" if j == i - 1 else "……") + sentence

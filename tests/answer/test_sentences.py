@@ -77,3 +77,22 @@ def test_a_sentence_that_introduces_a_list_is_shown_with_its_item_that_answers()
     assert shown(["十万元以下", "管理计划"]) == lead + "……（二）未按照规定制定危险废物管理计划的；"
     # a follow-up's own words choose the item as they chose the sentence
     assert shown(["管理计划"], asked=["十万元以下", "倾倒"]) == lead + "……（三）擅自倾倒、堆放危险废物的。"
+
+
+def test_a_list_announced_a_sentence_before_its_colon_keeps_both_sentences() -> None:
+    """排污许可管理条例第三十六条: "…有下列行为之一的，…处2万元以上20万元以下的罚款；" then "拒不改正的，责令停产整治："
+    then the items — an item shown with only the second sentence loses the fine; the first sentence shown alone loses
+    what is punished."""
+    from assistant.answer.sentences import split_sentences, with_item, with_lead_in
+
+    first = "违反本条例规定，排污单位有下列行为之一的，由生态环境主管部门责令改正，处2万元以上20万元以下的罚款；"
+    second = "拒不改正的，责令停产整治："
+    item2 = "（二）未按照排污许可证规定安装、使用污染物排放自动监测设备并与生态环境主管部门的监控设备联网。"
+    article = first + second + "\n（一）未按照规定对所排放的水污染物进行监测，或者未保存原始监测记录；\n" + item2
+    assert split_sentences(article)[:2] == [first, second]
+    assert with_lead_in(article, item2) == first + second + "……" + item2
+    assert with_item(article, first, ["自动监测设备"]) == first + second + "……" + item2
+    assert with_item(article, first, ["无关"]) == first  # no item matches: as before
+    # a sentence that announces no list is left alone
+    plain = "排污许可证有效期为5年；有效期届满需要延续的：\n（一）提前申请；"
+    assert with_item(plain, "排污许可证有效期为5年；", ["申请"]) == "排污许可证有效期为5年；"
