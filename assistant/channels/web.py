@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from ..answer.sources import limit_row
+from ..answer.sources import limit_row, shown_text
 from ..db.models import Document, DocumentVersion, PolicyChange
 from ..ingest.limits import is_table_row, table_of
 from ..search.corpus import region_of
@@ -165,7 +165,9 @@ def document(ident: str) -> Any:
                     continue  # a new law's own articles were not revised
                 for t in c.touched:
                     marks[t] = c.id
-            items = [(p.id, p.key, p.article, p.heading, p.text) for p in doc.passages if not is_table_row(p.key)]
+            # a catalogue's passages without the lines kept for the search (as its cards quote them)
+            items = [(p.id, p.key, p.article, p.heading, shown_text(doc.kind, p.text)) for p in doc.passages
+                     if not is_table_row(p.key)]
             rows, anchor = _rows(items, key, marks)
             _tables_from_rows(rows, [(p.id, p.key, p.text) for p in doc.passages if is_table_row(p.key)])
             d = {"title": doc.title, "kind": doc.kind, "status": doc.status, "issuer": doc.issuer,

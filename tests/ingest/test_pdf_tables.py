@@ -98,3 +98,30 @@ def test_a_caption_at_the_foot_of_the_page_before_its_table() -> None:
     rows = _rows("GB-12523-2011.pdf")
     assert rows["表1·1"] == "GB 12523-2011 表1 建筑施工场界环境噪声排放限值｜单位：dB(A)｜昼间：70｜夜间：55"
     assert caption_of("表1 示例（单位：mg/L）") == ("1", "表1 示例", "mg/L", False)
+
+
+def test_the_document_page_of_a_catalogue_shows_its_rows_without_the_search_only_lines(settings: Settings,
+                                                                                         tmp_path: Path) -> None:
+    """The hazardous-waste catalogue's rows carry, for the search, the table's header and the document's title; its
+    page, like its cards, shows the rows without them (and with the PDF's wrapped lines joined)."""
+    import shutil
+
+    from assistant.app import create_app
+    from assistant.service import AssistantService
+
+    src = STANDARDS.parent / "catalogs" / "国家危险废物名录-2021.pdf"
+    if not src.is_file():
+        pytest.skip(f"{src} missing")
+    shutil.copy(src, tmp_path / src.name)
+    svc = AssistantService(settings)
+    svc.migrate()
+    svc.ingest([tmp_path / src.name])
+    with svc.Session() as s:
+        from assistant.db.models import Passage
+
+        raw = s.get(Passage, "国家危险废物名录（2021年版）#row-900-047-49")
+        assert raw is not None and "［表头：" in raw.text  # the indexed text keeps them
+    client = create_app(settings, service=svc).test_client()
+    html = client.get("/doc/国家危险废物名录（2021年版）%23row-900-047-49").get_data(as_text=True)
+    assert "900-047-49" in html and "［表头：" not in html and "（危险特性：T/C/I/R）" in html
+    svc.engine.dispose()
