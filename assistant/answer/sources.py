@@ -62,7 +62,7 @@ _WRAP = re.compile(r"(?<=[\u4e00-\u9fff，、（）])\n(?=[\u4e00-\u9fff，、�
 _TABLE_HEAD = re.compile(r"^［表头：[^\n]*］$")
 _ARTICLE_HEAD = re.compile(r"^第[一二三四五六七八九十百零〇]+条[\s　]*")
 #: the hazard column at the end of a hazardous-waste row, run into the description ("…过滤吸附介质等T/C/I/R")
-_HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])((?:In|T|C|I|R)(?:/(?:In|T|C|I|R))*)$")
+_HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])[ \t]*((?:In|T|C|I|R)(?:/(?:In|T|C|I|R))*)$")
 
 
 def shown_text(kind: str, text: str) -> str:

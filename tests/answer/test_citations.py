@@ -280,6 +280,8 @@ def test_a_catalogue_row_is_quoted_without_the_lines_kept_for_the_search() -> No
     row = ("国家危险废物名录（2021年版） › HW49 其他废物 › 国家危险废物名录\n［表头：废物类别 | 行业来源 | 废物代码 | 危险废物 | "
            "危险特性］\n900-047-49\n化学和生物实验\n室产生的废液、过滤吸附介质等T/C/I/R")
     assert shown_text("名录", row) == "HW49 其他废物\n900-047-49\n化学和生物实验室产生的废液、过滤吸附介质等（危险特性：T/C/I/R）"
+    assert shown_text("名录", "900-041-49\n含有或沾染毒性、感染性危险废物的废弃包装物、容器 T/In").endswith(
+        "容器（危险特性：T/In）")
     article = "第六条 属于本名录第 1 至 107 类行业的排污单位，按照锅炉、水处理等通\n用工序实施重点管理或者简化管理的，……"
     assert "通用工序" in shown_text("名录", article)
     assert shown_text("名录", article).startswith("属于本名录")  # the card names 第六条; not "第六条 第六条 属于…"
