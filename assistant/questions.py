@@ -241,33 +241,35 @@ class QuestionWorkflow:
                        told=bool(meta.get("tells")),
                        offered=str(sug.get("id") or "") if isinstance(sug := result.get("suggestion"), dict) else "")
 
-    def offered(self, channel: str, session_id: str) -> tuple[int, str] | None:
-        """The "您是不是想问" suggestion of the conversation's latest answer (asked within :data:`IDLE`): the id of
-        the question it was offered to and the suggested question — a channel without buttons (WeChat) lets the
-        user take it by replying "1"."""
+    def _latest(self, channel: str, session_id: str) -> Question | None:
+        """The conversation's latest question (asked within :data:`IDLE`), detached."""
         if not session_id:
             return None
         with self.Session() as s:
             q = s.scalars(select(Question).where(Question.channel == channel, Question.session_id == session_id,
                                                  Question.asked_at >= datetime.now(UTC) - IDLE)
                           .order_by(Question.id.desc()).limit(1)).first()
-            sug = (q.result or {}).get("suggestion") if q is not None else None
-            if q is None or not isinstance(sug, dict) or not str(sug.get("question") or "").strip():
-                return None
-            return q.id, str(sug["question"])
+            if q is not None:
+                s.expunge(q)
+            return q
+
+    def offered(self, channel: str, session_id: str) -> tuple[int, str] | None:
+        """The "您是不是想问" suggestion of the conversation's latest answer (asked within :data:`IDLE`): the id of
+        the question it was offered to and the suggested question — a channel without buttons (WeChat) lets the
+        user take it by replying "1"."""
+        q = self._latest(channel, session_id)
+        sug = (q.result or {}).get("suggestion") if q is not None else None
+        if q is None or not isinstance(sug, dict) or not str(sug.get("question") or "").strip():
+            return None
+        return q.id, str(sug["question"])
 
     def read_in_context(self, channel: str, session_id: str) -> str | None:
         """The question of the conversation's latest answer (asked within :data:`IDLE`) when that answer was read
         with the conversation — a channel without buttons (WeChat) lets the user ask it on its own by replying
         "0"."""
-        if not session_id:
-            return None
-        with self.Session() as s:
-            q = s.scalars(select(Question).where(Question.channel == channel, Question.session_id == session_id,
-                                                 Question.asked_at >= datetime.now(UTC) - IDLE)
-                          .order_by(Question.id.desc()).limit(1)).first()
-            ctx = ((q.result or {}).get("meta") or {}).get("context") if q is not None else None
-            return q.text if q is not None and isinstance(ctx, dict) and ctx.get("used") is True else None
+        q = self._latest(channel, session_id)
+        ctx = ((q.result or {}).get("meta") or {}).get("context") if q is not None else None
+        return q.text if q is not None and isinstance(ctx, dict) and ctx.get("used") is True else None
 
     @staticmethod
     def _by_token(s: Session, question_id: int | None, token: str) -> Question:

@@ -54,15 +54,20 @@ def answering_sentence(text: str, terms: list[str], query_vector: np.ndarray | N
     sents = split_sentences(text)
     if len(sents) < 2:
         return ""
-    vecs = embed(sents) if query_vector is not None and embed is not None else None
+    return _best(sents, terms, query_vector, embed)
+
+
+def _best(candidates: list[str], terms: list[str], query_vector: np.ndarray | None, embed: Embed | None) -> str:
+    """The candidate closest to the question by e5 when all are encoded, else the one with most query terms (ties to
+    the earlier); "" when no term matches."""
+    vecs = embed(candidates) if query_vector is not None and embed is not None else None
     if vecs is not None:
         scores = [float(v) for v in vecs @ np.asarray(query_vector, dtype=np.float32)]
     else:
-        scores = [term_score(s, terms) for s in sents]
+        scores = [term_score(c, terms) for c in candidates]
         if max(scores) <= 0:
             return ""
-    best = max(range(len(sents)), key=lambda i: (scores[i], -i))
-    return sents[best]
+    return candidates[max(range(len(candidates)), key=lambda i: (scores[i], -i))]
 
 
 def card_sentence(text: str, terms: list[str], query_vector: np.ndarray | None = None, embed: Embed | None = None,
@@ -105,14 +110,9 @@ def with_item(text: str, sentence: str, terms: list[str], query_vector: np.ndarr
         items.append(nxt)
     if not items:
         return sentence
-    vecs = embed(items) if query_vector is not None and embed is not None else None
-    if vecs is not None:
-        scores = [float(v) for v in vecs @ np.asarray(query_vector, dtype=np.float32)]
-    else:
-        scores = [term_score(it, terms) for it in items]
-        if max(scores) <= 0:
-            return sentence
-    item = items[max(range(len(items)), key=lambda k: (scores[k], -k))]
+    item = _best(items, terms, query_vector, embed)
+    if not item:
+        return sentence
     return lead + ("" if items.index(item) == 0 else "……") + item
 
 

@@ -69,22 +69,26 @@ def test_header_rows_and_row_text() -> None:
     assert row_text("GB 1-2000", "表1 示例", "mg/L", ["项目", "值"], ["总汞", "—"]) is None  # states no value
 
 
-def test_the_document_page_shows_a_pdf_table_from_its_rows(settings: Settings, tmp_path: Path) -> None:
-    """A PDF's table passage is its page text in reading order; /doc shows the rows read from the grid as a table
-    (column names as the header) and keeps the page text folded below it."""
+def _ingested(src: Path, settings: Settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A service with the PDF ``src`` ingested (a copy), and a test client of its app."""
     import shutil
 
     from assistant.app import create_app
     from assistant.service import AssistantService
 
-    src = STANDARDS / "GB-13271-2014.pdf"
     if not src.is_file():
         pytest.skip(f"{src} missing")
     shutil.copy(src, tmp_path / src.name)
     svc = AssistantService(settings)
     svc.migrate()
     svc.ingest([tmp_path / src.name])
-    client = create_app(settings, service=svc).test_client()
+    return svc, create_app(settings, service=svc).test_client()
+
+
+def test_the_document_page_shows_a_pdf_table_from_its_rows(settings: Settings, tmp_path: Path) -> None:
+    """A PDF's table passage is its page text in reading order; /doc shows the rows read from the grid as a table
+    (column names as the header) and keeps the page text folded below it."""
+    svc, client = _ingested(STANDARDS / "GB-13271-2014.pdf", settings, tmp_path)
     html = client.get("/doc/GB 13271-2014 锅炉大气污染物排放标准%23表2·3").get_data(as_text=True)
     assert '<th scope="col">限值·燃气锅炉</th>' in html and "<td>氮氧化物</td>" in html
     assert 'data-testid="doc-table-source"' in html and "页面文字（按原排版顺序）" in html
@@ -104,24 +108,12 @@ def test_the_document_page_of_a_catalogue_shows_its_rows_without_the_search_only
                                                                                          tmp_path: Path) -> None:
     """The hazardous-waste catalogue's rows carry, for the search, the table's header and the document's title; its
     page, like its cards, shows the rows without them (and with the PDF's wrapped lines joined)."""
-    import shutil
-
-    from assistant.app import create_app
-    from assistant.service import AssistantService
-
-    src = STANDARDS.parent / "catalogs" / "国家危险废物名录-2021.pdf"
-    if not src.is_file():
-        pytest.skip(f"{src} missing")
-    shutil.copy(src, tmp_path / src.name)
-    svc = AssistantService(settings)
-    svc.migrate()
-    svc.ingest([tmp_path / src.name])
+    svc, client = _ingested(STANDARDS.parent / "catalogs" / "国家危险废物名录-2021.pdf", settings, tmp_path)
     with svc.Session() as s:
         from assistant.db.models import Passage
 
         raw = s.get(Passage, "国家危险废物名录（2021年版）#row-900-047-49")
         assert raw is not None and "［表头：" in raw.text  # the indexed text keeps them
-    client = create_app(settings, service=svc).test_client()
     html = client.get("/doc/国家危险废物名录（2021年版）%23row-900-047-49").get_data(as_text=True)
     assert "900-047-49" in html and "［表头：" not in html and "（危险特性：T/C/I/R）" in html
     svc.engine.dispose()
