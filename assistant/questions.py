@@ -95,6 +95,16 @@ class Answers(Protocol):
                include_repealed: bool | None = None, earlier: Earlier | None = None) -> Answer: ...
 
 
+def read_with(s: Session, channel: str, session_id: str, qid: int, ans: Answer) -> list[Question]:
+    """The stored messages of question ``qid``'s conversation its answer was read with (``meta.context.turns``)."""
+    turns = (ans.meta.get("context") or {}).get("turns") or []
+    if not session_id or not turns:
+        return []
+    return list(s.scalars(select(Question).where(
+        Question.channel == channel, Question.session_id == session_id, Question.id < qid,
+        Question.asked_at >= datetime.now(UTC) - IDLE, Question.text.in_(turns))))
+
+
 class QuestionWorkflow:
     """``answers`` retrieves and composes; ``clusterer`` gives the clusterer that joins queued questions to open
     items (built on first use)."""
@@ -184,7 +194,7 @@ class QuestionWorkflow:
                     clusterer.remember_vector(*ans.encoded)
                 # the assistant does not know (abstain), or only offers references for a letter: staff will answer
                 enqueue(s, row, "abstain" if ans.decision is Decision.ABSTAIN else review, clusterer,
-                        into=conversation_item(s, [q for q in self._read_with(s, channel, session_id, qid, ans)
+                        into=conversation_item(s, [q for q in read_with(s, channel, session_id, qid, ans)
                                                    if not ((q.result or {}).get("meta") or {}).get("tells")]))
             row.decision = ans.decision.value
             row.confidence = ans.confidence
@@ -196,21 +206,11 @@ class QuestionWorkflow:
         return AskOutcome(ans, qid, token)
 
     @staticmethod
-    def _read_with(s: Session, channel: str, session_id: str, qid: int, ans: Answer) -> list[Question]:
-        """The stored messages of this conversation the answer was read with (``meta.context.turns``)."""
-        turns = (ans.meta.get("context") or {}).get("turns") or []
-        if not session_id or not turns:
-            return []
-        return list(s.scalars(select(Question).where(
-            Question.channel == channel, Question.session_id == session_id, Question.id < qid,
-            Question.asked_at >= datetime.now(UTC) - IDLE, Question.text.in_(turns))))
-
-    @staticmethod
     def _withdraw_told(s: Session, channel: str, session_id: str, qid: int, ans: Answer) -> None:
         """A follow-up read with earlier messages that only told the situation (and were passed to staff as they
         stood): those leave the queue — this answer, or this question's queue item with its conversation, takes
         them up (:func:`~assistant.queue.intake.withdraw_told`)."""
-        told = [q for q in QuestionWorkflow._read_with(s, channel, session_id, qid, ans)
+        told = [q for q in read_with(s, channel, session_id, qid, ans)
                 if ((q.result or {}).get("meta") or {}).get("tells")]
         if told:
             withdraw_told(s, told)
