@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..answer.context import IDLE
 from ..db.models import AgendaItem, ConsultationDay, Handoff, Question, QueueItem, QueueMember
 from ..domain import OPEN, Actor, audit, today_cn
 from ..errors import WorkflowError
@@ -96,6 +97,27 @@ class Features:
                 "text": self.explain()}
 
 
+def cases(questions: list[Question]) -> list[Question]:
+    """The questions of an item, one per case: messages of one conversation (same channel and session, each within
+    :data:`~assistant.answer.context.IDLE` of the one before) are one case told and asked in several messages — kept
+    as its latest message — not one asker asking again (a case's item holds every message since the queue joins a
+    question read with its conversation to the item of that conversation)."""
+    out: list[Question] = []
+    last: tuple[str, str] | None = None
+    def order(q: Question) -> tuple[str, str, datetime, int]:
+        return q.channel or "", q.session_id or "", _aware(q.asked_at) or datetime.min.replace(tzinfo=UTC), q.id
+
+    for q in sorted(questions, key=order):
+        conv = (q.channel or "", q.session_id or "")
+        t, prev = _aware(q.asked_at), _aware(out[-1].asked_at) if out else None
+        if out and q.session_id and conv == last and t is not None and prev is not None and t - prev <= IDLE:
+            out[-1] = q
+        else:
+            out.append(q)
+        last = conv
+    return out
+
+
 def features(session: Session, items: list[QueueItem], now: datetime) -> dict[int, Features]:
     """Ranking features of ``items`` from their member questions (three queries in all)."""
     ids = [it.id for it in items]
@@ -111,7 +133,7 @@ def features(session: Session, items: list[QueueItem], now: datetime) -> dict[in
         per_item[item_id][q.id] = q
     for it in items:
         f = out[it.id]
-        qs = list(per_item[it.id].values())
+        qs = cases(list(per_item[it.id].values()))  # a case asked in several messages of one conversation: once
         keys = [asker_key(q, contacts.get(q.id)) for q in qs]
         by_asker = Counter(keys)
         f.questions = len(qs)

@@ -66,3 +66,24 @@ def test_stored_reasons_are_reworded_from_the_stored_numbers() -> None:
     # without the numbers: the stored text as it is
     assert stored_reasons({"text": ["人工添加"]}) == ["人工添加"]
     assert stored_reasons({}) == [] and stored_reasons(None) == []
+
+
+def test_a_case_told_in_several_messages_counts_once_and_a_case_asked_again_counts_again() -> None:
+    """An item holding a case told and asked in three messages of one conversation is one 提问 of one asker (not
+    "同一提问者重复提问 3 次，偏个案"); the same session asking again days later is asked again."""
+    from datetime import UTC, datetime, timedelta
+
+    from assistant.consult.agenda import cases
+    from assistant.db.models import Question
+
+    t0 = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+
+    def q(i: int, session: str, minutes: float, channel: str = "wechat") -> Question:
+        return Question(id=i, text=f"m{i}", channel=channel, session_id=session, asked_at=t0 + timedelta(minutes=minutes))
+
+    told = [q(1, "o-a", 0), q(2, "o-a", 3), q(3, "o-a", 5)]
+    assert [x.id for x in cases(told)] == [3]  # one case, kept as its latest message
+    again = [*told, q(4, "o-a", 60 * 24 * 3)]  # three days later: asked again
+    assert [x.id for x in cases(again)] == [3, 4]
+    others = [q(5, "o-b", 1), q(6, "", 2, "chat"), q(7, "", 3, "chat"), q(8, "o-a", 4, "chat")]
+    assert sorted(x.id for x in cases(told + others)) == [3, 5, 6, 7, 8]  # no session, or another channel: apart
