@@ -415,3 +415,35 @@ def test_a_case_asked_in_several_messages_is_one_queue_item(service: AssistantSe
     with service.Session() as s:
         c = s.query(QueueMember).filter(QueueMember.question_id == later.question_id).one()
         assert c.item_id != a.item_id
+
+
+def test_a_message_that_only_adds_to_the_case_is_not_given_the_same_answer_again(service: AssistantService,
+                                                                                monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"那我们厂的证是前年办的" after the answer on the permit's validity asks nothing and finds that same curated answer:
+    it is noted ("已记下您补充的情况，上面的答复仍然适用…"), not answered again word for word, and not queued; it stays part
+    of the conversation for the question that follows."""
+    from assistant.answer import answerer
+    from assistant.answer.answerer import NOTED_TEXT
+    from assistant.answer.decide import Decision
+    from assistant.db.models import QueueMember
+
+    real = answerer.compose
+    entry = {"id": "fx-pwxk-001", "question": "排污许可证的有效期是几年？", "answer": "5年。", "citations": []}
+
+    def same_entry(*a, **kw):  # type: ignore[no-untyped-def]  # every search finds the validity entry, confidently
+        ans = real(*a, **kw)
+        ans.curated, ans.decision = dict(entry), Decision.ANSWER
+        return ans
+
+    monkeypatch.setattr(answerer, "compose", same_entry)
+    first = service.ask(FIRST, channel="wechat", session_id="oOPENID-noted").answer
+    assert first.curated is not None and first.meta.get("noted") is None
+    added = service.ask("那我们厂的证是前年办的", channel="wechat", session_id="oOPENID-noted")
+    ans = added.answer
+    assert ans.meta["context"]["used"] is True and ans.meta.get("noted") is True
+    assert ans.curated is None and not ans.citations and ans.notice == NOTED_TEXT
+    with service.Session() as s:
+        assert s.query(QueueMember).filter(QueueMember.question_id == added.question_id).count() == 0
+    follow = service.ask("那现在要办延续吗？", channel="wechat", session_id="oOPENID-noted").answer
+    assert follow.meta["context"]["used"] is True and "前年办的" in follow.meta["searched"]
+    assert follow.curated is not None and follow.meta.get("noted") is None  # a question: answered (again) as before

@@ -19,6 +19,7 @@ from ..text.normalize import normalize
 from .compose import Answer, compose
 from .context import (
     Earlier,
+    asks,
     carried,
     carried_turns,
     follow_up_result,
@@ -41,6 +42,11 @@ COURTESY_TEXT = "不客气。如还有其他环保方面的问题，请继续提
 #: staff as well, and leaves the queue once a question read with it follows — :func:`~assistant.queue.intake.withdraw_told`)
 TELLS_TEXT = ("已记下您介绍的情况。请接着说明您想咨询的问题（例如：要办什么手续、有什么要求、违规会怎样处罚），我们会结合"
               "您刚才说的情况查找依据；如不再补充，这条消息将转交工作人员答复。")
+
+
+#: the reply to a message that only adds to the case and finds the curated answer just given (not given again)
+NOTED_TEXT = ("已记下您补充的情况，上面的答复仍然适用。如还有具体问题（例如：要办什么手续、有什么要求、违规会怎样处罚），"
+              "请接着提问。")
 
 
 def context_helps(alone: SearchResult, combined: SearchResult) -> bool:
@@ -138,6 +144,10 @@ class Answerer:
                           if used is not None and r.encoder is not None and res.query.vector is not None else None,
                           embed=self.sentences.lookup if res.query.vector is not None else None)
         ans.question = question
+        if used is not None and ans.curated and ans.curated.get("id") == used.curated and not asks(question):
+            # a message that only adds to the case ("厂里已经隔了一间小屋…") finds the answer just given: not given again
+            ans.curated, ans.citations, ans.related_articles, ans.review = None, [], [], ""
+            ans.notice, ans.meta["noted"] = NOTED_TEXT, True
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)
         ans.suggestion = self.suggestion(res, ans, used.entries if used is not None else frozenset())

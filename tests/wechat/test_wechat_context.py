@@ -109,3 +109,13 @@ def test_an_answer_read_with_the_conversation_can_be_asked_alone_by_replying_0(w
     with wx_db.svc.Session() as s:
         assert s.scalar(select(Question.text).where(Question.session_id == "o-alone-none")) == "0"
     assert "结合您上一个问题" not in plain
+
+
+def test_a_message_that_only_adds_to_the_case_is_noted() -> None:
+    from assistant.answer.answerer import NOTED_TEXT
+
+    ans = Answer(question="厂里已经隔了一间小屋", decision=Decision.ANSWER, confidence=0.9, mode="hybrid", curated=None,
+                 citations=[], related=[], notice=NOTED_TEXT,
+                 meta={"noted": True, "context": {"used": True, "turn": "这些算危废吧", "turns": ["这些算危废吧"]}})
+    text = format_answer(ans, ans.question, "https://x")
+    assert NOTED_TEXT in text and "暂时没有找到" not in text and text.startswith("（结合您上一个问题：这些算危废吧）")

@@ -105,7 +105,7 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
     """The assistant's answer as a WeChat text: short answer, cited article labels, link to the full answer."""
     if ans.meta.get("courtesy"):  # "好的，谢谢" — the polite reply alone
         return fit_reply(ans.notice, "", limit)
-    if ans.meta.get("tells") and ans.notice:  # the case told so far: the question is invited
+    if (ans.meta.get("tells") or ans.meta.get("noted")) and ans.notice:  # the case told so far: the question invited
         head = ans.notice
     elif ans.decision is Decision.ABSTAIN:
         head = ABSTAIN_TEXT + "工作人员答复后将通过本公众号通知您，也可在菜单“我的问题”中查看。"
