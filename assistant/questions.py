@@ -105,6 +105,11 @@ def read_with(s: Session, channel: str, session_id: str, qid: int, ans: Answer) 
         Question.asked_at >= datetime.now(UTC) - IDLE, Question.text.in_(turns))))
 
 
+def _told(q: Question) -> bool:
+    """The message only told the situation (its answer invited the question: ``meta.tells``)."""
+    return bool(((q.result or {}).get("meta") or {}).get("tells"))
+
+
 class QuestionWorkflow:
     """``answers`` retrieves and composes; ``clusterer`` gives the clusterer that joins queued questions to open
     items (built on first use)."""
@@ -179,13 +184,14 @@ class QuestionWorkflow:
             with self.Session() as s:
                 s.execute(update(Question).where(Question.id == qid).values(
                     decision=ans.decision.value, confidence=ans.confidence, top_id=top_id, result=ans.as_dict()))
-                self._withdraw_told(s, channel, session_id, qid, ans)
+                self._withdraw_told(s, read_with(s, channel, session_id, qid, ans))
                 s.commit()
             ans.meta["question_id"] = qid
             return AskOutcome(ans, qid, token)
         with self.Session() as s:
             row = s.get(Question, qid)
             assert row is not None
+            read = read_with(s, channel, session_id, qid, ans)
             if ans.decision is Decision.ABSTAIN or review:
                 # before touching the row: the queue lookup (clustering, e5) reads only, so SQLite's database-wide
                 # write lock is taken by the short writes that follow, not held through the clustering
@@ -194,24 +200,22 @@ class QuestionWorkflow:
                     clusterer.remember_vector(*ans.encoded)
                 # the assistant does not know (abstain), or only offers references for a letter: staff will answer
                 enqueue(s, row, "abstain" if ans.decision is Decision.ABSTAIN else review, clusterer,
-                        into=conversation_item(s, [q for q in read_with(s, channel, session_id, qid, ans)
-                                                   if not ((q.result or {}).get("meta") or {}).get("tells")]))
+                        into=conversation_item(s, [q for q in read if not _told(q)]))
             row.decision = ans.decision.value
             row.confidence = ans.confidence
             row.top_id = top_id
             row.result = ans.as_dict()
-            self._withdraw_told(s, channel, session_id, qid, ans)
+            self._withdraw_told(s, read)
             s.commit()
         ans.meta["question_id"] = qid
         return AskOutcome(ans, qid, token)
 
     @staticmethod
-    def _withdraw_told(s: Session, channel: str, session_id: str, qid: int, ans: Answer) -> None:
-        """A follow-up read with earlier messages that only told the situation (and were passed to staff as they
-        stood): those leave the queue — this answer, or this question's queue item with its conversation, takes
-        them up (:func:`~assistant.queue.intake.withdraw_told`)."""
-        told = [q for q in read_with(s, channel, session_id, qid, ans)
-                if ((q.result or {}).get("meta") or {}).get("tells")]
+    def _withdraw_told(s: Session, read: list[Question]) -> None:
+        """A follow-up read with earlier messages (``read``: :func:`read_with`) that only told the situation (and were
+        passed to staff as they stood): those leave the queue — this answer, or this question's queue item with its
+        conversation, takes them up (:func:`~assistant.queue.intake.withdraw_told`)."""
+        told = [q for q in read if _told(q)]
         if told:
             withdraw_told(s, told)
 

@@ -25,12 +25,22 @@ def own_letter(normalized: str, asked: str = "") -> bool:
 CONTEXT_CAUTION_TEXT = "以下内容为结合您前面的消息检索到的相关规定，仅供参考，请结合原文核实，或联系工作人员确认。"
 
 
-def caution_text(normalized: str, asked: str = "") -> str:
-    """The notice of an answer shown with caution: ``normalized`` is the text searched, ``asked`` a follow-up's own
-    words when it was read with the conversation."""
+def caution_kind(normalized: str, asked: str = "") -> str:
+    """Which notice an answer shown with caution carries (every channel words it its own way): ``letter`` — the
+    asker's own message is a letter; ``context`` — a short follow-up read with a letter or a case told at length;
+    ``plain`` — a middling confidence. ``normalized`` is the text searched, ``asked`` a follow-up's own words when it
+    was read with the conversation."""
     if own_letter(normalized, asked):
-        return LETTER_CAUTION_TEXT
-    return CONTEXT_CAUTION_TEXT if asked and is_long(normalized) else CAUTION_TEXT
+        return "letter"
+    return "context" if asked and is_long(normalized) else "plain"
+
+
+CAUTION_TEXTS = {"letter": LETTER_CAUTION_TEXT, "context": CONTEXT_CAUTION_TEXT, "plain": CAUTION_TEXT}
+
+
+def caution_text(normalized: str, asked: str = "") -> str:
+    """The notice of an answer shown with caution (:func:`caution_kind`)."""
+    return CAUTION_TEXTS[caution_kind(normalized, asked)]
 
 
 class Decision(StrEnum):

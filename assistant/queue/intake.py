@@ -104,12 +104,12 @@ def conversation_item(session: Session, earlier: list[Question]) -> QueueItem | 
     with: a case told and asked in several messages ("这些算危废吧" / "厂里已经隔了一间小屋…" / "门口和桶上要贴啥吗")
     is one item for staff, with every message of it, not one item per message. (A message that only told the case
     is not given: it leaves the queue — :func:`withdraw_told` — and must not title the item.)"""
-    for q in sorted(earlier, key=lambda x: -x.id):
-        m = session.scalar(select(QueueMember).join(QueueItem).where(QueueMember.question_id == q.id,
-                                                                     QueueItem.status == "new"))
-        if m is not None:
-            return m.item
-    return None
+    if not earlier:
+        return None
+    m = session.scalar(select(QueueMember).join(QueueItem)
+                       .where(QueueMember.question_id.in_([q.id for q in earlier]), QueueItem.status == "new")
+                       .order_by(QueueMember.question_id.desc()).limit(1))
+    return m.item if m is not None else None
 
 
 def withdraw_told(session: Session, questions: list[Question]) -> int:

@@ -7,10 +7,9 @@ from datetime import date
 from urllib.parse import quote
 
 from ...answer.compose import ABSTAIN_TEXT, Answer, Citation
-from ...answer.decide import Decision, own_letter
+from ...answer.decide import Decision, caution_kind
 from ...answer.sources import is_reply
 from ...domain import cn_date
-from ...search.letter import is_long
 from ...text.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -33,8 +32,10 @@ HANDOFF_DONE = ("您的问题已转交工作人员，答复后将通过本公众
 SUGGESTION_HINT = "（回复“1”查看）"
 #: under an answer read with the conversation: "0" asks the same words on their own (dialogue.py)
 ALONE_HINT = "如不是接着上一个问题问的，回复“0”单独提问。"
-LETTER_CAUTION = "（以下为按您来信检索到的相关规定，仅供参考，请结合原文核实）\n"
-CONTEXT_CAUTION = "（以下为结合您前面的消息检索到的相关规定，仅供参考，请结合原文核实）\n"
+#: the caution notices in short, by :func:`~assistant.answer.decide.caution_kind`
+CAUTION = {"letter": "（以下为按您来信检索到的相关规定，仅供参考，请结合原文核实）\n",
+           "context": "（以下为结合您前面的消息检索到的相关规定，仅供参考，请结合原文核实）\n",
+           "plain": "（以下内容与您的问题相关度一般，请结合原文核实）\n"}
 QUEUED_LINE = "您的问题已同时转交工作人员，答复后将通过本公众号通知您。"
 #: the question carried by the "完整答复" link at most (the reply's 2 048 bytes)
 MAX_LINK_CHARS = 100
@@ -105,6 +106,7 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
     """The assistant's answer as a WeChat text: short answer, cited article labels, link to the full answer."""
     if ans.meta.get("courtesy"):  # "好的，谢谢" — the polite reply alone
         return fit_reply(ans.notice, "", limit)
+    in_context = bool((ans.meta.get("context") or {}).get("used"))
     if (ans.meta.get("tells") or ans.meta.get("noted")) and ans.notice:  # the case told so far: the question invited
         head = ans.notice
     elif ans.decision is Decision.ABSTAIN:
@@ -119,10 +121,8 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
     else:
         head = ABSTAIN_TEXT
     if ans.decision is Decision.CAUTION:
-        in_context = bool((ans.meta.get("context") or {}).get("used"))
         searched = normalize(str(ans.meta.get("searched") or question))
-        head = (LETTER_CAUTION if own_letter(normalize(question)) else CONTEXT_CAUTION
-                if in_context and is_long(searched) else "（以下内容与您的问题相关度一般，请结合原文核实）\n") + head
+        head = CAUTION[caution_kind(searched, question if in_context else "")] + head
     if any(c.status == "已废止" for c in ans.citations):
         head += "\n注意：部分引用的文件已废止，仅供对照。"
     head = context_line(ans) + head
@@ -140,9 +140,8 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         tail_lines.append(f"您是不是想问：{sug['question']}{SUGGESTION_HINT}")
     if ans.meta.get("queued"):  # a letter or a follow-up shown for reference is with staff too (questions.py)
         tail_lines.append(QUEUED_LINE)
-    if (ans.meta.get("context") or {}).get("used"):
+    if in_context:
         tail_lines.append(ALONE_HINT)
-    in_context = bool((ans.meta.get("context") or {}).get("used"))
     if not in_context and len(question.strip()) <= MAX_LINK_CHARS or not (ans.curated or ans.citations):
         tail_lines.append("完整答复：" + chat_link(base_url, question))
     elif ans.curated and ans.curated.get("question"):  # the curated question asked on its own gives this answer
