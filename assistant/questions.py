@@ -237,7 +237,8 @@ class QuestionWorkflow:
         cards = [c for c in [*(result.get("citations") or []), *(result.get("related_articles") or [])]
                  if c.get("section") != "reply"]
         ids = [str(p.get("id") or "") for c in cards for p in (c.get("parts") or [c])]
-        shown = result.get("curated")
+        # the curated answer shown — or, after a message only noted, the one still in force (``meta.answered_by``)
+        shown = result.get("curated") or {"id": meta.get("answered_by") or ""}
         return Earlier(prev.text, str(searched), tuple(dict.fromkeys(document_of(i) for i in ids if i)),
                        str(shown.get("id") or "") if isinstance(shown, dict) else "",
                        str(meta.get("carries") or ""),

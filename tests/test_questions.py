@@ -444,6 +444,9 @@ def test_a_message_that_only_adds_to_the_case_is_not_given_the_same_answer_again
     assert ans.curated is None and not ans.citations and ans.notice == NOTED_TEXT
     with service.Session() as s:
         assert s.query(QueueMember).filter(QueueMember.question_id == added.question_id).count() == 0
+        # the answer still in force is the conversation's: a follow-up it does not answer never gets it offered again
+        earlier = service.questions._earlier(s, "wechat", "oOPENID-noted", added.question_id + 1)
+        assert earlier is not None and earlier.curated == "fx-pwxk-001"
     follow = service.ask("那现在要办延续吗？", channel="wechat", session_id="oOPENID-noted").answer
     assert follow.meta["context"]["used"] is True and "前年办的" in follow.meta["searched"]
     assert follow.curated is not None and follow.meta.get("noted") is None  # a question: answered (again) as before

@@ -148,6 +148,7 @@ class Answerer:
             # a message that only adds to the case ("厂里已经隔了一间小屋…") finds the answer just given: not given again
             ans.curated, ans.citations, ans.related_articles, ans.review = None, [], [], ""
             ans.notice, ans.meta["noted"] = NOTED_TEXT, True
+            ans.meta["answered_by"] = used.curated  # still the conversation's answer: never offered again after it
         if used is None and res.query.vector is not None:
             ans.encoded = (res.query.normalized, res.query.vector)
         ans.suggestion = self.suggestion(res, ans, used.entries if used is not None else frozenset())
