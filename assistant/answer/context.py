@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from ..search.index import document_of
-from ..search.letter import analyse
+from ..search.letter import analyse, is_long
 from ..search.retriever import Hit, SearchResult
 from ..text.normalize import normalize
+from ..text.synonyms import default_synonyms
+from ..text.tokenize import Tokenizer
 from .sources import is_reply
 
 #: context is kept this long after the conversation's last question, and never crosses conversations
@@ -56,6 +58,13 @@ _SELF = re.compile(r"我们|我司|我厂|我公司|本公司|本厂|我单位|�
 _COURTESY = re.compile(r"^(?:好的?|好吧|嗯+|哦+|噢+|ok|okay|收到|知道了|明白了?|了解了?|懂了|行|可以|谢谢(?:您|你|了)?|"
                        r"感谢|多谢|辛苦了?|麻烦了|好嘞|好滴|谢了)(?:[,，、\s]*(?:好的?|谢谢(?:您|你|了)?|感谢|多谢|"
                        r"明白了?|知道了|收到|辛苦了?|了解了?))*[。！!~～.…]*$", re.IGNORECASE)
+
+
+#: a short question after a letter that names this many things the conversation never mentioned is a new question
+NEW_SUBJECTS = 2
+#: nouns any question may use without changing its subject
+_GENERIC = frozenset("要求 规定 问题 情况 部门 时间 时候 期限 手续 材料 资料 流程 程序 标准 文件 企业 公司 单位 我们 "
+                     "环保 环境 工作日 费用 方面 地方 东西 事情 办法 处罚".split())
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,31 @@ def gist(turn: str) -> str:
     return "".join((turn[s.start:s.end] if same else norm[s.start:s.end]).strip() for s in qs[:2])
 
 
+def new_subjects(question: str, earlier: Earlier) -> list[str]:
+    """The things the turn names that the conversation's messages never mentioned: its nouns (:data:`_GENERIC` left
+    out) none of whose two-character pieces — nor those of their full forms (危废 → 危险废物) — occurs in the messages
+    (with their abbreviations' full forms)."""
+    syn = default_synonyms()
+    told = normalize(" ".join(earlier.read_with()))
+    told += " " + " ".join(syn.expansions(told))
+    out = []
+    for w in Tokenizer.default().nouns(normalize(question)):
+        forms = [w, *syn.expansions(w)]
+        if w not in _GENERIC and not any(f[i:i + 2] in told for f in forms for i in range(len(f) - 1)):
+            out.append(w)
+    return out
+
+
+def asks_about_something_else(question: str, earlier: Earlier) -> bool:
+    """A short question after a letter that asked (not a case told to be asked about) that names
+    :data:`NEW_SUBJECTS` or more things the conversation never mentioned ("饭店的油烟净化器必须装吗" after a letter
+    on a fish-meal plant's discharge permit): a new question. A letter tells the whole case, so a follow-up to it
+    names what the letter named, or nothing ("审批一般要多少个工作日？"); the letter's rich text would make any search
+    read with it look more certain (measured on the conversations that open with a letter, README)."""
+    return not told_case(earlier) and any(is_long(normalize(t)) for t in earlier.read_with()) and \
+        len(new_subjects(question, earlier)) >= NEW_SUBJECTS
+
+
 def told_case(earlier: Earlier) -> bool:
     """The previous message told the case and asked nothing, or its answer invited the question: what follows is the
     case's question."""
@@ -197,6 +231,8 @@ def search_text(question: str, earlier: Earlier | None,
     if earlier is None or not q or opens_new_topic(question):
         return question, None
     combined = _sentence(earlier.carries or _previous(earlier)) + question.strip()
+    if not points_back(question) and asks_about_something_else(question, earlier):
+        return question, None
     if earlier.told or points_back(question) or (len(q) <= MAX_FOLLOWUP_CHARS and (
             asks_after_telling(question, earlier) or context_helps(question, combined))):
         return combined, earlier

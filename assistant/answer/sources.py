@@ -20,6 +20,7 @@ from typing import Any
 from ..ingest.limits import ROW_SEP
 from ..ingest.replies import MAILBOX_PREFIX, split_record
 from ..text.numerals import int_to_cn
+from ..text.tokenize import Tokenizer
 
 #: the document kind of the ministry mailbox replies
 REPLY_KIND = "官方答复"
@@ -69,7 +70,7 @@ def shown_text(kind: str, text: str) -> str:
     """The part of a passage a citation quotes: a mailbox record's reply (答复：…), never the letter it answers —
     the asker's words shown under 部长信箱答复 would read as the ministry's. A catalogue's passage (read from its PDF)
     without the lines kept for the search — the table's header, the document's title again in the path (the card
-    names both) — and with the PDF's wrapped lines joined. Any other passage whole."""
+    names both) — and with the PDF's wrapped lines and wrapped words joined. Any other passage whole."""
     record = split_record(text) if is_reply(kind) else None
     if record is not None:
         return record[1].strip()
@@ -80,7 +81,8 @@ def shown_text(kind: str, text: str) -> str:
         parts = [p.strip() for p in lines[0].split(" › ")]
         kept = [p for p in parts[1:] if p and not parts[0].startswith(p)]
         lines = ([" › ".join(kept)] if kept else []) + lines[1:]
-    text = _HAZARD.sub(r"（危险特性：\1）", _WRAP.sub("", "\n".join(lines)))
+    text = Tokenizer.default().join_wrapped(_WRAP.sub("", "\n".join(lines)))
+    text = _HAZARD.sub(r"（危险特性：\1）", text)
     return _ARTICLE_HEAD.sub("", text)  # "第二条 国家根据…": the card already says 第二条
 
 

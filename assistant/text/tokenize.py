@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import jieba
+from jieba.posseg import POSTokenizer
 
 from ..options import Option
 from .normalize import normalize
@@ -16,6 +17,9 @@ _DICT_DIR = Path(__file__).resolve().parents[2] / "corpus" / "dictionary"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _TOKEN_OK = re.compile(r"[\u4e00-\u9fffa-z0-9]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9][a-z0-9.\-]*")
+#: tags that name a thing as nouns do: verbal nouns (监测), abbreviations (危废), idioms, Latin words
+_NOUNISH = frozenset({"vn", "j", "l", "eng"})
+_SPACED = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -56,6 +60,7 @@ class Tokenizer:
     def __init__(self, dict_dir: Path = _DICT_DIR) -> None:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
+        self._pos: POSTokenizer | None = None
         userdict = dict_dir / "userdict.txt"
         if userdict.exists():
             self._jieba.load_userdict(str(userdict))
@@ -109,3 +114,25 @@ class Tokenizer:
         if field is TokenField.BIGRAMS:
             return self.bigrams(text, normalized=True)
         return self.words(text, normalized=True) + ["§" + b for b in self.bigrams(text, normalized=True)]
+
+    def join_wrapped(self, text: str) -> str:
+        """A PDF table cell's line wraps read back as spaces ("感光材料生 产过程", "废变压 器油") joined: a space
+        between two Han characters is dropped when a dictionary word spans it (jieba, exact mode, no HMM guesses);
+        one between two cells ("重点管理的 其他") stays."""
+        def join(m: re.Match[str]) -> str:
+            left = re.split(r"\s", text[max(0, m.start() - 4):m.start()])[-1]
+            right = re.split(r"\s", text[m.end():m.end() + 4])[0]
+            at = 0
+            for w in self._jieba.cut(left + right, HMM=False):
+                if at < len(left) < at + len(w):
+                    return ""
+                at += len(w)
+            return m.group(0)
+        return _SPACED.sub(join, text)
+
+    def nouns(self, text: str) -> list[str]:
+        """The nouns of ``text`` (already normalised) of two or more characters, in order (jieba's part-of-speech
+        tags, exact mode, no HMM guesses): the things a question is about ("饭店", "油烟", "净化器")."""
+        if self._pos is None:
+            self._pos = POSTokenizer(self._jieba)
+        return [w for w, tag in self._pos.cut(text, HMM=False) if len(w) >= 2 and (tag[:1] == "n" or tag in _NOUNISH)]

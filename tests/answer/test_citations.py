@@ -286,3 +286,11 @@ def test_a_catalogue_row_is_quoted_without_the_lines_kept_for_the_search() -> No
     assert "通用工序" in shown_text("名录", article)
     assert shown_text("名录", article).startswith("属于本名录")  # the card names 第六条; not "第六条 第六条 属于…"
     assert shown_text("部门规章", "第一条 通\n用") == "第一条 通\n用"  # other documents whole, as ingested
+    # a cell's line wrap read back as a space inside a word is joined; the space between two cells stays
+    waste = "266-009-16 显（定）影剂、正负胶片、像纸、感光材料生 产过程中产生的不合格产品和过期产品 T"
+    assert "感光材料生产过程中" in shown_text("名录", waste)
+    assert "废变压器油" in shown_text("名录", "900-220-08 废变压 器油 T，I")
+    permit = "97 燃气生产和供应业 451，生物质燃气生 产和供应业 452 涉及通用工序重点管理的 涉及通用工序简化管理的 其他"
+    assert shown_text("名录", permit) == ("97 燃气生产和供应业 451，生物质燃气生产和供应业 452 涉及通用工序重点管理的 "
+                                         "涉及通用工序简化管理的 其他")
+    assert shown_text("法律", "感光材料生 产") == "感光材料生 产"  # only a catalogue's PDF cells

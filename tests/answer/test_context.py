@@ -9,10 +9,12 @@ from assistant.answer.context import (
     MAX_CARRY_CHARS,
     Earlier,
     asks,
+    asks_about_something_else,
     asks_after_telling,
     carried,
     carried_turns,
     gist,
+    new_subjects,
     only_courtesy,
     own_topic,
     search_text,
@@ -193,6 +195,43 @@ def test_a_new_question_asked_in_full_after_a_letter_is_its_own_topic() -> None:
     # a mailbox reply on top is not the topic; the articles behind it are
     assert own_topic(_confident(["部长信箱·关于排污许可的回复（mee-001）#1", *xray], 0.91), letter, 0.7)
     assert not own_topic(_confident([], 0.91), letter, 0.7)
+
+
+PERMIT_LETTER = ("您好！我们是普陀区一家冷冻水产品加工厂，去年新上了一条鱼粉生产线，环评报告表已经批了，验收也做完了。现在要在"
+                 "全国排污许可证管理信息平台上变更排污许可证，但不清楚鱼粉生产属于重点管理还是简化管理。请问变更要交哪些"
+                 "材料？提交以后一般多久能批下来？")
+
+
+@pytest.mark.parametrize("turn", ["审批一般要多少个工作日？", "要去哪个部门办？", "逾期不变更会怎么处罚", "鱼粉线要单独申请吗",
+                                  "简化管理的话要交执行报告吗"])
+def test_a_follow_up_to_a_letter_names_nothing_the_letter_did_not(turn: str) -> None:
+    letter = Earlier(PERMIT_LETTER, PERMIT_LETTER)
+    assert not asks_about_something_else(turn, letter)
+    assert search_text(turn, letter, lambda _a, _c: True)[1] is letter
+
+
+@pytest.mark.parametrize("turn", ["饭店的油烟净化器必须装吗", "船厂用的X射线探伤机要办什么证", "诊所的医疗废物能存几天",
+                                  "航道疏浚挖出来的淤泥能倒进海里吗", "酒吧音乐太响扰民怎么处罚"])
+def test_a_short_question_on_other_things_after_a_letter_is_a_new_question(turn: str) -> None:
+    """The letter's rich text makes any search read with it look more certain ("more certain" read every short
+    question after a letter with it); a question naming two or more things the letter never mentioned is new."""
+    letter = Earlier(PERMIT_LETTER, PERMIT_LETTER)
+    assert len(new_subjects(turn, letter)) >= 2
+    assert search_text(turn, letter, lambda _a, _c: True) == (turn, None)
+    # … but not after a short question (whose follow-ups may well name new things: "个体户也要吗"), not when it
+    # points back, and not after a case told to be asked about (a letter that asked nothing)
+    short = Earlier("排污许可证变更要多久", "排污许可证变更要多久")
+    assert search_text(turn, short, lambda _a, _c: True)[1] is short
+    assert search_text("那" + turn, letter, lambda _a, _c: True)[1] is letter
+    told = PERMIT_LETTER.replace("请问变更要交哪些材料？提交以后一般多久能批下来？", "")
+    assert search_text(turn, Earlier(told, told), lambda _a, _c: True)[1] is not None
+
+
+def test_new_subjects_know_abbreviations_and_words_every_question_uses() -> None:
+    letter = Earlier("我们厂产生的危险废物有废机油和废活性炭，" * 5 + "请问暂存间怎么建？",
+                     "我们厂产生的危险废物有废机油和废活性炭，请问暂存间怎么建？")
+    assert new_subjects("危废标签有啥要求", letter) == ["标签"]  # 危废 = 危险废物; 要求 names nothing
+    assert new_subjects("危废转移联单怎么填", letter) == ["转移联单"]
 
 
 def test_merge_rankings_puts_what_both_find_first_and_lets_the_own_words_article_in() -> None:
