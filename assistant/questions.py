@@ -244,7 +244,8 @@ class QuestionWorkflow:
                        str(meta.get("carries") or ""),
                        tuple(str(t) for t in meta.get("carried_turns") or [] if isinstance(t, str)),
                        told=bool(meta.get("tells")),
-                       offered=str(sug.get("id") or "") if isinstance(sug := result.get("suggestion"), dict) else "")
+                       offered=str(sug.get("id") or "") if isinstance(sug := result.get("suggestion"), dict) else "",
+                       given=tuple(str(e) for e in meta.get("entries") or [] if isinstance(e, str)))
 
     def _latest(self, channel: str, session_id: str) -> Question | None:
         """The conversation's latest question (asked within :data:`IDLE`), detached."""

@@ -130,6 +130,8 @@ def test_a_long_letter_is_shown_the_articles_and_offered_the_curated_entry(servi
     with service.Session() as s:  # the next turn knows what was offered (a follow-up it does not answer: not again)
         earlier = service.questions._earlier(s, "widget", "s-letter-sug", out.question_id + 1)
         assert earlier is not None and earlier.offered == "fx-pwxk-001" and earlier.entries == {"fx-pwxk-001"}
+        # … and so does every later turn read with the conversation (``meta.entries``, Earlier.given)
+        assert out.answer.meta["entries"] == ["fx-pwxk-001"] and earlier.given == ("fx-pwxk-001",)
     short = service.ask("许可证到期时间", channel="widget", session_id="s-short-sug").answer
     assert short.curated is not None and short.curated["id"] == "fx-pwxk-001" and short.suggestion is None
     taken = service.ask(ans["suggestion"]["question"], channel="widget", session_id="s-letter-sug",
@@ -336,9 +338,14 @@ def test_a_new_question_asked_in_full_after_a_letter_stands_alone(service: Assis
     from assistant.answer import answerer
     from assistant.answer.decide import Thresholds
 
+    from assistant.answer import context
+
     # on the real corpus a letter's text makes the search read with it more certain than almost any short turn alone
     monkeypatch.setattr(answerer, "context_helps", lambda _alone, _combined: True)
     new = "危险废物转移联单要保存几年？"
+    # (it names two things the letter never mentions: that rule alone would decide it — tested apart, here off)
+    assert context.new_subjects(new, context.Earlier(LETTER, LETTER)) == ["危险废物", "转移联单"]
+    monkeypatch.setattr(context, "asks_about_something_else", lambda _q, _e: False)
     service.answerer.thresholds = Thresholds(answer=1.0, caution=0.0, curated=1.0)  # nothing counts as confident
     service.ask(LETTER, channel="wechat", session_id="s-letter-new-1")
     before = service.ask(new, channel="wechat", session_id="s-letter-new-1").answer

@@ -158,6 +158,9 @@ class Answerer:
                                "shown": [gist(t) for t in used.read_with()]} \
             if used is not None else {"used": False}
         ans.meta["searched"] = text
+        ans.meta["entries"] = list(dict.fromkeys(e for e in (*(sorted(used.entries) if used is not None else ()),
+                                                             (ans.curated or {}).get("id"),
+                                                             (ans.suggestion or {}).get("id")) if e))
         ans.meta["carries"] = carried(question, text, earlier)
         ans.meta["carried_turns"] = list(carried_turns(question, ans.meta["carries"], earlier))
         if ans.decision is Decision.ABSTAIN and not ans.curated and tells_situation(question):

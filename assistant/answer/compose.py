@@ -25,7 +25,7 @@ from ..search.letter import is_long
 from ..search.query import prepare
 from ..search.retriever import Hit, SearchResult
 from ..text.markup import to_html, to_text
-from .context import Earlier, continues_topic
+from .context import Earlier, continues_topic, not_in
 from .decide import Decision, Thresholds, caution_text, join_notices
 from .notes import CorpusNotes
 from .sentences import Embed, card_sentence, snippet, with_lead_in
@@ -272,17 +272,17 @@ def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
 
 
-def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, follow_up: Earlier | None) -> bool:
-    """A follow-up that would get the curated answer just given again — or the one just offered as "您是不是想问"
-    (a letter's best entry) and not taken — although the article its words point to (the first passage found for it
-    in context, not a mailbox reply) is not among that answer's 依据: the user asked something the previous answer
-    did not cite ("那员工培训方面有什么要求？" after the answer on filing emergency plans; "是按月报还是按季报？" after a
-    letter on the tax, whose entry answers whether it is owed) — the articles found for the follow-up answer instead,
-    the entry stays offered as a related question."""
-    if follow_up is None or entry.id not in follow_up.entries:
+def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, earlier: Earlier | None, asked: str) -> bool:
+    """A follow-up that would get a curated answer the conversation already gave or offered (not taken) again, though
+    an article it points to (no mailbox reply) is not among its 依据 — the first found in context, or, when ``asked``
+    (its own words) names only things the answer never mentions, the first its own words find in the topic ("浓度比
+    标准低一半以上的话能少交点吗？" after the answer on the tax's data): it asked something else — the articles answer."""
+    if earlier is None or entry.id not in earlier.entries:
         return False
-    top = next((h for h in result.passages.hits if not is_reply(h.item.kind) and result.shows(h)), None)
-    return top is not None and top.item.id not in set(entry.citations)
+    top = next((h.item.id for h in result.passages.hits if not is_reply(h.item.kind) and result.shows(h)), "")
+    named, unknown = not_in(asked, f"{entry.question} {to_text(entry.answer)}") if asked else ([], [])
+    own = result.asked_top if named and unknown == named else ""  # it names only things the entry never mentions
+    return any(t and t not in entry.citations for t in (top, own))  # with context, or its own words
 
 
 def _row_names_what_was_asked(result: SearchResult) -> bool:
@@ -324,7 +324,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         if entry is None and session is not None:
             entry = session.get(CuratedAnswer, best.item.target)
         if entry is not None and cur.confidence >= thresholds.curated and not _row_answers_instead(result, entry) \
-                and not _repeats_without_answering(result, entry, follow_up) \
+                and not _repeats_without_answering(result, entry, follow_up, asked) \
                 and not thresholds.articles_lead(result.passages.confidence, result.query.normalized, asked):
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
                              "answer_html": to_html(entry.answer),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from ..ingest.limits import is_table
 from ..search.index import document_of
 from ..search.letter import analyse, is_long
 from ..search.retriever import Hit, SearchResult
@@ -64,7 +65,7 @@ _COURTESY = re.compile(r"^(?:好的?|好吧|嗯+|哦+|噢+|ok|okay|收到|知道
 NEW_SUBJECTS = 2
 #: nouns any question may use without changing its subject
 _GENERIC = frozenset("要求 规定 问题 情况 部门 时间 时候 期限 手续 材料 资料 流程 程序 标准 文件 企业 公司 单位 我们 "
-                     "环保 环境 工作日 费用 方面 地方 东西 事情 办法 处罚".split())
+                     "环保 环境 工作日 费用 方面 地方 东西 事情 办法 处罚 内容".split())
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,14 @@ class Earlier:
     #: the curated entry its answer offered as "您是不是想问" and the user did not take ("": none) — a long letter's
     #: best entry is offered, not shown
     offered: str = ""
+    #: the curated entries the conversation's earlier answers showed or offered, as far as it was read in context
+    #: (``meta.entries``): "要是拉到上海去呢" is not given the management-plan answer of two turns back again
+    given: tuple[str, ...] = ()
 
     @property
     def entries(self) -> frozenset[str]:
-        """The curated entries the previous answer showed or offered."""
-        return frozenset(e for e in (self.curated, self.offered) if e)
+        """The curated entries the previous answer — and the conversation's earlier ones — showed or offered."""
+        return frozenset(e for e in (self.curated, self.offered, *self.given) if e)
 
     def read_with(self) -> tuple[str, ...]:
         """The user's messages a follow-up read with this turn is read with, oldest first (shown with the answer)."""
@@ -175,19 +179,21 @@ def gist(turn: str) -> str:
     return "".join((turn[s.start:s.end] if same else norm[s.start:s.end]).strip() for s in qs[:2])
 
 
-def new_subjects(question: str, earlier: Earlier) -> list[str]:
-    """The things the turn names that the conversation's messages never mentioned: its nouns (:data:`_GENERIC` left
-    out) none of whose two-character pieces — nor those of their full forms (危废 → 危险废物) — occurs in the messages
-    (with their abbreviations' full forms)."""
+def not_in(question: str, text: str) -> tuple[list[str], list[str]]:
+    """The things the turn names — its nouns, :data:`_GENERIC` left out — and those of them ``text`` never mentions:
+    none of their two-character pieces, nor those of their full forms (危废 → 危险废物), occurs in ``text`` (with its
+    abbreviations' full forms)."""
     syn = default_synonyms()
-    told = normalize(" ".join(earlier.read_with()))
+    told = normalize(text)
     told += " " + " ".join(syn.expansions(told))
-    out = []
-    for w in Tokenizer.default().nouns(normalize(question)):
-        forms = [w, *syn.expansions(w)]
-        if w not in _GENERIC and not any(f[i:i + 2] in told for f in forms for i in range(len(f) - 1)):
-            out.append(w)
-    return out
+    named = [w for w in Tokenizer.default().nouns(normalize(question)) if w not in _GENERIC]
+    return named, [w for w in named if not any(f[i:i + 2] in told for f in (w, *syn.expansions(w))
+                                               for i in range(len(f) - 1))]
+
+
+def new_subjects(question: str, earlier: Earlier) -> list[str]:
+    """The things the turn names that the conversation's messages never mentioned (:func:`not_in`)."""
+    return not_in(question, " ".join(earlier.read_with()))[1]
 
 
 def asks_about_something_else(question: str, earlier: Earlier) -> bool:
@@ -286,9 +292,10 @@ def follow_up_result(combined: SearchResult, own_words: Callable[[frozenset[str]
     """``combined`` (a follow-up searched with its earlier question) with its passages reordered by
     :func:`merge_rankings` against ``own_words(topic)``: the follow-up alone, searched inside the topic's documents.
     The decision features and confidence stay those of ``combined``; a hit's score becomes the merged score. A
-    question for a limit value keeps its order (table rows first)."""
+    question for a limit value whose best passage is a limit table or row keeps its order (rows first); one that
+    found none first ("浓度比标准低一半以上的话能少交点吗？" on the tax) is merged like any other."""
     hits = [h for h in combined.passages.hits if combined.shows(h)]
-    if combined.limit or not hits:
+    if not hits or combined.limit and is_table(hits[0].item.id.rpartition("#")[2]):
         return combined
     replies = {h.item.id for h in hits if is_reply(h.item.kind)}
     topic = topic_documents([h.item.id for h in hits], replies)
@@ -300,4 +307,5 @@ def follow_up_result(combined: SearchResult, own_words: Callable[[frozenset[str]
     merged = merge_rankings([h.item.id for h in combined.passages.hits], [h.item.id for h in alone.passages.hits])
     k = len(combined.passages.hits)
     new = [Hit(by_id[i].item, sc, by_id[i].bm25, by_id[i].dense, r + 1) for r, (i, sc) in enumerate(merged[:k])]
-    return replace(combined, passages=replace(combined.passages, hits=new))
+    top = next((h.item.id for h in alone.passages.hits if not is_reply(h.item.kind) and alone.shows(h)), "")
+    return replace(combined, passages=replace(combined.passages, hits=new), asked_top=top)

@@ -65,6 +65,9 @@ class SearchResult:
     ranking: str = "fusion"
     #: the question asks for a limit value and the index has limit-table rows (ranked by fusion, rows first)
     limit: bool = False
+    #: a follow-up's own words searched inside its conversation's documents: the first article they found (not a
+    #: mailbox reply; "": not a follow-up) — what is asked now, next to what the conversation is about
+    asked_top: str = ""
 
     def shows(self, hit: Hit) -> bool:
         """A passage the answer may show: a repealed text only when the question asks for repealed law."""

@@ -215,6 +215,23 @@ def test_a_follow_up_is_not_given_the_curated_answer_just_given_unless_it_cites_
     offered = Earlier(letter, letter, (FUYI,), offered=entry.id)
     assert compose(follow, T, "", curated_rows={entry.id: entry}, follow_up=offered).curated is None
     assert compose(cited_first, T, "", curated_rows={entry.id: entry}, follow_up=offered).curated is not None
+    # the article the follow-up's own words find first inside the topic is not one the entry cites: the articles
+    # answer even though the search read with the conversation found a cited one first …
+    from dataclasses import replace
+
+    # (when those words name only things the entry never mentions: "那听证会在哪开" — not "那复议要多少天内提？",
+    # which names nothing, nor "行政复议期间要停产吗", whose 行政复议 the entry speaks of)
+    rows = {entry.id: entry}
+    own_words_elsewhere = replace(cited_first, asked_top=FUYI_OTHER.id)
+    assert compose(own_words_elsewhere, T, "", curated_rows=rows, follow_up=just_given, asked="那听证会在哪开").curated is None
+    for words in ("那复议要多少天内提？", "行政复议期间要停产吗", ""):
+        assert compose(own_words_elsewhere, T, "", curated_rows=rows, follow_up=just_given, asked=words).curated
+    assert compose(replace(cited_first, asked_top=FUYI_9.id), T, "", curated_rows=rows, follow_up=just_given,
+                   asked="那听证会在哪开").curated is not None
+    # … and an answer given earlier in the conversation (not the previous one) counts like the one just given
+    two_back = Earlier("拉到宁波的处置单位去要走什么手续？", "…", (FUYI,), "", given=(entry.id,))
+    assert compose(follow, T, "", curated_rows={entry.id: entry}, follow_up=two_back).curated is None
+    assert compose(cited_first, T, "", curated_rows={entry.id: entry}, follow_up=two_back).curated is not None
     # another previous answer, or no conversation: the curated answer as usual
     other = Earlier("排污许可证能用几年？", "排污许可证能用几年？", ("排污许可管理条例",), "fx-pwxk-001")
     for earlier in (other, None):

@@ -274,11 +274,15 @@ def test_a_follow_up_is_ranked_inside_its_topic_with_its_own_words() -> None:
     assert [h.rank for h in out.passages.hits] == list(range(1, len(ids) + 1))
     # the decision stays the one made with the context
     assert out.passages.confidence == combined.passages.confidence and out.passages.features == {"score1": 1.0}
+    assert out.asked_top == "应急办法#19" and combined.asked_top == ""  # what its own words found first
     # a question for a limit value keeps its table rows first; nothing found: nothing to merge
-    limit = _passages(["GB 1#表1", "GB 1#4.1"], limit=True)
+    limit = _passages(["GB 1#表1·3", "GB 1#4.1"], limit=True)
     assert follow_up_result(limit, own) is limit
     empty = _passages([])
     assert follow_up_result(empty, own) is empty and len(asked) == 1
+    # … but a "limit" question that found no table first ("浓度比标准低一半以上的话能少交点吗？" on the tax) is merged
+    taxed = follow_up_result(_passages(["税法#10", "税法#13", "税法实施条例#9"], limit=True), own)
+    assert taxed.asked_top == "应急办法#19" and len(asked) == 2
 
 
 def test_search_within_documents_only_ranks_their_passages() -> None:
