@@ -335,10 +335,8 @@ def test_a_new_question_asked_in_full_after_a_letter_stands_alone(service: Assis
     """A short question after a long letter, on other documents and confident on its own words, is a new question:
     not read with the letter (whose rich text makes any search read with it look more certain), no
     "结合您上一个问题：尊敬的领导：…" line; a follow-up that points back is still read with the letter."""
-    from assistant.answer import answerer
+    from assistant.answer import answerer, context
     from assistant.answer.decide import Thresholds
-
-    from assistant.answer import context
 
     # on the real corpus a letter's text makes the search read with it more certain than almost any short turn alone
     monkeypatch.setattr(answerer, "context_helps", lambda _alone, _combined: True)

@@ -203,6 +203,8 @@ OPENAPI: dict[str, Any] = {
                                                              "说明的情况）"},
                 "carried_turns": {"type": "array", "items": {"type": "string"},
                                   "description": "carries 所含的用户消息（从早到晚）"},
+                "entries": {"type": "array", "items": {"type": "string"},
+                            "description": "本会话（结合上下文阅读的各轮）已给出或建议过的人工答复 id：追问另有所问时不再重复给出"},
                 "courtesy": {"type": "boolean", "description": "“好的/谢谢”等致谢：只回复“不客气”，不检索、不转人工"},
                 "tells": {"type": "boolean", "description": "只介绍情况、未提问且未找到依据：请用户接着说明问题（已转人工；"
                                                             "随后结合它提出的问题会将其从待办中撤出）"},
