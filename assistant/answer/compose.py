@@ -23,7 +23,7 @@ from ..ingest.limits import is_table_row
 from ..search.index import Item, SearchIndex, document_of
 from ..search.letter import is_long
 from ..search.query import prepare
-from ..search.retriever import Hit, SearchResult
+from ..search.retriever import SearchResult
 from ..text.markup import to_html, to_text
 from .context import Earlier, continues_topic, not_in
 from .decide import Decision, Thresholds, caution_text, join_notices
@@ -272,17 +272,18 @@ def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
 
 
-def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, earlier: Earlier | None, asked: str) -> bool:
+def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, earlier: Earlier | None, asked: str) -> str:
     """A follow-up that would get a curated answer the conversation already gave or offered (not taken) again, though
     an article it points to (no mailbox reply) is not among its 依据 — the first found in context, or, when ``asked``
     (its own words) names only things the answer never mentions, the first its own words find in the topic ("浓度比
-    标准低一半以上的话能少交点吗？" after the answer on the tax's data): it asked something else — the articles answer."""
+    标准低一半以上的话能少交点吗？" after the answer on the tax's data): it asked something else — the articles answer,
+    led by that article (returned; "": the answer is given)."""
     if earlier is None or entry.id not in earlier.entries:
-        return False
+        return ""
     top = next((h.item.id for h in result.passages.hits if not is_reply(h.item.kind) and result.shows(h)), "")
     named, unknown = not_in(asked, f"{entry.question} {to_text(entry.answer)}") if asked else ([], [])
     own = result.asked_top if named and unknown == named else ""  # it names only things the entry never mentions
-    return any(t and t not in entry.citations for t in (top, own))  # with context, or its own words
+    return next((t for t in (top, own) if t and t not in entry.citations), "")  # with context, or its own words
 
 
 def _row_names_what_was_asked(result: SearchResult) -> bool:
@@ -318,14 +319,13 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     citations: list[Citation] = []
     confidence = result.passages.confidence
     related: list[dict[str, str]] = []
+    elsewhere = ""
     if cur is not None and cur.hits:
-        best: Hit = cur.hits[0]
-        entry = (curated_rows or {}).get(best.item.target)
-        if entry is None and session is not None:
-            entry = session.get(CuratedAnswer, best.item.target)
+        target = cur.hits[0].item.target
+        entry = (curated_rows or {}).get(target) or (session.get(CuratedAnswer, target) if session is not None else None)
+        elsewhere = _repeats_without_answering(result, entry, follow_up, asked) if entry is not None else ""
         if entry is not None and cur.confidence >= thresholds.curated and not _row_answers_instead(result, entry) \
-                and not _repeats_without_answering(result, entry, follow_up, asked) \
-                and not thresholds.articles_lead(result.passages.confidence, result.query.normalized, asked):
+                and not elsewhere and not thresholds.articles_lead(result.passages.confidence, result.query.normalized, asked):
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
                              "answer_html": to_html(entry.answer),
                              "category": entry.category, "lead_unit": entry.lead_unit, "kind": entry.kind,
@@ -341,9 +341,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             found_at = {h.item.id: i for i, h in enumerate(result.passages.hits)}
             citations.sort(key=lambda c: found_at.get(c.id, len(found_at)))
         for h in cur.hits[1 if curated_block else 0 : 4]:  # not shown: the best entry leads the related questions
-            e = (curated_rows or {}).get(h.item.target)
-            if e is None and session is not None:
-                e = session.get(CuratedAnswer, h.item.target)
+            e = (curated_rows or {}).get(h.item.target) or (session.get(CuratedAnswer, h.item.target) if session else None)
             if e is not None and (not curated_block or e.id != curated_block["id"]):
                 related.append({"id": e.id, "question": e.question})
     decision = thresholds.decide(confidence, long=is_long(result.query.normalized))
@@ -358,7 +356,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         have = {c.id for c in citations}
         docs: set[str] = set()
         seen = 0
-        for h in result.passages.hits:  # the first ``max_citations`` passages found, of at most ``max_cards`` documents
+        lead = [h for h in result.passages.hits if h.item.id == elsewhere == result.asked_top]  # asked, not answered
+        for h in lead + [h for h in result.passages.hits if h not in lead]:  # the first passages, ≤ max_cards documents
             if seen >= max_citations:
                 break
             if h.item.id in have or not result.shows(h):

@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from ..answer.sources import limit_row, shown_text
+from ..answer.sources import key_label, limit_row, shown_text
 from ..db.models import Document, DocumentVersion, PolicyChange
 from ..ingest.limits import is_table_row, table_of
 from ..search.corpus import region_of
@@ -103,7 +103,8 @@ def _rows(items: list[tuple[str, str, int | None, str, str]], key: str, marks: d
         hl = bool(key) and pkey == key
         if hl:
             anchor = a
-        label = f"第{int_to_cn(article)}条" if article else ("" if pkey.startswith("p") else pkey)
+        # a catalogue's row by what it is ("废物代码266-009-16", "第97项"), not by its key ("row-266-009-16")
+        label = f"第{int_to_cn(article)}条" if article else (key_label(pkey) or ("" if pkey.startswith("p") else pkey))
         rows.append({"id": pid, "key": pkey, "anchor": a, "label": label, "heading": heading, "text": text,
                      "blocks": text_blocks(text), "highlighted": hl, "changed_in": marks.get(pid)})
     return rows, anchor

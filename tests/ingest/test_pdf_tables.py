@@ -116,4 +116,7 @@ def test_the_document_page_of_a_catalogue_shows_its_rows_without_the_search_only
         assert raw is not None and "［表头：" in raw.text  # the indexed text keeps them
     html = client.get("/doc/国家危险废物名录（2021年版）%23row-900-047-49").get_data(as_text=True)
     assert "900-047-49" in html and "［表头：" not in html and "（危险特性：T/C/I/R）" in html
+    # a row is named by what it is, not by its key; a cell's wrapped word is joined ("感光材料生 产过程")
+    assert ">废物代码900-047-49</a>" in html and ">row-900-047-49<" not in html
+    assert "感光材料生产过程" in html and "感光材料生 产" not in html
     svc.engine.dispose()
