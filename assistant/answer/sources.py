@@ -62,6 +62,10 @@ def is_reply(kind: str) -> bool:
 _WRAP = re.compile(r"(?<=[\u4e00-\u9fff，、（）])\n(?=[\u4e00-\u9fff，、（）])")
 _TABLE_HEAD = re.compile(r"^［表头：[^\n]*］$")
 _ARTICLE_HEAD = re.compile(r"^第[一二三四五六七八九十百零〇]+条[\s　]*")
+#: a hazardous-waste row's description: from its code to the first Latin letter (its hazard column, T/C/I/R/In) —
+#: one cell, so a space between two Chinese characters in it is the PDF's line wrap ("产生的 废水处理污泥")
+_WASTE_DESC = re.compile(r"(?<=\d{3}-\d{3}-\d{2})[^A-Za-z]+")
+_CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])[ \t]+(?=[^\x00-\x7f])")
 #: the hazard column at the end of a hazardous-waste row, run into the description ("…过滤吸附介质等T/C/I/R")
 _HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])[ \t]*((?:In|T|C|I|R)(?:/(?:In|T|C|I|R))*)$")
 
@@ -81,7 +85,8 @@ def shown_text(kind: str, text: str) -> str:
         parts = [p.strip() for p in lines[0].split(" › ")]
         kept = [p for p in parts[1:] if p and not parts[0].startswith(p)]
         lines = ([" › ".join(kept)] if kept else []) + lines[1:]
-    text = Tokenizer.default().join_wrapped(_WRAP.sub("", "\n".join(lines)))
+    text = _WASTE_DESC.sub(lambda m: _CJK_SPACE.sub("", m.group(0)), _WRAP.sub("", "\n".join(lines)))
+    text = Tokenizer.default().join_wrapped(text)
     text = _HAZARD.sub(r"（危险特性：\1）", text)
     return _ARTICLE_HEAD.sub("", text)  # "第二条 国家根据…": the card already says 第二条
 
