@@ -191,6 +191,15 @@ def test_document_page_highlights_cited_article(browser: Any, live_site: LiveSit
     assert hl.count() == 1 and "有效期" in hl.inner_text()
     assert "现行有效" in page.content()
     page.screenshot(path=str(ARTIFACTS / "doc-page.png"))
+    # on a phone the cited article is scrolled to and the top bar (← 返回咨询) stays on screen: it was scrolled away
+    # with the text while <body> was a scroll container of its own (overflow-x: hidden on html and body)
+    phone = browser.new_context(viewport={"width": 390, "height": 320}, locale="zh-CN").new_page()
+    phone.goto(live_site.base + "/doc/" + quote(f"{PWXK}#14", safe=""))
+    phone.wait_for_function("window.scrollY > 0")
+    phone.wait_for_timeout(800)  # the smooth scroll to the article ends
+    bar = phone.locator(".doc-topbar").bounding_box()
+    assert bar is not None and abs(bar["y"]) < 1 and phone.locator(".doc-topbar .back-link").is_visible()
+    phone.screenshot(path=str(ARTIFACTS / "doc-page-phone.png"))
 
 
 def test_frame_cannot_be_embedded_by_unknown_origin(live_site: LiveSite) -> None:
