@@ -24,6 +24,7 @@ from .context import (
     carried_turns,
     follow_up_result,
     gist,
+    names_nothing,
     only_courtesy,
     own_topic,
     search_text,
@@ -128,7 +129,7 @@ class Answerer:
         with self.Session() as s:
             rows = self.curated_entries(s, curated)
             # a question right after the case was told is that case's question, whatever entry its words match
-            if used is not None and not told_case(used) and stands_alone(
+            if used is not None and not told_case(used) and not names_nothing(question) and stands_alone(
                     lambda: search(question), res, used, self.decision_thresholds(res).curated,
                     lambda e: {document_of(c) for c in rows[e].citations} if e in rows else set()):
                 text, used, res = question, None, search(question)
