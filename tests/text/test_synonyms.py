@@ -12,7 +12,9 @@ from assistant.text.synonyms import SynonymTable, default_synonyms
 
 @pytest.mark.parametrize(
     ("query", "canonical"),
-    [("环评要多久才能批下来", "环境影响评价"), ("排污证有效期几年", "排污许可证"), ("危废怎么贮存", "危险废物")],
+    [("环评要多久才能批下来", "环境影响评价"), ("排污证有效期几年", "排污许可证"), ("危废怎么贮存", "危险废物"),
+     # how a review period is asked for, and how the rules state one ("20个工作日内完成审查", "作出审批决定")
+     ("辐射安全许可证交上去多久能办下来", "审批期限 工作日内完成审查 作出审批决定")],
 )
 def test_shipped_table_appends_canonical(query: str, canonical: str) -> None:
     out = default_synonyms().expand(query)
