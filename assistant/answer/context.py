@@ -237,10 +237,10 @@ def search_text(question: str, earlier: Earlier | None,
     A turn that announces a new topic stands alone, and so does a long one; one that points back, or follows an
     answer that invited the question (:attr:`Earlier.told`), uses the earlier question; a short turn uses it when it
     names nothing (:func:`names_nothing`), asks after a message that told the case (:func:`asks_after_telling`) or
-    when ``context_helps(question,
-    with_context)`` — in the service: the articles
-    found with the earlier question are more certain than those found for the turn alone ("排污许可证能用几年"
-    after an unrelated question is its own topic, "超标了一般罚多少钱？" after a noise question is not)."""
+    when ``context_helps(question, with_context)`` — in the service: the articles found with the earlier question
+    are more certain than those found for the turn alone ("排污许可证能用几年" after an unrelated question is its own
+    topic, "超标了一般罚多少钱？" after a noise question is not). A short turn after a letter that names other things
+    than the conversation did is a new question (:func:`asks_about_something_else`)."""
     q = normalize(question).strip()
     if earlier is None or not q or opens_new_topic(question):
         return question, None
