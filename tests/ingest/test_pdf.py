@@ -63,6 +63,15 @@ def test_catalogue_hazardous_waste_list() -> None:
     rows = [p for p in doc.passages if "900-041-49" in p.text]
     assert rows, "the row of 900-041-49 must be findable"
     assert any(p.key.startswith("row-") and "HW49" in p.text for p in rows)
+    # a category's name wrapped over several lines of its narrow column is read whole, and a category code that ends
+    # the previous category's last line still names its rows
+    first_line = {p.key: p.text.split("\n")[0] for p in doc.passages if p.key.startswith("row-")}
+    assert "› HW15 爆炸性废物 ›" in first_line["row-267-001-15"]
+    assert "› HW06 废有机溶剂与含有机溶剂废物 ›" in first_line["row-900-401-06"]
+    assert "› HW09 油/水、烃/水混合物或乳化液 ›" in first_line["row-900-007-09"]
+    assert "› HW08 废矿物油与含矿物油废物 ›" in first_line["row-900-249-08"]
+    assert "› HW27 含锑废物 ›" in first_line["row-261-048-27"]
+    assert "› HW03 废药物、药品 ›" in first_line["row-900-002-03"]
 
 
 @needs_data

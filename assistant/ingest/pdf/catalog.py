@@ -12,6 +12,11 @@ from .units import Keys, Unit
 
 _WASTE_CODE = re.compile(r"\b(\d{3}-\d{3}-\d{2})\b")
 _HW_LABEL = re.compile(rf"HW(\d{{2}})([{CJK}、，]{{2,16}})?")
+#: how a hazardous-waste category's name ends (…废物, 废药物、药品, 精（蒸）馏残渣, …乳化液, 废酸, 废碱, 废催化剂)
+_HW_NAME_END = ("废物", "药品", "残渣", "乳化液", "废酸", "废碱", "催化剂")
+#: a category code after the previous category's last row, on its line: at the end ("…收集的粉尘 T HW47") or run
+#: into its name and the next column ("…收集的粉尘 T HW27含锑废物基础化学原料")
+_HW_LABEL_IN_LINE = re.compile(rf"(?:^|\s)HW(\d{{2}})((?:[{CJK}、，/（）]*?(?:{'|'.join(_HW_NAME_END)}))|\s*$)")
 _CATALOG_HEADER_WORDS = (
     "序号", "废物类别", "行业来源", "废物代码", "危险特性", "项目类别", "环评类别", "报告书",
     "报告表", "登记表", "行业类别", "重点管理", "简化管理", "登记管理", "产品名称", "产品代码",
@@ -59,6 +64,26 @@ def _is_table_header(compact: str) -> bool:
     return sum(1 for w in _CATALOG_HEADER_WORDS if w in compact) >= 3
 
 
+_HW_NAME_LINE = re.compile(rf"[{CJK}、，/（）()]{{1,6}}")
+
+
+def _hw_name(same_line: str, following: list[str]) -> str:
+    """A category's name, which the PDF's narrow column wraps over several lines ("废有机溶 / 剂与含有 / 机溶剂废 /
+    物"): the lines after its HW code joined until the name ends, or until a line that is not part of it (the next
+    column's text after a space, a number, a longer line such as 非特定行业 after a finished name)."""
+    name = same_line
+    for line in following:
+        if name.endswith(_HW_NAME_END):
+            break
+        first, *rest = line.split()
+        if not _HW_NAME_LINE.fullmatch(first):
+            break
+        name += first
+        if rest:
+            break
+    return name
+
+
 def catalog_rows(lines: list[str], offset: int, title: str, keys: Keys) -> list[Unit]:
     """One unit per catalogue table row, carrying its section and column-header context."""
     text = "\n".join(lines)
@@ -66,11 +91,10 @@ def catalog_rows(lines: list[str], offset: int, title: str, keys: Keys) -> list[
     hw_names: dict[str, str] = {}
     if waste:
         for i, line in enumerate(lines):
-            m = _HW_LABEL.fullmatch(line.replace(" ", ""))
+            m = _HW_LABEL.fullmatch(line.replace(" ", "")) or _HW_LABEL_IN_LINE.search(line)
             if m:
-                following = lines[i + 1].split() if i + 1 < len(lines) else []
-                name = m.group(2) or (following[0] if following else "")
-                if re.fullmatch(rf"[{CJK}、，]{{2,16}}", name):
+                name = _hw_name((m.group(2) or "").strip(), lines[i + 1 : i + 6])
+                if re.fullmatch(rf"[{CJK}、，/（）()]{{2,24}}", name):
                     hw_names.setdefault(m.group(1), name.rstrip("、，"))
     units: list[Unit] = []
     section = subsection = header = table = ""
@@ -108,7 +132,7 @@ def catalog_rows(lines: list[str], offset: int, title: str, keys: Keys) -> list[
             continue
         start = False
         number: str | None = None
-        m_code = re.match(rf"^(?:(\d{{1,3}})\s+)?(?:[{CJK}]{{2,12}}\s*)?(\d{{3}}-\d{{3}}-\d{{2}})", line) if waste else None
+        m_code = re.match(rf"^(?:(\d{{1,3}})\s+)?(?:[{CJK}、，]{{2,12}}\s*){{0,2}}(\d{{3}}-\d{{3}}-\d{{2}})", line) if waste else None
         m_num = re.match(r"^(\d{1,3})(?:-\d{1,3})?(?:\s+|\.|、|$)(?!\d{3}-)", line)
         if m_code:
             start, number = True, m_code.group(2)

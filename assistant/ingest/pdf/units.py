@@ -10,6 +10,8 @@ from assistant.ingest.base import ParsedPassage
 
 #: Passage size bounds (characters).
 MIN_PASSAGE = 30
+#: a hazardous-waste row's key (``row-900-041-49``): its own entry of the catalogue, never merged into the row before it
+_WASTE_ROW_KEY = re.compile(r"row-\d{3}-\d{3}-\d{2}$")
 MAX_PASSAGE = 1200
 
 
@@ -82,7 +84,7 @@ def finish(units: list[Unit], merge_small: bool = True) -> list[ParsedPassage]:
             unit.lines = pending.lines + unit.lines
             unit.line = pending.line
             pending = None
-        if merge_small and len(unit.body) < MIN_PASSAGE:
+        if merge_small and len(unit.body) < MIN_PASSAGE and not _WASTE_ROW_KEY.match(unit.key):
             nxt = units[units.index(unit) + 1] if units.index(unit) + 1 < len(units) else None
             if nxt is not None and nxt.key.startswith(unit.key + ".") and unit.article is None:
                 pending = unit  # "5 测量方法" heading: prefix it to 5.1
