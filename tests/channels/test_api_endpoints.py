@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -284,3 +285,14 @@ def test_contact_rules_served_to_the_page_refuse_what_the_server_refuses(client:
     assert client.post("/api/v1/handoff", json={"question": "测试转人工", "consent": True,
                                                 "contact": {"phone": "12012345678"}}).get_json()["error_code"] \
         == "invalid_phone"
+
+
+def test_a_ministry_reply_page_carries_no_in_force_badge(client: FlaskClient) -> None:
+    """A reply is the ministry's answer to a letter, not a rule: its page shows no 现行有效 badge (a regulation's
+    page does)."""
+    reply = client.get("/doc/" + quote("部长信箱·关于排污登记是否需要领证的回复（fx-001）#1", safe=""))
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert "官方答复" in html and 'data-testid="doc-status"' not in html
+    law = client.get("/doc/" + quote("排污许可管理条例#14", safe="")).get_data(as_text=True)
+    assert 'data-testid="doc-status">现行有效<' in law

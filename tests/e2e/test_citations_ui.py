@@ -84,4 +84,8 @@ def test_an_answer_kept_in_the_history_from_before_is_shown_the_same_way(browser
     assert more.evaluate("e => e.open") is False and more.get_by_test_id("citation-card").count() == 2
     labels = more.locator(".citation-label").all_text_contents()  # collapsed: not rendered, still in the page
     assert "部长信箱答复：关于排污登记是否需要领证的回复" in labels and not any("mee-141" in t for t in labels)
+    # a ministry reply is not a rule in force: its card carries no 现行有效 badge; the regulation's card does
+    reply = more.locator("[data-section=reply]")
+    assert reply.count() == 1 and reply.locator(".badge").count() == 0
+    assert more.locator("[data-section=regulation] .badge").first.text_content() == "现行有效"
     ctx.close()

@@ -109,7 +109,9 @@ function renderCitation(c) {
     "data-citation-id": str(c.id),
     "data-section": isReply(c) ? "reply" : "regulation"
   });
-  var summary = el("summary", null, [el("span", { className: "citation-label", text: label }), statusBadge(status)]);
+  // a ministry reply is an answer, not a rule: no 现行有效 badge, which would read as "this reply is in force"
+  var summary = el("summary", null, [el("span", { className: "citation-label", text: label }),
+    isReply(c) ? null : statusBadge(status)]);
   var revised = c.revised && typeof c.revised === "object" ? c.revised : null;
   if (revised) { // 政策速递 recorded a change of this article: the card shows the current text and says so
     summary.appendChild(el("span", { className: "badge badge-warn citation-revised", "data-testid": "citation-revised",
