@@ -110,6 +110,9 @@ _PAREN = re.compile(r"[（(][^（）()]*[）)]")
 _GENERIC = re.compile(r"(?:《(条例|办法|规定|细则|名录|通知)》|(?:该|本|此|上述|前述)(法|条例|办法|规定|细则|名录))")
 _STD_CODE = re.compile(r"^((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+)?)(?:\s*[-—–]\s*(\d{4}))?")
 _NAMED_ARTICLE = re.compile(rf"第([{CN_NUMERAL_CHARS}0-9]+)条")
+#: a hazardous-waste code ("900-041-49"), which names its row of 国家危险废物名录 (passage ``…#row-900-041-49``)
+_WASTE_CODE = re.compile(r"(?<![0-9])([0-9]{3}-[0-9]{3}-[0-9]{2})(?![0-9])")
+_WASTE_ROW_ID = re.compile(r"#row-([0-9]{3}-[0-9]{3}-[0-9]{2})$")
 _CORE_MIN = 4
 
 
@@ -117,7 +120,7 @@ _CORE_MIN = 4
 class Mentions:
     """What a question names, resolved against one index."""
 
-    articles: frozenset[int]          # item positions of named articles (《X》第N条, X法第N条, 该条例第N条)
+    articles: frozenset[int]          # item positions of named articles (《X》第N条, X法第N条, 该条例第N条, 废物代码)
     docs: frozenset[str]              # titles of named documents
     docs_in_question: frozenset[str]  # … of those, named inside a question sentence
 
@@ -156,9 +159,22 @@ class MentionResolver:
             m = _STD_CODE.match(n)
             if m:
                 self.codes.setdefault(f"{m.group(1)} {m.group(2)}", []).append(t)
+        self.waste_rows: dict[str, int] = {}  # waste code → its catalogue row
+        for i, it in enumerate(index.items):
+            if wm := _WASTE_ROW_ID.search(it.id):
+                self.waste_rows.setdefault(wm.group(1), i)
         # longest cores first, so 水污染防治法实施细则 wins over 水污染防治法 at the same place
         self._cores = sorted(self.core_titles, key=len, reverse=True)
         self._local_prefixes = ("浙江省", "舟山市")
+
+    def names_of(self, title: str) -> list[str]:
+        """The ways a question may write ``title`` that :meth:`mentions` reads: the title, its core, the
+        abbreviations of its core, its standard code."""
+        names = {n for n, t in self.norm_title.items() if t == title}
+        cores = {c for c, ts in self.core_titles.items() if title in ts}
+        names |= cores | {a for a, c in ABBREVIATIONS.items() if c and c in cores}
+        names |= {code for code, ts in self.codes.items() if title in ts}
+        return sorted(names)
 
     def _prefer(self, titles: list[str]) -> str:
         """Among titles sharing a core: the national one, else the Zhejiang/Zhoushan one, else the first."""
@@ -245,4 +261,10 @@ class MentionResolver:
                     continue
                 if pos is not None:
                     arts.add(pos)
+        for wm in _WASTE_CODE.finditer(text):  # a waste code names its row (and the catalogue)
+            if (pos := self.waste_rows.get(wm.group(1))) is not None:
+                arts.add(pos)
+                docs.add(self.index.items[pos].title)
+                if any(a <= wm.start() < b for a, b in qs):
+                    in_q.add(self.index.items[pos].title)
         return Mentions(frozenset(arts), frozenset(docs), frozenset(in_q))

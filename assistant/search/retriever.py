@@ -24,10 +24,11 @@ from .entries import EntryScorer, PassageView, curated_scores, entry_features, e
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
 from .limits import LIMIT_ROW_PRIOR, asks_for_limit, rows_before_their_table, tables_for_the_source
+from .lookup import LOOKUP_CONFIDENCE, lookup_first, named_lookup
 from .memory import AnswerMemory
 from .query import PreparedQuery, prepare
 from .ranker import Ranking, ranked_positions
-from .references import ReferenceMatcher, reference_vector
+from .references import MentionResolver, ReferenceMatcher, reference_vector
 
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "answer" / "calibration.json"
 REPEAL_WORDS = ("已废止", "废止", "旧法", "原法", "失效")
@@ -161,6 +162,7 @@ class Retriever:
         self._matchers: dict[int, ReferenceMatcher] = {}
         #: the learned ranking stage (None: rank by score fusion); used in hybrid mode only
         self.ranking = ranking
+        self._resolver_cache: MentionResolver | None = None  # what questions name, read without the ranking stage
 
     # -- index management --------------------------------------------------------------------------------------
     @property
@@ -298,6 +300,8 @@ class Retriever:
                                 passages.row_prior(LIMIT_ROW_PRIOR) if limit_question else None)
             if limit_question:
                 ranked.hits = rows_before_their_table(tables_for_the_source(ranked.hits, pq.normalized))
+        if within is None:  # "大气污染防治法第四十六条是什么意思": the article named first (search/lookup.py)
+            self._named_first(rk, passages, pq, ranked, allow)
         cur = None
         if curated is not None and curated.items and within is None:
             cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)
@@ -314,6 +318,20 @@ class Retriever:
                 cur.hits = uniq[:k]
         return SearchResult(pq, ranked, cur, include_repealed, ranking="fusion" if by_fusion else "learned",
                             limit=limit_question)
+
+    def _named_first(self, rk: Ranking | None, index: SearchIndex, pq: PreparedQuery, ranked: RankedList,
+                     allow: np.ndarray | None) -> None:
+        resolver = rk.stage.resolver(index) if rk is not None else self._resolver(index)
+        named = named_lookup(index, resolver, pq.normalized, allow)
+        if named:
+            top = ranked.hits[0].fused if ranked.hits else 0.0
+            ranked.hits = lookup_first(ranked.hits, named, index, lambda p, r: Hit(index.items[p], top, 0.0, None, r))
+            ranked.confidence = max(ranked.confidence, LOOKUP_CONFIDENCE)
+
+    def _resolver(self, index: SearchIndex) -> MentionResolver:
+        if self._resolver_cache is None or self._resolver_cache.index is not index:
+            self._resolver_cache = MentionResolver(index)
+        return self._resolver_cache
 
     # -- the learned stage -------------------------------------------------------------------------------------
     def _rank_learned(self, rk: Ranking, index: SearchIndex, pq: PreparedQuery, k: int,

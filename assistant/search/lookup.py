@@ -1,0 +1,86 @@
+"""A question that names an article or a waste code and asks what it says: "大气污染防治法第四十六条是什么意思",
+"排污许可管理条例第三十三条", "261-019-11是什么危废".
+
+The ranking stage learned from letters, where a quoted article is mostly background and the answer lies elsewhere, so
+it gives a named article no special place: the three questions above were refused or shown other articles. Asked on
+its own, such a question is a lookup: the article it names is the answer by construction. So when a short question
+names at most :data:`MAX_NAMED` articles (or catalogue rows) and asks nothing but what they say, they come first, in
+the order named, and the first passage's confidence is :data:`LOOKUP_CONFIDENCE` — it is the passage asked for. A
+question that names an article and asks something else ("违反第四十六条罚多少") is left to the ranking, which has the
+named article among its candidates. Long letters are never lookups: the rules they quote are their background.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from .index import SearchIndex
+from .letter import analyse
+from .references import MentionResolver
+
+#: at most this many named articles make a lookup ("第十二条和第十三条分别讲什么"); more is a letter's background
+MAX_NAMED = 3
+#: the confidence of a lookup's first passage: the passage the question named
+LOOKUP_CONFIDENCE = 0.99
+#: longest question read as a lookup (characters, normalised)
+MAX_CHARS = 40
+#: what is left of a lookup once the named document, article or code is taken out: asking what it says, or nothing
+_WHAT_IT_SAYS = re.compile(
+    r"^(?:请问|想问一?下|问一?下|查一?下|帮我查一?下)?(?:危废|危险废物|废物)?(?:代码|编码|类别)?(?:的|中的|里的)?"
+    r"(?:内容|原文|全文|条文|规定)?"
+    r"(?:是|指|讲|说|规定|属于)?(?:了|的)?(?:是)?(?:什么|啥|哪些|哪类|哪一类)?(?:意思|内容|规定|东西|废物|危废|危险废物|类别|类)?"
+    r"(?:怎么|如何)?(?:理解|解释)?(?:吗|呢|啊)?$")
+_ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两0-9]+条(?:第[一二三四五六七八九十0-9]+款)?")
+_CODE = re.compile(r"(?<![0-9])[0-9]{3}-[0-9]{3}-[0-9]{2}(?![0-9])")
+_PUNCT = re.compile(r"[\s，。、；：？！?!,.;:“”\"'《》（）()]")
+
+
+def _rest(normalized: str, titles: set[str], resolver: MentionResolver) -> str:
+    """The question without what it names (titles as written, their cores and abbreviations, 第N条, waste codes)."""
+    text = _CODE.sub("", _ARTICLE.sub("", normalized))
+    text = re.sub(r"《[^《》]{1,60}》", "", text)
+    names = sorted({n for t in titles for n in resolver.names_of(t)}, key=len, reverse=True)
+    for n in names:
+        text = text.replace(n, "")
+    return _PUNCT.sub("", text)
+
+
+def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str, allow: np.ndarray | None) -> list[int]:
+    """Positions of the articles a short question names and asks the text of, in the order named; [] when the
+    question is not such a lookup."""
+    if len(normalized) > MAX_CHARS:
+        return []
+    parts = analyse(normalized)
+    if parts.is_long:
+        return []
+    m = resolver.mentions(parts)
+    named = [p for p in sorted(m.articles, key=lambda p: _first_at(normalized, index, p))
+             if allow is None or bool(allow[p])]
+    if not named or len(named) > MAX_NAMED:
+        return []
+    if not _WHAT_IT_SAYS.match(_rest(normalized, set(m.docs), resolver)):
+        return []
+    return named
+
+
+def _first_at(normalized: str, index: SearchIndex, pos: int) -> int:
+    """Where the question names the passage at ``pos`` (its waste code, else its article number), for the order."""
+    item = index.items[pos]
+    code = _CODE.search(item.id)
+    i = normalized.find(code.group(0)) if code else -1
+    return i if i >= 0 else (item.article or 0) + len(normalized)
+
+
+def lookup_first(hits: list[Any], named: list[int], index: SearchIndex, make_hit: Any) -> list[Any]:
+    """``hits`` with the named passages first (``make_hit(position, rank)`` builds a hit for one not among them)."""
+    ids = [index.items[p].id for p in named]
+    by_id = {h.item.id: h for h in hits}
+    first = [by_id.get(i) or make_hit(p, 0) for i, p in zip(ids, named, strict=True)]
+    rest = [h for h in hits if h.item.id not in set(ids)]
+    out = first + rest
+    for r, h in enumerate(out, 1):
+        h.rank = r
+    return out[: max(len(hits), len(first))]
