@@ -66,6 +66,10 @@ _ARTICLE_HEAD = re.compile(r"^第[一二三四五六七八九十百零〇]+条[\
 #: one cell, so a space between two Chinese characters in it is the PDF's line wrap ("产生的 废水处理污泥")
 _WASTE_DESC = re.compile(r"(?<=\d{3}-\d{3}-\d{2})[^A-Za-z]+")
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])[ \t]+(?=[^\x00-\x7f])")
+#: the next category's cell read into a hazardous-waste row's passage: its code on a line of its own and the lines
+#: after it ("…的重馏分 T / HW11 / 精（蒸） / 馏残渣 / 基础化学原料 / 制造"), or its code after the row's hazard column
+#: ("…粉尘 T HW27含锑废物基础化学原料")
+_NEXT_CATEGORY = re.compile(r"(?:\nHW\d{2}[ \t]*(?:\n[\s\S]*)?|(?<=[TCIR])[ \t]+HW\d{2}[^\n]*)$")
 #: the hazard column at the end of a hazardous-waste row, run into the description ("…过滤吸附介质等T/C/I/R")
 _HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])[ \t]*((?:In|T|C|I|R)(?:/(?:In|T|C|I|R))*)$")
 
@@ -81,14 +85,16 @@ def shown_text(kind: str, text: str) -> str:
     if kind != "名录":
         return text
     lines = [ln for ln in text.split("\n") if not _TABLE_HEAD.match(ln.strip())]
+    head: list[str] = []
     if lines and " › " in lines[0]:  # "<title> › HW49 其他废物 › <title, short>": only what the title does not say
         parts = [p.strip() for p in lines[0].split(" › ")]
         kept = [p for p in parts[1:] if p and not parts[0].startswith(p)]
-        lines = ([" › ".join(kept)] if kept else []) + lines[1:]
-    text = _WASTE_DESC.sub(lambda m: _CJK_SPACE.sub("", m.group(0)), _WRAP.sub("", "\n".join(lines)))
+        head, lines = ([" › ".join(kept)] if kept else []), lines[1:]  # a line of its own, never joined as a wrap
+    text = _NEXT_CATEGORY.sub("", "\n".join(lines))
+    text = _WASTE_DESC.sub(lambda m: _CJK_SPACE.sub("", m.group(0)), _WRAP.sub("", text))
     text = Tokenizer.default().join_wrapped(text)
     text = _HAZARD.sub(r"（危险特性：\1）", text)
-    return _ARTICLE_HEAD.sub("", text)  # "第二条 国家根据…": the card already says 第二条
+    return "\n".join([*head, _ARTICLE_HEAD.sub("", text)])  # "第二条 国家根据…": the card already says 第二条
 
 
 def section_of(kind: str) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
 
-from ..answer.sources import is_reply, key_label, limit_row, shown_text
+from ..answer.sources import is_reply, key_label, limit_row, reply_topic, shown_text
 from ..db.models import Document, DocumentVersion, PolicyChange
 from ..ingest.limits import is_table_row, table_of
 from ..search.corpus import region_of
@@ -171,8 +171,12 @@ def document(ident: str) -> Any:
                      if not is_table_row(p.key)]
             rows, anchor = _rows(items, key, marks)
             _tables_from_rows(rows, [(p.id, p.key, p.text) for p in doc.passages if is_table_row(p.key)])
+            if is_reply(doc.kind):  # named as its cards name it, without the record id; its one passage unnumbered
+                for r in rows:
+                    r["label"] = ""
             # a ministry reply is an answer, not a rule in force: no 现行有效 badge on its page
-            d = {"title": doc.title, "kind": doc.kind, "status": "" if is_reply(doc.kind) else doc.status,
+            d = {"title": "部长信箱答复：" + reply_topic(doc.title) if is_reply(doc.kind) else doc.title,
+                 "kind": doc.kind, "status": "" if is_reply(doc.kind) else doc.status,
                  "issuer": doc.issuer,
                  "promulgated": doc.promulgated.isoformat() if doc.promulgated else "",
                  "effective": doc.effective.isoformat() if doc.effective else "",

@@ -316,3 +316,13 @@ def test_a_catalogue_row_is_quoted_without_the_lines_kept_for_the_search() -> No
     assert shown_text("名录", permit) == ("97 燃气生产和供应业 451，生物质燃气生产和供应业 452 涉及通用工序重点管理的 "
                                          "涉及通用工序简化管理的 其他")
     assert shown_text("法律", "感光材料生 产") == "感光材料生 产"  # only a catalogue's PDF cells
+    # the next category's cell read into a row's passage is not the row's; the row's heading stays a line of its own
+    head = "国家危险废物名录（2021年版） › HW11 精（蒸）馏残渣 › 国家危险废物名录\n"
+    assert shown_text("名录", head + "261-012-11 异丙苯生产过程中精馏塔产生的重馏分 T\nHW11\n精（蒸）\n馏残渣\n基础化学原料\n"
+                      "制造") == "HW11 精（蒸）馏残渣\n261-012-11 异丙苯生产过程中精馏塔产生的重馏分（危险特性：T）"
+    assert shown_text("名录", "261-046-27 锑金属生产过程中收集的粉尘 T HW27含锑废物基础化学原料") == (
+        "261-046-27 锑金属生产过程中收集的粉尘（危险特性：T）")
+    assert shown_text("名录", head.replace("HW11 精（蒸）馏残渣", "HW05 木材防腐剂废物") + "非特定行业 900-004-05 失效的木材防腐"
+                      "化学药品 T").startswith("HW05 木材防腐剂废物\n非特定行业")
+    assert "（不包括上述 HW06、HW39类别的废物）（危险特性：T）" in shown_text(  # a category named in the text stays
+        "名录", "261-085-45\n其他有机卤化物的不合格产品（不包括上述 HW06、HW39类别的废物）T")

@@ -289,10 +289,13 @@ def test_contact_rules_served_to_the_page_refuse_what_the_server_refuses(client:
 
 def test_a_ministry_reply_page_carries_no_in_force_badge(client: FlaskClient) -> None:
     """A reply is the ministry's answer to a letter, not a rule: its page shows no 现行有效 badge (a regulation's
-    page does)."""
+    page does) and is titled like its card."""
     reply = client.get("/doc/" + quote("部长信箱·关于排污登记是否需要领证的回复（fx-001）#1", safe=""))
     assert reply.status_code == 200
     html = reply.get_data(as_text=True)
     assert "官方答复" in html and 'data-testid="doc-status"' not in html
+    # named as its cards name it: no record id, and its one passage is not numbered as a chapter
+    assert "部长信箱答复：关于排污登记是否需要领证的回复</h1>" in html and "fx-001" not in html.split("<main", 1)[1]
+    assert "第1章" not in html
     law = client.get("/doc/" + quote("排污许可管理条例#14", safe="")).get_data(as_text=True)
     assert 'data-testid="doc-status">现行有效<' in law
