@@ -267,7 +267,10 @@ def _top_row(result: SearchResult) -> Item | None:
 def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     """A question for a limit value whose best passage is a row of a limit table is answered by that row (with the
     curated entry offered as a related question) unless the entry itself cites that standard: a general curated
-    answer ("锅炉要注意哪些环保要求") does not state the number asked for."""
+    answer ("锅炉要注意哪些环保要求") does not state the number asked for. Likewise a lookup of a named article
+    (search/lookup.py) is answered by that article unless the entry cites it."""
+    if result.lookup and result.passages.hits:
+        return result.passages.hits[0].item.id not in entry.citations
     top = _top_row(result)
     return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
 

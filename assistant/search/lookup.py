@@ -19,7 +19,7 @@ import numpy as np
 
 from .index import SearchIndex
 from .letter import analyse
-from .references import MentionResolver
+from .references import STD_IN_TEXT, MentionResolver
 
 #: at most this many named articles make a lookup ("第十二条和第十三条分别讲什么"); more is a letter's background
 MAX_NAMED = 3
@@ -35,17 +35,21 @@ _WHAT_IT_SAYS = re.compile(
     r"(?:怎么|如何)?(?:理解|解释)?(?:吗|呢|啊)?$")
 _ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两0-9]+条(?:第[一二三四五六七八九十0-9]+款)?")
 _CODE = re.compile(r"(?<![0-9])[0-9]{3}-[0-9]{3}-[0-9]{2}(?![0-9])")
+#: a standard's year, clause or table after its code ("gb 37822-2019 5.2.1", "gb 8978-1996 表1")
+_CLAUSE = re.compile(r"[-—–][0-9]{4}|(?<![0-9])[0-9]+(?:\.[0-9]+)+|(?:表|附录)\s*(?:[0-9]+|[a-z])(?![0-9])")
+#: several named together ("第十六条和第十七条分别讲什么")
+_AND = re.compile(r"以及|和|与|及|、|分别|各自")
 _PUNCT = re.compile(r"[\s，。、；：？！?!,.;:“”\"'《》（）()]")
 
 
 def _rest(normalized: str, titles: set[str], resolver: MentionResolver) -> str:
     """The question without what it names (titles as written, their cores and abbreviations, 第N条, waste codes)."""
-    text = _CODE.sub("", _ARTICLE.sub("", normalized))
+    text = _CLAUSE.sub("", _CODE.sub("", _ARTICLE.sub("", STD_IN_TEXT.sub("", normalized))))
     text = re.sub(r"《[^《》]{1,60}》", "", text)
     names = sorted({n for t in titles for n in resolver.names_of(t)}, key=len, reverse=True)
     for n in names:
         text = text.replace(n, "")
-    return _PUNCT.sub("", text)
+    return _PUNCT.sub("", _AND.sub("", text))
 
 
 def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str, allow: np.ndarray | None) -> list[int]:
@@ -57,7 +61,7 @@ def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str,
     if parts.is_long:
         return []
     m = resolver.mentions(parts)
-    named = [p for p in sorted(m.articles, key=lambda p: _first_at(normalized, index, p))
+    named = [p for p in sorted(m.articles, key=lambda p: (_first_at(normalized, index, p), _natural(index, p)))
              if allow is None or bool(allow[p])]
     if not named or len(named) > MAX_NAMED:
         return []
@@ -72,6 +76,12 @@ def _first_at(normalized: str, index: SearchIndex, pos: int) -> int:
     code = _CODE.search(item.id)
     i = normalized.find(code.group(0)) if code else -1
     return i if i >= 0 else (item.article or 0) + len(normalized)
+
+
+def _natural(index: SearchIndex, pos: int) -> list[int]:
+    """A passage's key in reading order (5.2.1.1 before 5.2.1.2 before 5.2.10)."""
+    key = index.items[pos].id.rpartition("#")[2]
+    return [int(x) for x in re.findall(r"[0-9]+", key)]
 
 
 def lookup_first(hits: list[Any], named: list[int], index: SearchIndex, make_hit: Any) -> list[Any]:

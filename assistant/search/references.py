@@ -109,10 +109,17 @@ def reference_vector(matcher: ReferenceMatcher, text: str, doc_prior: float) -> 
 _PAREN = re.compile(r"[（(][^（）()]*[）)]")
 _GENERIC = re.compile(r"(?:《(条例|办法|规定|细则|名录|通知)》|(?:该|本|此|上述|前述)(法|条例|办法|规定|细则|名录))")
 _STD_CODE = re.compile(r"^((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+)?)(?:\s*[-—–]\s*(\d{4}))?")
+#: a standard's code in running text, with or without a space or the year ("执行gb8978-1996表4")
+STD_IN_TEXT = re.compile(r"(?<![a-z])((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+)?)"
+                          r"(?:\s*[-—–]\s*((?:19|20)\d{2}))?")
 _NAMED_ARTICLE = re.compile(rf"第([{CN_NUMERAL_CHARS}0-9]+)条")
 #: a hazardous-waste code ("900-041-49"), which names its row of 国家危险废物名录 (passage ``…#row-900-041-49``)
 _WASTE_CODE = re.compile(r"(?<![0-9])([0-9]{3}-[0-9]{3}-[0-9]{2})(?![0-9])")
 _WASTE_ROW_ID = re.compile(r"#row-([0-9]{3}-[0-9]{3}-[0-9]{2})$")
+#: a clause or table named right after a standard's code ("GB 37822-2019 5.2.1", "GB 8978-1996 表1")
+_NAMED_CLAUSE = re.compile(r"^\s*(?:的|中的|第)?\s*(?:([0-9]+(?:\.[0-9]+)+)|(表|附录)\s*([0-9]+|[a-z]))(?![0-9.])")
+#: at most this many clauses under a named clause that has no passage of its own (5.2.1 → 5.2.1.1, 5.2.1.2)
+_SUBCLAUSES = 3
 _CORE_MIN = 4
 
 
@@ -159,6 +166,10 @@ class MentionResolver:
             m = _STD_CODE.match(n)
             if m:
                 self.codes.setdefault(f"{m.group(1)} {m.group(2)}", []).append(t)
+        self.clauses: dict[str, dict[str, int]] = {}  # a standard's title → its passages by key (5.2.1, 表1)
+        for t in {t for ts in self.codes.values() for t in ts}:
+            self.clauses[t] = {index.items[i].id.split("#", 1)[1]: i for i in by_title[t]
+                               if "#" in index.items[i].id and "·" not in index.items[i].id}
         self.waste_rows: dict[str, int] = {}  # waste code → its catalogue row
         for i, it in enumerate(index.items):
             if wm := _WASTE_ROW_ID.search(it.id):
@@ -166,6 +177,20 @@ class MentionResolver:
         # longest cores first, so 水污染防治法实施细则 wins over 水污染防治法 at the same place
         self._cores = sorted(self.core_titles, key=len, reverse=True)
         self._local_prefixes = ("浙江省", "舟山市")
+
+    def _clause(self, title: str, tail: str) -> list[int]:
+        """The passages of the clause or table named at the start of ``tail`` (right after the standard's code):
+        the clause's own passage, else the first few under it."""
+        cm = _NAMED_CLAUSE.match(tail)
+        if cm is None:
+            return []
+        keys = self.clauses[title]
+        key = cm.group(1) or (cm.group(2) + cm.group(3).upper())
+        if key in keys:
+            return [keys[key]]
+        under = sorted((k for k in keys if k.startswith(key + ".")),
+                       key=lambda k: [int(x) if x.isdigit() else 0 for x in k.split(".")])
+        return [keys[k] for k in under[:_SUBCLAUSES]]
 
     def names_of(self, title: str) -> list[str]:
         """The ways a question may write ``title`` that :meth:`mentions` reads: the title, its core, the
@@ -234,10 +259,9 @@ class MentionResolver:
             if core and core in self.core_titles:
                 for m in re.finditer(re.escape(abbr), text):
                     add(m.start(), m.end(), self._prefer(self.core_titles[core]))
-        for code in parts.standards:
-            i = text.find(code.split("-")[0])
-            if i >= 0:
-                add(i, i + len(code), self.resolve(code))
+        for sm in STD_IN_TEXT.finditer(text):  # "gb 8978-1996", "执行gb8978-1996表4"
+            code = f"{sm.group(1)} {sm.group(2)}" + (f"-{sm.group(3)}" if sm.group(3) else "")
+            add(sm.start(), sm.end(), self.resolve(code))
         spans.sort()
         for m in _GENERIC.finditer(text):  # 《条例》 / 该法 → the last document of that kind named before it
             word = m.group(1) or m.group(2)
@@ -261,6 +285,8 @@ class MentionResolver:
                     continue
                 if pos is not None:
                     arts.add(pos)
+            if title in self.clauses:  # a standard's clause or table
+                arts.update(self._clause(title, text[e : e + 12]))
         for wm in _WASTE_CODE.finditer(text):  # a waste code names its row (and the catalogue)
             if (pos := self.waste_rows.get(wm.group(1))) is not None:
                 arts.add(pos)

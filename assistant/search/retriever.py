@@ -66,6 +66,8 @@ class SearchResult:
     ranking: str = "fusion"
     #: the question asks for a limit value and the index has limit-table rows (ranked by fusion, rows first)
     limit: bool = False
+    #: a short question asking what a named article, clause or waste row says: it comes first (search/lookup.py)
+    lookup: bool = False
     #: a follow-up's own words searched inside its conversation's documents: the first article they found (not a
     #: mailbox reply; "": not a follow-up) — what is asked now, next to what the conversation is about
     asked_top: str = ""
@@ -300,8 +302,8 @@ class Retriever:
                                 passages.row_prior(LIMIT_ROW_PRIOR) if limit_question else None)
             if limit_question:
                 ranked.hits = rows_before_their_table(tables_for_the_source(ranked.hits, pq.normalized))
-        if within is None:  # "大气污染防治法第四十六条是什么意思": the article named first (search/lookup.py)
-            self._named_first(rk, passages, pq, ranked, allow)
+        # "大气污染防治法第四十六条是什么意思": the article named first (search/lookup.py)
+        lookup = within is None and self._named_first(rk, passages, pq, ranked, allow)
         cur = None
         if curated is not None and curated.items and within is None:
             cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)
@@ -317,16 +319,17 @@ class Retriever:
                         uniq.append(h)
                 cur.hits = uniq[:k]
         return SearchResult(pq, ranked, cur, include_repealed, ranking="fusion" if by_fusion else "learned",
-                            limit=limit_question)
+                            limit=limit_question, lookup=lookup)
 
     def _named_first(self, rk: Ranking | None, index: SearchIndex, pq: PreparedQuery, ranked: RankedList,
-                     allow: np.ndarray | None) -> None:
+                     allow: np.ndarray | None) -> bool:
         resolver = rk.stage.resolver(index) if rk is not None else self._resolver(index)
         named = named_lookup(index, resolver, pq.normalized, allow)
         if named:
             top = ranked.hits[0].fused if ranked.hits else 0.0
             ranked.hits = lookup_first(ranked.hits, named, index, lambda p, r: Hit(index.items[p], top, 0.0, None, r))
             ranked.confidence = max(ranked.confidence, LOOKUP_CONFIDENCE)
+        return bool(named)
 
     def _resolver(self, index: SearchIndex) -> MentionResolver:
         if self._resolver_cache is None or self._resolver_cache.index is not index:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assistant.answer.compose import Citation, compose, snippet
 from assistant.answer.decide import Decision, Thresholds
 from assistant.search.index import Item
@@ -145,3 +147,27 @@ def test_notices_join_without_a_space_after_chinese_punctuation() -> None:
     assert join_notices("请结合原文核实。", "您的追问已同时转交工作人员。") == "请结合原文核实。您的追问已同时转交工作人员。"
     assert join_notices("", "注意") == "注意" and join_notices("注意", "") == "注意"
     assert join_notices("see GB 1", "注意") == "see GB 1 注意"
+
+
+def test_a_lookup_of_a_named_article_is_answered_by_it_unless_the_curated_answer_cites_it() -> None:
+    """"排污许可管理条例第十四条是什么意思" (search/lookup.py): a confident curated entry that does not cite 第十四条 is only
+    offered; one that cites it answers."""
+    from assistant.db.models import CuratedAnswer
+
+    art = Item(id="排污许可管理条例#14", title="排污许可管理条例", text="排污许可证有效期为5年。", kind="行政法规", article=14,
+               target="排污许可管理条例#14")
+    wording = Item(id="pw-1#q", title="排污许可怎么申请", text="排污许可怎么申请", kind="精选问答", target="pw-1")
+    t = Thresholds(answer=0.6, caution=0.45, curated=0.7)
+
+    def answer(cites: list[str], lookup: bool) -> Any:
+        entry = CuratedAnswer(id="pw-1", question="排污许可怎么申请？", answer="网上申请。", citations=cites,
+                              category="排污许可", lead_unit="", kind="qa")
+        res = SearchResult(prepare("排污许可管理条例第十四条是什么意思", "both", None),
+                           RankedList([Hit(art, 1.0, 1.0, 0.9, 1)], {}, 0.99, "hybrid"),
+                           RankedList([Hit(wording, 0.9, 1.0, 0.9, 1)], {}, 0.95, "hybrid"), lookup=lookup)
+        return compose(res, t, "", curated_rows={"pw-1": entry})
+
+    offered = answer(["排污许可管理条例#3"], lookup=True)
+    assert offered.curated is None and offered.citations[0].id == "排污许可管理条例#14"
+    assert answer(["排污许可管理条例#14"], lookup=True).curated["id"] == "pw-1"
+    assert answer(["排污许可管理条例#3"], lookup=False).curated["id"] == "pw-1"  # not a lookup: as before
