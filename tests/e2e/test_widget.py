@@ -195,7 +195,12 @@ def test_document_page_highlights_cited_article(browser: Any, live_site: LiveSit
     # with the text while <body> was a scroll container of its own (overflow-x: hidden on html and body)
     phone = browser.new_context(viewport={"width": 390, "height": 320}, locale="zh-CN").new_page()
     phone.goto(live_site.base + "/doc/" + quote(f"{PWXK}#14", safe=""))
-    phone.wait_for_function("window.scrollY > 0")
+    # polled from here: wait_for_function's in-page polling uses eval, which the page's CSP (rightly) forbids
+    for _ in range(50):
+        if phone.evaluate("window.scrollY") > 0:
+            break
+        phone.wait_for_timeout(100)
+    assert phone.evaluate("window.scrollY") > 0
     phone.wait_for_timeout(800)  # the smooth scroll to the article ends
     bar = phone.locator(".doc-topbar").bounding_box()
     assert bar is not None and abs(bar["y"]) < 1 and phone.locator(".doc-topbar .back-link").is_visible()
