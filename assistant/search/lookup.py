@@ -35,6 +35,8 @@ _WHAT_IT_SAYS = re.compile(
     r"(?:怎么|如何)?(?:理解|解释)?(?:吗|呢|啊)?$")
 _ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两0-9]+条(?:第[一二三四五六七八九十0-9]+款)?")
 _CODE = re.compile(r"(?<![0-9])[0-9]{3}-[0-9]{3}-[0-9]{2}(?![0-9])")
+#: an article number without 第 right after a document's name ("大气法46条", "排污许可管理条例33条")
+_BARE_NUMBER = re.compile(r"(?<=[法例定则录》])\s*([0-9]{1,3})\s*条")
 #: a standard's year, clause or table after its code ("gb 37822-2019 5.2.1", "gb 8978-1996 表1")
 _CLAUSE = re.compile(r"[-—–][0-9]{4}|(?<![0-9])[0-9]+(?:\.[0-9]+)+|(?:表|附录)\s*(?:[0-9]+|[a-z])(?![0-9])")
 #: several named together ("第十六条和第十七条分别讲什么")
@@ -57,6 +59,8 @@ def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str,
     question is not such a lookup."""
     if len(normalized) > MAX_CHARS:
         return []
+    # "固废法112条讲的啥": an article number typed without 第, right after the document's name
+    normalized = _BARE_NUMBER.sub(r"第\1条", normalized)
     parts = analyse(normalized)
     if parts.is_long:
         return []

@@ -38,6 +38,7 @@ def _lookup(r: MentionResolver, q: str, allow: np.ndarray | None = None) -> list
     ("大气污染防治法第四十六条是什么意思", [f"{AIR}#46"]),
     ("《大气污染防治法》第四十六条", [f"{AIR}#46"]),
     ("大气法第46条讲的什么？", [f"{AIR}#46"]),
+    ("大气法46条讲的啥", [f"{AIR}#46"]),  # typed without 第
     ("请问中华人民共和国大气污染防治法第一百条的内容是什么", [f"{AIR}#100"]),
     ("大气污染防治法第十二条和第十三条分别讲什么", [f"{AIR}#12", f"{AIR}#13"]),
     ("261-019-11是什么危废", [f"{CATALOGUE}#row-261-019-11"]),
@@ -60,6 +61,7 @@ def test_a_question_that_asks_what_a_named_article_says_is_a_lookup(resolver: Me
     "我们厂的废物代码是900-214-08，贮存有什么要求",
     "大气污染防治法是什么时候施行的",  # no article named
     "第四十六条是什么意思",  # no document named
+    "大气法有2条规定我们不清楚",  # a count, not an article
     "执行GB 8978-1996表4的企业COD限值是多少",  # asks for a value: the ranking (limit rows) decides
     "我司为一家船舶修造企业，依据《大气污染防治法》第四十六条的规定，工业涂装企业应当使用低挥发性有机物含量的涂料，"
     "并建立台账。请问我司外包给涂装队的作业是否也在此列？",  # a letter: the rules it quotes are its background
