@@ -175,8 +175,9 @@ class Answerer:
         (the band chosen on dev, ``scripts/suggest_band.py``) — offered as "您是不是想问"; never the curated answer
         the conversation has just shown or offered (``just_given``: a follow-up it did not answer)."""
         cur = res.curated
-        # a question for a limit value that is answered shows the table passages found: no "did you mean" over them
-        limit_answered = res.limit and ans.decision is not Decision.ABSTAIN
+        # a question for a limit value that is answered shows the table passages found, a lookup the article it
+        # named: no "did you mean" over them
+        limit_answered = (res.limit or res.lookup) and ans.decision is not Decision.ABSTAIN
         if ans.curated is not None or cur is None or not cur.hits or limit_answered or \
                 cur.confidence < self.settings.answer.suggest_threshold or \
                 cur.hits[0].item.target in just_given:

@@ -1,11 +1,10 @@
 """Compose the answer from retrieved material only — never generated text.
 
 Order: the best curated answer (if it matched above its threshold, and the asker did not write a long letter) with
-the articles its staff cited, else up to
-three retrieved articles (title, where in the document — 第X条, a standard's 5.2.1 or 表1, a catalogue row —,
-status, snippet with the matched terms), related questions, and the standard footer. Under a curated answer, other
-retrieved articles are only offered apart, as ``related_articles`` (其他可能相关的条文): never as its 依据. Passages of
-one document make one card (:func:`group_by_document`); ministry mailbox replies are a section of their own.
+the articles its staff cited, else up to three retrieved articles (title, where in the document — 第X条, a standard's
+5.2.1 or 表1, a catalogue row —, status, snippet with the matched terms), related questions, and the standard footer.
+Under a curated answer, other retrieved articles are only offered apart, as ``related_articles`` (其他可能相关的条文):
+never as its 依据. Passages of one document make one card (:func:`group_by_document`); mailbox replies apart.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from ..text.markup import to_html, to_text
 from .context import Earlier, continues_topic, not_in
 from .decide import Decision, Thresholds, caution_text, join_notices
 from .notes import CorpusNotes
-from .sentences import Embed, card_sentence, snippet, with_lead_in
+from .sentences import Embed, card_sentence, lead_sentence, snippet, with_lead_in
 from .sources import article_label, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
@@ -378,8 +377,9 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             if (it := passages_by_id.get(card.id)) is not None:
                 text = shown_text(it.kind, it.text)
                 own = not is_reply(it.kind)  # a mailbox reply answers the letter the conversation is about
-                card.answer_sentence = with_lead_in(text, card_sentence(
-                    text, terms, result.query.vector, embed, asked_terms if own else None, asked_vector if own else None))
+                card.answer_sentence = lead_sentence(text) if result.lookup and card is citations[0] else with_lead_in(
+                    text, card_sentence(text, terms, result.query.vector, embed, asked_terms if own else None,
+                                        asked_vector if own else None))
     notice = ""
     if session is not None:
         (notes or CorpusNotes.load(session)).mark(citations + related_articles)

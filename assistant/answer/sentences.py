@@ -86,6 +86,20 @@ def card_sentence(text: str, terms: list[str], query_vector: np.ndarray | None =
     return with_item(text, answering_sentence(text, terms, query_vector, embed), terms, query_vector, embed)
 
 
+#: a line that only names a clause, a chapter or a page ("5.2.1 储罐控制要求", "第三章 监督管理", "3")
+_HEADING = re.compile(r"(?:[0-9]+(?:\.[0-9]+)*|第[一二三四五六七八九十百]+[章节]|HW[0-9]{2})\s*[^。；，,;：:]{0,16}")
+
+
+def lead_sentence(text: str) -> str:
+    """The sentence a card asked for by name shows first (a lookup, ``search/lookup.py``: "固废法第一百一十二条讲的
+    什么"): the passage's own first sentence, headings passed over — not the sentence closest to the question, which
+    names only the article; "" when the passage is one sentence (it is its own answer). The heading of a catalogue's
+    row ("HW11 精（蒸）馏残渣") is passed over too: the row itself is the answer."""
+    every = split_sentences(text)
+    sents = [x for x in every if not _HEADING.fullmatch(x)]
+    return sents[0] if sents and len(every) > 1 else ""
+
+
 def with_item(text: str, sentence: str, terms: list[str], query_vector: np.ndarray | None = None,
               embed: Embed | None = None) -> str:
     """``sentence`` followed by the item of its list that answers (by the same rule), when it introduces a list

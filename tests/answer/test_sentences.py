@@ -96,3 +96,17 @@ def test_a_list_announced_a_sentence_before_its_colon_keeps_both_sentences() -> 
     # a sentence that announces no list is left alone
     plain = "排污许可证有效期为5年；有效期届满需要延续的：\n（一）提前申请；"
     assert with_item(plain, "排污许可证有效期为5年；", ["申请"]) == "排污许可证有效期为5年；"
+
+
+def test_a_card_asked_for_by_name_shows_its_own_first_sentence() -> None:
+    """A lookup ("固废法第一百一十二条讲的什么", search/lookup.py) names the article, not what in it is asked: its card
+    leads with the article's first sentence, clause headings passed over."""
+    from assistant.answer.sentences import lead_sentence
+
+    art = "违反本法规定，有下列行为之一，由生态环境主管部门责令改正，处以罚款；\n（一）未按照规定设置危险废物识别标志的；\n（二）擅自倾倒危险废物的。"
+    assert lead_sentence(art) == "违反本法规定，有下列行为之一，由生态环境主管部门责令改正，处以罚款；"
+    clause = "5.2 挥发性有机液体储罐\n5.2.1 储罐控制要求\n3\n5.2.1.1 储存真实蒸气压大于76.6 kPa的储罐，应采用低压罐。其他的应采用浮顶罐。"
+    assert lead_sentence(clause) == "5.2.1.1 储存真实蒸气压大于76.6 kPa的储罐，应采用低压罐。"
+    assert lead_sentence("排污许可证的有效期为五年。") == ""  # one sentence: its own answer
+    assert lead_sentence("HW11 精（蒸）馏残渣\n261-019-11 苯胺生产过程中产生的蒸馏残渣（危险特性：T）") == (
+        "261-019-11 苯胺生产过程中产生的蒸馏残渣（危险特性：T）")  # a catalogue row under its category
