@@ -137,6 +137,7 @@ class Answerer:
                 repealed = res.include_repealed
                 res = follow_up_result(res, lambda docs: r.search(question, k=k, kinds=kinds,
                                                                   include_repealed=repealed, within=docs))
+                res = r.numbered_first(res, question, used.documents)  # "那第十四条呢": that article of the topic
             follow_up = used if used is not None and not used.repeated_by(question) else None
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,
                           index=r.passages, curated_rows=rows, notes=self.corpus_notes(s, r.passages),

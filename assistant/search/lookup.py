@@ -13,10 +13,12 @@ named article among its candidates. Long letters are never lookups: the rules th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ..text.numerals import cn_to_int
 from .index import SearchIndex
 from .letter import analyse
 from .references import STD_IN_TEXT, MentionResolver
@@ -74,6 +76,33 @@ def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str,
     return named
 
 
+#: a follow-up that names articles by number only ("那第十四条呢", "第二十四条是什么意思")
+_NUMBER_ONLY = re.compile(r"第([一二三四五六七八九十百千零〇两0-9]+)条")
+_POINTS_BACK = re.compile(r"^(?:那么?|还有|再|看看|再看看)")
+
+
+def numbered_in(resolver: MentionResolver, normalized: str, titles: Sequence[str]) -> list[int]:
+    """A follow-up that names articles by number only and asks what they say ("那第十四条呢" after an answer that
+    showed 《排污许可管理条例》第十四条): those articles of the first of the conversation's documents (``titles``, as
+    its answers showed them) that has them all; [] otherwise."""
+    if len(normalized) > 20 or resolver.mentions(analyse(normalized)).docs:
+        return []
+    try:
+        numbers = [cn_to_int(m.group(1)) for m in _NUMBER_ONLY.finditer(normalized)]
+    except ValueError:
+        return []
+    if not numbers or len(numbers) > MAX_NAMED:
+        return []
+    rest = _PUNCT.sub("", _AND.sub("", _NUMBER_ONLY.sub("", normalized)))
+    if not _WHAT_IT_SAYS.match(_POINTS_BACK.sub("", rest)):
+        return []
+    for title in titles:
+        found = [resolver.article_pos.get((title, n)) for n in numbers]
+        if all(p is not None for p in found):
+            return [p for p in found if p is not None]
+    return []
+
+
 def _first_at(normalized: str, index: SearchIndex, pos: int) -> int:
     """Where the question names the passage at ``pos`` (its waste code, else its article number), for the order."""
     item = index.items[pos]
@@ -88,13 +117,15 @@ def _natural(index: SearchIndex, pos: int) -> list[int]:
     return [int(x) for x in re.findall(r"[0-9]+", key)]
 
 
-def lookup_first(hits: list[Any], named: list[int], index: SearchIndex, make_hit: Any) -> list[Any]:
-    """``hits`` with the named passages first (``make_hit(position, rank)`` builds a hit for one not among them)."""
+def named_first(hits: list[Any], confidence: float, named: list[int], index: SearchIndex,
+                hit: Any) -> tuple[list[Any], float]:
+    """``hits`` with the named passages first (``hit(item, score, bm25, dense, rank)`` makes one for a passage not
+    among them) and the confidence of a lookup."""
+    top = hits[0].fused if hits else 0.0
     ids = [index.items[p].id for p in named]
     by_id = {h.item.id: h for h in hits}
-    first = [by_id.get(i) or make_hit(p, 0) for i, p in zip(ids, named, strict=True)]
-    rest = [h for h in hits if h.item.id not in set(ids)]
-    out = first + rest
+    first = [by_id.get(i) or hit(index.items[p], top, 0.0, None, 0) for i, p in zip(ids, named, strict=True)]
+    out = first + [h for h in hits if h.item.id not in set(ids)]
     for r, h in enumerate(out, 1):
         h.rank = r
-    return out[: max(len(hits), len(first))]
+    return out[: max(len(hits), len(first))], max(confidence, LOOKUP_CONFIDENCE)

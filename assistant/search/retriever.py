@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from .entries import EntryScorer, PassageView, curated_scores, entry_features, e
 from .fusion import FusionMode, FusionParams, apply_references, fuse
 from .index import Item, SearchIndex
 from .limits import LIMIT_ROW_PRIOR, asks_for_limit, rows_before_their_table, tables_for_the_source
-from .lookup import LOOKUP_CONFIDENCE, lookup_first, named_lookup
+from .lookup import named_first, named_lookup, numbered_in
 from .memory import AnswerMemory
 from .query import PreparedQuery, prepare
 from .ranker import Ranking, ranked_positions
@@ -164,7 +165,7 @@ class Retriever:
         self._matchers: dict[int, ReferenceMatcher] = {}
         #: the learned ranking stage (None: rank by score fusion); used in hybrid mode only
         self.ranking = ranking
-        self._resolver_cache: MentionResolver | None = None  # what questions name, read without the ranking stage
+        self._resolver_cache: MentionResolver | None = None
 
     # -- index management --------------------------------------------------------------------------------------
     @property
@@ -323,16 +324,22 @@ class Retriever:
 
     def _named_first(self, rk: Ranking | None, index: SearchIndex, pq: PreparedQuery, ranked: RankedList,
                      allow: np.ndarray | None) -> bool:
-        resolver = rk.stage.resolver(index) if rk is not None else self._resolver(index)
-        named = named_lookup(index, resolver, pq.normalized, allow)
-        if named:
-            top = ranked.hits[0].fused if ranked.hits else 0.0
-            ranked.hits = lookup_first(ranked.hits, named, index, lambda p, r: Hit(index.items[p], top, 0.0, None, r))
-            ranked.confidence = max(ranked.confidence, LOOKUP_CONFIDENCE)
+        if named := named_lookup(index, self._mentions(rk, index), pq.normalized, allow):
+            ranked.hits, ranked.confidence = named_first(ranked.hits, ranked.confidence, named, index, Hit)
         return bool(named)
 
-    def _resolver(self, index: SearchIndex) -> MentionResolver:
-        if self._resolver_cache is None or self._resolver_cache.index is not index:
+    def numbered_first(self, result: SearchResult, question: str, titles: Sequence[str]) -> SearchResult:
+        """A follow-up's ``result`` with the articles it names by number in ``titles`` first (:func:`.numbered_in`)."""
+        index, rk = self._passages, self.ranking if self.ranker_active else None
+        if not (named := numbered_in(self._mentions(rk, index), normalize(question), titles)):
+            return result
+        hits, conf = named_first(list(result.passages.hits), result.passages.confidence, named, index, Hit)
+        return replace(result, passages=replace(result.passages, hits=hits, confidence=conf), lookup=True)
+
+    def _mentions(self, rk: Ranking | None, index: SearchIndex) -> MentionResolver:
+        if rk is not None:
+            return rk.stage.resolver(index)
+        if self._resolver_cache is None or self._resolver_cache.index is not index:  # what questions name, no stage
             self._resolver_cache = MentionResolver(index)
         return self._resolver_cache
 

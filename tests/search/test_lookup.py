@@ -98,3 +98,27 @@ def test_asked_through_the_service_the_named_article_is_shown_first(service: Ass
     named = service.ask("排污许可管理条例第一百二十条是什么意思").answer
     assert [i for c in named.citations for i in c.ids][0] == f"{PWXK}#120"
     assert named.curated is None or f"{PWXK}#120" in named.curated["citations"]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("那第十二条呢", [12]),
+    ("第四十六条是什么意思", [46]),
+    ("那第12条和第13条分别讲什么", [12, 13]),
+    ("第四十六条罚多少", []),  # asks something else: the ranking decides
+    ("大气污染防治法第四十六条呢", []),  # names its document: an ordinary lookup
+    ("第二百条呢", []),  # no such article in the conversation's documents
+])
+def test_a_follow_up_naming_an_article_by_number_looks_it_up_in_the_conversations_documents(
+        resolver: MentionResolver, question: str, expected: list[int]) -> None:
+    from assistant.search.lookup import numbered_in
+    found = numbered_in(resolver, normalize(question), (CATALOGUE, AIR))
+    assert [resolver.index.items[p].article for p in found] == expected
+
+
+def test_a_follow_up_naming_an_article_by_number_gets_it_first(service: AssistantService) -> None:
+    """"排污许可证能用几年" → "那第五条是什么意思": 第五条 of the document the conversation showed, answered."""
+    first = service.ask("排污许可证能用几年", session_id="s-num").answer
+    assert any(c.id.startswith(PWXK) for c in first.citations)
+    out = service.ask("那第五条是什么意思", session_id="s-num").answer
+    assert out.meta["context"]["used"] and out.decision.value == "answer"
+    assert [i for c in out.citations for i in c.ids][0] == f"{PWXK}#5"
