@@ -178,8 +178,8 @@ class Answerer:
         cur = res.curated
         # a question for a limit value that is answered shows the table passages found, a lookup the article it
         # named: no "did you mean" over them
-        limit_answered = (res.limit or res.lookup) and ans.decision is not Decision.ABSTAIN
-        if ans.curated is not None or cur is None or not cur.hits or limit_answered or \
+        passages_answer = (res.limit or res.lookup) and ans.decision is not Decision.ABSTAIN
+        if ans.curated is not None or cur is None or not cur.hits or passages_answer or \
                 cur.confidence < self.settings.answer.suggest_threshold or \
                 cur.hits[0].item.target in just_given:
             entry = None

@@ -263,7 +263,7 @@ def _top_row(result: SearchResult) -> Item | None:
     return top if is_table_row(top.id.rpartition("#")[2]) else None
 
 
-def _row_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
+def _passage_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
     """A question for a limit value whose best passage is a row of a limit table is answered by that row (with the
     curated entry offered as a related question) unless the entry itself cites that standard: a general curated
     answer ("锅炉要注意哪些环保要求") does not state the number asked for. Likewise a lookup of a named article
@@ -324,7 +324,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     if cur is not None and cur.hits:
         target = cur.hits[0].item.target
         entry = (curated_rows or {}).get(target) or (session.get(CuratedAnswer, target) if session is not None else None)
-        if entry is not None and cur.confidence >= thresholds.curated and not _row_answers_instead(result, entry) \
+        if entry is not None and cur.confidence >= thresholds.curated and not _passage_answers_instead(result, entry) \
                 and not _repeats_without_answering(result, entry, follow_up, asked) \
                 and not thresholds.articles_lead(result.passages.confidence, result.query.normalized, asked):
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),

@@ -21,7 +21,7 @@ import numpy as np
 from ..text.numerals import cn_to_int
 from .index import SearchIndex
 from .letter import analyse
-from .references import STD_IN_TEXT, MentionResolver
+from .references import NAMED_ARTICLE, STD_IN_TEXT, WASTE_CODE, MentionResolver
 
 #: at most this many named articles make a lookup ("第十二条和第十三条分别讲什么"); more is a letter's background
 MAX_NAMED = 3
@@ -35,8 +35,8 @@ _WHAT_IT_SAYS = re.compile(
     r"(?:内容|原文|全文|条文|规定)?"
     r"(?:是|指|讲|说|规定|属于)?(?:了|的)?(?:是)?(?:什么|啥|哪些|哪类|哪一类)?(?:意思|内容|规定|东西|废物|危废|危险废物|类别|类)?"
     r"(?:怎么|如何)?(?:理解|解释)?(?:吗|呢|啊)?$")
-_ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两0-9]+条(?:第[一二三四五六七八九十0-9]+款)?")
-_CODE = re.compile(r"(?<![0-9])[0-9]{3}-[0-9]{3}-[0-9]{2}(?![0-9])")
+#: 第N条 and the 第N款 after it
+_ARTICLE = re.compile(NAMED_ARTICLE.pattern + r"(?:第[一二三四五六七八九十0-9]+款)?")
 #: an article number without 第 right after a document's name ("大气法46条", "排污许可管理条例33条")
 _BARE_NUMBER = re.compile(r"(?<=[法例定则录》])\s*([0-9]{1,3})\s*条")
 #: a standard's year, clause or table after its code ("gb 37822-2019 5.2.1", "gb 8978-1996 表1")
@@ -48,7 +48,7 @@ _PUNCT = re.compile(r"[\s，。、；：？！?!,.;:“”\"'《》（）()]")
 
 def _rest(normalized: str, titles: set[str], resolver: MentionResolver) -> str:
     """The question without what it names (titles as written, their cores and abbreviations, 第N条, waste codes)."""
-    text = _CLAUSE.sub("", _CODE.sub("", _ARTICLE.sub("", STD_IN_TEXT.sub("", normalized))))
+    text = _CLAUSE.sub("", WASTE_CODE.sub("", _ARTICLE.sub("", STD_IN_TEXT.sub("", normalized))))
     text = re.sub(r"《[^《》]{1,60}》", "", text)
     names = sorted({n for t in titles for n in resolver.names_of(t)}, key=len, reverse=True)
     for n in names:
@@ -63,6 +63,8 @@ def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str,
         return []
     # "固废法112条讲的啥": an article number typed without 第, right after the document's name
     normalized = _BARE_NUMBER.sub(r"第\1条", normalized)
+    if not (NAMED_ARTICLE.search(normalized) or WASTE_CODE.search(normalized) or STD_IN_TEXT.search(normalized)):
+        return []  # names nothing a lookup could show: not analysed (every short question passes here)
     parts = analyse(normalized)
     if parts.is_long:
         return []
@@ -76,8 +78,7 @@ def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str,
     return named
 
 
-#: a follow-up that names articles by number only ("那第十四条呢", "第二十四条是什么意思")
-_NUMBER_ONLY = re.compile(r"第([一二三四五六七八九十百千零〇两0-9]+)条")
+#: a follow-up's opening that points back ("那第十四条呢", "再看看第二十四条")
 _POINTS_BACK = re.compile(r"^(?:那么?|还有|再|看看|再看看)")
 
 
@@ -85,15 +86,15 @@ def numbered_in(resolver: MentionResolver, normalized: str, titles: Sequence[str
     """A follow-up that names articles by number only and asks what they say ("那第十四条呢" after an answer that
     showed 《排污许可管理条例》第十四条): those articles of the first of the conversation's documents (``titles``, as
     its answers showed them) that has them all; [] otherwise."""
-    if len(normalized) > 20 or resolver.mentions(analyse(normalized)).docs:
+    if len(normalized) > 20:
         return []
     try:
-        numbers = [cn_to_int(m.group(1)) for m in _NUMBER_ONLY.finditer(normalized)]
+        numbers = [cn_to_int(m.group(1)) for m in NAMED_ARTICLE.finditer(normalized)]
     except ValueError:
         return []
-    if not numbers or len(numbers) > MAX_NAMED:
+    if not numbers or len(numbers) > MAX_NAMED or resolver.mentions(analyse(normalized)).docs:
         return []
-    rest = _PUNCT.sub("", _AND.sub("", _NUMBER_ONLY.sub("", normalized)))
+    rest = _PUNCT.sub("", _AND.sub("", NAMED_ARTICLE.sub("", normalized)))
     if not _WHAT_IT_SAYS.match(_POINTS_BACK.sub("", rest)):
         return []
     for title in titles:
@@ -106,7 +107,7 @@ def numbered_in(resolver: MentionResolver, normalized: str, titles: Sequence[str
 def _first_at(normalized: str, index: SearchIndex, pos: int) -> int:
     """Where the question names the passage at ``pos`` (its waste code, else its article number), for the order."""
     item = index.items[pos]
-    code = _CODE.search(item.id)
+    code = WASTE_CODE.search(item.id)
     i = normalized.find(code.group(0)) if code else -1
     return i if i >= 0 else (item.article or 0) + len(normalized)
 
@@ -125,7 +126,8 @@ def named_first(hits: list[Any], confidence: float, named: list[int], index: Sea
     ids = [index.items[p].id for p in named]
     by_id = {h.item.id: h for h in hits}
     first = [by_id.get(i) or hit(index.items[p], top, 0.0, None, 0) for i, p in zip(ids, named, strict=True)]
-    out = first + [h for h in hits if h.item.id not in set(ids)]
+    named_ids = set(ids)
+    out = first + [h for h in hits if h.item.id not in named_ids]
     for r, h in enumerate(out, 1):
         h.rank = r
     return out[: max(len(hits), len(first))], max(confidence, LOOKUP_CONFIDENCE)

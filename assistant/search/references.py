@@ -19,7 +19,8 @@ from .index import SearchIndex
 from .letter import QueryParts
 
 _TITLE_REF = re.compile(r"《([^《》]{2,60})》")
-_ARTICLE_REF = re.compile(rf"第([{CN_NUMERAL_CHARS}0-9]+)条")
+#: an article by number ("第八十一条", "第46条")
+NAMED_ARTICLE = re.compile(rf"第([{CN_NUMERAL_CHARS}0-9]+)条")
 _PREFIX = "中华人民共和国"
 #: common short names → a distinctive part of the full title
 ABBREVIATIONS = {
@@ -81,7 +82,7 @@ class ReferenceMatcher:
             docs.add(title)
             nxt = spans[k + 1][0] if k + 1 < len(spans) else len(text)
             tail = text[e : min(nxt, e + 40)]
-            for am in _ARTICLE_REF.finditer(tail):
+            for am in NAMED_ARTICLE.finditer(tail):
                 try:
                     n = cn_to_int(am.group(1))
                 except ValueError:
@@ -112,9 +113,8 @@ _STD_CODE = re.compile(r"^((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+
 #: a standard's code in running text, with or without a space or the year ("执行gb8978-1996表4")
 STD_IN_TEXT = re.compile(r"(?<![a-z])((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}(?:\.[0-9]+)?)"
                           r"(?:\s*[-—–]\s*((?:19|20)\d{2}))?")
-_NAMED_ARTICLE = re.compile(rf"第([{CN_NUMERAL_CHARS}0-9]+)条")
 #: a hazardous-waste code ("900-041-49"), which names its row of 国家危险废物名录 (passage ``…#row-900-041-49``)
-_WASTE_CODE = re.compile(r"(?<![0-9])([0-9]{3}-[0-9]{3}-[0-9]{2})(?![0-9])")
+WASTE_CODE = re.compile(r"(?<![0-9])([0-9]{3}-[0-9]{3}-[0-9]{2})(?![0-9])")
 _WASTE_ROW_ID = re.compile(r"#row-([0-9]{3}-[0-9]{3}-[0-9]{2})$")
 #: a clause or table named right after a standard's code ("GB 37822-2019 5.2.1", "GB 8978-1996 表1")
 _NAMED_CLAUSE = re.compile(r"^\s*(?:的|中的|第)?\s*(?:([0-9]+(?:\.[0-9]+)+)|(表|附录)\s*([0-9]+|[a-z]))(?![0-9.])")
@@ -278,7 +278,7 @@ class MentionResolver:
             if any(a <= s < b for a, b in qs):
                 in_q.add(title)
             nxt = spans[k + 1][0] if k + 1 < len(spans) else len(text)
-            for am in _NAMED_ARTICLE.finditer(text[e : min(nxt, e + 40)]):
+            for am in NAMED_ARTICLE.finditer(text[e : min(nxt, e + 40)]):
                 try:
                     pos = self.article_pos.get((title, cn_to_int(am.group(1))))
                 except ValueError:
@@ -287,7 +287,7 @@ class MentionResolver:
                     arts.add(pos)
             if title in self.clauses:  # a standard's clause or table
                 arts.update(self._clause(title, text[e : e + 12]))
-        for wm in _WASTE_CODE.finditer(text):  # a waste code names its row (and the catalogue)
+        for wm in WASTE_CODE.finditer(text):  # a waste code names its row (and the catalogue)
             if (pos := self.waste_rows.get(wm.group(1))) is not None:
                 arts.add(pos)
                 docs.add(self.index.items[pos].title)
