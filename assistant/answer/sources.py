@@ -70,8 +70,12 @@ _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])[ \t]+(?=[^\x00-\x7f])")
 #: after it ("…的重馏分 T / HW11 / 精（蒸） / 馏残渣 / 基础化学原料 / 制造"), or its code after the row's hazard column
 #: ("…粉尘 T HW27含锑废物基础化学原料")
 _NEXT_CATEGORY = re.compile(r"(?:\nHW\d{2}[ \t]*(?:\n[\s\S]*)?|(?<=[TCIR])[ \t]+HW\d{2}[^\n]*)$")
-#: the hazard column at the end of a hazardous-waste row, run into the description ("…过滤吸附介质等T/C/I/R")
-_HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])[ \t]*((?:In|T|C|I|R)(?:/(?:In|T|C|I|R))*)$")
+#: the hazard column at the end of a hazardous-waste row, run into the description ("…过滤吸附介质等T/C/I/R"); the
+#: catalogue separates several hazards with "/" or with a comma ("…混合/调和溶剂T，I，R", "废变压器油 T，I")
+#: What follows it on the row's last line is the next row's 行业来源 cell ("…废吸附剂 T化学药品原料药制造", "…T 木材加工") or
+#: the page number: not this row's, dropped.
+_HAZARD = re.compile(r"(?<=[\u4e00-\u9fff）])[ \t]*((?:In|T|C|I|R)(?:[ \t]*[/，,、][ \t]*(?:In|T|C|I|R))*)"
+                     r"(?:[ \t]*[\u4e00-\u9fff][\u4e00-\u9fff（）、 \t]*)?(?:\n\d{1,3})?$")
 
 
 def shown_text(kind: str, text: str) -> str:

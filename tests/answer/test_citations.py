@@ -308,10 +308,12 @@ def test_a_catalogue_row_is_quoted_without_the_lines_kept_for_the_search() -> No
     # a cell's line wrap read back as a space inside a word is joined; the space between two cells stays
     waste = "266-009-16 显（定）影剂、正负胶片、像纸、感光材料生 产过程中产生的不合格产品和过期产品 T"
     assert "感光材料生产过程中" in shown_text("名录", waste)
-    assert "废变压器油" in shown_text("名录", "900-220-08 废变压 器油 T，I")
+    assert shown_text("名录", "900-220-08 废变压 器油 T，I").endswith("废变压器油（危险特性：T，I）")  # several hazards
+    assert shown_text("名录", "900-404-06\n…的混合/调和溶剂T，I，R").endswith("调和溶剂（危险特性：T，I，R）")
     # a waste row's description is one cell: every space between two Chinese characters in it is a wrap
-    assert shown_text("名录", "267-003-15 生产过程中产生的 废水处理污泥 R，T 炸药制造").startswith(
-        "267-003-15 生产过程中产生的废水处理污泥")
+    assert shown_text("名录", "267-003-15 生产过程中产生的 废水处理污泥 R，T 炸药制造") == (
+        "267-003-15 生产过程中产生的废水处理污泥（危险特性：R，T）")  # the next row's 行业来源 cell is not this row's
+    assert shown_text("名录", "271-004-02 化学合成原料药生产过程中产生的废吸附剂 T化学药品原料药制造").endswith("废吸附剂（危险特性：T）")
     permit = "97 燃气生产和供应业 451，生物质燃气生 产和供应业 452 涉及通用工序重点管理的 涉及通用工序简化管理的 其他"
     assert shown_text("名录", permit) == ("97 燃气生产和供应业 451，生物质燃气生产和供应业 452 涉及通用工序重点管理的 "
                                          "涉及通用工序简化管理的 其他")
