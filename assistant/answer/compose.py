@@ -9,7 +9,6 @@ never as its 依据. Passages of one document make one card (:func:`group_by_doc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,6 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from ..db.models import CuratedAnswer, Passage
-from ..ingest.limits import is_table_row
 from ..search.index import Item, SearchIndex, document_of
 from ..search.letter import is_long
 from ..search.query import prepare
@@ -26,9 +24,10 @@ from ..search.retriever import SearchResult
 from ..text.markup import to_html, to_text
 from .context import Earlier, continues_topic, not_in
 from .decide import Decision, Thresholds, caution_text, join_notices
+from .instead import category_rows, passage_answers_instead, row_names_what_was_asked
 from .notes import CorpusNotes
 from .sentences import Embed, card_sentence, lead_sentence, snippet, with_lead_in
-from .sources import article_label, is_reply, limit_row, part_label, reply_topic, section_of, shown_text
+from .sources import article_label, is_reply, limit_row, part_label, places_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
 ABSTAIN_TEXT = "抱歉，这个问题暂时没有找到足够可靠的依据。您的问题已记录，将转交工作人员人工答复。"
@@ -88,7 +87,7 @@ class Citation:
     def _label(self, places: list[str]) -> str:
         if is_reply(self.kind):
             return f"部长信箱答复：{self.title}"
-        return f"《{self.title}》" + "、".join(dict.fromkeys(p for p in places if p))
+        return f"《{self.title}》" + places_label(places)
 
     @property
     def label(self) -> str:
@@ -255,25 +254,6 @@ def citation_for_id(session: Session | None, pid: str, terms: list[str], lookup:
     return None
 
 
-def _top_row(result: SearchResult) -> Item | None:
-    """The best passage of a question for a limit value when it is a row of a limit table."""
-    if not result.limit or not result.passages.hits:
-        return None
-    top = result.passages.hits[0].item
-    return top if is_table_row(top.id.rpartition("#")[2]) else None
-
-
-def _passage_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
-    """A question for a limit value whose best passage is a row of a limit table is answered by that row (with the
-    curated entry offered as a related question) unless the entry itself cites that standard: a general curated
-    answer ("锅炉要注意哪些环保要求") does not state the number asked for. Likewise a lookup of a named article
-    (search/lookup.py) is answered by that article unless the entry cites it."""
-    if result.lookup and result.passages.hits:
-        return result.passages.hits[0].item.id not in entry.citations
-    top = _top_row(result)
-    return top is not None and not any(c.rpartition("#")[0] == top.title for c in entry.citations)
-
-
 def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, earlier: Earlier | None, asked: str) -> bool:
     """A follow-up that would get a curated answer the conversation already gave or offered (not taken) again, though
     an article it points to (no mailbox reply) is not among its 依据 — the first found in context, or, when ``asked``
@@ -286,18 +266,6 @@ def _repeats_without_answering(result: SearchResult, entry: CuratedAnswer, earli
     named, unknown = not_in(asked, f"{entry.question} {to_text(entry.answer)}") if asked else ([], [])
     own = result.asked_top if named and unknown == named else ""  # it names only things the entry never mentions
     return any(t and t not in entry.citations for t in (top, own))  # with context, or its own words
-
-
-def _row_names_what_was_asked(result: SearchResult) -> bool:
-    """A limit question whose best passage is a limit row naming the pollutant or item the question names: fusion's
-    confidence, fitted on other questions, is low for rows (many near-identical rows of one table), yet the row states
-    the value asked for — it is shown with the caution notice rather than routed to staff only."""
-    top = _top_row(result)
-    row = limit_row(top.id, top.text) if top is not None else None
-    if row is None or not row["cells"]:
-        return False
-    item = re.sub(r"[（(][^）)]*[）)]|[①-⑩*]", "", str(row["cells"][0][1])).strip().lower()
-    return len(item) >= 2 and item in result.query.expanded
 
 
 def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, session: Session | None = None,
@@ -324,7 +292,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
     if cur is not None and cur.hits:
         target = cur.hits[0].item.target
         entry = (curated_rows or {}).get(target) or (session.get(CuratedAnswer, target) if session is not None else None)
-        if entry is not None and cur.confidence >= thresholds.curated and not _passage_answers_instead(result, entry) \
+        if entry is not None and cur.confidence >= thresholds.curated and not passage_answers_instead(result, entry) \
                 and not _repeats_without_answering(result, entry, follow_up, asked) \
                 and not thresholds.articles_lead(result.passages.confidence, result.query.normalized, asked):
             curated_block = {"id": entry.id, "question": entry.question, "answer": to_text(entry.answer),
@@ -346,7 +314,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             if e is not None and (not curated_block or e.id != curated_block["id"]):
                 related.append({"id": e.id, "question": e.question})
     decision = thresholds.decide(confidence, long=is_long(result.query.normalized))
-    if decision is Decision.ABSTAIN and not curated_block and _row_names_what_was_asked(result):
+    if decision is Decision.ABSTAIN and not curated_block and row_names_what_was_asked(result):
         decision = Decision.CAUTION  # the row of the pollutant asked about, shown for reference (请结合原文核实)
     review = ""
     if decision is Decision.ABSTAIN and not curated_block and follow_up is not None and \
@@ -358,7 +326,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
         docs: set[str] = set()
         seen = 0
         for h in result.passages.hits:  # the first ``max_citations`` passages found, of at most ``max_cards`` documents
-            if seen >= max_citations:
+            if seen >= (category_rows(result) or max_citations):  # a waste category asked for: each of its rows
                 break
             if h.item.id in have or not result.shows(h):
                 continue
@@ -377,7 +345,8 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
             if (it := passages_by_id.get(card.id)) is not None:
                 text = shown_text(it.kind, it.text)
                 own = not is_reply(it.kind)  # a mailbox reply answers the letter the conversation is about
-                card.answer_sentence = lead_sentence(text) if result.lookup and card is citations[0] else with_lead_in(
+                card.answer_sentence = lead_sentence(text, category_rows(result)) if result.lookup and \
+                    card is citations[0] else with_lead_in(
                     text, card_sentence(text, terms, result.query.vector, embed, asked_terms if own else None,
                                         asked_vector if own else None))
     notice = ""

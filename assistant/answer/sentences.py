@@ -88,14 +88,19 @@ def card_sentence(text: str, terms: list[str], query_vector: np.ndarray | None =
 
 #: a line that only names a clause, a chapter or a page ("5.2.1 储罐控制要求", "第三章 监督管理", "3")
 _HEADING = re.compile(r"(?:[0-9]+(?:\.[0-9]+)*|第[一二三四五六七八九十百]+[章节]|HW[0-9]{2})\s*[^。；，,;：:]{0,16}")
+#: a hazardous-waste category's heading ("HW08 废矿物油与含矿物油废物")
+_CATEGORY_HEAD = re.compile(r"HW[0-9]{2}\s*[\u4e00-\u9fff（）()]{1,24}$")
 
 
-def lead_sentence(text: str) -> str:
+def lead_sentence(text: str, rows: int = 1) -> str:
     """The sentence a card asked for by name shows first (a lookup, ``search/lookup.py``: "固废法第一百一十二条讲的
     什么"): the passage's own first sentence, headings passed over — not the sentence closest to the question, which
     names only the article; "" when the passage is one sentence (it is its own answer). The heading of a catalogue's
-    row ("HW11 精（蒸）馏残渣") is passed over too: the row itself is the answer."""
+    row ("HW11 精（蒸）馏残渣") is passed over too: the row itself is the answer — unless the card lists ``rows`` rows
+    of the category (the category asked for, "HW08包括哪些废物"): then the heading leads, with how many rows follow."""
     every = split_sentences(text)
+    if rows > 1 and every and (head := _CATEGORY_HEAD.match(every[0])):
+        return f"{head.group(0)}：本类列出{rows}个废物代码，见下"
     sents = [x for x in every if not _HEADING.fullmatch(x)]
     return sents[0] if sents and len(every) > 1 else ""
 

@@ -177,6 +177,23 @@ def part_label(kind: str, pid: str, article: int | None, text: str = "", before:
     return found
 
 
+#: more waste rows of one category than an answer cites otherwise (five passages): a category's card
+MANY_ROWS = 5
+#: a waste row's place on a card ("废物代码900-041-49"), its category's number last
+_WASTE_PLACE = re.compile(r"^废物代码[0-9]{3}-[0-9]{3}-([0-9]{2})$")
+
+
+def places_label(places: list[str]) -> str:
+    """A card's places, joined ("第十四条、第十五条"); the rows of one hazardous-waste category listed together (a
+    category asked for, "HW08包括哪些废物") as that category: "HW08类32个废物代码", not 32 codes in a title. (An answer
+    cites at most five passages otherwise: more than :data:`MANY_ROWS` rows of one category is a category's card.)"""
+    places = list(dict.fromkeys(p for p in places if p))
+    cats = {m.group(1) if (m := _WASTE_PLACE.match(p)) else "" for p in places}
+    if len(places) > MANY_ROWS and len(cats) == 1 and "" not in cats:
+        return f"HW{cats.pop()}类{len(places)}个废物代码"
+    return "、".join(places)
+
+
 def limit_row(pid: str, text: str) -> dict[str, Any] | None:
     """A limit-table row passage (``…#表4·14``, ingest/limits.py) as a small table for the card: the caption, the unit
     and the (column, value) cells; None for any other passage."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..text.normalize import normalize
 from ..text.numerals import cn_to_int
 from .index import SearchIndex
 from .letter import analyse
@@ -56,11 +57,53 @@ def _rest(normalized: str, titles: set[str], resolver: MentionResolver) -> str:
     return _PUNCT.sub("", _AND.sub("", text))
 
 
+#: a hazardous-waste category ("HW08", "hw 49"); its rows are the codes ending in its number (900-249-08 is HW08's)
+_CATEGORY = re.compile(r"(?<![a-z0-9])hw\s*([0-9]{2})(?![0-9])", re.IGNORECASE)
+#: what is left of a category's lookup once the category (code and name) is taken out: what it holds
+_WHAT_IT_HOLDS = re.compile(
+    r"^(?:请问|想问一?下|问一?下|查一?下|帮我查一?下)?(?:这一?类|类别?)?(?:的|中的|里的|下的)?(?:危废|危险废物|废物)?"
+    r"(?:具体|主要|都|一共|总共)?(?:包括|包含|含|有|涵盖|指|是)(?:了|的)?(?:哪些|什么|啥|哪几种|哪些种类|几种|多少种)?"
+    r"(?:废物|危废|危险废物|东西|代码|种类|内容)?(?:呢|啊|吗)?$")
+#: at most this many rows of a category are listed (HW49, the largest, has fewer; its card says how many there are)
+MAX_CATEGORY_ROWS = 60
+
+
+def asks_category(normalized: str) -> bool:
+    """The question names a hazardous-waste category and no waste code (the category, not a row, is asked for)."""
+    return bool(_CATEGORY.search(normalized)) and not WASTE_CODE.search(normalized)
+
+
+def category_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str) -> list[int]:
+    """"HW08包括哪些废物", "hw49是什么": the catalogue rows of the one category the short question names and asks the
+    content of, in the catalogue's order; [] otherwise."""
+    found = {m.group(1) for m in _CATEGORY.finditer(normalized)}
+    if len(found) != 1 or len(normalized) > MAX_CHARS or NAMED_ARTICLE.search(normalized) or \
+            WASTE_CODE.search(normalized):
+        return []
+    number = found.pop()
+    rows = sorted(p for code, p in resolver.waste_rows.items() if code.endswith("-" + number))
+    if not rows:
+        return []
+    rest = _CATEGORY.sub("", normalized)
+    name = re.search(r"hw" + number + r"\s*([^\s›]+)", normalize(index.items[rows[0]].text))
+    if name:  # "HW08废矿物油与含矿物油废物包括哪些": the category's own name is not a question
+        rest = rest.replace(name.group(1), "")
+    rest = re.sub(r"(?:《[^《》]{1,60}》|国家危险废物名录|危废名录|名录)(?:里|中)?的?", "", rest)
+    rest = _PUNCT.sub("", rest)
+    if not (_WHAT_IT_HOLDS.match(rest) or _WHAT_IT_SAYS.match(rest)):
+        return []
+    return rows[:MAX_CATEGORY_ROWS]
+
+
 def named_lookup(index: SearchIndex, resolver: MentionResolver, normalized: str, allow: np.ndarray | None) -> list[int]:
-    """Positions of the articles a short question names and asks the text of, in the order named; [] when the
-    question is not such a lookup."""
+    """Positions of the articles a short question names and asks the text of, in the order named (or the rows of
+    the hazardous-waste category it asks the content of, :func:`category_lookup`); [] when the question is not such
+    a lookup."""
     if len(normalized) > MAX_CHARS:
         return []
+    if _CATEGORY.search(normalized):
+        rows = category_lookup(index, resolver, normalized)
+        return [p for p in rows if allow is None or bool(allow[p])]
     # "固废法112条讲的啥": an article number typed without 第, right after the document's name
     normalized = _BARE_NUMBER.sub(r"第\1条", normalized)
     if not (NAMED_ARTICLE.search(normalized) or WASTE_CODE.search(normalized) or STD_IN_TEXT.search(normalized)):

@@ -67,8 +67,8 @@ class SearchResult:
     ranking: str = "fusion"
     #: the question asks for a limit value and the index has limit-table rows (ranked by fusion, rows first)
     limit: bool = False
-    #: a short question asking what a named article, clause or waste row says: it comes first (search/lookup.py)
-    lookup: bool = False
+    #: passages a short question named and asked the text of, shown first (search/lookup.py); 0: not a lookup
+    lookup: int = 0
     #: a follow-up's own words searched inside its conversation's documents: the first article they found (not a
     #: mailbox reply; "": not a follow-up) — what is asked now, next to what the conversation is about
     asked_top: str = ""
@@ -304,7 +304,7 @@ class Retriever:
             if limit_question:
                 ranked.hits = rows_before_their_table(tables_for_the_source(ranked.hits, pq.normalized))
         # "大气污染防治法第四十六条是什么意思": the article named first (search/lookup.py)
-        lookup = within is None and self._named_first(rk, passages, pq, ranked, allow)
+        lookup = self._named_first(rk, passages, pq, ranked, allow) if within is None else 0
         cur = None
         if curated is not None and curated.items and within is None:
             cpq = pq if (pq.vector is None or curated.has_vectors) else prepare(query, self.token_field, None)
@@ -323,10 +323,10 @@ class Retriever:
                             limit=limit_question, lookup=lookup)
 
     def _named_first(self, rk: Ranking | None, index: SearchIndex, pq: PreparedQuery, ranked: RankedList,
-                     allow: np.ndarray | None) -> bool:
+                     allow: np.ndarray | None) -> int:
         if named := named_lookup(index, self._mentions(rk, index), pq.normalized, allow):
             ranked.hits, ranked.confidence = named_first(ranked.hits, ranked.confidence, named, index, Hit)
-        return bool(named)
+        return len(named)
 
     def numbered_first(self, result: SearchResult, question: str, titles: Sequence[str]) -> SearchResult:
         """A follow-up's ``result`` with the articles it names by number in ``titles`` first (:func:`.numbered_in`)."""
@@ -334,7 +334,7 @@ class Retriever:
         if not (named := numbered_in(self._mentions(rk, index), normalize(question), titles)):
             return result
         hits, conf = named_first(list(result.passages.hits), result.passages.confidence, named, index, Hit)
-        return replace(result, passages=replace(result.passages, hits=hits, confidence=conf), lookup=True)
+        return replace(result, passages=replace(result.passages, hits=hits, confidence=conf), lookup=len(named))
 
     def _mentions(self, rk: Ranking | None, index: SearchIndex) -> MentionResolver:
         if rk is not None:

@@ -171,3 +171,29 @@ def test_a_lookup_of_a_named_article_is_answered_by_it_unless_the_curated_answer
     assert offered.curated is None and offered.citations[0].id == "排污许可管理条例#14"
     assert answer(["排污许可管理条例#14"], lookup=True).curated["id"] == "pw-1"
     assert answer(["排污许可管理条例#3"], lookup=False).curated["id"] == "pw-1"  # not a lookup: as before
+
+
+def test_a_waste_category_asked_for_is_one_card_with_each_of_its_rows() -> None:
+    """"HW08包括哪些废物" (search/lookup.py names the category's rows): every row on one card titled by the category,
+    whose first line says how many rows it lists; a lookup of one code of the same rows cites five passages, as
+    every answer does, labelled by their codes."""
+    cat = "国家危险废物名录（2021年版）"
+    codes = [f"900-2{i:02d}-08" for i in range(10, 17)]
+    rows = [Item(id=f"{cat}#row-{c}", title=cat, kind="名录", target=f"{cat}#row-{c}",
+                 text=f"{cat} › HW08 废矿物油与含矿物油废物 › 国家危险废物名录\n{c} 废物之{i}，以及其他废物 T，I")
+            for i, c in enumerate(codes)]
+    t = Thresholds(answer=0.6, caution=0.45, curated=0.7)
+
+    def answer(question: str) -> Any:
+        hits = [Hit(r, 1.0, 1.0, 0.9, i + 1) for i, r in enumerate(rows)]
+        return compose(SearchResult(prepare(question, "both", None), RankedList(hits, {}, 0.99, "hybrid"), None,
+                                    lookup=len(rows)), t, "")
+
+    out = answer("HW08包括哪些废物")
+    assert len(out.citations) == 1 and out.citations[0].ids == [r.id for r in rows]
+    assert out.citations[0].label == f"《{cat}》HW08类7个废物代码"
+    assert out.citations[0].answer_sentence == "HW08 废矿物油与含矿物油废物：本类列出7个废物代码，见下"
+    one = answer("900-210-08是什么危废")
+    assert one.citations[0].ids == [r.id for r in rows[:5]]
+    assert one.citations[0].label.startswith(f"《{cat}》废物代码900-210-08、废物代码900-211-08")
+    assert one.citations[0].answer_sentence.startswith("900-210-08 废物之0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,13 @@ def test_catalogue_hazardous_waste_list() -> None:
     assert "› HW08 废矿物油与含矿物油废物 ›" in first_line["row-900-249-08"]
     assert "› HW27 含锑废物 ›" in first_line["row-261-048-27"]
     assert "› HW03 废药物、药品 ›" in first_line["row-900-002-03"]
+    # a row the PDF's text ran into the line of the row before it (after its hazard column) is its own row
+    codes = {k[4:] for k in first_line if re.fullmatch(r"row-\d{3}-\d{3}-\d{2}", k)}
+    every = {c for p in doc.passages for c in re.findall(r"(?<!\d)\d{3}-\d{3}-\d{2}(?!\d)", p.text)}
+    assert every - codes == set(), "every waste code has its own row"
+    row = {p.key: p.text for p in doc.passages}
+    assert "275-009-50" not in row["row-271-006-50"] and "兽药生产过程中产生的废催化剂" in row["row-275-009-50"]
+    assert "› HW47 含钡废物 ›" in first_line["row-336-106-47"] and "含钡盐浴渣" in row["row-336-106-47"]
 
 
 @needs_data

@@ -23,8 +23,10 @@ STD = "GB 8978-1996 污水综合排放标准"
 def resolver() -> MentionResolver:
     items = [Item(id=f"{AIR}#{i}", title=AIR, text=f"第{i}条 的内容", kind="法律", article=i, target=f"{AIR}#{i}")
              for i in range(1, 130)]
-    items += [Item(id=f"{CATALOGUE}#row-{c}", title=CATALOGUE, text=f"{c} 废物", kind="名录", target=f"{CATALOGUE}#row-{c}")
-              for c in ("261-018-11", "261-019-11", "900-214-08")]
+    items += [Item(id=f"{CATALOGUE}#row-{c}", title=CATALOGUE, text=f"{CATALOGUE} › {hw} › 国家危险废物名录\n{c} 废物",
+                   kind="名录", target=f"{CATALOGUE}#row-{c}")
+              for c, hw in (("261-018-11", "HW11 精（蒸）馏残渣"), ("261-019-11", "HW11 精（蒸）馏残渣"),
+                            ("900-214-08", "HW08 废矿物油与含矿物油废物"))]
     items += [Item(id=f"{STD}#{k}", title=STD, text=f"{k} 的内容", kind="标准", target=f"{STD}#{k}")
               for k in ("4.1", "5.2.1.2", "5.2.1.1", "5.2.10", "表4", "表4·1")]
     return MentionResolver(SearchIndex.build(items, engine="bm25s"))
@@ -49,6 +51,11 @@ def _lookup(r: MentionResolver, q: str, allow: np.ndarray | None = None) -> list
     ("GB8978-1996表4", [f"{STD}#表4"]),
     ("gb 8978—1996中的表4是什么", [f"{STD}#表4"]),
     ("GB 8978-1996 5.2.1讲的什么", [f"{STD}#5.2.1.1", f"{STD}#5.2.1.2"]),  # no passage of its own: those under it
+    # a hazardous-waste category: its rows, in the catalogue's order
+    ("HW11包括哪些废物", [f"{CATALOGUE}#row-261-018-11", f"{CATALOGUE}#row-261-019-11"]),
+    ("hw11精（蒸）馏残渣都有哪些？", [f"{CATALOGUE}#row-261-018-11", f"{CATALOGUE}#row-261-019-11"]),
+    ("HW08类的危废有哪些", [f"{CATALOGUE}#row-900-214-08"]),
+    ("危废名录里HW08是什么", [f"{CATALOGUE}#row-900-214-08"]),
 ])
 def test_a_question_that_asks_what_a_named_article_says_is_a_lookup(resolver: MentionResolver, question: str,
                                                                      expected: list[str]) -> None:
@@ -63,6 +70,10 @@ def test_a_question_that_asks_what_a_named_article_says_is_a_lookup(resolver: Me
     "第四十六条是什么意思",  # no document named
     "大气法有2条规定我们不清楚",  # a count, not an article
     "执行GB 8978-1996表4的企业COD限值是多少",  # asks for a value: the ranking (limit rows) decides
+    "HW08的废物怎么贮存",  # asks how to store a category's waste
+    "HW08和HW11有什么区别",  # two categories
+    "HW99是什么",  # no such category
+    "我们的废物是HW08，代码900-214-08要怎么处置",  # a code and how to dispose of it
     "我司为一家船舶修造企业，依据《大气污染防治法》第四十六条的规定，工业涂装企业应当使用低挥发性有机物含量的涂料，"
     "并建立台账。请问我司外包给涂装队的作业是否也在此列？",  # a letter: the rules it quotes are its background
 ])

@@ -84,6 +84,21 @@ def _hw_name(same_line: str, following: list[str]) -> str:
     return name
 
 
+#: a hazardous-waste row that the PDF's text ran into the line of the row before it: after that row's hazard column,
+#: the new row's 行业来源 and its code ("…废催化剂 T兽用药品制造 275-009-50 兽药生产…", "…废酸性洗液 C，T金属表面处理
+#: 及热处理加工 336-105-34 …", "…污泥T HW47含钡废物 金属表面处理…"); the split falls before the 行业来源
+_RUN_IN_ROW = re.compile(rf"(?<=[{CJK}）\s])(?:In|[TCIR])(?:[，,/](?:In|[TCIR]))*\s*(?:HW\d{{2}}\S*\s+)?(?=[{CJK}]{{2,14}}\s*\d{{3}}-\d{{3}}-\d{{2}}\b)")
+
+
+def _run_in_rows(line: str) -> list[str]:
+    """``line`` split where a waste row runs into it (:data:`_RUN_IN_ROW`); ``[line]`` when none does."""
+    parts, start = [], 0
+    for m in _RUN_IN_ROW.finditer(line):
+        parts.append(line[start : m.end()].rstrip())
+        start = m.end()
+    return [*parts, line[start:]] if parts else [line]
+
+
 def catalog_rows(lines: list[str], offset: int, title: str, keys: Keys) -> list[Unit]:
     """One unit per catalogue table row, carrying its section and column-header context."""
     text = "\n".join(lines)
@@ -109,7 +124,8 @@ def catalog_rows(lines: list[str], offset: int, title: str, keys: Keys) -> list[
             ctx += f"\n［表头：{header}］"
         return ctx
 
-    for i, line in enumerate(lines):
+    numbered = [(i, part) for i, line in enumerate(lines) for part in (_run_in_rows(line) if waste else [line])]
+    for i, line in numbered:
         lineno = offset + i + 1
         compact = line.replace(" ", "")
         if _CATALOG_START.match(compact):
