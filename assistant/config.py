@@ -111,9 +111,9 @@ class AnswerSettings(_Group):
                                                      "brings its own, fitted on dev)")
     caution_threshold: float = Field(0.3, description="confidence to answer with a caution; below: routed to staff")
     curated_threshold: float = Field(0.55, description="confidence to show a curated answer first")
-    suggest_threshold: float = Field(0.45, description="confidence of the best curated entry, below the curated "
-                                                      "threshold, to offer it as 您是不是想问 (chosen on dev: "
-                                                      "scripts/suggest_band.py)")
+    suggest_threshold: float = Field(0.35, description="confidence of the best curated entry, below the curated "
+                                                      "threshold, to offer it as 您是不是想问 when it shares a word "
+                                                      "with the question (chosen on dev: scripts/suggest_band.py)")
     long_letter_answers: bool = Field(False, description="answer a long letter (over 80 characters) outright; off: "
                                                          "at most 参考（请核实） and passed to staff as well (on the "
                                                          "real dev letters no confidence reached 0.8 precision)")

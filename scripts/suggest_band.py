@@ -6,9 +6,10 @@ split by entry into two halves (a stable hash of the entry id: dev and test), th
 entry is answered (shown, confidence ≥ the curated threshold) or offered first (top entry, L ≤ confidence <
 threshold), and the share of out-of-scope questions that get a suggestion. The bound shipped is the highest L whose
 dev coverage reaches the target with the out-of-scope rate within its limit (else the one with the best coverage
-within the limit).
+within the limit). An entry that shares no word with the question is never offered (``decide.shares_a_word``;
+``--no-gate`` measures without that rule).
 
-    .venv/bin/python scripts/suggest_band.py [--json]
+    .venv/bin/python scripts/suggest_band.py [--json] [--no-gate]
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import hashlib
 import json
 from pathlib import Path
 
+from assistant.answer.decide import shares_a_word
 from assistant.config import ROOT, Settings
+from assistant.db.models import CuratedAnswer
 from assistant.evaluation import loaded_service
 from assistant.service import AssistantService
 
@@ -34,27 +37,38 @@ def half(entry_id: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-gate", action="store_true", help="offer entries that share no word with the question too")
     args = ap.parse_args()
     svc = loaded_service(AssistantService(Settings.from_env()))
     thr = svc.answerer.decision_thresholds().curated
-    rows: dict[str, list[tuple[float, bool]]] = {"dev": [], "test": []}
+    with svc.Session() as s:
+        wordings = {e.id: [e.question, *e.paraphrases] for e in s.query(CuratedAnswer)}
+
+    def searched(query: str) -> tuple[float, str, bool]:
+        """The best entry's confidence, its id, and whether it may be offered (shares a word with the question)."""
+        res = svc.retriever.search(query)
+        cur = res.curated
+        top = cur.hits[0].item.target if cur is not None and cur.hits else ""
+        gate = args.no_gate or shares_a_word(res.query.expanded, wordings.get(top, []))
+        return (cur.confidence if cur is not None and cur.hits else 0.0), top, gate
+
+    rows: dict[str, list[tuple[float, bool, bool]]] = {"dev": [], "test": []}
     for line in HELDOUT.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        cur = svc.retriever.search(r["query"]).curated
-        top = cur.hits[0].item.target if cur is not None and cur.hits else ""
-        rows[half(r["entry_id"])].append((cur.confidence if cur is not None else 0.0, top == r["entry_id"]))
-    oos: dict[str, list[float]] = {"dev": [], "test": []}
+        conf, top, gate = searched(r["query"])
+        rows[half(r["entry_id"])].append((conf, top == r["entry_id"], gate))
+    oos: dict[str, list[tuple[float, bool]]] = {"dev": [], "test": []}
     oos_path = Settings.from_env().corpus.shared_data.parent / "eval" / "queries_out_of_scope.jsonl"
     for line in Path(oos_path).read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        cur = svc.retriever.search(r["query"]).curated
-        oos[r["split"]].append(cur.confidence if cur is not None and cur.hits else 0.0)
+        conf, _top, gate = searched(r["query"])
+        oos[r["split"]].append((conf, gate))
 
     def cells(split: str, low: float) -> tuple[float, float, float]:
         rs, os_ = rows[split], oos[split]
-        answered = sum(1 for c, ok in rs if ok and c >= thr) / len(rs)
-        covered = sum(1 for c, ok in rs if ok and c >= low) / len(rs)
-        offered_oos = sum(1 for c in os_ if low <= c < thr) / len(os_)
+        answered = sum(1 for c, ok, _g in rs if ok and c >= thr) / len(rs)
+        covered = sum(1 for c, ok, g in rs if ok and (c >= thr or (c >= low and g))) / len(rs)
+        offered_oos = sum(1 for c, g in os_ if low <= c < thr and g) / len(os_)
         return answered, covered, offered_oos
 
     table = {split: {low: cells(split, low) for low in GRID if low < thr} for split in ("dev", "test")}

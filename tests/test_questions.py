@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from assistant.db.models import Question
 from assistant.service import AssistantService
+from assistant.text.normalize import normalize
 
 FIRST = "排污许可证的有效期是几年"
 FOLLOW = "那到期了没延续还排污，罚多少？"
@@ -145,6 +146,21 @@ def test_no_suggestion_below_the_band(service: AssistantService) -> None:
     assert service.ask("许可证到期时间", channel="widget", session_id="s-5").answer.suggestion is None
 
 
+def test_an_entry_that_shares_no_word_with_the_question_is_not_offered(service: AssistantService) -> None:
+    """Even at the lowest band, a petition about something else ("咨询A市买房资格有关问题") is offered no curated entry
+    of ours: it shares no word with any of its wordings (decide.shares_a_word)."""
+    from assistant.answer.decide import shares_a_word
+
+    service.answerer.settings = service.settings.evolve(suggest_threshold=0.0)
+    for q in ("咨询A市买房资格有关问题", "女儿经常抱怨小学饭菜做得不好"):
+        out = service.ask(q, channel="widget", session_id="s-noise").answer
+        assert out.curated is None and out.suggestion is None
+    assert service.ask("许可证到期时间", channel="widget", session_id="s-6").answer.suggestion is not None
+    assert shares_a_word("排污证 排污许可证 到期", ["排污许可证有效期多久？"])
+    assert shares_a_word(normalize("排汙許可證到期"), ["排污许可证有效期多久？"])  # Traditional input
+    assert not shares_a_word("咨询a市买房资格有关问题", ["企业环保咨询日怎么参加？", "咨询日在哪"])
+
+
 LETTER = ("尊敬的领导：我公司是一家位于舟山的水产品加工企业，去年取得了排污许可证，今年扩大了生产规模，"
           "新增了一条加工线，废水排放量比原来增加了约三成，船舶含油污水也由我们代为接收。请问我公司是否需要重新申请"
           "排污许可证，还是办理变更即可？逾期不办理会有什么后果？")
@@ -189,7 +205,6 @@ def test_the_conversation_topic_is_what_the_previous_answer_showed(service: Assi
     import secrets
 
     from assistant.questions import QuestionWorkflow
-    from assistant.text.normalize import normalize
 
     card = {"id": "排污许可管理条例#24", "section": "regulation",
             "parts": [{"id": "排污许可管理条例#24"}, {"id": "排污许可管理条例#43"}]}

@@ -31,7 +31,7 @@ from .context import (
     tells_situation,
     told_case,
 )
-from .decide import Decision, Thresholds
+from .decide import Decision, Thresholds, shares_a_word
 from .notes import CorpusNotes
 from .sentence_vectors import SentenceVectors
 
@@ -185,7 +185,9 @@ class Answerer:
             entry = None
         else:
             entry = self._curated_cache[1].get(cur.hits[0].item.target)
-        return {"id": entry.id, "question": entry.question} if entry is not None else None
+        if entry is None or not shares_a_word(res.query.expanded, [entry.question, *entry.paraphrases]):
+            return None  # an entry that shares no word with the question: noise, not a suggestion
+        return {"id": entry.id, "question": entry.question}
 
     def decision_thresholds(self, res: SearchResult | None = None) -> Thresholds:
         """The thresholds that go with the ranking that answered (``res``; default: the one serving now): those

@@ -3,15 +3,31 @@ read together)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ..search.letter import is_long
 from ..text.normalize import normalize
+from ..text.tokenize import Tokenizer
 
 CAUTION_TEXT = "以下内容与您的问题相关度一般，请结合原文核实，或联系工作人员确认。"
 #: a letter is shown for reference whatever its confidence (ASSISTANT_LONG_LETTER_ANSWERS): no claim about relevance
 LETTER_CAUTION_TEXT = "您的来信涉及具体情况，以下内容为按来信检索到的相关规定，仅供参考，请结合原文核实，或联系工作人员确认。"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in Tokenizer.default().words(text) if len(w) >= 2}
+
+
+def shares_a_word(expanded: str, wordings: Iterable[str]) -> bool:
+    """A curated entry may be offered as 您是不是想问 only when the question (``expanded``: normalised, with the
+    dictionary's canonical terms) shares a word (two characters or more, stopwords aside) with one of its wordings.
+    Without it the suggestion was noise on out-of-scope petitions ("咨询A市买房资格有关问题" → "企业环保咨询日怎么参加"):
+    measured on dev (``scripts/suggest_band.py``), it keeps every right suggestion of the held-out paraphrases and
+    offers a third as many to out-of-scope questions."""
+    asked = _words(expanded)
+    return any(asked & _words(w) for w in wordings)
 
 
 def own_letter(normalized: str, asked: str = "") -> bool:
