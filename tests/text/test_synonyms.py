@@ -14,7 +14,9 @@ from assistant.text.synonyms import SynonymTable, default_synonyms
     ("query", "canonical"),
     [("环评要多久才能批下来", "环境影响评价"), ("排污证有效期几年", "排污许可证"), ("危废怎么贮存", "危险废物"),
      # how a review period is asked for, and how the rules state one ("20个工作日内完成审查", "作出审批决定")
-     ("辐射安全许可证交上去多久能办下来", "审批期限 工作日内完成审查 作出审批决定")],
+     ("辐射安全许可证交上去多久能办下来", "审批期限 工作日内完成审查 作出审批决定"),
+     # a hazardous-waste category by its code is hazardous waste (the catalogue's 46 categories)
+     ("hw08的废物怎么贮存", "危险废物"), ("hw49的废活性炭能交给一般公司吗", "危险废物")],
 )
 def test_shipped_table_appends_canonical(query: str, canonical: str) -> None:
     out = default_synonyms().expand(query)
@@ -48,3 +50,9 @@ def test_prepare_expands_normalises_and_tokenises() -> None:
     assert "环境影响评价" in pq.tokens or {"环境", "影响", "评价"} <= set(pq.tokens)
     assert pq.vector is None
     assert prepare("环评", "words", None, expand=False).expanded == "环评"
+
+
+def test_every_category_of_the_catalogue_is_hazardous_waste() -> None:
+    syn = default_synonyms()
+    codes = [*range(1, 41), *range(45, 51)]  # HW41–HW44 are not used by the 2021 catalogue
+    assert all(syn.to_canonical.get(f"hw{n:02d}") == "危险废物" for n in codes)
