@@ -173,8 +173,9 @@ class Answerer:
 
     def suggestion(self, res: SearchResult, ans: Answer, just_given: Collection[str] = ()) -> dict[str, str] | None:
         """The best curated entry when it is not shown but close: confidence in [suggest_threshold, curated threshold)
-        (the band chosen on dev, ``scripts/suggest_band.py``) — offered as "您是不是想问"; never the curated answer
-        the conversation has just shown or offered (``just_given``: a follow-up it did not answer)."""
+        (the band chosen on dev, ``scripts/suggest_band.py``) and sharing a word with the question
+        (:func:`.decide.shares_a_word`) — offered as "您是不是想问"; never the curated answer the conversation has
+        just shown or offered (``just_given``: a follow-up it did not answer)."""
         cur = res.curated
         # a question for a limit value that is answered shows the table passages found, a lookup the article it
         # named: no "did you mean" over them
