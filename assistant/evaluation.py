@@ -103,6 +103,22 @@ def eval_setup(svc: AssistantService) -> EvalSetup:
                      s.corpus.shared_data.parent / "eval", fusion_params(s))
 
 
+def sqlite_snapshot(url: str, dst: Path) -> str:
+    """A consistent copy of the SQLite database at ``url`` (``sqlite:///…``) in ``dst``, through SQLite's backup API:
+    a file copy misses what still sits in the write-ahead log (a fresh ingest that was not checkpointed yet — the
+    measuring scripts then ran on the corpus from before it). Returns the copy's URL."""
+    import sqlite3
+
+    src = sqlite3.connect(url.split("///", 1)[1])
+    out = sqlite3.connect(dst)
+    try:
+        src.backup(out)
+    finally:
+        out.close()
+        src.close()
+    return f"sqlite:///{dst}"
+
+
 def loaded_service(svc: AssistantService) -> AssistantService:
     """The service as ``ask`` runs it: database migrated, the bundled corpus ingested when the database is empty, the
     indexes loaded (in the foreground)."""

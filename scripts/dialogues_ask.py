@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.evaluation import loaded_service
+from assistant.evaluation import loaded_service, sqlite_snapshot
 from assistant.service import AssistantService
 
 
@@ -35,8 +34,7 @@ def main() -> None:
         raise SystemExit("runs on a copy of the embedded SQLite database")
     with tempfile.TemporaryDirectory(prefix="dialogues-") as tmp:
         db = Path(tmp) / "assistant.db"
-        shutil.copy(base.db.url.split("///", 1)[1], db)
-        svc = loaded_service(AssistantService(base.evolve(database_url=f"sqlite:///{db}", warm_up=False)))
+        svc = loaded_service(AssistantService(base.evolve(database_url=sqlite_snapshot(base.db.url, db), warm_up=False)))
         files = args.file or [base.corpus.shared_data.parent / "eval" / "queries_dialogues.jsonl"]
         rows = [{"split": f.stem, **json.loads(x)} for f in files
                 for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]

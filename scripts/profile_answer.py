@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.evaluation import loaded_service
+from assistant.evaluation import loaded_service, sqlite_snapshot
 from assistant.ops.bench import dev_questions
 from assistant.search import encoders
 from assistant.service import AssistantService
@@ -51,8 +51,7 @@ def main() -> None:
         url = args.database_url
         if not url:
             db = Path(tmp) / "a.db"
-            shutil.copy(base.db.url.split("///", 1)[1], db)
-            url = f"sqlite:///{db}"
+            url = sqlite_snapshot(base.db.url, db)
         svc = loaded_service(AssistantService(base.evolve(index_dir=index_dir, database_url=url,
                                                           query_cache=0, warm_up=False)))
         svc.answer("预热：排污许可证有效期")

@@ -28,7 +28,6 @@ import json
 import random
 import re
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from sqlalchemy import insert, select
 
 from assistant.config import Settings
 from assistant.db.models import Document, Passage
+from assistant.evaluation import sqlite_snapshot
 from assistant.search.encoders import EmbeddingCache
 from assistant.search.index import SearchIndex
 from assistant.service import AssistantService
@@ -70,9 +70,8 @@ def main() -> None:
     assert real.vectors is not None
     enc_id = str(real.manifest["encoder"])
     real_vecs = real.vectors._matrix
-    with sqlite3.connect(base.db.url.split("///", 1)[1]) as a, sqlite3.connect(out / "assistant.db") as b:
-        a.backup(b)
-    shutil.copy(base.search.index_dir / "embeddings.sqlite", out / "index" / "embeddings.sqlite")
+    sqlite_snapshot(base.db.url, out / "assistant.db")
+    sqlite_snapshot(f"sqlite:///{base.search.index_dir / 'embeddings.sqlite'}", out / "index" / "embeddings.sqlite")
     s = base.evolve(database_url=f"sqlite:///{out / 'assistant.db'}", index_dir=out / "index",
                 background_vectors=False)
     svc = AssistantService(s)

@@ -145,6 +145,23 @@ def test_a_limit_row_is_sent_as_column_value_lines() -> None:
     assert "扫描件识别，数字可能有误" in text and "依据：《GB 1-2000 示例标准》表2 第3行" in text
 
 
+def test_a_waste_category_is_sent_as_its_heading_then_its_rows() -> None:
+    """"HW08包括哪些废物": the category's heading and count, then one row per line, as many as fit; the card's title
+    says the category (search/lookup.py)."""
+    cat = "国家危险废物名录（2021年版）"
+    rows = [Citation(id=f"{cat}#row-900-2{i:02d}-08", title=cat, article=None, status="现行有效", kind="名录",
+                     snippet=f"900-2{i:02d}-08 废物之{i}（危险特性：T，I）", highlights=[], part=f"废物代码900-2{i:02d}-08")
+            for i in range(10, 18)]
+    card = rows[0]
+    card.more.extend(rows[1:])
+    card.answer_sentence = "HW08 废矿物油与含矿物油废物：本类列出8个废物代码，见下"
+    ans = Answer(question="q", decision=Decision.ANSWER, confidence=0.99, mode="hybrid", curated=None,
+                 citations=[card], related=[])
+    text = format_answer(ans, "HW08包括哪些废物", "https://x.cn")
+    assert text.startswith(f"《{cat}》HW08 废矿物油与含矿物油废物：本类列出8个废物代码，见下\n900-210-08 废物之10（危险特性：T，I）\n")
+    assert "900-217-08 废物之17" in text and f"依据：《{cat}》HW08类8个废物代码" in text
+
+
 def test_reply_xml_survives_cdata_terminator() -> None:
     xml = text_reply(OPENID, "gh_1", "a]]>b", 1)
     assert reply_content(xml) == "a]]>b"

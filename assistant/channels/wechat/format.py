@@ -115,6 +115,9 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         head = f"【{ans.curated['question']}】\n{ans.curated['answer']}".strip()
     elif ans.citations and ans.citations[0].limit:
         head = limit_text(ans.citations[0])
+    elif ans.citations and len(ans.citations[0].passages) > 1 and ans.citations[0].answer_sentence.startswith("HW"):
+        top = ans.citations[0]  # a waste category asked for: its heading and count, then its rows, as many as fit
+        head = "\n".join([f"《{top.title}》{top.answer_sentence}", *(p.snippet for p in top.passages)])
     elif ans.citations:
         top = ans.citations[0]  # the sentence is its first article's: that article's label (依据 below lists all)
         head = f"{top.part_dict()['label']}：{top.answer_sentence or top.snippet}"
