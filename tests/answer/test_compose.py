@@ -85,6 +85,28 @@ def test_a_low_confidence_limit_row_naming_the_pollutant_is_shown_with_caution()
     assert compose(result("新建企业cod一级标准是多少", limit=False), t, "").decision is Decision.ABSTAIN
 
 
+def test_a_low_confidence_waste_row_naming_the_waste_asked_about_is_shown_with_caution() -> None:
+    """"我们厂的废切削液是危废吗，代码多少": the best passage is the catalogue row naming 切削液 — shown with the caution
+    notice, like a limit row, rather than routed only; a row naming another waste, or a question that does not ask
+    whether it is hazardous or for its code, is not."""
+    cat = "国家危险废物名录（2021年版）"
+    row = Item(id=f"{cat}#row-900-006-09", title=cat, kind="名录",
+               text=f"{cat} › HW09 油/水、烃/水混合物或乳化液\n900-006-09 使用切削油或切削液进行机械加工过程中产生的油/水、"
+                    "烃/水混合物或乳化液 T")
+    t = Thresholds(answer=0.6, caution=0.4, curated=0.7)
+
+    def shown(question: str) -> Any:
+        res = SearchResult(prepare(question, "both", None), RankedList([Hit(row, 1.0, 5.0, None, 1)], {}, 0.2, "hybrid"),
+                           None)
+        return compose(res, t, "")
+
+    out = shown("我们厂的废切削液是危废吗，代码多少")
+    assert out.decision is Decision.CAUTION and out.citations[0].id == row.id
+    assert shown("废乳化液属于哪类危废").decision is Decision.CAUTION
+    assert shown("废活性炭的危废代码是多少").decision is Decision.ABSTAIN  # the row names another waste
+    assert shown("废切削液怎么贮存").decision is Decision.ABSTAIN  # asks something else
+
+
 def test_a_follow_up_on_the_law_just_cited_is_shown_for_reference_and_passed_to_staff() -> None:
     """A follow-up ("那罚多少？") read with the earlier question is rarely confident; when its best article is in a
     document the previous answer cited, the articles are shown with the caution notice and staff answer it too."""
