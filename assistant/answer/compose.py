@@ -350,8 +350,9 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                     text, card_sentence(text, terms, result.query.vector, embed, asked_terms if own else None,
                                         asked_vector if own else None))
         if category_rows(result) > 1 and (head := citations[0].answer_sentence.partition("：")[0]).startswith("HW"):
-            for part in citations[0].passages:  # a category's card says its heading once, not in every row
-                part.snippet = part.snippet.removeprefix(head).lstrip()
+            for part in citations[0].passages:  # a category's card says its heading once, not in every row, and
+                part.snippet = part.snippet.removeprefix(head).lstrip()  # marks no words: every row is the answer
+                part.highlights = []
     notice = ""
     if session is not None:
         (notes or CorpusNotes.load(session)).mark(citations + related_articles)

@@ -216,6 +216,7 @@ def test_a_waste_category_asked_for_is_one_card_with_each_of_its_rows() -> None:
     assert out.citations[0].label == f"《{cat}》HW08类7个废物代码"
     assert out.citations[0].answer_sentence == "HW08 废矿物油与含矿物油废物：本类列出7个废物代码，见下"
     assert [p.snippet.split(" ")[0] for p in out.citations[0].passages] == codes  # the heading once, not in each row
+    assert not any(p.highlights for p in out.citations[0].passages)  # "包括", "废物" are not what the rows answer
     one = answer("900-210-08是什么危废")
     assert one.citations[0].ids == [r.id for r in rows[:5]]
     assert one.citations[0].label.startswith(f"《{cat}》废物代码900-210-08、废物代码900-211-08")
