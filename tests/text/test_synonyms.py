@@ -16,7 +16,9 @@ from assistant.text.synonyms import SynonymTable, default_synonyms
      # how a review period is asked for, and how the rules state one ("20个工作日内完成审查", "作出审批决定")
      ("辐射安全许可证交上去多久能办下来", "审批期限 工作日内完成审查 作出审批决定"),
      # a hazardous-waste category by its code is hazardous waste (the catalogue's 46 categories)
-     ("hw08的废物怎么贮存", "危险废物"), ("hw49的废活性炭能交给一般公司吗", "危险废物")],
+     ("hw08的废物怎么贮存", "危险废物"), ("hw49的废活性炭能交给一般公司吗", "危险废物"),
+     # how long a bad credit record stays ("不良信息的保存和披露期限为五年")
+     ("信用平台上的不良记录会挂几年", "保存和披露期限")],
 )
 def test_shipped_table_appends_canonical(query: str, canonical: str) -> None:
     out = default_synonyms().expand(query)
