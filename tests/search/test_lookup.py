@@ -56,6 +56,7 @@ def _lookup(r: MentionResolver, q: str, allow: np.ndarray | None = None) -> list
     ("hw11精（蒸）馏残渣都有哪些？", [f"{CATALOGUE}#row-261-018-11", f"{CATALOGUE}#row-261-019-11"]),
     ("HW08类的危废有哪些", [f"{CATALOGUE}#row-900-214-08"]),
     ("危废名录里HW08是什么", [f"{CATALOGUE}#row-900-214-08"]),
+    ("ＨＷ０８包括哪些廢物", [f"{CATALOGUE}#row-900-214-08"]),  # full-width, Traditional
 ])
 def test_a_question_that_asks_what_a_named_article_says_is_a_lookup(resolver: MentionResolver, question: str,
                                                                      expected: list[str]) -> None:
