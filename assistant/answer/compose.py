@@ -26,7 +26,7 @@ from .context import Earlier, continues_topic, not_in
 from .decide import Decision, Thresholds, caution_text, join_notices
 from .instead import category_rows, passage_answers_instead, row_names_what_was_asked
 from .notes import CorpusNotes
-from .sentences import Embed, card_sentence, lead_sentence, snippet, with_lead_in
+from .sentences import Embed, card_sentence, category_heading, lead_sentence, snippet, with_lead_in
 from .sources import article_label, is_reply, limit_row, part_label, places_label, reply_topic, section_of, shown_text
 
 DISCLAIMER = "本回答由系统根据法规原文和本局整理的答复自动检索生成，仅供参考，不构成法律意见；具体以有权机关的认定为准。"
@@ -349,7 +349,7 @@ def compose(result: SearchResult, thresholds: Thresholds, footer_contact: str, s
                     card is citations[0] else with_lead_in(
                     text, card_sentence(text, terms, result.query.vector, embed, asked_terms if own else None,
                                         asked_vector if own else None))
-        if category_rows(result) > 1 and (head := citations[0].answer_sentence.partition("：")[0]).startswith("HW"):
+        if category_rows(result) > 1 and (head := category_heading(citations[0].answer_sentence)):
             for part in citations[0].passages:  # a category's card says its heading once, not in every row, and
                 part.snippet = part.snippet.removeprefix(head).lstrip()  # marks no words: every row is the answer
                 part.highlights = []

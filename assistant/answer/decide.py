@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from ..search.letter import is_long
 from ..text.normalize import normalize
@@ -16,8 +17,10 @@ CAUTION_TEXT = "以下内容与您的问题相关度一般，请结合原文核�
 LETTER_CAUTION_TEXT = "您的来信涉及具体情况，以下内容为按来信检索到的相关规定，仅供参考，请结合原文核实，或联系工作人员确认。"
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in Tokenizer.default().words(text) if len(w) >= 2}
+@lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
+    """``text``'s words of two or more characters (a curated entry's wordings are tokenised once per process)."""
+    return frozenset(w for w in Tokenizer.default().words(text) if len(w) >= 2)
 
 
 def shares_a_word(expanded: str, wordings: Iterable[str]) -> bool:

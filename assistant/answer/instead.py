@@ -10,6 +10,7 @@ from ..db.models import CuratedAnswer
 from ..ingest.limits import is_table_row
 from ..search.index import Item
 from ..search.lookup import asks_category
+from ..search.references import WASTE_ROW_ID
 from ..search.retriever import SearchResult
 from .sources import limit_row
 
@@ -37,7 +38,6 @@ def passage_answers_instead(result: SearchResult, entry: CuratedAnswer) -> bool:
 _ASKS_WASTE_CODE = re.compile(r"代码|编码|哪一?类|什么类|是不是危|是危[险废]|算不算危|算危[险废]|属于危")
 #: words of such a question that name no waste: what it asks, not what it is about
 _GENERIC = re.compile(r"危险|危废|废物|代码|编码|类别|属于|我们|哪类|多少|什么|名录")
-_WASTE_ROW = re.compile(r"#row-[0-9]{3}-[0-9]{3}-[0-9]{2}$")
 
 
 def waste_row_names_what_was_asked(result: SearchResult) -> bool:
@@ -52,7 +52,7 @@ def waste_row_names_what_was_asked(result: SearchResult) -> bool:
     words = [t for t in result.query.tokens if len(t) >= 2 and not t.startswith("§") and not _GENERIC.search(t)]
     # the row's own cells, lines joined (the PDF wraps them), not its title, category and table header
     row = "".join(ln for ln in top.text.split("\n") if " › " not in ln and not ln.startswith("［表头"))
-    return bool(_WASTE_ROW.search(top.id)) and any(w in row for w in words)
+    return bool(WASTE_ROW_ID.search(top.id)) and any(w in row for w in words)
 
 
 def row_names_what_was_asked(result: SearchResult) -> bool:

@@ -90,6 +90,15 @@ def card_sentence(text: str, terms: list[str], query_vector: np.ndarray | None =
 _HEADING = re.compile(r"(?:[0-9]+(?:\.[0-9]+)*|第[一二三四五六七八九十百]+[章节]|HW[0-9]{2})\s*[^。；，,;：:]{0,16}")
 #: a hazardous-waste category's heading ("HW08 废矿物油与含矿物油废物")
 _CATEGORY_HEAD = re.compile(r"HW[0-9]{2}\s*[\u4e00-\u9fff（）()]{1,24}$")
+#: between a category's heading and its count in the lead of a category's card
+_CATEGORY_COUNT = "：本类列出"
+
+
+def category_heading(sentence: str) -> str:
+    """The category's heading when ``sentence`` is the lead of a waste category's card (:func:`lead_sentence` with
+    several rows: "HW08 废矿物油与含矿物油废物：本类列出32个废物代码，见下" → "HW08 废矿物油与含矿物油废物"); "" otherwise."""
+    head, sep, _ = sentence.partition(_CATEGORY_COUNT)
+    return head if sep and _CATEGORY_HEAD.match(head) else ""
 
 
 def lead_sentence(text: str, rows: int = 1) -> str:
@@ -100,7 +109,7 @@ def lead_sentence(text: str, rows: int = 1) -> str:
     of the category (the category asked for, "HW08包括哪些废物"): then the heading leads, with how many rows follow."""
     every = split_sentences(text)
     if rows > 1 and every and (head := _CATEGORY_HEAD.match(every[0])):
-        return f"{head.group(0)}：本类列出{rows}个废物代码，见下"
+        return f"{head.group(0)}{_CATEGORY_COUNT}{rows}个废物代码，见下"
     sents = [x for x in every if not _HEADING.fullmatch(x)]
     return sents[0] if sents and len(every) > 1 else ""
 

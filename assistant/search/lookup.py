@@ -64,7 +64,7 @@ _WHAT_IT_HOLDS = re.compile(
     r"^(?:请问|想问一?下|问一?下|查一?下|帮我查一?下)?(?:这一?类|类别?)?(?:的|中的|里的|下的)?(?:危废|危险废物|废物)?"
     r"(?:具体|主要|都|一共|总共)?(?:包括|包含|含|有|涵盖|指|是)(?:了|的)?(?:哪些|什么|啥|哪几种|哪些种类|几种|多少种)?"
     r"(?:废物|危废|危险废物|东西|代码|种类|内容)?(?:呢|啊|吗)?$")
-#: at most this many rows of a category are listed (HW49, the largest, has fewer; its card says how many there are)
+#: at most this many rows of a category are listed (the largest, HW50, has 44; its card says how many there are)
 MAX_CATEGORY_ROWS = 60
 
 
@@ -81,7 +81,7 @@ def category_lookup(index: SearchIndex, resolver: MentionResolver, normalized: s
             WASTE_CODE.search(normalized):
         return []
     number = found.pop()
-    rows = sorted(p for code, p in resolver.waste_rows.items() if code.endswith("-" + number))
+    rows = resolver.category_rows.get(number, [])
     if not rows:
         return []
     rest = _CATEGORY.sub("", normalized)

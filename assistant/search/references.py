@@ -115,7 +115,7 @@ STD_IN_TEXT = re.compile(r"(?<![a-z])((?:gb|hj|cj|db\d{2})(?:/t)?)\s*([0-9]{2,5}
                           r"(?:\s*[-—–]\s*((?:19|20)\d{2}))?")
 #: a hazardous-waste code ("900-041-49"), which names its row of 国家危险废物名录 (passage ``…#row-900-041-49``)
 WASTE_CODE = re.compile(r"(?<![0-9])([0-9]{3}-[0-9]{3}-[0-9]{2})(?![0-9])")
-_WASTE_ROW_ID = re.compile(r"#row-([0-9]{3}-[0-9]{3}-[0-9]{2})$")
+WASTE_ROW_ID = re.compile(r"#row-([0-9]{3}-[0-9]{3}-[0-9]{2})$")
 #: a clause or table named right after a standard's code ("GB 37822-2019 5.2.1", "GB 8978-1996 表1")
 _NAMED_CLAUSE = re.compile(r"^\s*(?:的|中的|第)?\s*(?:([0-9]+(?:\.[0-9]+)+)|(表|附录)\s*([0-9]+|[a-z]))(?![0-9.])")
 #: at most this many clauses under a named clause that has no passage of its own (5.2.1 → 5.2.1.1, 5.2.1.2)
@@ -172,8 +172,11 @@ class MentionResolver:
                                if "#" in index.items[i].id and "·" not in index.items[i].id}
         self.waste_rows: dict[str, int] = {}  # waste code → its catalogue row
         for i, it in enumerate(index.items):
-            if wm := _WASTE_ROW_ID.search(it.id):
+            if wm := WASTE_ROW_ID.search(it.id):
                 self.waste_rows.setdefault(wm.group(1), i)
+        self.category_rows: dict[str, list[int]] = {}  # a waste category's number ("08") → its rows, in order
+        for code, i in sorted(self.waste_rows.items(), key=lambda kv: kv[1]):
+            self.category_rows.setdefault(code[-2:], []).append(i)
         # longest cores first, so 水污染防治法实施细则 wins over 水污染防治法 at the same place
         self._cores = sorted(self.core_titles, key=len, reverse=True)
         self._local_prefixes = ("浙江省", "舟山市")

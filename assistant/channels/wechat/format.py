@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from ...answer.compose import ABSTAIN_TEXT, Answer, Citation
 from ...answer.decide import Decision, caution_kind
+from ...answer.sentences import category_heading
 from ...answer.sources import is_reply
 from ...domain import cn_date
 from ...text.normalize import normalize
@@ -115,7 +116,7 @@ def format_answer(ans: Answer, question: str, base_url: str, limit: int = MAX_RE
         head = f"【{ans.curated['question']}】\n{ans.curated['answer']}".strip()
     elif ans.citations and ans.citations[0].limit:
         head = limit_text(ans.citations[0])
-    elif ans.citations and len(ans.citations[0].passages) > 1 and ans.citations[0].answer_sentence.startswith("HW"):
+    elif ans.citations and len(ans.citations[0].passages) > 1 and category_heading(ans.citations[0].answer_sentence):
         top = ans.citations[0]  # a waste category asked for: its heading and count, then its rows, as many as fit
         head = "\n".join([f"《{top.title}》{top.answer_sentence}", *(p.snippet for p in top.passages)])
     elif ans.citations:
