@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .answer.context import Earlier, carried, carried_turns, merge_rankings, only_courtesy, search_text, topic_documents
+from .answer.context import (
+    Earlier,
+    carried,
+    carried_turns,
+    merge_rankings,
+    only_courtesy,
+    own_words,
+    search_text,
+    topic_documents,
+)
 from .search.corpus import regulation_items
 from .search.encoders import EmbeddingCache, Encoder, embed_passages
 from .search.fusion import FusionMode, FusionParams, apply_references, fuse
@@ -253,11 +262,12 @@ def ranker_rankings(index: SearchIndex, queries: list[EvalQuery], encoder: Encod
     out = []
     d2 = index.vectors2.matrix if (ranking.passages.encoder2 and index.vectors2 is not None) else None
 
-    def ranked_targets(text: str, q: EvalQuery, within: frozenset[str] | None = None) -> list[str]:
+    def ranked_targets(text: str, q: EvalQuery, within: frozenset[str] | None = None, penalties: bool = False
+                       ) -> list[str]:
         pq = prepare(text, token_field, encoder)
         allow = default_mask(index, pq.normalized, any(w in pq.normalized for w in REPEAL_WORDS))
         if within is not None:
-            allow = within_documents(index, allow, within)
+            allow = within_documents(index, allow, within, penalties)
         _sig, cands, scores = ranking.stage.run(index, pq, encoder, allow, memory, exclude_group=q.group,
                                                 dense2_vectors=d2)
         ranked: list[str] = []
@@ -272,7 +282,8 @@ def ranker_rankings(index: SearchIndex, queries: list[EvalQuery], encoder: Encod
     for q in queries:
         ranked = ranked_targets(q.query, q)
         if q.asked and ranked:  # a follow-up read in context: merged with its own words inside the topic
-            own = ranked_targets(q.asked, q, topic_documents(ranked))
+            text, penalties = own_words(q.asked, q.query)
+            own = ranked_targets(text, q, topic_documents(ranked), penalties)
             ranked = [i for i, _s in merge_rankings(ranked, own)][:k]
         out.append(ranked)
     return out

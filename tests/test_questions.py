@@ -237,7 +237,7 @@ def test_the_earlier_turn_carries_the_curated_answer_it_showed(service: Assistan
 def test_a_follow_up_is_ranked_inside_its_topic_with_its_own_words(service: AssistantService, monkeypatch) -> None:
     """Read with its earlier question a follow-up finds the conversation's law; its own words are searched again
     inside that law's documents and the two rankings are merged (``context.follow_up_result``)."""
-    from assistant.answer.context import merge_rankings, topic_documents
+    from assistant.answer.context import merge_rankings, own_words, topic_documents
     from assistant.answer.sources import is_reply
     from assistant.search.retriever import Retriever
 
@@ -255,13 +255,17 @@ def test_a_follow_up_is_ranked_inside_its_topic_with_its_own_words(service: Assi
     out = service.ask(FOLLOW, channel="api", session_id="s-topic")
     assert out.answer.meta["context"]["used"] is True
     combined = next(ids for q, w, ids in calls if q == out.answer.meta["searched"] and w is None)
-    own = [(w, ids) for q, w, ids in calls if q == FOLLOW and w is not None]
+    # a question on the penalty ("…罚多少？") ranks the topic's penalty articles by the case told with it
+    own_text, penalties = own_words(FOLLOW, out.answer.meta["searched"])
+    assert penalties and own_text == out.answer.meta["searched"]
+    own = [(w, ids) for q, w, ids in calls if q == own_text and w is not None]
     assert len(own) == 1, calls
     topic, own_ids = own[0]
     idx = service.indexes.retriever.passages
     replies = {i for i in combined if is_reply(idx.items[idx.pos[i]].kind)}
     assert topic == topic_documents(combined, replies) and own_ids
     assert all(i.rpartition("#")[0] in topic for i in own_ids)
+    assert all(idx.columns()["penalty"][idx.pos[i]] for i in own_ids)  # only articles that set a penalty
     merged = [i for i, _ in merge_rankings(combined, own_ids)][:len(combined)]
     shown = [i for c in out.answer.citations for i in c.ids]
     if out.answer.curated is None:  # article answer: its cards follow the merged order

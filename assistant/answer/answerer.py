@@ -27,6 +27,7 @@ from .context import (
     names_nothing,
     only_courtesy,
     own_topic,
+    own_words,
     search_text,
     tells_situation,
     told_case,
@@ -135,8 +136,9 @@ class Answerer:
                 text, used, res = question, None, search(question)
             if used is not None:  # the topic from the conversation, the article from the follow-up's own words
                 repealed = res.include_repealed
-                res = follow_up_result(res, lambda docs: r.search(question, k=k, kinds=kinds,
-                                                                  include_repealed=repealed, within=docs))
+                own, penalties = own_words(question, text)
+                res = follow_up_result(res, lambda docs: r.search(own, k=k, kinds=kinds, include_repealed=repealed,
+                                                                  within=docs, penalties=penalties))
                 res = r.numbered_first(res, question, used.documents)  # "那第十四条呢": that article of the topic
             follow_up = used if used is not None and not used.repeated_by(question) else None
             ans = compose(res, self.decision_thresholds(res), self.settings.answer.contact_text, session=s,

@@ -108,6 +108,25 @@ class Earlier:
         return normalize(question).strip("？?。！! ") == normalize(self.question).strip("？?。！! ")
 
 
+#: a turn asking for the penalty ("那罚多少？", "不备案会被罚吗", "我们这边会被怎么处理", "会有什么后果")
+_ASKS_PENALTY = re.compile(r"罚|后果|被[^，。,？?]{0,4}处理")
+
+
+def asks_penalty(question: str) -> bool:
+    """The turn asks for the penalty or the consequences of what was told."""
+    return bool(_ASKS_PENALTY.search(normalize(question)))
+
+
+def own_words(question: str, searched: str) -> tuple[str, bool]:
+    """What a follow-up read in context (``searched``: the text searched with the conversation) is ranked by inside
+    its topic's documents (:func:`follow_up_result`), and whether only penalty articles are ranked: its own words —
+    they say what is asked now ("员工培训方面有啥要求？"); for a question on the penalty, the case told with it, among
+    the penalty articles. "我们这边会被怎么处理" names no violation: its own words ranked 水污染防治法 articles on
+    sewage treatment (处理) first, while the case (waste oil sold to an unlicensed collector) names the penalty article
+    that applies (固体废物污染环境防治法第一百一十二条; measured on the design conversations, README)."""
+    return (searched, True) if asks_penalty(question) else (question, False)
+
+
 def opens_new_topic(question: str) -> bool:
     """The turn announces another question ("另外问下，…")."""
     return bool(_SWITCH.match(normalize(question).strip()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -108,6 +109,16 @@ class Item:
         return self.text
 
 
+#: an article that sets a penalty: in a chapter of legal liability, or worded as one ("违反本条例…的，…处…罚款")
+_PENALTY_TEXT = re.compile(r"^(?:违反|有下列(?:行为|情形)之一)[^。]*(?:罚款|处罚|责令)")
+
+
+def is_penalty(heading: str, text: str) -> bool:
+    """The passage sets a penalty (a chapter 法律责任 / 罚则, or an article worded as a penalty)."""
+    h = re.sub(r"\s+", "", heading)
+    return "法律责任" in h or "罚则" in h or "罚款" in text or bool(_PENALTY_TEXT.search(text))
+
+
 def document_of(pid: str) -> str:
     """The document part of a passage id (its title): what the passages of one card share."""
     return pid.rpartition("#")[0] if "#" in pid else pid
@@ -181,7 +192,8 @@ class SearchIndex:
         if cols is None:
             cols = {"repealed": np.array([it.status == "已废止" for it in self.items], dtype=bool),
                     "kind": np.array([it.kind for it in self.items], dtype=object),
-                    "region": np.array([it.region for it in self.items], dtype=object)}
+                    "region": np.array([it.region for it in self.items], dtype=object),
+                    "penalty": np.array([is_penalty(it.heading or "", it.text) for it in self.items], dtype=bool)}
             self._cols = cols
         return cols
 

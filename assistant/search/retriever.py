@@ -140,12 +140,13 @@ def default_mask(index: SearchIndex, normalized_query: str, include_repealed: bo
     return out
 
 
-def within_documents(index: SearchIndex, mask: np.ndarray | None, documents: frozenset[str] | set[str]
-                     ) -> np.ndarray:
-    """``mask`` (None: every item) narrowed to the passages of ``documents`` (titles, as :func:`document_of`)."""
+def within_documents(index: SearchIndex, mask: np.ndarray | None, documents: frozenset[str] | set[str],
+                     penalties: bool = False) -> np.ndarray:
+    """``mask`` (None: every item) narrowed to the passages of ``documents`` (titles, as :func:`document_of`) —
+    with ``penalties``, to their articles that set a penalty (:func:`~assistant.search.index.is_penalty`)."""
     names, codes = index.document_codes()
     wanted = np.flatnonzero(np.isin(names, list(documents)))
-    out = np.isin(codes, wanted)
+    out = np.isin(codes, wanted) & (index.columns()["penalty"] if penalties else True)
     return out if mask is None else out & mask
 
 
@@ -266,27 +267,26 @@ class Retriever:
 
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None,
                include_repealed: bool | None = None, all_regions: bool = False,
-               exclude_group: str | None = None, within: frozenset[str] | None = None) -> SearchResult:
+               exclude_group: str | None = None, within: frozenset[str] | None = None,
+               penalties: bool = False) -> SearchResult:
         """Rank passages (and curated answers) for ``query``.
 
         ``within``: only passages of these documents (titles): a follow-up's own words ranked inside the
         documents its conversation is about (:func:`~assistant.answer.context.follow_up_result`); curated entries
-        are not searched then (``curated`` is None).
+        are not searched then (``curated`` is None). ``penalties``: inside those, only articles that set a penalty.
 
         Repealed texts are excluded unless ``include_repealed`` (or the query itself asks about repealed law);
         when shown they are flagged by their status. Local regulations of other Zhejiang cities do not bind
         enterprises in Zhoushan: they are excluded unless the query names that city or ``all_regions``.
         """
         passages, curated = self._passages, self._curated
-        # the curated index (small: its vectors come first after a cold start) is searched in hybrid mode as soon
-        # as it has vectors, while the passages may still be on BM25
+        # the curated index (small: vectors first after a cold start) is hybrid once it has them; passages maybe BM25
         enc = self.encoder if (passages.has_vectors or (curated is not None and curated.has_vectors)) else None
         pq = prepare(query, self.token_field, enc)
         if include_repealed is None:
             include_repealed = any(w in pq.normalized for w in REPEAL_WORDS)
         allow = default_mask(passages, pq.normalized, include_repealed, kinds, all_regions)
-        if within is not None:
-            allow = within_documents(passages, allow, within)
+        allow = allow if within is None else within_documents(passages, allow, within, penalties)
         rk = self.ranking if self.ranker_active else None
         view: PassageView | None = None
         # a question for a limit value is ranked by fusion: the ranking model never saw limit-table rows and puts

@@ -316,6 +316,46 @@ def test_search_within_documents_only_ranks_their_passages() -> None:
     assert "培训办法#3" in everywhere and inside and set(inside) <= {"应急办法#19", "应急办法#13"}
 
 
+@pytest.mark.parametrize("turn", ["那罚多少？", "不备案会被罚吗", "我们这边会被怎么处理", "如果不做预处理继续这么排，会有什么后果",
+                                  "會罰多少錢"])
+def test_a_follow_up_on_the_penalty_ranks_the_penalty_articles_by_the_case(turn: str) -> None:
+    from assistant.answer.context import asks_penalty, own_words
+
+    searched = "我们把废机油卖给了没有资质的个人。" + turn
+    assert asks_penalty(turn) and own_words(turn, searched) == (searched, True)
+
+
+@pytest.mark.parametrize("turn", ["那要多久？", "这样要办证吧？办的话找市里还是区里", "那这个源怎么处理？", "我们钱都付过了 也要跟着担责吗",
+                                  "员工培训方面有啥要求？"])
+def test_other_follow_ups_are_ranked_by_their_own_words(turn: str) -> None:
+    from assistant.answer.context import asks_penalty, own_words
+
+    assert not asks_penalty(turn) and own_words(turn, "之前的问题。" + turn) == (turn, False)
+
+
+def test_search_within_documents_can_keep_only_their_penalty_articles() -> None:
+    from assistant.search.encoders import HashingEncoder
+    from assistant.search.index import Item, SearchIndex, is_penalty
+    from assistant.search.retriever import Retriever, within_documents
+
+    items = [Item(id="固废法#80", title="固废法", text="从事收集危险废物经营活动的单位，应当申请取得许可证。", kind="法律",
+                  heading="第六章 危险废物"),
+             Item(id="固废法#112", title="固废法", text="违反本法规定，将危险废物提供或者委托给无许可证的单位的，处以罚款。",
+                  kind="法律", heading="第八章 法律责任"),
+             Item(id="水法#49", title="水法", text="城镇污水应当集中处理。", kind="法律", heading="第四章"),
+             Item(id="水法#85", title="水法", text="有下列行为之一的，责令停止违法行为，处以罚款：向水体排放油类。", kind="法律",
+                  heading="第七章"),
+             Item(id="应急办法#38", title="应急办法", text="企业事业单位未按规定将应急预案备案的，可以处一万元以上三万元以下罚款。",
+                  kind="部门规章", heading="第七章 罚 则")]
+    assert [is_penalty(it.heading or "", it.text) for it in items] == [False, True, False, True, True]
+    idx = SearchIndex.build(items, "both", "bm25s", HashingEncoder(64))
+    assert within_documents(idx, None, {"固废法", "水法"}, penalties=True).tolist() == [False, True, False, True, False]
+    r = Retriever(idx, None, HashingEncoder(64))
+    case = "把危险废物交给了没有许可证的单位，我们这边会被怎么处理"
+    inside = [h.item.id for h in r.search(case, within=frozenset({"固废法", "水法"}), penalties=True).passages.hits]
+    assert inside and set(inside) <= {"固废法#112", "水法#85"} and inside[0] == "固废法#112"
+
+
 # ---- a case told in several messages (team-written turns, not from ../shared/eval) ----
 #: turns that ask nothing: the enterprise tells its situation and asks in a later message
 STATEMENTS = ["我们在六横有个修船厂", "我們廠在岱山", "厂里已经隔了一间小屋专门放这些东西 上了锁", "環評公司說要做報告書，大概下個月能交上去",
