@@ -48,8 +48,9 @@ MERGE_K = 10
 #: the same on the dev and team conversations — the shorter, the less an old topic lingers in a long chat)
 MAX_CARRY_CHARS = 200
 #: a turn that asks something: a question mark or a question word ("吗", "怎么", "多久", "要不要", "啥" …)
-#: — not "…弄哪去了" (something lost, told) or "啥…都" ("啥资质都没有")
-_ASKS = re.compile(r"[？?]|吗|呢|吧[。！!.]*$|(?:什么|啥|谁|哪[里儿个些家])(?![^，。,；;]{0,6}[都也]|去了)|为什么|怎么|怎样|"
+#: — not "…弄哪去了" (something lost, told), "啥…都" ("啥资质都没有") or a negated 什么 ("也没签什么合同": "any")
+_ASKS = re.compile(r"[？?]|吗|呢|吧[。！!.]*$|(?:(?<!没)(?<!没.)(?<!不.)(?:什么|啥)|谁|哪[里儿个些家])(?![^，。,；;]{0,6}[都也]|去了)|"
+                   r"为什么|怎么|怎样|"
                    r"如何|多少|多久|多长|多大|多远|几(?:[点时年天个月次号周岁]|多)|哪(?![里儿]?去了)|是否|能否|可否|要否|有无|要不要|"
                    r"是不是|有没有|会不会|能不能|可不可以|该不该|需不需要|用不用|算不算|行不行|对不对|咋|干嘛|干吗|"
                    # a request in a letter's words, without a question mark ("请问…", "想咨询一下…")

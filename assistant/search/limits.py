@@ -27,8 +27,15 @@ LIMIT_CUES = ("限值", "浓度", "排放标准", "一级标准", "二级标准"
 LIMIT_ASKS = re.compile(r"[一二三]级[a-z]?标准|(?:达到|超过|控制在|低于|按)多少|多少(?:毫克|以下|以内|级)|几级(?!标准)|排放要求")
 
 
+#: a question on what exceeding a limit leads to ("超过排放标准三倍以上会不会构成污染环境罪", "超标排放罚多少") asks for the
+#: penalty, not for the value: it is ranked like any other question
+CONSEQUENCE = re.compile(r"罚|罪|刑事|拘留|后果")
+
+
 def asks_for_limit(normalized: str) -> bool:
-    return any(c in normalized for c in LIMIT_CUES) or LIMIT_ASKS.search(normalized) is not None
+    """The question asks for a limit value (and not for what exceeding it leads to)."""
+    return (any(c in normalized for c in LIMIT_CUES) or LIMIT_ASKS.search(normalized) is not None) and \
+        not CONSEQUENCE.search(normalized)
 
 
 def rows_before_their_table(hits: list[Hit]) -> list[Hit]:

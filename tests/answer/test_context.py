@@ -360,7 +360,8 @@ def test_search_within_documents_can_keep_only_their_penalty_articles() -> None:
 #: turns that ask nothing: the enterprise tells its situation and asks in a later message
 STATEMENTS = ["我们在六横有个修船厂", "我們廠在岱山", "厂里已经隔了一间小屋专门放这些东西 上了锁", "環評公司說要做報告書，大概下個月能交上去",
               "想顺便把周边几家小修理厂的废机油也收过来", "后来听说他啥资质都没有", "最近听说燃煤的都要淘汰",
-              "当年的环评批文不知道弄哪去了", "原来那本登记表找不到了 不知道放哪儿去了"]
+              "当年的环评批文不知道弄哪去了", "原来那本登记表找不到了 不知道放哪儿去了",
+              "之前一直有个收废油的老板上门收 还给我们钱的 也没签什么合同", "我们厂里没啥危废"]
 #: turns that ask (a question mark, or a question word without one — as typed on a phone)
 ASKING = ["门口和桶上要贴啥吗", "这样要办证吧", "那罚多少", "能放多久", "交给谁", "要不要报备", "這種歸誰管",
           "我们这边会被怎么处理", "交上去以后你们那边多久能给个结果", "有没有期限", "过了期限怎么办", "需不需要辦證",

@@ -56,6 +56,9 @@ def test_ways_of_asking_for_a_value() -> None:
     assert asks_for_limit("新上的燃油锅炉颗粒物要控制在多少以下") and asks_for_limit("锅炉烟气黑度林格曼几级")
     assert asks_for_limit("燃气锅炉的基准含氧量按多少折算")
     assert not asks_for_limit("罚款标准是多少") and not asks_for_limit("环评批了以后换了个厂址要重新做吗")
+    # what exceeding a limit leads to is asked, not the value
+    assert not asks_for_limit("电镀废水总铬超过排放标准三倍以上的话 会不会构成污染环境罪")
+    assert not asks_for_limit("废气浓度超标了一般罚多少") and asks_for_limit("废气浓度超标了怎么算")
 
 
 def test_rows_read_from_a_table_are_not_a_change_of_the_text() -> None:

@@ -18,12 +18,23 @@ from assistant.text.synonyms import SynonymTable, default_synonyms
      # a hazardous-waste category by its code is hazardous waste (the catalogue's 46 categories)
      ("hw08的废物怎么贮存", "危险废物"), ("hw49的废活性炭能交给一般公司吗", "危险废物"),
      # how long a bad credit record stays ("不良信息的保存和披露期限为五年")
-     ("信用平台上的不良记录会挂几年", "保存和披露期限")],
+     ("信用平台上的不良记录会挂几年", "保存和披露期限"),
+     # livestock farms and the zone that forbids them
+     ("我们有个养猪场 说划进禁养区了", "畜禽养殖场 禁止养殖区域")],
 )
 def test_shipped_table_appends_canonical(query: str, canonical: str) -> None:
     out = default_synonyms().expand(query)
     assert out.startswith(query), "the user's own words are kept"
     assert out.endswith(" " + canonical)
+
+
+@pytest.mark.parametrize(("query", "canonical"), [
+    ("向环保局申请公开别家的环评批复", "政府信息公开申请"), ("总铬超标三倍会不会构成污染环境罪", "严重污染环境"),
+    ("会不会判刑", "严重污染环境")])
+def test_shipped_table_adds_the_statutory_words_next_to_others(query: str, canonical: str) -> None:
+    """A request to disclose and the crime of polluting, in the words the rules use (other groups may add theirs)."""
+    out = default_synonyms().expand(query)
+    assert out.startswith(query) and canonical in out[len(query):].split()
 
 
 def test_no_expansion_when_canonical_already_present() -> None:
