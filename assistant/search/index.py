@@ -109,12 +109,13 @@ class Item:
         return self.text
 
 
-#: an article that sets a penalty: in a chapter of legal liability, or worded as one ("违反本条例…的，…处…罚款")
-_PENALTY_TEXT = re.compile(r"^(?:违反|有下列(?:行为|情形)之一)[^。]*(?:罚款|处罚|责令)")
+#: an article worded as a penalty without naming a fine ("违反本条例…的，由…责令…", "有下列行为之一的，…处罚")
+_PENALTY_TEXT = re.compile(r"^(?:违反|有下列(?:行为|情形)之一)[^。]*(?:处罚|责令)")
 
 
 def is_penalty(heading: str, text: str) -> bool:
-    """The passage sets a penalty (a chapter 法律责任 / 罚则, or an article worded as a penalty)."""
+    """The passage sets a penalty: in a chapter 法律责任 / 罚则 (also typeset "罚 则"), it names a 罚款, or it is worded
+    as a penalty."""
     h = re.sub(r"\s+", "", heading)
     return "法律责任" in h or "罚则" in h or "罚款" in text or bool(_PENALTY_TEXT.search(text))
 
